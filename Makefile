@@ -1,0 +1,63 @@
+# plyr — run `make help` for the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+GO        ?= go
+TOOLS_MOD := -modfile=tools/go.mod
+BUF       := tools/node_modules/.bin/buf
+export GOTOOLCHAIN := local
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: deps
+deps: ## Install missing system packages (ffmpeg, PostgreSQL server) with apt-get.
+	@scripts/ensure-deps
+
+.PHONY: tools
+tools: bin/versitygw $(BUF) ## Build and install the pinned tools (versitygw, buf).
+
+bin/versitygw: tools/go.mod tools/go.sum
+	$(GO) build $(TOOLS_MOD) -o $@ github.com/versity/versitygw/cmd/versitygw
+
+$(BUF): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: build
+build: ## Build bin/plyr.
+	$(GO) build -o bin/plyr ./cmd/plyr
+
+.PHONY: dev
+dev: deps bin/versitygw build ## Run everything locally: PostgreSQL, Temporal (+ UI), S3, the API and the workers.
+	bin/plyr dev
+
+.PHONY: test
+test: deps bin/versitygw ## Run every test (starts its own PostgreSQL, Temporal and S3).
+	$(GO) vet ./...
+	$(GO) run ./internal/platform/testenv/testrun -- $(GO) test -count=1 -timeout 20m ./...
+
+.PHONY: bench
+bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable latency, audio Range throughput).
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/app/
+
+.PHONY: generate
+generate: $(BUF) ## Regenerate protobuf/Connect code and sqlc queries.
+	$(BUF) generate
+	$(GO) tool $(TOOLS_MOD) sqlc generate
+
+.PHONY: check-generate
+check-generate: generate ## Fail if generated code is not what `make generate` writes.
+	@git diff --exit-code -- internal/gen modules || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- internal/gen modules)" || { git status --porcelain -- internal/gen modules; echo "untracked generated files: run make generate and commit"; exit 1; }
+
+.PHONY: lint
+lint: $(BUF) ## go vet, workflowcheck over the workflows, buf lint.
+	$(GO) vet ./...
+	$(GO) tool $(TOOLS_MOD) workflowcheck ./workflows/...
+	$(BUF) lint
+
+.PHONY: clean
+clean: ## Remove built binaries (keeps .data).
+	rm -rf bin

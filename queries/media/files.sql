@@ -1,0 +1,13 @@
+-- name: CreateFile :exec
+-- CreateFile records a stored, validated audio object. The id comes from the upload, so a
+-- retried step finds the row already there and changes nothing.
+INSERT INTO media.files (id, owner_did, storage_key, content_type, format, codec, size_bytes,
+                         duration_ms, sample_rate, channels, sha256)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: GetFile :one
+SELECT * FROM media.files WHERE id = $1;
+
+-- name: DeleteFile :execrows
+DELETE FROM media.files WHERE id = $1;
