@@ -1,0 +1,40 @@
+// Package postgres connects plyr to PostgreSQL (pgx), applies the embedded migrations
+// (goose), and can run a private PostgreSQL cluster from the machine's server binaries for
+// `plyr dev` and the tests.
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Connect opens a pool to url and checks that the database answers.
+func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	// A runaway query must not hold a connection forever; requests have their own deadlines.
+	if _, ok := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = "30000"
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "plyr"
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("reach database %s@%s: %w", cfg.ConnConfig.Database, cfg.ConnConfig.Host, err)
+	}
+	return pool, nil
+}

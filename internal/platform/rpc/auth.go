@@ -1,0 +1,227 @@
+// Package rpc is the shared edge of plyr's HTTP surface: who the caller is, what each
+// procedure or route demands of them, how errors look on the wire, and the request logging
+// and metrics every handler gets.
+//
+// # Authentication
+//
+// Authenticate is the one middleware that knows where credentials come from: the
+// HttpOnly session cookie (browsers) or an Authorization: Bearer header (API clients,
+// developer tokens). It does not look the credential up straight away; the first handler or
+// interceptor that asks (Require) resolves it, once per request, so public routes such as
+// /audio never touch the session store.
+//
+// Each Connect service declares a Policy (procedure → Level) and each plain route is
+// wrapped with RequireHTTP: the level a handler needs is written next to the handler, and a
+// procedure missing from its policy is refused (fail closed).
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"connectrpc.com/connect"
+)
+
+// SessionCookie is the name of the browser session cookie.
+const SessionCookie = "plyr_session"
+
+// Caller is the authenticated account behind a request.
+type Caller struct {
+	// DID is the account's ATProto DID.
+	DID string
+	// Handle is the account's handle as last seen.
+	Handle string
+}
+
+// Level is what a procedure or route demands of its caller.
+type Level int
+
+const (
+	// Public never looks at credentials.
+	Public Level = iota + 1
+	// Optional uses a valid session when there is one. A bad bearer token is refused (a
+	// client sent it on purpose); a stale cookie is ignored (the browser keeps sending it).
+	Optional
+	// Session requires a valid session or token.
+	Session
+)
+
+// Authenticator resolves a credential to its caller. It returns ErrInvalidCredentials for
+// an unknown or expired credential; any other error means the check itself failed.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (Caller, error)
+}
+
+// ErrInvalidCredentials is returned by an Authenticator for an unknown or expired credential.
+var ErrInvalidCredentials = errors.New("invalid or expired credentials")
+
+// ErrUnauthenticated is the error a caller sees when a session is required and missing.
+var ErrUnauthenticated = errors.New("authentication required: sign in or send a valid bearer token")
+
+// credentials is the per-request state of authentication, resolved at most once.
+type credentials struct {
+	auth       Authenticator
+	token      string
+	fromCookie bool
+
+	once   sync.Once
+	caller *Caller
+	err    error
+}
+
+func (c *credentials) resolve(ctx context.Context) (*Caller, error) {
+	c.once.Do(func() {
+		caller, err := c.auth.Authenticate(ctx, c.token)
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.caller = &caller
+	})
+	return c.caller, c.err
+}
+
+type credentialsKey struct{}
+
+// Authenticate returns middleware that records the request's credentials for Require.
+func Authenticate(auth Authenticator) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, fromCookie := credentialFrom(r)
+			if token == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			creds := &credentials{auth: auth, token: token, fromCookie: fromCookie}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), credentialsKey{}, creds)))
+		})
+	}
+}
+
+// credentialFrom returns the bearer token, or else the session cookie. A bearer header
+// wins because a client that sets one means it.
+func credentialFrom(r *http.Request) (token string, fromCookie bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, value, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(value), false
+		}
+		return "", false
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// Require returns the caller the level allows. The caller is nil for Public, and for
+// Optional without valid credentials. The error is ErrUnauthenticated, or a wrapped
+// failure of the check itself.
+func Require(ctx context.Context, level Level) (*Caller, error) {
+	if level == Public {
+		return nil, nil
+	}
+	creds, _ := ctx.Value(credentialsKey{}).(*credentials)
+	if creds == nil {
+		if level == Optional {
+			return nil, nil
+		}
+		return nil, ErrUnauthenticated
+	}
+	caller, err := creds.resolve(ctx)
+	switch {
+	case err == nil:
+		return caller, nil
+	case !errors.Is(err, ErrInvalidCredentials):
+		return nil, fmt.Errorf("check credentials: %w", err)
+	case level == Optional && creds.fromCookie:
+		return nil, nil
+	default:
+		return nil, ErrUnauthenticated
+	}
+}
+
+// CallerFrom returns the caller already resolved for this request, or nil. Handlers call
+// it after their policy's Require has run (Connect) or inside RequireHTTP (plain routes).
+func CallerFrom(ctx context.Context) *Caller {
+	creds, _ := ctx.Value(credentialsKey{}).(*credentials)
+	if creds == nil {
+		return nil
+	}
+	caller, err := creds.resolve(ctx)
+	if err != nil {
+		return nil
+	}
+	return caller
+}
+
+// Policy maps each procedure of a Connect service to the level it requires.
+type Policy map[string]Level
+
+// NewAuthInterceptor enforces policy on every call. A procedure missing from the policy
+// is refused: forgetting to declare a level must not make an endpoint public.
+func NewAuthInterceptor(policy Policy) connect.Interceptor {
+	return &authInterceptor{policy: policy}
+}
+
+type authInterceptor struct{ policy Policy }
+
+func (a *authInterceptor) check(ctx context.Context, procedure string) error {
+	level, ok := a.policy[procedure]
+	if !ok {
+		return connect.NewError(connect.CodePermissionDenied, fmt.Errorf("%s has no access policy", procedure))
+	}
+	_, err := Require(ctx, level)
+	return authError(err)
+}
+
+func (a *authInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if err := a.check(ctx, req.Spec().Procedure); err != nil {
+			return nil, err
+		}
+		return next(ctx, req)
+	}
+}
+
+func (a *authInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (a *authInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		if err := a.check(ctx, conn.Spec().Procedure); err != nil {
+			return err
+		}
+		return next(ctx, conn)
+	}
+}
+
+// authError turns Require's error into the Connect error a client sees.
+func authError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrUnauthenticated):
+		return connect.NewError(connect.CodeUnauthenticated, ErrUnauthenticated)
+	default:
+		// The session store is unreachable: say so without internals, so clients retry.
+		return connect.NewError(connect.CodeUnavailable, errors.New("cannot check credentials right now"))
+	}
+}
+
+// RequireHTTP wraps a plain HTTP handler with a level check; inside, CallerFrom returns
+// the caller.
+func RequireHTTP(level Level, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := Require(r.Context(), level); err != nil {
+			WriteError(w, authError(err).(*connect.Error))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
