@@ -1,0 +1,172 @@
+package media
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Format is an audio container plyr accepts.
+type Format struct {
+	// Name is ffprobe's format_name.
+	Name string
+	// SniffedAs is the MIME type content sniffing reports for it.
+	SniffedAs string
+	// Extension names stored files.
+	Extension string
+	// ContentType is what /audio serves it as.
+	ContentType string
+	// Codecs are the audio codecs accepted inside it.
+	Codecs []string
+	// Lossless marks formats kept as masters (and, later, transcoded for streaming).
+	Lossless bool
+}
+
+// Formats are the accepted containers: MP3, and the lossless FLAC, WAV and AIFF.
+var Formats = []Format{
+	{Name: "mp3", SniffedAs: "audio/mpeg", Extension: "mp3", ContentType: "audio/mpeg", Codecs: []string{"mp3"}},
+	{Name: "flac", SniffedAs: "audio/flac", Extension: "flac", ContentType: "audio/flac", Codecs: []string{"flac"}, Lossless: true},
+	{Name: "wav", SniffedAs: "audio/wav", Extension: "wav", ContentType: "audio/wav", Lossless: true,
+		Codecs: []string{"pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le"}},
+	{Name: "aiff", SniffedAs: "audio/aiff", Extension: "aiff", ContentType: "audio/aiff", Lossless: true,
+		Codecs: []string{"pcm_s8", "pcm_s16be", "pcm_s24be", "pcm_s32be", "pcm_f32be", "pcm_f64be"}},
+}
+
+// acceptedNames is the list users see when a file is refused.
+const acceptedNames = "MP3, FLAC, WAV or AIFF"
+
+// Limits bound what an upload may be.
+type Limits struct {
+	MaxBytes    int64
+	MaxDuration time.Duration
+}
+
+// Rejection is an upload refused for what it is, not for a failure of plyr's: retrying
+// cannot help. Reason is written for the uploader.
+type Rejection struct{ Reason string }
+
+func (r *Rejection) Error() string { return r.Reason }
+
+func reject(format string, args ...any) *Rejection {
+	return &Rejection{Reason: fmt.Sprintf(format, args...)}
+}
+
+// probe is the part of `ffprobe -show_format -show_streams -print_format json` we read.
+type probe struct {
+	Format struct {
+		FormatName string `json:"format_name"`
+		Duration   string `json:"duration"`
+	} `json:"format"`
+	Streams []probeStream `json:"streams"`
+}
+
+type probeStream struct {
+	CodecType   string `json:"codec_type"`
+	CodecName   string `json:"codec_name"`
+	SampleRate  string `json:"sample_rate"`
+	Channels    int    `json:"channels"`
+	Disposition struct {
+		AttachedPic int `json:"attached_pic"`
+	} `json:"disposition"`
+}
+
+// audioFacts is what checkProbe learns from a file that passes.
+type audioFacts struct {
+	format     Format
+	codec      string
+	declared   time.Duration
+	sampleRate int
+	channels   int
+}
+
+// formatBySniff finds the accepted format for a sniffed MIME type check, or nil.
+func formatBySniff(is func(mime string) bool) *Format {
+	for i := range Formats {
+		if is(Formats[i].SniffedAs) {
+			return &Formats[i]
+		}
+	}
+	return nil
+}
+
+// checkProbe applies the field checks to ffprobe's report on a file whose content sniffed
+// as sniffed. ffprobe exits 0 for many non-audio files, so the fields decide, not the exit
+// code.
+func checkProbe(p probe, sniffed Format, limits Limits) (audioFacts, *Rejection) {
+	if p.Format.FormatName != sniffed.Name {
+		return audioFacts{}, reject("the file looks like %s but does not read as one; it may be damaged", sniffed.Extension)
+	}
+	var audio []probeStream
+	for _, s := range p.Streams {
+		switch {
+		case s.CodecType == "audio":
+			audio = append(audio, s)
+		case s.CodecType == "video" && s.Disposition.AttachedPic == 1:
+			// Embedded cover art is fine.
+		default:
+			return audioFacts{}, reject("the file holds %s as well as audio; upload an audio-only file", s.CodecType)
+		}
+	}
+	if len(audio) != 1 {
+		return audioFacts{}, reject("the file must hold exactly one audio stream, not %d", len(audio))
+	}
+	s := audio[0]
+	if !slices.Contains(sniffed.Codecs, s.CodecName) {
+		return audioFacts{}, reject("%s audio encoded as %q is not supported", sniffed.Extension, s.CodecName)
+	}
+	rate, _ := strconv.Atoi(s.SampleRate)
+	if rate < 8000 || rate > 384000 {
+		return audioFacts{}, reject("a sample rate of %q Hz is not supported (8 kHz to 384 kHz)", s.SampleRate)
+	}
+	if s.Channels < 1 || s.Channels > 8 {
+		return audioFacts{}, reject("%d audio channels are not supported (1 to 8)", s.Channels)
+	}
+	seconds, err := strconv.ParseFloat(p.Format.Duration, 64)
+	if err != nil || seconds <= 0 || math.IsInf(seconds, 0) || math.IsNaN(seconds) {
+		return audioFacts{}, reject("the file has no playable length; it may be damaged")
+	}
+	declared := time.Duration(seconds * float64(time.Second))
+	if declared > limits.MaxDuration {
+		return audioFacts{}, reject("the audio is %s long; the limit is %s", clock(declared), clock(limits.MaxDuration))
+	}
+	return audioFacts{format: sniffed, codec: s.CodecName, declared: declared, sampleRate: rate, channels: s.Channels}, nil
+}
+
+// checkDecode compares a full decode with what the header declared. ffmpeg reports damage
+// on stderr at -v error (and stops at the first one with -xerror); a file cut short decodes
+// cleanly to less than its header says, which only the lengths reveal.
+func checkDecode(declared, decoded time.Duration, stderr string) *Rejection {
+	if msg := strings.TrimSpace(stderr); msg != "" {
+		return reject("the audio is damaged: decoding failed with %q", firstLine(msg))
+	}
+	if decoded <= 0 {
+		return reject("the file holds no audio samples")
+	}
+	// MP3 headers count the encoder's delay and padding (tens of ms), hence the floor.
+	tolerance := max(declared/100, 500*time.Millisecond)
+	if diff := declared - decoded; diff > tolerance || -diff > tolerance {
+		return reject("the audio is incomplete: it plays for %s but its header says %s; the file was probably cut short",
+			clock(decoded), clock(declared))
+	}
+	return nil
+}
+
+// clock formats a duration as h:mm:ss or m:ss.
+func clock(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	if len(line) > 200 {
+		line = line[:200]
+	}
+	return line
+}

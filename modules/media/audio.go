@@ -1,0 +1,58 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+)
+
+// errFileNotFound is what clients see for any file id plyr does not serve.
+var errFileNotFound = errors.New("no audio with this id")
+
+// handleAudio serves GET and HEAD /audio/{fileId}: GET redirects to a presigned storage URL
+// (see the package documentation for why), HEAD answers from the file's row.
+func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := uuid.Parse(r.PathValue("fileId"))
+	if err != nil {
+		rpc.WriteError(w, connect.NewError(connect.CodeNotFound, errFileNotFound))
+		return
+	}
+	file, err := m.q.GetFile(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		rpc.WriteError(w, connect.NewError(connect.CodeNotFound, errFileNotFound))
+		return
+	}
+	if err != nil {
+		rpc.WriteError(w, rpc.Internal(ctx, m.logger, fmt.Errorf("get file %s: %w", id, err)))
+		return
+	}
+
+	// Files never change once stored, so the id is a strong validator.
+	w.Header().Set("ETag", `"`+file.ID.String()+`"`)
+	if r.Method == http.MethodHead {
+		w.Header().Set("Accept-Ranges", "bytes")
+		w.Header().Set("Content-Type", file.ContentType)
+		w.Header().Set("Content-Length", strconv.FormatInt(file.SizeBytes, 10))
+		w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+
+	url, err := m.storage.PresignGet(ctx, file.StorageKey, m.limits.AudioURLTTL, file.ContentType)
+	if err != nil {
+		rpc.WriteError(w, rpc.Internal(ctx, m.logger, err))
+		return
+	}
+	// A browser may reuse the redirect while the URL it points to is still valid, so
+	// seeking does not come back to plyr for every range.
+	w.Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(m.limits.AudioURLTTL.Seconds()/2)))
+	http.Redirect(w, r, url, http.StatusFound)
+}

@@ -1,0 +1,107 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	sdktemporal "go.temporal.io/sdk/temporal"
+
+	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/internal/platform/metrics"
+	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
+	"github.com/plyrfm/plyr/workflows/upload"
+)
+
+// TemporalUploads starts and observes upload workflows on a Temporal server.
+type TemporalUploads struct {
+	client  client.Client
+	metrics *metrics.Metrics
+}
+
+// NewTemporalUploads returns the UploadWorkflows backed by c.
+func NewTemporalUploads(c client.Client, m *metrics.Metrics) *TemporalUploads {
+	return &TemporalUploads{client: c, metrics: m}
+}
+
+// Start starts the workflow with the track's deterministic id. A second start for the
+// same track is refused by the server, so a retried request cannot run an upload twice.
+func (t *TemporalUploads) Start(ctx context.Context, in upload.Input) error {
+	_, err := t.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       upload.WorkflowID(in.TrackID),
+		TaskQueue:                upload.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes: sdktemporal.NewSearchAttributes(
+			plyrtemporal.TrackIDKey.ValueSet(in.TrackID),
+			plyrtemporal.DIDKey.ValueSet(in.ArtistDID),
+		),
+	}, upload.Name, in)
+	result := "started"
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &started):
+		result = "already_started"
+	case err != nil:
+		result = "error"
+	}
+	t.metrics.WorkflowStarts.WithLabelValues(upload.Name, result).Inc()
+	if err != nil {
+		return fmt.Errorf("start %s: %w", upload.WorkflowID(in.TrackID), err)
+	}
+	return nil
+}
+
+// queryTimeout bounds the progress query; without a worker to answer it the watcher
+// carries on with the phase it last saw.
+const queryTimeout = 2 * time.Second
+
+// Observe describes the workflow, asks a running one for its phase, and reads the pending
+// inspection's heartbeat for progress within validation.
+func (t *TemporalUploads) Observe(ctx context.Context, trackID string) (UploadState, error) {
+	id := upload.WorkflowID(trackID)
+	desc, err := t.client.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return UploadState{}, ErrWorkflowNotFound
+	}
+	if err != nil {
+		return UploadState{}, fmt.Errorf("describe %s: %w", id, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	switch info.GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		state := UploadState{Running: true}
+		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+		defer cancel()
+		if v, err := t.client.QueryWorkflow(qctx, id, "", upload.QueryProgress); err == nil {
+			var p upload.Progress
+			if v.Get(&p) == nil {
+				state.Phase = p.Phase
+			}
+		}
+		for _, pending := range desc.GetPendingActivities() {
+			if pending.GetActivityType().GetName() != "InspectUpload" || pending.GetHeartbeatDetails() == nil {
+				continue
+			}
+			var beat mediaact.InspectProgress
+			if converter.GetDefaultDataConverter().FromPayloads(pending.GetHeartbeatDetails(), &beat) == nil {
+				state.Step, state.Fraction = beat.Step, beat.Fraction
+			}
+		}
+		return state, nil
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		var out upload.Output
+		if err := t.client.GetWorkflow(ctx, id, info.GetExecution().GetRunId()).Get(ctx, &out); err != nil {
+			return UploadState{}, fmt.Errorf("result of %s: %w", id, err)
+		}
+		return UploadState{Output: out}, nil
+	default:
+		return UploadState{Failed: true}, nil
+	}
+}

@@ -1,0 +1,183 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+
+	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/media/internal/db"
+	"github.com/plyrfm/plyr/workflows/upload"
+)
+
+// errUploadNotFound is what clients see for an upload that is not theirs or does not exist.
+var errUploadNotFound = errors.New("upload not found")
+
+// handler adapts the MediaService to the module.
+type handler struct{ m *Module }
+
+// WatchUpload streams an upload's state until it ends. Each tick looks at the workflow
+// (one describe and one query), and a message goes out only when something changed.
+func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadRequest, stream *connect.ServerStream[mediav1.WatchUploadResponse]) error {
+	id, err := uuid.Parse(req.GetUploadId())
+	if err != nil {
+		return connect.NewError(connect.CodeInvalidArgument, errors.New("upload_id is not an upload id"))
+	}
+	row, err := h.m.q.GetUpload(ctx, id)
+	caller := rpc.CallerFrom(ctx)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.OwnerDid != caller.DID) {
+		return connect.NewError(connect.CodeNotFound, errUploadNotFound)
+	}
+	if err != nil {
+		return rpc.Internal(ctx, h.m.logger, fmt.Errorf("get upload %s: %w", id, err))
+	}
+
+	var last *mediav1.WatchUploadResponse
+	send := func(msg *mediav1.WatchUploadResponse) error {
+		if proto.Equal(msg, last) {
+			return nil
+		}
+		last = msg
+		return stream.Send(msg)
+	}
+	// An upload that already ended is answered from its row.
+	if row.Status != "processing" {
+		return send(h.endedFromRow(ctx, row))
+	}
+
+	ticker := time.NewTicker(h.m.watchInterval)
+	defer ticker.Stop()
+	phase := upload.PhaseQueued
+	for {
+		state, err := h.m.workflows.Observe(ctx, row.TrackID.String())
+		switch {
+		case errors.Is(err, ErrWorkflowNotFound):
+			// Gone from Temporal: the row holds the ending, if it was recorded.
+			if row, err = h.m.q.GetUpload(ctx, id); err != nil {
+				return rpc.Internal(ctx, h.m.logger, fmt.Errorf("get upload %s: %w", id, err))
+			}
+			return send(h.endedFromRow(ctx, row))
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			return rpc.Internal(ctx, h.m.logger, fmt.Errorf("observe upload %s: %w", id, err))
+		}
+		if state.Phase != "" {
+			phase = state.Phase
+		}
+		msg := stateMessage(row, phase, state)
+		if err := send(msg); err != nil {
+			return err
+		}
+		if msg.Status != mediav1.UploadStatus_UPLOAD_STATUS_PROCESSING {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-h.m.draining:
+			return connect.NewError(connect.CodeUnavailable, errors.New("the server is restarting; watch the upload again"))
+		case <-ticker.C:
+		}
+	}
+}
+
+// stateMessage describes a look at the workflow.
+func stateMessage(row db.Upload, phase upload.Phase, s UploadState) *mediav1.WatchUploadResponse {
+	msg := &mediav1.WatchUploadResponse{UploadId: row.ID.String(), TrackId: row.TrackID.String()}
+	switch {
+	case s.Running:
+		msg.Status = mediav1.UploadStatus_UPLOAD_STATUS_PROCESSING
+		msg.Phase = phaseToProto(phase)
+		msg.ProgressPercent = percent(phase, s.Step, s.Fraction)
+	case s.Failed:
+		msg.Status, msg.Phase, msg.Error = mediav1.UploadStatus_UPLOAD_STATUS_FAILED, mediav1.UploadPhase_UPLOAD_PHASE_DONE, upload.FailedMessage
+	default:
+		fillEnding(msg, string(s.Output.Status), s.Output.Reason)
+		msg.FileId = fileIDIfReady(s.Output.Status, s.Output.FileID)
+		msg.DurationMs = s.Output.DurationMs
+	}
+	return msg
+}
+
+// endedFromRow describes an ended upload from its row (and its file's, once ready).
+func (h *handler) endedFromRow(ctx context.Context, row db.Upload) *mediav1.WatchUploadResponse {
+	msg := &mediav1.WatchUploadResponse{UploadId: row.ID.String(), TrackId: row.TrackID.String()}
+	status := row.Status
+	if status == "processing" {
+		// The workflow is gone but never recorded an ending: it was terminated or lost.
+		status = string(upload.StatusFailed)
+	}
+	fillEnding(msg, status, row.Error)
+	if upload.Status(status) == upload.StatusReady {
+		msg.FileId = row.FileID.String()
+		if file, err := h.m.q.GetFile(ctx, row.FileID); err == nil {
+			msg.DurationMs = file.DurationMs
+		}
+	}
+	return msg
+}
+
+func fillEnding(msg *mediav1.WatchUploadResponse, status, reason string) {
+	msg.Phase = mediav1.UploadPhase_UPLOAD_PHASE_DONE
+	switch upload.Status(status) {
+	case upload.StatusReady:
+		msg.Status, msg.ProgressPercent = mediav1.UploadStatus_UPLOAD_STATUS_READY, 100
+	case upload.StatusRejected:
+		msg.Status, msg.Error = mediav1.UploadStatus_UPLOAD_STATUS_REJECTED, reason
+	default:
+		msg.Status, msg.Error = mediav1.UploadStatus_UPLOAD_STATUS_FAILED, upload.FailedMessage
+	}
+}
+
+func fileIDIfReady(status upload.Status, fileID string) string {
+	if status == upload.StatusReady {
+		return fileID
+	}
+	return ""
+}
+
+func phaseToProto(p upload.Phase) mediav1.UploadPhase {
+	switch p {
+	case upload.PhaseQueued:
+		return mediav1.UploadPhase_UPLOAD_PHASE_QUEUED
+	case upload.PhaseValidating:
+		return mediav1.UploadPhase_UPLOAD_PHASE_VALIDATING
+	case upload.PhaseStoring:
+		return mediav1.UploadPhase_UPLOAD_PHASE_STORING
+	case upload.PhasePublishing:
+		return mediav1.UploadPhase_UPLOAD_PHASE_PUBLISHING
+	case upload.PhaseDone:
+		return mediav1.UploadPhase_UPLOAD_PHASE_DONE
+	default:
+		return mediav1.UploadPhase_UPLOAD_PHASE_UNSPECIFIED
+	}
+}
+
+// percent estimates overall progress. Validation is most of the work: downloading the
+// staged file is its first quarter, the full decode the rest.
+func percent(phase upload.Phase, step string, fraction float64) int32 {
+	fraction = min(max(fraction, 0), 1)
+	switch phase {
+	case upload.PhaseValidating:
+		if step == "decode" {
+			return 30 + int32(50*fraction)
+		}
+		return 5 + int32(25*fraction)
+	case upload.PhaseStoring:
+		return 85
+	case upload.PhasePublishing:
+		return 95
+	case upload.PhaseDone:
+		return 100
+	default:
+		return 0
+	}
+}
