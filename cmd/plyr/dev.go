@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/plyrfm/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/ports"
+	"github.com/plyrfm/plyr/internal/platform/postgres"
+	"github.com/plyrfm/plyr/internal/platform/storage"
+	"github.com/plyrfm/plyr/internal/platform/storage/s3dev"
+	"github.com/plyrfm/plyr/internal/platform/temporal"
+	"github.com/plyrfm/plyr/internal/platform/temporal/devserver"
+)
+
+// devStack is what `plyr dev` started, stopped in reverse order.
+type devStack struct {
+	logger  *slog.Logger
+	timeout time.Duration
+	stops   []func(context.Context)
+}
+
+func (s *devStack) onStop(f func(context.Context)) { s.stops = append(s.stops, f) }
+
+// stop runs every stop function, newest first, each bounded by the shutdown timeout.
+func (s *devStack) stop() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		done := make(chan struct{})
+		go func() { s.stops[i](ctx); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.logger.Warn("a component did not stop in time; moving on", "timeout", s.timeout.String())
+		}
+		cancel()
+	}
+}
+
+// devReady describes a running dev stack.
+type devReady struct {
+	HTTPAddr string
+	Config   config.Config
+}
+
+// runDev starts every component that the environment does not replace, then plyr itself,
+// and stops them all when ctx ends. ready, when set, is called once everything is up.
+func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *slog.Logger, stdout io.Writer, ready func(devReady)) error {
+	dataDir, err := cfg.AbsDataDir()
+	if err != nil {
+		return err
+	}
+	cfg.DataDir = dataDir
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	stack := &devStack{logger: logger, timeout: cfg.ShutdownTimeout}
+	defer stack.stop()
+
+	if cfg.DatabaseURL == "" {
+		cluster, err := startDevPostgres(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		stack.onStop(func(ctx context.Context) {
+			if err := cluster.Stop(ctx); err != nil {
+				logger.Error("stop postgres", "error", err.Error())
+			}
+		})
+		cfg.DatabaseURL = cluster.URL("")
+	}
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	stack.onStop(func(context.Context) { pool.Close() })
+	applied, err := postgres.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	logger.Info("database ready", "migrations_applied", len(applied))
+
+	if cfg.TemporalAddress == "" {
+		srv, err := devserver.Start(ctx, devserver.Options{
+			Addr: cfg.DevTemporalAddr, UIAddr: cfg.TemporalUIAddr, Namespace: cfg.TemporalNamespace,
+			DBFile: filepath.Join(dataDir, "temporal.db"),
+		})
+		if err != nil {
+			return err
+		}
+		stack.onStop(func(ctx context.Context) {
+			if err := srv.Stop(remaining(ctx)); err != nil {
+				logger.Error("stop temporal", "error", err.Error())
+			}
+		})
+		cfg.TemporalAddress = srv.Addr()
+	} else {
+		cfg.TemporalUIAddr = ""
+	}
+	tc, err := temporal.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger)
+	if err != nil {
+		return err
+	}
+	stack.onStop(func(context.Context) { tc.Close() })
+	if err := temporal.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+		logger.Warn("temporal search attributes", "error", err.Error())
+	}
+
+	if cfg.S3.Endpoint == "" {
+		srv, err := startDevS3(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		stack.onStop(func(ctx context.Context) { srv.Stop(remaining(ctx)) })
+		cfg.S3.Endpoint = srv.Endpoint()
+		cfg.S3.AccessKeyID, cfg.S3.SecretAccessKey = srv.Credentials()
+	}
+	store := storage.New(storageConfig(cfg))
+	if err := store.EnsureBucket(ctx); err != nil {
+		return err
+	}
+
+	a := app.New(cfg, app.Infra{DB: pool, Temporal: tc, Storage: store}, logger, metrics.New())
+	listening := make(chan net.Addr, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.ServeHTTP(gctx, cfg.HTTPAddr, func(addr net.Addr) { listening <- addr }) })
+	g.Go(func() error { return a.RunWorkers(gctx) })
+
+	select {
+	case addr := <-listening:
+		if err := writeDevEnv(cfg); err != nil {
+			logger.Warn("write dev.env", "error", err.Error())
+		}
+		stack.onStop(func(context.Context) { removeDevEnv(cfg) })
+		printDevSummary(stdout, cfg, addr.String())
+		if ready != nil {
+			ready(devReady{HTTPAddr: addr.String(), Config: cfg})
+		}
+	case <-gctx.Done():
+	}
+	go func() { <-ctx.Done(); stopSignals(); fmt.Fprintln(stdout, "stopping…") }()
+	err = g.Wait()
+	if ctx.Err() != nil && err == nil {
+		return nil
+	}
+	return err
+}
+
+// startDevPostgres starts the cluster under the data dir, on the port it used last time
+// when that port is still free, so URLs in other terminals keep working.
+func startDevPostgres(ctx context.Context, cfg config.Config, logger *slog.Logger) (*postgres.Cluster, error) {
+	portFile := filepath.Join(cfg.DataDir, "pg-port")
+	port := cfg.DevPostgresPort
+	if port == 0 {
+		if b, err := os.ReadFile(portFile); err == nil {
+			if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && ports.Available(net.JoinHostPort("127.0.0.1", strconv.Itoa(p))) {
+				port = p
+			}
+		}
+	}
+	cluster, err := postgres.StartCluster(ctx, postgres.ClusterOptions{
+		Dir: filepath.Join(cfg.DataDir, "pg"), Port: port, BinDir: cfg.PostgresBinDir, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	_ = os.WriteFile(portFile, []byte(strconv.Itoa(cluster.Port())+"\n"), 0o644)
+	return cluster, nil
+}
+
+// startDevS3 starts versitygw on the data dir with credentials kept there, so presigned
+// URLs a browser cached before a restart still verify after it.
+func startDevS3(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s3dev.Server, error) {
+	credFile := filepath.Join(cfg.DataDir, "s3-credentials")
+	access, secret := "", ""
+	if b, err := os.ReadFile(credFile); err == nil {
+		access, secret, _ = strings.Cut(strings.TrimSpace(string(b)), ":")
+	}
+	srv, err := s3dev.Start(ctx, s3dev.Options{
+		Dir: filepath.Join(cfg.DataDir, "s3"), Addr: cfg.DevS3Addr, AccessKeyID: access, SecretAccessKey: secret,
+		Log: slogWriter{logger.With("component", "versitygw")},
+	})
+	if err != nil {
+		return nil, err
+	}
+	access, secret = srv.Credentials()
+	if err := os.WriteFile(credFile, []byte(access+":"+secret+"\n"), 0o600); err != nil {
+		srv.Stop(5 * time.Second)
+		return nil, fmt.Errorf("keep s3 credentials: %w", err)
+	}
+	return srv, nil
+}
+
+func printDevSummary(w io.Writer, cfg config.Config, httpAddr string) {
+	fmt.Fprintf(w, "\nplyr dev is up. Data in %s\n\n", cfg.DataDir)
+	fmt.Fprintf(w, "  API          http://%s   (Connect, POST /upload, /audio/{id}, /healthz, /readyz, /metrics)\n", httpAddr)
+	if cfg.TemporalUIAddr != "" {
+		fmt.Fprintf(w, "  Temporal UI  http://%s\n", cfg.TemporalUIAddr)
+	}
+	fmt.Fprintf(w, "  Temporal     %s (namespace %s)\n", cfg.TemporalAddress, cfg.TemporalNamespace)
+	fmt.Fprintf(w, "  PostgreSQL   %s\n", redactURL(cfg.DatabaseURL))
+	fmt.Fprintf(w, "  S3           %s (bucket %s)\n", cfg.S3.Endpoint, cfg.S3.Bucket)
+	fmt.Fprintf(w, "\n  Settings for other terminals: %s (KEY='value' lines)\n", filepath.Join(cfg.DataDir, devEnvFile))
+	fmt.Fprintf(w, "  A token:  bin/plyr admin token --did did:plc:yourdid --handle you.test\n")
+	fmt.Fprintf(w, "  Ctrl-C stops everything.\n\n")
+}
+
+// redactURL hides a URL's password.
+func redactURL(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	scheme := strings.Index(raw, "://")
+	if at < 0 || scheme < 0 {
+		return raw
+	}
+	userinfo := raw[scheme+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return raw[:scheme+3] + user + ":***" + raw[at:]
+	}
+	return raw
+}
+
+// remaining is the time left before ctx's deadline.
+func remaining(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return max(time.Until(d), 0)
+	}
+	return 10 * time.Second
+}
+
+// slogWriter turns a child process's output lines into log records.
+type slogWriter struct{ logger *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	for line := range strings.SplitSeq(strings.TrimRight(string(p), "\n"), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			w.logger.Info(line)
+		}
+	}
+	return len(p), nil
+}

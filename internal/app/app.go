@@ -1,0 +1,232 @@
+// Package app assembles plyr from its parts: it builds the modules with their
+// dependencies, one HTTP handler for every route, and the Temporal workers. cmd/plyr
+// decides which of these a process runs (serve, worker, dev); the end-to-end tests run
+// the same assembly in-process.
+//
+// Nothing here opens connections: the caller passes the database pool, the Temporal
+// client and the storage client in Infra, so the same App runs against the embedded
+// development stack, the test environment, or production services.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/worker"
+
+	catalogact "github.com/plyrfm/plyr/activities/catalog"
+	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/internal/platform/storage"
+	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
+	"github.com/plyrfm/plyr/modules/catalog"
+	"github.com/plyrfm/plyr/modules/identity"
+	"github.com/plyrfm/plyr/modules/media"
+	"github.com/plyrfm/plyr/workflows"
+	"github.com/plyrfm/plyr/workflows/upload"
+)
+
+// Infra are the connections the App works through.
+type Infra struct {
+	DB       *pgxpool.Pool
+	Temporal client.Client
+	Storage  *storage.Client
+}
+
+// App is plyr assembled.
+type App struct {
+	cfg     config.Config
+	infra   Infra
+	logger  *slog.Logger
+	metrics *metrics.Metrics
+
+	identity *identity.Module
+	catalog  *catalog.Module
+	media    *media.Module
+
+	handler http.Handler
+}
+
+// New builds the modules and the HTTP handler.
+func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics) *App {
+	a := &App{cfg: cfg, infra: infra, logger: logger, metrics: m}
+	a.identity = identity.New(identity.Deps{DB: infra.DB, Logger: logger})
+	a.catalog = catalog.New(catalog.Deps{DB: infra.DB, Logger: logger, Metrics: m, Handles: a.identity})
+	a.media = media.New(media.Deps{
+		DB: infra.DB, Storage: infra.Storage, Logger: logger, Metrics: m,
+		Workflows: media.NewTemporalUploads(infra.Temporal, m),
+		Limits: media.Limits{
+			MaxUploadBytes:       cfg.Media.MaxUploadBytes,
+			MaxConcurrentUploads: cfg.Media.MaxConcurrentUploads,
+			AudioURLTTL:          cfg.Media.AudioURLTTL,
+		},
+	})
+	mux := http.NewServeMux()
+	a.identity.Mount(mux)
+	a.catalog.Mount(mux)
+	a.media.Mount(mux)
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", m.Handler())
+
+	a.handler = rpc.Observe(logger, m, mux)(securityHeaders(rpc.Authenticate(a.identity)(mux)))
+	return a
+}
+
+// Handler serves every route.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Identity is the identity module, for operator commands.
+func (a *App) Identity() *identity.Module { return a.identity }
+
+// ServeHTTP listens on addr and serves until ctx ends, then stops within the configured
+// shutdown timeout. ready, when set, receives the bound address once listening.
+func (a *App) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true) // Connect and gRPC clients may speak h2c
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		Protocols:         &protocols,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	// Long-lived streams (WatchUpload) end when shutdown begins; clients reconnect.
+	srv.RegisterOnShutdown(a.media.Drain)
+	if ready != nil {
+		ready(l.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		a.logger.Warn("http server did not drain in time; closing connections", "error", err.Error())
+		_ = srv.Close()
+	}
+	return nil
+}
+
+// RunWorkers runs the Temporal workers until ctx ends, then stops them, waiting at most
+// the shutdown timeout: a worker stuck in an activity must not hold the process.
+func (a *App) RunWorkers(ctx context.Context) error {
+	ws := a.newWorkers()
+	for i, w := range ws {
+		if err := w.Start(); err != nil {
+			stopAll(ws[:i], a.cfg.ShutdownTimeout, a.logger)
+			return fmt.Errorf("start worker: %w", err)
+		}
+	}
+	<-ctx.Done()
+	stopAll(ws, a.cfg.ShutdownTimeout, a.logger)
+	return nil
+}
+
+func (a *App) newWorkers() []worker.Worker {
+	stopTimeout := a.cfg.ShutdownTimeout / 2 // activities get half; the rest is margin
+	interceptors := []interceptor.WorkerInterceptor{plyrtemporal.NewOutcomeInterceptor(a.metrics)}
+
+	catalogActivities := &catalogact.Activities{Tracks: a.catalog}
+	mediaActivities := &mediaact.Activities{
+		Storage: a.infra.Storage,
+		Records: a.media,
+		Limits:  mediaact.Limits{MaxBytes: a.cfg.Media.MaxUploadBytes, MaxDuration: a.cfg.Media.MaxDuration},
+		TempDir: a.cfg.Media.TempDir,
+	}
+
+	// "plyr": workflows and light steps.
+	light := worker.New(a.infra.Temporal, upload.TaskQueue, worker.Options{
+		WorkerStopTimeout: stopTimeout, Interceptors: interceptors,
+	})
+	workflows.Register(light)
+	light.RegisterActivity(catalogActivities)
+	light.RegisterActivity(mediaActivities)
+
+	// "plyr-media": ffmpeg, as many at once as the machine has cores for.
+	heavy := worker.New(a.infra.Temporal, upload.MediaTaskQueue, worker.Options{
+		WorkerStopTimeout:                  stopTimeout,
+		MaxConcurrentActivityExecutionSize: a.cfg.Media.Concurrency,
+		Interceptors:                       interceptors,
+	})
+	heavy.RegisterActivity(mediaActivities)
+	return []worker.Worker{light, heavy}
+}
+
+func stopAll(ws []worker.Worker, timeout time.Duration, logger *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		for _, w := range ws {
+			w.Stop()
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		logger.Warn("temporal workers did not stop in time; leaving them behind", "timeout", timeout.String())
+	}
+}
+
+func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+// readyz checks, concurrently and briefly, that each backing service answers.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]func(context.Context) error{
+		"database": a.infra.DB.Ping,
+		"temporal": func(ctx context.Context) error { return plyrtemporal.Ping(ctx, a.infra.Temporal) },
+		"storage":  a.infra.Storage.Ping,
+	}
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, len(checks))
+	for name, check := range checks {
+		go func() { results <- result{name, check(ctx)} }()
+	}
+	status, code := map[string]string{}, http.StatusOK
+	for range checks {
+		res := <-results
+		status[res.name] = "ok"
+		if res.err != nil {
+			status[res.name], code = "unavailable", http.StatusServiceUnavailable
+			a.logger.WarnContext(r.Context(), "readiness check failed", "component", res.name, "error", res.err.Error())
+		}
+	}
+	writeJSON(w, code, status)
+}
+
+// securityHeaders are set on every response.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		next.ServeHTTP(w, r)
+	})
+}
