@@ -19,5 +19,5 @@ type Registry interface {
 
 // Register adds every workflow to r under its stable name.
 func Register(r Registry) {
-	r.RegisterWorkflowWithOptions(upload.Workflow, workflow.RegisterOptions{Name: upload.Name})
+	r.RegisterWorkflowWithOptions(upload.Workflow, upload.RegisterOptions())
 }

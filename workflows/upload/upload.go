@@ -32,6 +32,12 @@ const MediaTaskQueue = "plyr-media"
 // QueryProgress is the query that returns the workflow's Progress.
 const QueryProgress = "progress"
 
+// workflowOptions registers the workflow under its stable Name.
+func workflowOptions() workflow.RegisterOptions { return workflow.RegisterOptions{Name: Name} }
+
+// RegisterOptions are the options the workflow is registered with.
+func RegisterOptions() workflow.RegisterOptions { return workflowOptions() }
+
 // WorkflowID is the workflow's id for a track: one upload workflow per track.
 func WorkflowID(trackID string) string { return "upload/" + trackID }
 
