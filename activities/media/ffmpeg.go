@@ -27,7 +27,7 @@ func probeFile(ctx context.Context, path string) (probe, error) {
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && ctx.Err() == nil {
-			return probe{}, reject("the file could not be read as audio")
+			return probe{}, reject("the file could not be read as audio; it may be damaged or cut short")
 		}
 		return probe{}, fmt.Errorf("run ffprobe: %w", err)
 	}

@@ -140,7 +140,8 @@ func checkProbe(p probe, sniffed Format, limits Limits) (audioFacts, *Rejection)
 // cleanly to less than its header says, which only the lengths reveal.
 func checkDecode(declared, decoded time.Duration, stderr string) *Rejection {
 	if msg := strings.TrimSpace(stderr); msg != "" {
-		return reject("the audio is damaged: decoding failed with %q", firstLine(msg))
+		return reject("the audio is damaged or cut short: decoding failed at %s of %s (%s)",
+			clock(decoded), clock(declared), decoderMessage(msg))
 	}
 	if decoded <= 0 {
 		return reject("the file holds no audio samples")
@@ -148,10 +149,22 @@ func checkDecode(declared, decoded time.Duration, stderr string) *Rejection {
 	// MP3 headers count the encoder's delay and padding (tens of ms), hence the floor.
 	tolerance := max(declared/100, 500*time.Millisecond)
 	if diff := declared - decoded; diff > tolerance || -diff > tolerance {
-		return reject("the audio is incomplete: it plays for %s but its header says %s; the file was probably cut short",
+		return reject("the audio is damaged or cut short: it plays for %s but its header says %s",
 			clock(decoded), clock(declared))
 	}
 	return nil
+}
+
+// decoderMessage is the first line of ffmpeg's complaint without its "[codec @ 0x…] "
+// prefix, which means nothing to an uploader.
+func decoderMessage(stderr string) string {
+	line := firstLine(stderr)
+	if strings.HasPrefix(line, "[") {
+		if _, rest, ok := strings.Cut(line, "] "); ok {
+			line = rest
+		}
+	}
+	return line
 }
 
 // clock formats a duration as h:mm:ss or m:ss.

@@ -92,8 +92,8 @@ func TestCheckDecode(t *testing.T) {
 		{"exact", 180 * time.Second, 180 * time.Second, "", ""},
 		{"mp3 delay and padding", 180035918 * time.Microsecond, 180 * time.Second, "", ""},
 		{"short track within floor", 2 * time.Second, 1600 * time.Millisecond, "", ""},
-		{"truncated to half", 180 * time.Second, 90 * time.Second, "", "it plays for 1:30 but its header says 3:00"},
-		{"decoder error", 180 * time.Second, 180 * time.Second, "[flac] invalid residual\nmore", `decoding failed with "[flac] invalid residual"`},
+		{"truncated to half", 180 * time.Second, 90 * time.Second, "", "damaged or cut short: it plays for 1:30 but its header says 3:00"},
+		{"decoder error", 180 * time.Second, 61 * time.Second, "[flac @ 0x55aa] invalid residual\nmore", "damaged or cut short: decoding failed at 1:01 of 3:00 (invalid residual)"},
 		{"nothing decoded", 10 * time.Second, 0, "", "no audio samples"},
 	}
 	for _, tt := range tests {

@@ -55,6 +55,7 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 	ticker := time.NewTicker(h.m.watchInterval)
 	defer ticker.Stop()
 	phase := upload.PhaseQueued
+	var shown int32 // progress never goes backwards, even when a look is less informed
 	for {
 		state, err := h.m.workflows.Observe(ctx, row.TrackID.String())
 		switch {
@@ -73,6 +74,8 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 			phase = state.Phase
 		}
 		msg := stateMessage(row, phase, state)
+		msg.ProgressPercent = max(msg.ProgressPercent, shown)
+		shown = msg.ProgressPercent
 		if err := send(msg); err != nil {
 			return err
 		}

@@ -1,0 +1,200 @@
+package media_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/internal/audiotest"
+	"github.com/plyrfm/plyr/internal/platform/storage"
+	"github.com/plyrfm/plyr/internal/platform/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// memRecords keeps the media module's rows in memory: these tests are about the steps.
+type memRecords struct {
+	mu      sync.Mutex
+	files   map[string]media.File
+	endings map[string][2]string
+}
+
+func newMemRecords() *memRecords {
+	return &memRecords{files: map[string]media.File{}, endings: map[string][2]string{}}
+}
+
+func (m *memRecords) RecordFile(_ context.Context, f media.File) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.files[f.ID]; !ok {
+		m.files[f.ID] = f
+	}
+	return nil
+}
+
+func (m *memRecords) DeleteFile(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.files, id)
+	return nil
+}
+
+func (m *memRecords) FinishUpload(_ context.Context, id, status, message string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.endings[id]; !ok {
+		m.endings[id] = [2]string{status, message}
+	}
+	return nil
+}
+
+type fixture struct {
+	store   *storage.Client
+	records *memRecords
+	acts    *media.Activities
+	env     *testsuite.TestActivityEnvironment
+}
+
+func newFixture(t *testing.T, limits media.Limits) *fixture {
+	t.Helper()
+	f := &fixture{store: testenv.NewStorage(t), records: newMemRecords()}
+	f.acts = &media.Activities{Storage: f.store, Records: f.records, Limits: limits, TempDir: t.TempDir()}
+	var suite testsuite.WorkflowTestSuite
+	f.env = suite.NewTestActivityEnvironment()
+	f.env.RegisterActivity(f.acts)
+	return f
+}
+
+func (f *fixture) stage(t *testing.T, key string, data []byte) {
+	t.Helper()
+	_, err := f.store.Upload(context.Background(), key, bytes.NewReader(data), int64(len(data))+1)
+	require.NoError(t, err)
+}
+
+func (f *fixture) inspect(t *testing.T, key string) media.Inspection {
+	t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.InspectUpload, media.InspectInput{StagingKey: key})
+	require.NoError(t, err)
+	var out media.Inspection
+	require.NoError(t, v.Get(&out))
+	return out
+}
+
+var defaultLimits = media.Limits{MaxBytes: 50 << 20, MaxDuration: time.Hour}
+
+func TestInspectUpload_AcceptsAudio(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	tests := []struct {
+		format, contentType, codec string
+	}{
+		{"mp3", "audio/mpeg", "mp3"},
+		{"flac", "audio/flac", "flac"},
+		{"wav", "audio/wav", "pcm_s16le"},
+		{"aiff", "audio/aiff", "pcm_s16be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			data := audiotest.Make(t, tt.format, 3)
+			f.stage(t, "staging/"+tt.format, data)
+			got := f.inspect(t, "staging/"+tt.format)
+			require.Empty(t, got.Rejected)
+			sum := sha256.Sum256(data)
+			require.Equal(t, media.Inspection{
+				Format: tt.format, Codec: tt.codec, ContentType: tt.contentType, Extension: tt.format,
+				SizeBytes: int64(len(data)), DurationMs: 3000, SampleRate: 44100, Channels: 2,
+				SHA256: hex.EncodeToString(sum[:]),
+			}, got)
+		})
+	}
+}
+
+func TestInspectUpload_RefusesWhatIsNotGoodAudio(t *testing.T) {
+	flac := audiotest.Make(t, "flac", 20)
+	mp3 := audiotest.Make(t, "mp3", 20)
+	tests := []struct {
+		name       string
+		data       []byte
+		wantReason string
+	}{
+		{"zero bytes", nil, "the file is empty"},
+		{"text named .mp3", []byte("these are the lyrics, not the song\n"), "not an audio file plyr accepts (its content is text/plain"},
+		{"random bytes", audiotest.Random(200_000), "not an audio file plyr accepts (its content is application/octet-stream"},
+		{"random bytes behind an ID3 tag", audiotest.RandomAfterID3(200_000), "not an audio file plyr accepts"},
+		{"a picture", audiotest.JPEG(t), "its content is image/jpeg"},
+		{"truncated FLAC", audiotest.Truncate(flac, 0.5), "the audio is damaged or cut short"},
+		{"truncated MP3", audiotest.Truncate(mp3, 0.4), "the audio is damaged or cut short"},
+		{"FLAC header only", flac[:8192], "could not be read as audio; it may be damaged or cut short"},
+		{"over the size cap", audiotest.Random(2 << 20), "the file is 2 MiB; the limit is 1 MiB"},
+	}
+	f := newFixture(t, media.Limits{MaxBytes: 1 << 20, MaxDuration: time.Hour})
+	big := newFixture(t, defaultLimits)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := big
+			if tt.name == "over the size cap" {
+				fx = f
+			}
+			fx.stage(t, "staging/x", tt.data)
+			got := fx.inspect(t, "staging/x")
+			require.Contains(t, got.Rejected, tt.wantReason)
+			require.Zero(t, got.DurationMs)
+		})
+	}
+}
+
+func TestInspectUpload_RefusesAudioOverTheDurationLimit(t *testing.T) {
+	f := newFixture(t, media.Limits{MaxBytes: 50 << 20, MaxDuration: 2 * time.Second})
+	f.stage(t, "staging/long", audiotest.Make(t, "flac", 3))
+	require.Equal(t, "the audio is 0:03 long; the limit is 0:02", f.inspect(t, "staging/long").Rejected)
+}
+
+func TestStoreFile_IsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultLimits)
+	data := audiotest.Make(t, "mp3", 2)
+	f.stage(t, "staging/u1", data)
+	insp := f.inspect(t, "staging/u1")
+	in := media.StoreInput{StagingKey: "staging/u1", FileID: "f1", OwnerDID: "did:plc:alice", Inspection: insp}
+
+	for attempt := range 2 { // the second run is a retry after the staged copy is gone
+		v, err := f.env.ExecuteActivity(f.acts.StoreFile, in)
+		require.NoError(t, err, "attempt %d", attempt+1)
+		var key string
+		require.NoError(t, v.Get(&key))
+		require.Equal(t, "audio/f1.mp3", key)
+	}
+	var got bytes.Buffer
+	_, err := f.store.Download(ctx, "audio/f1.mp3", &got)
+	require.NoError(t, err)
+	require.Equal(t, data, got.Bytes())
+	_, err = f.store.Head(ctx, "staging/u1")
+	require.ErrorIs(t, err, storage.ErrNotFound)
+	require.Equal(t, "audio/mpeg", f.records.files["f1"].ContentType)
+	require.Equal(t, int32(2000), f.records.files["f1"].DurationMs)
+}
+
+func TestDiscardUpload_RemovesEverythingAndIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultLimits)
+	f.stage(t, "staging/u2", []byte("staged"))
+	f.stage(t, "audio/f2.mp3", []byte("stored"))
+	require.NoError(t, f.records.RecordFile(ctx, media.File{ID: "f2"}))
+
+	in := media.DiscardInput{StagingKey: "staging/u2", FileID: "f2", StoredKey: "audio/f2.mp3"}
+	for range 2 {
+		_, err := f.env.ExecuteActivity(f.acts.DiscardUpload, in)
+		require.NoError(t, err)
+	}
+	keys, err := f.store.List(ctx, "")
+	require.NoError(t, err)
+	require.Empty(t, keys)
+	require.Empty(t, f.records.files)
+}

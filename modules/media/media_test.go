@@ -1,0 +1,479 @@
+package media_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	mediaact "github.com/plyrfm/plyr/activities/media"
+	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
+	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
+	"github.com/plyrfm/plyr/internal/platform/logging"
+	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
+	"github.com/plyrfm/plyr/internal/platform/storage"
+	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/modules/media"
+	"github.com/plyrfm/plyr/workflows/upload"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const alice, bob = "did:plc:alice", "did:plc:bob"
+
+// fakeWorkflows records starts and plays back scripted states per track.
+type fakeWorkflows struct {
+	mu       sync.Mutex
+	started  []upload.Input
+	startErr error
+	script   map[string][]media.UploadState // Observe returns these in turn; the last repeats
+	missing  bool                           // Observe reports the workflow gone
+}
+
+func (f *fakeWorkflows) Start(_ context.Context, in upload.Input) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.startErr != nil {
+		return f.startErr
+	}
+	f.started = append(f.started, in)
+	return nil
+}
+
+func (f *fakeWorkflows) Observe(_ context.Context, trackID string) (media.UploadState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.missing {
+		return media.UploadState{}, media.ErrWorkflowNotFound
+	}
+	states := f.script[trackID]
+	if len(states) == 0 {
+		return media.UploadState{Running: true}, nil
+	}
+	s := states[0]
+	if len(states) > 1 {
+		f.script[trackID] = states[1:]
+	}
+	return s, nil
+}
+
+type fixture struct {
+	module    *media.Module
+	pool      *pgxpool.Pool
+	store     *storage.Client
+	workflows *fakeWorkflows
+	url       string
+	http      *http.Client
+	watch     mediav1connect.MediaServiceClient
+}
+
+func newFixture(t *testing.T, maxUpload int64) *fixture {
+	t.Helper()
+	f := &fixture{pool: testenv.NewDatabase(t), store: testenv.NewStorage(t), workflows: &fakeWorkflows{script: map[string][]media.UploadState{}}}
+	f.module = media.New(media.Deps{
+		DB: f.pool, Storage: f.store, Workflows: f.workflows, Logger: logging.Discard(), Metrics: metrics.New(),
+		Limits:        media.Limits{MaxUploadBytes: maxUpload, MaxConcurrentUploads: 4, AudioURLTTL: 10 * time.Minute},
+		WatchInterval: 5 * time.Millisecond,
+	})
+	srv := rpctest.NewServer(t, rpctest.Tokens{
+		"alice-token": {DID: alice, Handle: "alice.test"},
+		"bob-token":   {DID: bob, Handle: "bob.test"},
+	}, f.module)
+	f.url, f.http = srv.URL, srv.Client()
+	f.watch = mediav1connect.NewMediaServiceClient(srv.Client(), srv.URL, connect.WithProtoJSON())
+	return f
+}
+
+type part struct{ name, filename, body string }
+
+func form(parts ...part) (*bytes.Buffer, string) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		var pw io.Writer
+		if p.filename != "" {
+			pw, _ = w.CreateFormFile(p.name, p.filename)
+		} else {
+			pw, _ = w.CreateFormField(p.name)
+		}
+		_, _ = io.WriteString(pw, p.body)
+	}
+	_ = w.Close()
+	return &buf, w.FormDataContentType()
+}
+
+func (f *fixture) post(t *testing.T, token string, body io.Reader, contentType string, size int64) (*http.Response, map[string]string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.url+"/upload", body)
+	require.NoError(t, err)
+	req.ContentLength = size
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := f.http.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out map[string]string
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res, out
+}
+
+func (f *fixture) stagedKeys(t *testing.T) []string {
+	t.Helper()
+	keys, err := f.store.List(context.Background(), "")
+	require.NoError(t, err)
+	return keys
+}
+
+func (f *fixture) uploadRows(t *testing.T) (n int) {
+	t.Helper()
+	require.NoError(t, f.pool.QueryRow(context.Background(), "SELECT count(*) FROM media.uploads").Scan(&n))
+	return n
+}
+
+func TestUpload_AcceptsAndStartsTheWorkflow(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	// The file comes before the title: the form is streamed in whatever order it arrives.
+	body, ct := form(part{"file", "song.mp3", "ID3 pretend audio"}, part{"title", "", "  My Song  "})
+	res, out := f.post(t, "alice-token", body, ct, int64(body.Len()))
+
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+	require.Len(t, f.workflows.started, 1)
+	in := f.workflows.started[0]
+	require.Equal(t, out["trackId"], in.TrackID)
+	require.Equal(t, out["uploadId"], in.UploadID)
+	require.Equal(t, alice, in.ArtistDID)
+	require.Equal(t, "My Song", in.Title)
+	require.Equal(t, "staging/"+in.UploadID, in.StagingKey)
+
+	var staged bytes.Buffer
+	_, err := f.store.Download(context.Background(), in.StagingKey, &staged)
+	require.NoError(t, err)
+	require.Equal(t, "ID3 pretend audio", staged.String())
+
+	var status, filename string
+	require.NoError(t, f.pool.QueryRow(context.Background(),
+		"SELECT status, filename FROM media.uploads WHERE id = $1", in.UploadID).Scan(&status, &filename))
+	require.Equal(t, "processing", status)
+	require.Equal(t, "song.mp3", filename)
+}
+
+func TestUpload_RefusedRequestsLeaveNothing(t *testing.T) {
+	tests := []struct {
+		name     string
+		token    string
+		parts    []part
+		ctype    string // overrides the form's content type
+		wantCode int
+		wantMsg  string
+	}{
+		{"no token", "", []part{{"title", "", "x"}, {"file", "a.mp3", "data"}}, "", 401, "authentication required"},
+		{"wrong token", "stolen", []part{{"title", "", "x"}, {"file", "a.mp3", "data"}}, "", 401, "authentication required"},
+		{"no file", "alice-token", []part{{"title", "", "x"}}, "", 400, "the field file is required"},
+		{"no title", "alice-token", []part{{"file", "a.mp3", "data"}}, "", 400, "the field title is required"},
+		{"blank title", "alice-token", []part{{"title", "", "   "}, {"file", "a.mp3", "data"}}, "", 400, "the field title is required"},
+		{"title too long", "alice-token", []part{{"title", "", strings.Repeat("é", 257)}, {"file", "a.mp3", "data"}}, "", 400, "longer than 256 characters"},
+		{"two files", "alice-token", []part{{"title", "", "x"}, {"file", "a.mp3", "data"}, {"file", "b.mp3", "data"}}, "", 400, "one file per upload"},
+		{"huge extra field", "alice-token", []part{{"title", "", "x"}, {"notes", "", strings.Repeat("n", 5000)}, {"file", "a.mp3", "d"}}, "", 400, "longer than 4096 bytes"},
+		{"not a form", "alice-token", nil, "application/json", 400, "multipart/form-data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, 10<<20)
+			body, ct := form(tt.parts...)
+			if tt.ctype != "" {
+				ct = tt.ctype
+			}
+			res, out := f.post(t, tt.token, body, ct, int64(body.Len()))
+			require.Equal(t, tt.wantCode, res.StatusCode)
+			require.Contains(t, out["message"], tt.wantMsg)
+			require.Empty(t, f.stagedKeys(t))
+			require.Zero(t, f.uploadRows(t))
+			require.Empty(t, f.workflows.started)
+		})
+	}
+}
+
+func TestUpload_OverTheCap(t *testing.T) {
+	const limit = 1 << 20
+	t.Run("declared length: refused before the body is read", func(t *testing.T) {
+		f := newFixture(t, limit)
+		body := &countingReader{r: bytes.NewReader(make([]byte, 8<<20))}
+		res, out := f.post(t, "alice-token", body, "multipart/form-data; boundary=x", 8<<20)
+		require.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
+		require.Equal(t, "the file is larger than the 1 MiB limit", out["message"])
+		require.Empty(t, f.stagedKeys(t))
+	})
+	t.Run("streamed without a length: stops near the cap", func(t *testing.T) {
+		f := newFixture(t, limit)
+		buf, ct := form(part{"title", "", "big"}, part{"file", "big.wav", string(make([]byte, 40<<20))})
+		body := &countingReader{r: buf}
+		res, out := f.post(t, "alice-token", body, ct, -1)
+		require.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
+		require.Equal(t, "the file is larger than the 1 MiB limit", out["message"])
+		require.Less(t, body.read(), int64(limit+16<<20), "read far past the cap")
+		require.Empty(t, f.stagedKeys(t))
+		require.Zero(t, f.uploadRows(t))
+	})
+	t.Run("exactly at the cap is accepted", func(t *testing.T) {
+		f := newFixture(t, limit)
+		buf, ct := form(part{"title", "", "fits"}, part{"file", "fits.wav", string(make([]byte, limit))})
+		res, _ := f.post(t, "alice-token", buf, ct, int64(buf.Len()))
+		require.Equal(t, http.StatusAccepted, res.StatusCode)
+	})
+}
+
+func TestUpload_WorkflowCannotStart(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	f.workflows.startErr = errors.New("temporal unreachable")
+	body, ct := form(part{"title", "", "x"}, part{"file", "a.mp3", "data"})
+	res, out := f.post(t, "alice-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	require.Equal(t, "could not start processing the upload; try again", out["message"])
+	require.Empty(t, f.stagedKeys(t))
+	var status string
+	require.NoError(t, f.pool.QueryRow(context.Background(), "SELECT status FROM media.uploads").Scan(&status))
+	require.Equal(t, "failed", status)
+}
+
+// accept posts a valid upload as alice and returns its input.
+func (f *fixture) accept(t *testing.T) upload.Input {
+	t.Helper()
+	body, ct := form(part{"title", "", "song"}, part{"file", "a.mp3", "data"})
+	res, _ := f.post(t, "alice-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+	return f.workflows.started[len(f.workflows.started)-1]
+}
+
+func (f *fixture) watchAll(t *testing.T, token, uploadID string) ([]*mediav1.WatchUploadResponse, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(rpctest.WithToken(context.Background(), token), 10*time.Second)
+	defer cancel()
+	stream, err := f.watch.WatchUpload(ctx, &mediav1.WatchUploadRequest{UploadId: uploadID})
+	if err != nil {
+		return nil, err
+	}
+	var msgs []*mediav1.WatchUploadResponse
+	for stream.Receive() {
+		msgs = append(msgs, stream.Msg())
+	}
+	return msgs, stream.Err()
+}
+
+func TestWatchUpload_FollowsTheWorkflowToReady(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	in := f.accept(t)
+	f.workflows.script[in.TrackID] = []media.UploadState{
+		{Running: true, Phase: upload.PhaseQueued},
+		{Running: true, Phase: upload.PhaseValidating, Step: "download", Fraction: 1},
+		{Running: true, Phase: upload.PhaseValidating, Step: "decode", Fraction: 0.5},
+		{Running: true, Phase: upload.PhaseValidating, Step: "decode", Fraction: 0.5}, // unchanged: not resent
+		{Running: true}, // the query did not answer: the phase is kept
+		{Running: true, Phase: upload.PhaseStoring},
+		{Running: true, Phase: upload.PhasePublishing},
+		{Output: upload.Output{Status: upload.StatusReady, FileID: in.FileID, DurationMs: 20000}},
+	}
+	msgs, err := f.watchAll(t, "alice-token", in.UploadID)
+	require.NoError(t, err)
+
+	type step struct {
+		phase   mediav1.UploadPhase
+		percent int32
+	}
+	var got []step
+	for _, m := range msgs {
+		require.Equal(t, in.TrackID, m.TrackId)
+		got = append(got, step{m.Phase, m.ProgressPercent})
+	}
+	require.Equal(t, []step{
+		{mediav1.UploadPhase_UPLOAD_PHASE_QUEUED, 0},
+		{mediav1.UploadPhase_UPLOAD_PHASE_VALIDATING, 30},
+		{mediav1.UploadPhase_UPLOAD_PHASE_VALIDATING, 55},
+		{mediav1.UploadPhase_UPLOAD_PHASE_STORING, 85},
+		{mediav1.UploadPhase_UPLOAD_PHASE_PUBLISHING, 95},
+		{mediav1.UploadPhase_UPLOAD_PHASE_DONE, 100},
+	}, got)
+	last := msgs[len(msgs)-1]
+	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, last.Status)
+	require.Equal(t, in.FileID, last.FileId)
+	require.Equal(t, int32(20000), last.DurationMs)
+}
+
+func TestWatchUpload_Endings(t *testing.T) {
+	tests := []struct {
+		name       string
+		final      media.UploadState
+		missing    bool
+		rowStatus  string // recorded ending, for a workflow that is gone
+		wantStatus mediav1.UploadStatus
+		wantError  string
+	}{
+		{"rejected", media.UploadState{Output: upload.Output{Status: upload.StatusRejected, Reason: "the file is empty"}}, false, "",
+			mediav1.UploadStatus_UPLOAD_STATUS_REJECTED, "the file is empty"},
+		{"failed", media.UploadState{Failed: true}, false, "",
+			mediav1.UploadStatus_UPLOAD_STATUS_FAILED, upload.FailedMessage},
+		{"gone, ending recorded", media.UploadState{}, true, "rejected",
+			mediav1.UploadStatus_UPLOAD_STATUS_REJECTED, "recorded reason"},
+		{"gone, never ended", media.UploadState{}, true, "",
+			mediav1.UploadStatus_UPLOAD_STATUS_FAILED, upload.FailedMessage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, 10<<20)
+			in := f.accept(t)
+			f.workflows.script[in.TrackID] = []media.UploadState{tt.final}
+			f.workflows.missing = tt.missing
+			if tt.rowStatus != "" {
+				// Recorded while the first look was under way, so WatchUpload finds it on its fallback.
+				f.workflows.missing = true
+				_, err := f.pool.Exec(context.Background(), "UPDATE media.uploads SET status = $1, error = 'recorded reason' WHERE id = $2", tt.rowStatus, in.UploadID)
+				require.NoError(t, err)
+			}
+			msgs, err := f.watchAll(t, "alice-token", in.UploadID)
+			require.NoError(t, err)
+			last := msgs[len(msgs)-1]
+			require.Equal(t, tt.wantStatus, last.Status)
+			require.Equal(t, tt.wantError, last.Error)
+			require.Empty(t, last.FileId)
+		})
+	}
+}
+
+func TestWatchUpload_EndedUploadIsAnsweredFromItsRow(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	in := f.accept(t)
+	require.NoError(t, f.module.RecordFile(context.Background(), mediaact.File{
+		ID: in.FileID, OwnerDID: alice, StorageKey: "audio/" + in.FileID + ".mp3", ContentType: "audio/mpeg",
+		Format: "mp3", Codec: "mp3", SizeBytes: 4, DurationMs: 1234, SampleRate: 44100, Channels: 2, SHA256: make([]byte, 32),
+	}))
+	require.NoError(t, f.module.FinishUpload(context.Background(), in.UploadID, "ready", ""))
+	f.workflows.missing = true // must not be asked
+
+	msgs, err := f.watchAll(t, "alice-token", in.UploadID)
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, msgs[0].Status)
+	require.Equal(t, int32(1234), msgs[0].DurationMs)
+	require.Equal(t, in.FileID, msgs[0].FileId)
+}
+
+func TestWatchUpload_OnlyTheUploader(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	in := f.accept(t)
+	tests := []struct {
+		name, token, id string
+		want            connect.Code
+	}{
+		{"someone else's", "bob-token", in.UploadID, connect.CodeNotFound},
+		{"unknown", "alice-token", uuid.NewString(), connect.CodeNotFound},
+		{"not an id", "alice-token", "123", connect.CodeInvalidArgument},
+		{"anonymous", "", in.UploadID, connect.CodeUnauthenticated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.watchAll(t, tt.token, tt.id)
+			require.Equal(t, tt.want, connect.CodeOf(err))
+		})
+	}
+}
+
+func TestWatchUpload_DrainEndsStreams(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	in := f.accept(t) // the fake keeps it running forever
+	done := make(chan error, 1)
+	go func() { _, err := f.watchAll(t, "alice-token", in.UploadID); done <- err }()
+	time.Sleep(50 * time.Millisecond)
+	f.module.Drain()
+	select {
+	case err := <-done:
+		require.Equal(t, connect.CodeUnavailable, connect.CodeOf(err))
+	case <-time.After(5 * time.Second):
+		t.Fatal("a watcher outlived Drain")
+	}
+}
+
+func TestAudio(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 10<<20)
+	fileID := uuid.NewString()
+	key := "audio/" + fileID + ".mp3"
+	data := bytes.Repeat([]byte("0123456789"), 1000)
+	_, err := f.store.Upload(ctx, key, bytes.NewReader(data), 1<<20)
+	require.NoError(t, err)
+	require.NoError(t, f.module.RecordFile(ctx, mediaact.File{
+		ID: fileID, OwnerDID: alice, StorageKey: key, ContentType: "audio/mpeg", Format: "mp3", Codec: "mp3",
+		SizeBytes: int64(len(data)), DurationMs: 1000, SampleRate: 44100, Channels: 2, SHA256: make([]byte, 32),
+	}))
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	t.Run("HEAD answers from the file's row", func(t *testing.T) {
+		res, err := http.Head(f.url + "/audio/" + fileID)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Equal(t, "bytes", res.Header.Get("Accept-Ranges"))
+		require.Equal(t, "audio/mpeg", res.Header.Get("Content-Type"))
+		require.Equal(t, fmt.Sprint(len(data)), res.Header.Get("Content-Length"))
+	})
+	t.Run("GET redirects to a short-lived URL that serves ranges", func(t *testing.T) {
+		res, err := noRedirect.Get(f.url + "/audio/" + fileID)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusFound, res.StatusCode)
+		require.Equal(t, "private, max-age=300", res.Header.Get("Cache-Control"))
+		loc := res.Header.Get("Location")
+		require.Contains(t, loc, "X-Amz-Expires=600")
+
+		req, _ := http.NewRequest(http.MethodGet, f.url+"/audio/"+fileID, nil)
+		req.Header.Set("Range", "bytes=-25")
+		res, err = http.DefaultClient.Do(req) // follows the redirect, keeping Range
+		require.NoError(t, err)
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.Equal(t, http.StatusPartialContent, res.StatusCode)
+		require.Equal(t, data[len(data)-25:], got)
+	})
+	for _, id := range []string{uuid.NewString(), "not-an-id"} {
+		t.Run("unknown "+id, func(t *testing.T) {
+			res, err := noRedirect.Get(f.url + "/audio/" + id)
+			require.NoError(t, err)
+			res.Body.Close()
+			require.Equal(t, http.StatusNotFound, res.StatusCode)
+		})
+	}
+}
+
+type countingReader struct {
+	mu sync.Mutex
+	r  io.Reader
+	n  int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.mu.Lock()
+	c.n += int64(n)
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *countingReader) read() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
