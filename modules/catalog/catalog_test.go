@@ -230,4 +230,3 @@ func TestTrackLifecycle_StepsAreIdempotent(t *testing.T) {
 	_, err = f.client.GetTrack(ctx, &catalogv1.GetTrackRequest{Id: draft})
 	require.Equal(t, connect.CodeNotFound, connect.CodeOf(err))
 }
-
