@@ -42,6 +42,10 @@ test: deps bin/versitygw ## Run every test (starts its own PostgreSQL, Temporal 
 bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable latency, audio Range throughput).
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/app/
 
+.PHONY: histories
+histories: deps bin/versitygw ## Record upload workflow histories for the replay test (after a deliberate workflow change).
+	$(GO) test -count=1 -run TestEndToEnd ./internal/app/ -update-histories
+
 .PHONY: generate
 generate: $(BUF) ## Regenerate protobuf/Connect code and sqlc queries.
 	$(BUF) generate

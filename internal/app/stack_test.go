@@ -1,0 +1,158 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/plyrfm/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
+	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
+	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
+	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/internal/platform/logging"
+	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
+	"github.com/plyrfm/plyr/internal/platform/storage"
+	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/platform/testenv/testtemporal"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// stack is plyr assembled the way `plyr dev` assembles it, on the test environment's
+// PostgreSQL, Temporal and S3, serving over a real listener. Temporal task queues are
+// shared by everything on the test server, so a process runs one stack at a time.
+type stack struct {
+	url      string
+	http     *http.Client
+	catalog  catalogv1connect.CatalogServiceClient
+	media    mediav1connect.MediaServiceClient
+	store    *storage.Client
+	temporal client.Client
+	logs     *syncBuffer
+	token    string // alice's developer token
+}
+
+const aliceDID = "did:plc:alice"
+
+func newStack(tb testing.TB, maxUpload int64) *stack {
+	tb.Helper()
+	logs := &syncBuffer{}
+	logger := logging.New(logs, slog.LevelInfo)
+	s := &stack{logs: logs, store: storage.New(testenv.NewBucket(tb)), temporal: testtemporal.NewClient(tb, logger)}
+	pool := testenv.NewDatabase(tb)
+	cfg := config.Config{
+		ShutdownTimeout: 5 * time.Second,
+		Media: config.Media{
+			MaxUploadBytes: maxUpload, MaxDuration: time.Hour, MaxConcurrentUploads: 64,
+			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(),
+		},
+	}
+	a := app.New(cfg, app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store}, logger, metrics.New())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	workersDone := make(chan error, 1)
+	go func() { workersDone <- a.RunWorkers(ctx) }()
+	srv := httptest.NewServer(a.Handler())
+	tb.Cleanup(func() {
+		srv.Close()
+		cancel()
+		require.NoError(tb, <-workersDone)
+	})
+	s.url = srv.URL
+	s.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+	s.catalog = catalogv1connect.NewCatalogServiceClient(s.http, s.url, connect.WithProtoJSON())
+	s.media = mediav1connect.NewMediaServiceClient(s.http, s.url, connect.WithProtoJSON())
+
+	ids := a.Identity()
+	_, err := ids.EnsureAccount(context.Background(), aliceDID, "alice.test")
+	require.NoError(tb, err)
+	token, err := ids.IssueDeveloperToken(context.Background(), aliceDID, "e2e", time.Hour)
+	require.NoError(tb, err)
+	s.token = token.Value
+	return s
+}
+
+// postUpload sends a multipart upload and returns the status and decoded JSON body.
+func (s *stack) postUpload(tb testing.TB, token, title, filename string, data []byte) (int, map[string]string) {
+	tb.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("title", title)
+	fw, _ := w.CreateFormFile("file", filename)
+	_, _ = fw.Write(data)
+	_ = w.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/upload", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := s.http.Do(req)
+	require.NoError(tb, err)
+	defer res.Body.Close()
+	out := map[string]string{}
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// watch follows WatchUpload to its last message and returns every message.
+func (s *stack) watch(tb testing.TB, uploadID string) []*mediav1.WatchUploadResponse {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(rpctest.WithToken(context.Background(), s.token), 2*time.Minute)
+	defer cancel()
+	stream, err := s.media.WatchUpload(ctx, &mediav1.WatchUploadRequest{UploadId: uploadID})
+	require.NoError(tb, err)
+	var msgs []*mediav1.WatchUploadResponse
+	for stream.Receive() {
+		msgs = append(msgs, stream.Msg())
+	}
+	require.NoError(tb, stream.Err())
+	require.NotEmpty(tb, msgs)
+	return msgs
+}
+
+// get fetches url with an optional Range header, following redirects.
+func (s *stack) get(tb testing.TB, url, rangeHeader string) (*http.Response, []byte) {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if rangeHeader != "" {
+		req.Header.Set("Range", rangeHeader)
+	}
+	res, err := s.http.Do(req)
+	require.NoError(tb, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(tb, err)
+	return res, body
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
