@@ -15,9 +15,9 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 
+	"github.com/plyrfm/plyr/internal/audiotest"
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
-	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
