@@ -80,6 +80,9 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := reachable(dir, runAs); err != nil {
+		return nil, err
+	}
 	c := &Cluster{dir: dir, bin: bin, database: o.Database, runAs: runAs, logger: o.Logger}
 
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
@@ -286,6 +289,27 @@ func serverCredential() (*syscall.Credential, error) {
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// reachable checks that the server's user can enter every directory above dir; otherwise
+// initdb fails later with a bare "permission denied".
+func reachable(dir string, runAs *syscall.Credential) error {
+	if runAs == nil {
+		return nil
+	}
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if info, err := os.Stat(d); err == nil {
+			st, _ := info.Sys().(*syscall.Stat_t)
+			ownedByServer := st != nil && st.Uid == runAs.Uid
+			if info.Mode().Perm()&0o001 == 0 && !ownedByServer {
+				return fmt.Errorf("PostgreSQL runs as the postgres user, which cannot enter %s (mode %v): "+
+					"put the data dir where other users can enter, or run plyr as a user other than root", d, info.Mode().Perm())
+			}
+		}
+		if filepath.Dir(d) == d {
+			return nil
+		}
+	}
 }
 
 // FindBinDir locates initdb and pg_ctl: dir when given, else the newest
