@@ -56,6 +56,10 @@ type UploadWorkflows interface {
 	// Observe reports where the upload workflow for trackID stands. It returns
 	// ErrWorkflowNotFound when the server no longer has it (retention has passed).
 	Observe(ctx context.Context, trackID string) (UploadState, error)
+	// AwaitEnd blocks until the workflow for trackID has ended, ctx ends, or waiting
+	// fails (a workflow that is gone returns at once). WatchUpload uses it to send the
+	// last message as soon as the workflow ends rather than at its next look.
+	AwaitEnd(ctx context.Context, trackID string) error
 }
 
 // UploadState is one look at an upload workflow.
@@ -91,7 +95,8 @@ type Deps struct {
 	Logger    *slog.Logger
 	Metrics   *metrics.Metrics
 	Limits    Limits
-	// WatchInterval is how often WatchUpload looks at a running workflow (default 250 ms).
+	// WatchInterval is how often WatchUpload looks at a running workflow for progress
+	// (default 250 ms); the ending is pushed by AwaitEnd without waiting for a look.
 	WatchInterval time.Duration
 }
 

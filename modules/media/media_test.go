@@ -42,6 +42,7 @@ type fakeWorkflows struct {
 	startErr error
 	script   map[string][]media.UploadState // Observe returns these in turn; the last repeats
 	missing  bool                           // Observe reports the workflow gone
+	ended    chan struct{}                  // closing it ends the workflows for AwaitEnd
 }
 
 func (f *fakeWorkflows) Start(_ context.Context, in upload.Input) error {
@@ -52,6 +53,16 @@ func (f *fakeWorkflows) Start(_ context.Context, in upload.Input) error {
 	}
 	f.started = append(f.started, in)
 	return nil
+}
+
+// AwaitEnd returns when ended is closed (never, if it is nil) or ctx ends.
+func (f *fakeWorkflows) AwaitEnd(ctx context.Context, _ string) error {
+	select {
+	case <-f.ended:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (f *fakeWorkflows) Observe(_ context.Context, trackID string) (media.UploadState, error) {
@@ -83,11 +94,16 @@ type fixture struct {
 
 func newFixture(t *testing.T, maxUpload int64) *fixture {
 	t.Helper()
+	return newFixtureWatching(t, maxUpload, 5*time.Millisecond)
+}
+
+func newFixtureWatching(t *testing.T, maxUpload int64, watchInterval time.Duration) *fixture {
+	t.Helper()
 	f := &fixture{pool: testenv.NewDatabase(t), store: testenv.NewStorage(t), workflows: &fakeWorkflows{script: map[string][]media.UploadState{}}}
 	f.module = media.New(media.Deps{
 		DB: f.pool, Storage: f.store, Workflows: f.workflows, Logger: logging.Discard(), Metrics: metrics.New(),
 		Limits:        media.Limits{MaxUploadBytes: maxUpload, MaxConcurrentUploads: 4, AudioURLTTL: 10 * time.Minute},
-		WatchInterval: 5 * time.Millisecond,
+		WatchInterval: watchInterval,
 	})
 	srv := rpctest.NewServer(t, rpctest.Tokens{
 		"alice-token": {DID: alice, Handle: "alice.test"},
@@ -352,6 +368,21 @@ func TestWatchUpload_Endings(t *testing.T) {
 			require.Empty(t, last.FileId)
 		})
 	}
+}
+
+func TestWatchUpload_EndingIsPushedWithoutWaitingForALook(t *testing.T) {
+	f := newFixtureWatching(t, 10<<20, time.Hour) // no second look would come in time
+	f.workflows.ended = make(chan struct{})
+	in := f.accept(t)
+	f.workflows.script[in.TrackID] = []media.UploadState{
+		{Running: true, Phase: upload.PhaseValidating},
+		{Output: upload.Output{Status: upload.StatusReady, FileID: in.FileID, DurationMs: 1}},
+	}
+	time.AfterFunc(50*time.Millisecond, func() { close(f.workflows.ended) })
+	msgs, err := f.watchAll(t, "alice-token", in.UploadID)
+	require.NoError(t, err)
+	require.Len(t, msgs, 2)
+	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, msgs[1].Status)
 }
 
 func TestWatchUpload_EndedUploadIsAnsweredFromItsRow(t *testing.T) {

@@ -57,6 +57,20 @@ func (t *TemporalUploads) Start(ctx context.Context, in upload.Input) error {
 	return nil
 }
 
+// AwaitEnd long-polls the workflow's history for its close event.
+func (t *TemporalUploads) AwaitEnd(ctx context.Context, trackID string) error {
+	err := t.client.GetWorkflow(ctx, upload.WorkflowID(trackID), "").Get(ctx, nil)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// A failed workflow has ended too; its error is Observe's to report.
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return ErrWorkflowNotFound
+	}
+	return nil
+}
+
 // queryTimeout bounds the progress query; without a worker to answer it the watcher
 // carries on with the phase it last saw.
 const queryTimeout = 2 * time.Second

@@ -54,6 +54,13 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 
 	ticker := time.NewTicker(h.m.watchInterval)
 	defer ticker.Stop()
+	waitCtx, stopWaiting := context.WithCancel(ctx)
+	defer stopWaiting()
+	ended := make(chan struct{})
+	go func() {
+		_ = h.m.workflows.AwaitEnd(waitCtx, row.TrackID.String())
+		close(ended)
+	}()
 	phase := upload.PhaseQueued
 	var shown int32 // progress never goes backwards, even when a look is less informed
 	for {
@@ -87,6 +94,8 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 			return ctx.Err()
 		case <-h.m.draining:
 			return connect.NewError(connect.CodeUnavailable, errors.New("the server is restarting; watch the upload again"))
+		case <-ended:
+			ended = nil // look now; from here on only the ticker paces the looks
 		case <-ticker.C:
 		}
 	}
