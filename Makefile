@@ -57,8 +57,10 @@ check-generate: generate ## Fail if generated code is not what `make generate` w
 	@test -z "$$(git status --porcelain -- internal/gen modules)" || { git status --porcelain -- internal/gen modules; echo "untracked generated files: run make generate and commit"; exit 1; }
 
 .PHONY: lint
-lint: $(BUF) ## go vet, workflowcheck over the workflows, buf lint.
+lint: $(BUF) ## go vet, workflowcheck over the workflows, buf lint, the production build.
 	$(GO) vet ./...
+	$(GO) vet -tags nodevstack ./cmd/plyr
+	$(GO) build -tags nodevstack -o /dev/null ./cmd/plyr
 	$(GO) tool $(TOOLS_MOD) workflowcheck ./workflows/...
 	$(BUF) lint
 

@@ -22,7 +22,6 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/internal/platform/storage/s3dev"
 	"github.com/plyrfm/plyr/internal/platform/temporal"
-	"github.com/plyrfm/plyr/internal/platform/temporal/devserver"
 )
 
 // devStack is what `plyr dev` started, stopped in reverse order.
@@ -93,19 +92,16 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 	logger.Info("database ready", "migrations_applied", len(applied))
 
 	if cfg.TemporalAddress == "" {
-		srv, err := devserver.Start(ctx, devserver.Options{
-			Addr: cfg.DevTemporalAddr, UIAddr: cfg.TemporalUIAddr, Namespace: cfg.TemporalNamespace,
-			DBFile: filepath.Join(dataDir, "temporal.db"),
-		})
+		addr, stop, err := startDevTemporal(ctx, cfg)
 		if err != nil {
 			return err
 		}
 		stack.onStop(func(ctx context.Context) {
-			if err := srv.Stop(remaining(ctx)); err != nil {
+			if err := stop(remaining(ctx)); err != nil {
 				logger.Error("stop temporal", "error", err.Error())
 			}
 		})
-		cfg.TemporalAddress = srv.Addr()
+		cfg.TemporalAddress = addr
 	} else {
 		cfg.TemporalUIAddr = ""
 	}

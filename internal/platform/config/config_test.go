@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -50,4 +52,12 @@ func TestVars_ListEveryVariableParsed(t *testing.T) {
 		listed[v.Name] = true
 	}
 	require.Equal(t, read, listed, "config.Vars must document exactly the variables Parse reads")
+}
+
+func TestVars_AreDocumentedInTheREADME(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+	require.NoError(t, err)
+	for _, v := range Vars {
+		require.Contains(t, string(readme), "| `"+v.Name+"` |", "README's configuration table lacks %s", v.Name)
+	}
 }
