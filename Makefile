@@ -38,6 +38,14 @@ test: deps bin/versitygw ## Run every test (starts its own PostgreSQL, Temporal 
 	$(GO) vet ./...
 	$(GO) run ./internal/platform/testenv/testrun -- $(GO) test -count=1 -timeout 20m ./...
 
+# Packages that link the Temporal server are left out: under the race detector they take
+# minutes to build, and their concurrency is the server's, tested upstream.
+RACE_PKGS = $(shell $(GO) list ./... | grep -vE '/(internal/app|cmd/plyr|testtemporal|devserver|testrun)$$')
+
+.PHONY: race
+race: deps bin/versitygw ## Run the tests of plyr's own concurrent code under the race detector.
+	$(GO) run ./internal/platform/testenv/testrun -- $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+
 .PHONY: bench
 bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable latency, audio Range throughput).
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/app/

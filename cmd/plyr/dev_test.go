@@ -27,6 +27,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/ports"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/platform/testenv/testtemporal"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -159,13 +160,16 @@ func TestDev_ExternalServicesReplaceEmbeddedOnes(t *testing.T) {
 	bucket := testenv.NewBucket(t)
 	dataDir := dataDir(t)
 	r := startDev(t, dataDir, map[string]string{
-		"DATABASE_URL": testenv.NewDatabaseURL(t),
-		"S3_ENDPOINT":  bucket.Endpoint, "S3_BUCKET": bucket.Bucket,
+		"DATABASE_URL":     testenv.NewDatabaseURL(t),
+		"TEMPORAL_ADDRESS": testtemporal.Address(t),
+		"S3_ENDPOINT":      bucket.Endpoint, "S3_BUCKET": bucket.Bucket,
 		"S3_ACCESS_KEY_ID": bucket.AccessKeyID, "S3_SECRET_ACCESS_KEY": bucket.SecretAccessKey,
 	})
 	t.Cleanup(func() { r.stop(t) })
 	require.NoDirExists(t, filepath.Join(dataDir, "pg"), "an embedded postgres was started")
 	require.NoDirExists(t, filepath.Join(dataDir, "s3"), "an embedded s3 was started")
+	require.NoFileExists(t, filepath.Join(dataDir, "temporal.db"), "an embedded temporal was started")
+	require.NotContains(t, r.out.String(), "Temporal UI", "no UI without the embedded server")
 	require.Equal(t, bucket.Endpoint, r.ready.Config.S3.Endpoint)
 	res, err := http.Get(r.url("/readyz"))
 	require.NoError(t, err)
@@ -216,6 +220,23 @@ func requireRange(t *testing.T, r *devRun, fileID string, want []byte) {
 	res.Body.Close()
 	require.Equal(t, http.StatusPartialContent, res.StatusCode)
 	require.Equal(t, want[100:4196], got)
+}
+
+func TestDevStack_StopIsBoundedWhenAComponentHangs(t *testing.T) {
+	stack := &devStack{logger: logging.Discard(), timeout: 100 * time.Millisecond}
+	var stopped []string
+	stack.onStop(func(context.Context) { stopped = append(stopped, "first") })
+	stack.onStop(func(context.Context) { select {} }) // a worker that never returns
+	stack.onStop(func(context.Context) { stopped = append(stopped, "last") })
+
+	done := make(chan struct{})
+	go func() { stack.stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a hung component held the stop")
+	}
+	require.Equal(t, []string{"last", "first"}, stopped, "the others still stop, newest first")
 }
 
 func TestRedactURL(t *testing.T) {

@@ -170,6 +170,10 @@ func (m *Module) readUploadForm(ctx context.Context, r *http.Request, stagingKey
 			form.filename = part.FileName()
 			staged = true
 			form.size, err = m.storage.Upload(ctx, stagingKey, part, m.limits.MaxUploadBytes)
+			if err != nil && ctx.Err() != nil {
+				// The client went away mid-body: its doing, not ours.
+				return form, badForm("the upload was interrupted")
+			}
 			if err != nil {
 				return form, m.bodyError(err)
 			}

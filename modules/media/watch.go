@@ -52,26 +52,28 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 		return send(h.endedFromRow(ctx, row))
 	}
 
+	trackID := row.TrackID.String()
 	ticker := time.NewTicker(h.m.watchInterval)
 	defer ticker.Stop()
 	waitCtx, stopWaiting := context.WithCancel(ctx)
 	defer stopWaiting()
 	ended := make(chan struct{})
 	go func() {
-		_ = h.m.workflows.AwaitEnd(waitCtx, row.TrackID.String())
+		_ = h.m.workflows.AwaitEnd(waitCtx, trackID)
 		close(ended)
 	}()
 	phase := upload.PhaseQueued
 	var shown int32 // progress never goes backwards, even when a look is less informed
 	for {
-		state, err := h.m.workflows.Observe(ctx, row.TrackID.String())
+		state, err := h.m.workflows.Observe(ctx, trackID)
 		switch {
 		case errors.Is(err, ErrWorkflowNotFound):
 			// Gone from Temporal: the row holds the ending, if it was recorded.
-			if row, err = h.m.q.GetUpload(ctx, id); err != nil {
+			latest, err := h.m.q.GetUpload(ctx, id)
+			if err != nil {
 				return rpc.Internal(ctx, h.m.logger, fmt.Errorf("get upload %s: %w", id, err))
 			}
-			return send(h.endedFromRow(ctx, row))
+			return send(h.endedFromRow(ctx, latest))
 		case err != nil && ctx.Err() != nil:
 			return ctx.Err()
 		case err != nil:
