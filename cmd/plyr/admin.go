@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/plyrfm/plyr/internal/platform/config"
-	"github.com/plyrfm/plyr/internal/platform/postgres"
 	"github.com/plyrfm/plyr/modules/identity"
 )
 
@@ -27,11 +26,7 @@ func runAdmin(ctx context.Context, cfg config.Config, _ *slog.Logger, args []str
 		return errUsage
 	}
 
-	cfg, err := withDevStack(cfg)
-	if err != nil {
-		return err
-	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/plyrfm/plyr/internal/app"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/postgres"
@@ -75,6 +77,15 @@ func withDevStack(cfg config.Config) (config.Config, error) {
 	set(&cfg.S3.AccessKeyID, "S3_ACCESS_KEY_ID")
 	set(&cfg.S3.SecretAccessKey, "S3_SECRET_ACCESS_KEY")
 	return cfg, sc.Err()
+}
+
+// openDatabase connects to DATABASE_URL, or else to the running dev stack's database.
+func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	cfg, err := withDevStack(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return postgres.Connect(ctx, cfg.DatabaseURL)
 }
 
 // connectInfra opens the connections serve and worker run on, all from the environment.

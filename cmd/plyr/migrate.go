@@ -15,11 +15,7 @@ func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger, arg
 		fmt.Fprintln(stderr, "usage: plyr migrate up|status")
 		return errUsage
 	}
-	cfg, err := withDevStack(cfg)
-	if err != nil {
-		return err
-	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}

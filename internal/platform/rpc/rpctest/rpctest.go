@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 )
@@ -38,6 +39,17 @@ func NewServer(t testing.TB, auth rpc.Authenticator, modules ...Mounter) *httpte
 	srv := httptest.NewServer(rpc.Authenticate(auth)(mux))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// RequirePolicyCovers fails the test unless policy gives a level to every procedure of svc.
+func RequirePolicyCovers(t testing.TB, policy rpc.Policy, svc protoreflect.ServiceDescriptor) {
+	t.Helper()
+	for i := range svc.Methods().Len() {
+		procedure := "/" + string(svc.FullName()) + "/" + string(svc.Methods().Get(i).Name())
+		if _, ok := policy[procedure]; !ok {
+			t.Errorf("%s has no access level in the policy", procedure)
+		}
+	}
 }
 
 // WithToken returns a context whose Connect calls carry token as a bearer credential; an
