@@ -101,7 +101,7 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 		UploadID: ids.upload.String(), TrackID: ids.track.String(), FileID: ids.file.String(),
 		ArtistDID: caller.DID, Title: form.title, StagingKey: ids.stagingKey(), AcceptedAt: time.Now().UTC(),
 	}
-	if err := m.accept(ctx, in, form); err != nil {
+	if err := m.accept(ctx, ids, in, form); err != nil {
 		m.discardStaged(ctx, ids.stagingKey())
 		rpc.WriteError(w, connect.NewError(connect.CodeUnavailable, errors.New("could not start processing the upload; try again")))
 		m.logger.ErrorContext(ctx, "accept upload", "error", err.Error())
@@ -115,9 +115,9 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 
 // accept records the upload and starts its workflow. If the workflow cannot start, the
 // upload is recorded as failed.
-func (m *Module) accept(ctx context.Context, in upload.Input, form uploadForm) error {
+func (m *Module) accept(ctx context.Context, ids uploadIDs, in upload.Input, form uploadForm) error {
 	err := m.q.CreateUpload(ctx, db.CreateUploadParams{
-		ID: uuid.MustParse(in.UploadID), TrackID: uuid.MustParse(in.TrackID), FileID: uuid.MustParse(in.FileID),
+		ID: ids.upload, TrackID: ids.track, FileID: ids.file,
 		OwnerDid: in.ArtistDID, Title: in.Title, Filename: form.filename, SizeBytes: form.size, StagingKey: in.StagingKey,
 	})
 	if err != nil {
