@@ -25,6 +25,14 @@ $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The reference PDS (Node 22 + @atproto/dev-env from npm), installed once per lockfile into
+# ~/.cache/plyr; its directory is passed to the tests.
+PDS_HARNESS = $(shell scripts/pds-harness)
+
+.PHONY: pds-harness
+pds-harness: ## Install the reference ATProto PDS harness (Node 22, @atproto/dev-env) into ~/.cache/plyr.
+	@scripts/pds-harness
+
 .PHONY: build
 build: ## Build bin/plyr.
 	$(GO) build -o bin/plyr ./cmd/plyr
@@ -34,9 +42,9 @@ dev: deps bin/versitygw build ## Run everything locally: PostgreSQL, Temporal (+
 	bin/plyr dev
 
 .PHONY: test
-test: deps bin/versitygw ## Run every test (starts its own PostgreSQL, Temporal and S3).
+test: deps bin/versitygw ## Run every test (starts its own PostgreSQL, Temporal, S3 and reference PDS).
 	$(GO) vet ./...
-	$(GO) run ./internal/platform/testenv/testrun -- $(GO) test -count=1 -timeout 20m ./...
+	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/platform/testenv/testrun -- $(GO) test -count=1 -timeout 20m ./...
 
 # Packages that link the Temporal server are left out: under the race detector they take
 # minutes to build, and their concurrency is the server's, tested upstream.
@@ -44,7 +52,7 @@ RACE_PKGS = $(shell $(GO) list ./... | grep -vE '/(internal/app|cmd/plyr|testtem
 
 .PHONY: race
 race: deps bin/versitygw ## Run the tests of plyr's own concurrent code under the race detector.
-	$(GO) run ./internal/platform/testenv/testrun -- $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/platform/testenv/testrun -- $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 .PHONY: bench
 bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable latency, audio Range throughput).

@@ -1,6 +1,7 @@
 // Command testrun starts the services a whole test run shares (one PostgreSQL server, one
-// S3 server), runs the command after "--" with their addresses in PLYR_TEST_* variables,
-// stops them, and exits with the command's status. `make test` runs `go test ./...` under it.
+// S3 server and, when the harness is installed, one reference ATProto network), runs the
+// command after "--" with their addresses in PLYR_TEST_* variables, stops them by their
+// process ids, and exits with the command's status. `make test` runs `go test ./...` under it.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/platform/testenv/testpds"
 )
 
 func main() {
@@ -55,17 +57,28 @@ func run(args []string) int {
 	}
 	testenv.AtExit(func() { s3.Stop(10 * time.Second) })
 	access, secret := s3.Credentials()
-	fmt.Fprintf(os.Stderr, "testrun: postgres on port %d and s3 at %s, ready in %s\n",
-		cluster.Port(), s3.Endpoint(), time.Since(start).Round(time.Millisecond))
+	env := []string{
+		testenv.EnvDatabaseURL + "=" + cluster.URL("postgres"),
+		testenv.EnvS3Endpoint + "=" + s3.Endpoint(),
+		testenv.EnvS3AccessKey + "=" + access,
+		testenv.EnvS3SecretKey + "=" + secret,
+	}
+	pds := "not installed (ATProto tests start their own)"
+	if os.Getenv(testpds.EnvHarnessDir) != "" {
+		net, err := testpds.Start(ctx, testpds.Options{Hostname: testpds.Hostname})
+		if err != nil {
+			return fail(err)
+		}
+		testenv.AtExit(func() { net.Stop(10 * time.Second) })
+		env = append(env, testpds.EnvShared+"="+net.Encode())
+		pds = fmt.Sprintf("at %s (pid %d)", net.Issuer, net.PID())
+	}
+	fmt.Fprintf(os.Stderr, "testrun: postgres on port %d, s3 at %s, pds %s; ready in %s\n",
+		cluster.Port(), s3.Endpoint(), pds, time.Since(start).Round(time.Millisecond))
 
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(),
-		testenv.EnvDatabaseURL+"="+cluster.URL("postgres"),
-		testenv.EnvS3Endpoint+"="+s3.Endpoint(),
-		testenv.EnvS3AccessKey+"="+access,
-		testenv.EnvS3SecretKey+"="+secret,
-	)
+	cmd.Env = append(os.Environ(), env...)
 	err = cmd.Run()
 	var exit *exec.ExitError
 	switch {
