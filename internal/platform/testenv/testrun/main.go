@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
 	"github.com/plyrfm/plyr/internal/platform/testenv"
-	"github.com/plyrfm/plyr/internal/platform/testenv/testpds"
 )
 
 func main() {
@@ -64,13 +64,13 @@ func run(args []string) int {
 		testenv.EnvS3SecretKey + "=" + secret,
 	}
 	pds := "not installed (ATProto tests start their own)"
-	if os.Getenv(testpds.EnvHarnessDir) != "" {
-		net, err := testpds.Start(ctx, testpds.Options{Hostname: testpds.Hostname})
+	if os.Getenv(devpds.EnvHarnessDir) != "" {
+		net, err := devpds.Start(ctx, devpds.Options{Hostname: devpds.Hostname})
 		if err != nil {
 			return fail(err)
 		}
 		testenv.AtExit(func() { net.Stop(10 * time.Second) })
-		env = append(env, testpds.EnvShared+"="+net.Encode())
+		env = append(env, devpds.EnvShared+"="+net.Encode())
 		pds = fmt.Sprintf("at %s (pid %d)", net.Issuer, net.PID())
 	}
 	fmt.Fprintf(os.Stderr, "testrun: postgres on port %d, s3 at %s, pds %s; ready in %s\n",

@@ -1,4 +1,4 @@
-package testpds
+package devpds
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package testpds_test
+package devpds_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/stretchr/testify/require"
 
+	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
 	"github.com/plyrfm/plyr/internal/platform/testenv"
-	"github.com/plyrfm/plyr/internal/platform/testenv/testpds"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -21,9 +21,9 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 func TestNetwork_OAuthSignIn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	net, err := testpds.Shared(testenv.AtExit)
+	net, err := devpds.Shared(testenv.AtExit)
 	require.NoError(t, err)
-	require.Equal(t, "https://"+testpds.Hostname, net.Issuer)
+	require.Equal(t, "https://"+devpds.Hostname, net.Issuer)
 
 	handle := "smoke" + strings.ToLower(time.Now().Format("150405.000000"))[7:] + ".test"
 	acct, err := net.CreateAccount(ctx, handle, "smoke-pass-123")
@@ -39,8 +39,8 @@ func TestNetwork_OAuthSignIn(t *testing.T) {
 
 	authURL, err := app.StartAuthFlow(ctx, handle)
 	require.NoError(t, err)
-	callback, err := testpds.NewBrowser(net.Transport(nil)).Authorize(ctx, authURL,
-		testpds.Credentials{Handle: handle, Password: "smoke-pass-123"})
+	callback, err := devpds.NewBrowser(net.Transport(nil)).Authorize(ctx, authURL,
+		devpds.Credentials{Handle: handle, Password: "smoke-pass-123"})
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:9", callback.Host)
 

@@ -1,4 +1,4 @@
-// Package testpds runs the reference ATProto network (a PLC directory and a PDS, from
+// Package devpds runs the reference ATProto network (a PLC directory and a PDS, from
 // @atproto/dev-env on Node 22) on loopback for the ATProto tests and for `plyr dev`, and
 // drives its OAuth sign-in pages headlessly.
 //
@@ -14,7 +14,7 @@
 //     then run unchanged against it.
 //   - Loopback mode (plyr dev): the PDS is http://localhost:<port>, which a browser on the
 //     same machine can open to sign in.
-package testpds
+package devpds
 
 import (
 	"bufio"
@@ -72,7 +72,7 @@ type Options struct {
 // processes as JSON (see Shared).
 type Network struct {
 	PLCURL        string    `json:"plc"`    // http://localhost:<port>
-	PDSURL        string    `json:"pds"`    // how the PDS names itself: https://pds.test or http://localhost:<port>
+	PDSURL        string    `json:"pds"`    // how the PDS names itself (in DID documents): https://pds.test, or http://localhost:<port>
 	Issuer        string    `json:"issuer"` // the OAuth issuer, the same as PDSURL
 	Listen        string    `json:"listen"` // where the PDS really listens: http://localhost:<port>
 	Control       string    `json:"control"`
@@ -212,6 +212,9 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		return nil, ctx.Err()
 	}
 	n.Listen = "http://localhost:" + strconv.Itoa(free[1])
+	if o.Hostname != "" {
+		n.PDSURL = "https://" + o.Hostname
+	}
 	n.Control = "http://127.0.0.1:" + strconv.Itoa(free[2])
 	n.PLCURL = strings.Replace(n.PLCURL, "127.0.0.1", "localhost", 1)
 	return n, nil
