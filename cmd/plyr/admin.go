@@ -5,33 +5,74 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/modules/identity"
 )
 
+const adminUsage = `usage:
+  plyr admin token --did DID --handle HANDLE [--name NAME] [--ttl 2160h]   mint an operator token (printed last)
+  plyr admin flags set|unset --did DID --flag NAME                          turn a feature flag on or off
+  plyr admin flags list --did DID                                           list an account's feature flags
+  plyr admin session-key [--id ID]                                          print a new PLYR_SESSION_KEYS entry`
+
 func runAdmin(ctx context.Context, cfg config.Config, _ *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "token" {
-		fmt.Fprintln(stderr, "usage: plyr admin token --did DID --handle HANDLE [--name NAME] [--ttl 2160h]")
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, adminUsage)
 		return errUsage
 	}
+	switch args[0] {
+	case "token":
+		return adminToken(ctx, cfg, args[1:], stdout, stderr)
+	case "flags":
+		return adminFlags(ctx, cfg, args[1:], stdout, stderr)
+	case "session-key":
+		fs := newFlagSet("plyr admin session-key", stderr)
+		id := fs.String("id", time.Now().UTC().Format("2006-01"), "the key's id")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		fmt.Fprintln(stdout, sealed.NewKeySpec(*id))
+		return nil
+	default:
+		fmt.Fprintln(stderr, adminUsage)
+		return errUsage
+	}
+}
+
+// adminIdentity is the identity module for operator commands: the database only, no
+// sign-in.
+func adminIdentity(ctx context.Context, cfg config.Config) (*identity.Module, func(), error) {
+	pool, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := identity.New(identity.Deps{DB: pool, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return ids, pool.Close, nil
+}
+
+func adminToken(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plyr admin token", stderr)
 	did := fs.String("did", "", "the account's DID (did:plc:… or did:web:…)")
 	handle := fs.String("handle", "", "the account's handle (alice.example.com)")
 	name := fs.String("name", "cli", "a label for the token in listings")
 	ttl := fs.Duration("ttl", 90*24*time.Hour, "how long the token stays valid (at most 8760h)")
-	if err := fs.Parse(args[1:]); err != nil || *did == "" || *handle == "" {
+	if err := fs.Parse(args); err != nil || *did == "" || *handle == "" {
 		fmt.Fprintln(stderr, "plyr admin token: --did and --handle are required")
 		return errUsage
 	}
-
-	pool, err := openDatabase(ctx, cfg)
+	ids, done, err := adminIdentity(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	ids := identity.New(identity.Deps{DB: pool, Logger: slog.New(slog.DiscardHandler)})
+	defer done()
 	account, err := ids.EnsureAccount(ctx, *did, *handle)
 	if err != nil {
 		return err
@@ -43,5 +84,36 @@ func runAdmin(ctx context.Context, cfg config.Config, _ *slog.Logger, args []str
 	fmt.Fprintf(stdout, "account %s (%s)\n", account.DID, account.Handle)
 	fmt.Fprintf(stdout, "token %s… expires %s; it is shown once:\n", token.Prefix, token.ExpiresAt.Format(time.RFC3339))
 	fmt.Fprintln(stdout, token.Value)
+	return nil
+}
+
+func adminFlags(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "set" && args[0] != "unset" && args[0] != "list") {
+		fmt.Fprintln(stderr, adminUsage)
+		return errUsage
+	}
+	fs := newFlagSet("plyr admin flags "+args[0], stderr)
+	did := fs.String("did", "", "the account's DID")
+	flag := fs.String("flag", "", "the flag's name (lower case, digits, dashes)")
+	if err := fs.Parse(args[1:]); err != nil || *did == "" || (args[0] != "list" && *flag == "") {
+		fmt.Fprintln(stderr, adminUsage)
+		return errUsage
+	}
+	ids, done, err := adminIdentity(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var flags []string
+	switch args[0] {
+	case "set", "unset":
+		flags, err = ids.SetFeatureFlag(ctx, *did, *flag, args[0] == "set")
+	default:
+		flags, err = ids.FeatureFlags(ctx, *did)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", *did, strings.Join(append([]string{}, flags...), " "))
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,10 +16,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/plyrfm/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/ports"
 	"github.com/plyrfm/plyr/internal/platform/postgres"
+	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/internal/platform/storage/s3dev"
 	"github.com/plyrfm/plyr/internal/platform/temporal"
@@ -62,6 +65,13 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 		return err
 	}
 	cfg.DataDir = dataDir
+	// The public URL (where OAuth returns) needs the real port before anything listens.
+	if cfg.HTTPAddr, err = ports.Resolve(cfg.HTTPAddr); err != nil {
+		return err
+	}
+	if cfg.Identity.PublicURL == "" {
+		cfg.Identity.PublicURL = "http://" + cfg.HTTPAddr
+	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -128,7 +138,27 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 		return err
 	}
 
-	a := app.New(cfg, app.Infra{DB: pool, Temporal: tc, Storage: store}, logger, metrics.New())
+	keys, err := devSessionKeys(cfg)
+	if err != nil {
+		return err
+	}
+	infra := app.Infra{DB: pool, Temporal: tc, Storage: store, Keys: keys, ATProto: productionATProto(cfg)}
+	var demo []devpds.Account
+	var pdsURL string
+	if cfg.Identity.DevPDS {
+		net, err := devpds.Start(ctx, devpds.Options{Demo: demoAccounts, Log: slogWriter{logger.With("component", "pds")}})
+		if err != nil {
+			return fmt.Errorf("start the reference PDS (make pds-harness installs it): %w", err)
+		}
+		stack.onStop(func(ctx context.Context) { net.Stop(remaining(ctx)) })
+		infra.ATProto = app.ATProto{HTTPClient: net.HTTPClient(), Directory: net.Directory(), AllowLoopbackPDS: true}
+		demo, pdsURL = net.Demo, net.PDSURL
+		cfg.Identity.PLCURL = net.PLCURL
+	}
+	a, err := app.New(cfg, infra, logger, metrics.New())
+	if err != nil {
+		return err
+	}
 	listening := make(chan net.Addr, 1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.ServeHTTP(gctx, cfg.HTTPAddr, func(addr net.Addr) { listening <- addr }) })
@@ -140,7 +170,7 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 			logger.Warn("write dev.env", "error", err.Error())
 		}
 		stack.onStop(func(context.Context) { removeDevEnv(cfg) })
-		printDevSummary(stdout, cfg, addr.String())
+		printDevSummary(stdout, cfg, addr.String(), pdsURL, demo)
 		if ready != nil {
 			ready(devReady{HTTPAddr: addr.String(), Config: cfg})
 		}
@@ -199,7 +229,31 @@ func startDevS3(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 	return srv, nil
 }
 
-func printDevSummary(w io.Writer, cfg config.Config, httpAddr string) {
+// demoAccounts are made on the development PDS (PLYR_DEV_PDS=1), to sign in offline.
+var demoAccounts = []devpds.Account{
+	{Handle: "alice.test", Password: "alice-pass"},
+	{Handle: "bob.test", Password: "bob-pass"},
+}
+
+// devSessionKeys is PLYR_SESSION_KEYS, or a key kept in the data dir (made on first run),
+// so sessions survive restarts of the dev stack.
+func devSessionKeys(cfg config.Config) (*sealed.Keyring, error) {
+	if cfg.Identity.SessionKeys != "" {
+		return sessionKeys(cfg.Identity.SessionKeys)
+	}
+	file := filepath.Join(cfg.DataDir, "session-keys")
+	spec, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		spec = []byte(sealed.NewKeySpec("dev"))
+		err = os.WriteFile(file, spec, 0o600)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("development session key: %w", err)
+	}
+	return sessionKeys(strings.TrimSpace(string(spec)))
+}
+
+func printDevSummary(w io.Writer, cfg config.Config, httpAddr, pdsURL string, demo []devpds.Account) {
 	fmt.Fprintf(w, "\nplyr dev is up. Data in %s\n\n", cfg.DataDir)
 	fmt.Fprintf(w, "  API          http://%s   (Connect, POST /upload, /audio/{id}, /healthz, /readyz, /metrics)\n", httpAddr)
 	if cfg.TemporalUIAddr != "" {
@@ -208,6 +262,12 @@ func printDevSummary(w io.Writer, cfg config.Config, httpAddr string) {
 	fmt.Fprintf(w, "  Temporal     %s (namespace %s)\n", cfg.TemporalAddress, cfg.TemporalNamespace)
 	fmt.Fprintf(w, "  PostgreSQL   %s\n", redactURL(cfg.DatabaseURL))
 	fmt.Fprintf(w, "  S3           %s (bucket %s)\n", cfg.S3.Endpoint, cfg.S3.Bucket)
+	for i, a := range demo {
+		if i == 0 {
+			fmt.Fprintf(w, "  PDS          %s (the reference PDS, offline; its demo accounts:)\n", pdsURL)
+		}
+		fmt.Fprintf(w, "  Sign in as %-10s password %-12s http://%s/auth/start?identifier=%s\n", a.Handle, a.Password, httpAddr, a.Handle)
+	}
 	fmt.Fprintf(w, "\n  Settings for other terminals: %s (KEY='value' lines)\n", filepath.Join(cfg.DataDir, devEnvFile))
 	fmt.Fprintf(w, "  A token:  bin/plyr admin token --did did:plc:yourdid --handle you.test\n")
 	fmt.Fprintf(w, "  Ctrl-C stops everything.\n\n")

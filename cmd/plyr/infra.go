@@ -13,8 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plyrfm/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/postgres"
+	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/internal/platform/temporal"
 )
@@ -117,8 +119,33 @@ func connectInfra(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 		pool.Close()
 		return app.Infra{}, nil, err
 	}
+	keys, err := sessionKeys(cfg.Identity.SessionKeys)
+	if err != nil {
+		tc.Close()
+		pool.Close()
+		return app.Infra{}, nil, err
+	}
 	closeAll := func() { tc.Close(); pool.Close() }
-	return app.Infra{DB: pool, Temporal: tc, Storage: store}, closeAll, nil
+	return app.Infra{DB: pool, Temporal: tc, Storage: store, Keys: keys, ATProto: productionATProto(cfg)}, closeAll, nil
+}
+
+// sessionKeys reads PLYR_SESSION_KEYS, which serve and worker require.
+func sessionKeys(spec string) (*sealed.Keyring, error) {
+	if spec == "" {
+		return nil, fmt.Errorf("PLYR_SESSION_KEYS must be set (make one with: plyr admin session-key)")
+	}
+	keys, err := sealed.ParseKeyring(spec)
+	if err != nil {
+		return nil, fmt.Errorf("PLYR_SESSION_KEYS: %w", err)
+	}
+	return keys, nil
+}
+
+// productionATProto reaches ATProto services through a client that refuses private
+// addresses, and resolves identities through the configured PLC directory.
+func productionATProto(cfg config.Config) app.ATProto {
+	client := atproto.NewClient()
+	return app.ATProto{HTTPClient: client, Directory: atproto.NewDirectory(cfg.Identity.PLCURL, client)}
 }
 
 func storageConfig(cfg config.Config) storage.Config {

@@ -83,7 +83,8 @@ Usage:
   plyr serve                                 run the HTTP API
   plyr worker                                run the Temporal workers
   plyr migrate up|status                     apply or list database migrations
-  plyr admin token --did DID --handle HANDLE mint a developer bearer token (printed last)
+  plyr admin token --did DID --handle HANDLE mint an operator bearer token (printed last)
+  plyr admin flags set|unset|list --did DID  manage feature flags; plyr admin session-key: a new key
 
 Environment:
 `)

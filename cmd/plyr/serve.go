@@ -35,6 +35,10 @@ func runApp(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 		return err
 	}
 	defer closeInfra()
+	a, err := app.New(cfg, infra, logger, metrics.New())
+	if err != nil {
+		return err
+	}
 	go func() { <-ctx.Done(); stopSignals() }()
-	return part(app.New(cfg, infra, logger, metrics.New()))
+	return part(a)
 }

@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bluesky-social/indigo/atproto/atcrypto"
+	atid "github.com/bluesky-social/indigo/atproto/identity"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
@@ -26,6 +28,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
 	"github.com/plyrfm/plyr/modules/catalog"
@@ -40,6 +43,19 @@ type Infra struct {
 	DB       *pgxpool.Pool
 	Temporal client.Client
 	Storage  *storage.Client
+	// Keys seal OAuth tokens at rest; nil turns sign-in off (operator commands).
+	Keys *sealed.Keyring
+	// ATProto is plyr's outbound ATProto: in production an SSRF-safe client and a directory
+	// on it (internal/platform/atproto); in development and tests, the reference PDS's.
+	ATProto ATProto
+}
+
+// ATProto is how plyr reaches ATProto services.
+type ATProto struct {
+	HTTPClient *http.Client
+	Directory  atid.Directory
+	// AllowLoopbackPDS accepts a PDS at http://localhost (the development PDS only).
+	AllowLoopbackPDS bool
 }
 
 // App is plyr assembled.
@@ -57,9 +73,18 @@ type App struct {
 }
 
 // New builds the modules and the HTTP handler.
-func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics) *App {
+func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics) (*App, error) {
 	a := &App{cfg: cfg, infra: infra, logger: logger, metrics: m}
-	a.identity = identity.New(identity.Deps{DB: infra.DB, Logger: logger})
+	idCfg, err := identityConfig(cfg.Identity, infra.ATProto.AllowLoopbackPDS)
+	if err != nil {
+		return nil, err
+	}
+	if a.identity, err = identity.New(identity.Deps{
+		DB: infra.DB, Logger: logger, Metrics: m, Config: idCfg, Keys: infra.Keys,
+		HTTPClient: infra.ATProto.HTTPClient, Directory: infra.ATProto.Directory,
+	}); err != nil {
+		return nil, err
+	}
 	a.catalog = catalog.New(catalog.Deps{DB: infra.DB, Logger: logger, Metrics: m, Handles: a.identity})
 	a.media = media.New(media.Deps{
 		DB: infra.DB, Storage: infra.Storage, Logger: logger, Metrics: m,
@@ -79,7 +104,27 @@ func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics
 	mux.Handle("GET /metrics", m.Handler())
 
 	a.handler = rpc.Observe(logger, m, mux)(securityHeaders(rpc.Authenticate(a.identity)(mux)))
-	return a
+	return a, nil
+}
+
+// identityConfig turns the environment's identity settings into the module's.
+func identityConfig(c config.Identity, allowLoopbackPDS bool) (identity.Config, error) {
+	out := identity.Config{
+		PublicURL: c.PublicURL, Namespace: c.Namespace, ClientKeyID: c.OAuthClientKeyID,
+		SessionTTL: c.SessionTTL, AdminDIDs: c.AdminDIDs, AccountCreation: c.AccountCreation,
+		AllowLoopbackPDS: allowLoopbackPDS,
+	}
+	for _, o := range c.PDSOptions {
+		out.PDSOptions = append(out.PDSOptions, identity.PDSOption{Name: o.Name, URL: o.URL, Recommended: o.Recommended, Description: o.Description})
+	}
+	if c.OAuthClientKey != "" {
+		key, err := atcrypto.ParsePrivateMultibase(c.OAuthClientKey)
+		if err != nil {
+			return identity.Config{}, fmt.Errorf("PLYR_OAUTH_CLIENT_KEY: %w", err)
+		}
+		out.ClientKey = key
+	}
+	return out, nil
 }
 
 // Handler serves every route.

@@ -56,12 +56,14 @@ func newStack(tb testing.TB, maxUpload int64) *stack {
 	pool := testenv.NewDatabase(tb)
 	cfg := config.Config{
 		ShutdownTimeout: 5 * time.Second,
+		Identity:        config.Identity{PublicURL: "http://127.0.0.1:1", SessionTTL: time.Hour},
 		Media: config.Media{
 			MaxUploadBytes: maxUpload, MaxDuration: time.Hour, MaxConcurrentUploads: 64,
 			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(),
 		},
 	}
-	a := app.New(cfg, app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store}, logger, metrics.New())
+	a, err := app.New(cfg, app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store}, logger, metrics.New())
+	require.NoError(tb, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	workersDone := make(chan error, 1)
@@ -78,7 +80,7 @@ func newStack(tb testing.TB, maxUpload int64) *stack {
 	s.media = mediav1connect.NewMediaServiceClient(s.http, s.url, connect.WithProtoJSON())
 
 	ids := a.Identity()
-	_, err := ids.EnsureAccount(context.Background(), aliceDID, "alice.test")
+	_, err = ids.EnsureAccount(context.Background(), aliceDID, "alice.test")
 	require.NoError(tb, err)
 	token, err := ids.IssueDeveloperToken(context.Background(), aliceDID, "e2e", time.Hour)
 	require.NoError(tb, err)

@@ -1,159 +1,238 @@
-// Package identity is plyr's identity module: accounts (an ATProto identity known to plyr),
-// and the sessions and developer tokens that authenticate them.
+// Package identity is plyr's identity module: ATProto sign-in (OAuth with PAR, PKCE and
+// DPoP, through indigo's atproto/auth/oauth), the sessions and developer tokens that
+// authenticate requests, several accounts on one browser, account creation on an offered
+// PDS, terms, preferences and feature flags.
 //
-// Its surface for the rest of plyr is this package: New, the Module's methods, and the
-// rpc.Authenticator it implements. Everything else lives in internal/.
+// Its surface for the rest of plyr is this package: New, Mount (IdentityService and the
+// sign-in routes), the rpc.Authenticator it implements, Handles for other modules, and
+// PDS access for the signed-in caller. Everything else lives in internal/.
 //
-// Tokens: a session token is "plyr_" followed by 256 random bits in base64url. Only its
-// SHA-256 is stored (a fast hash is right for a secret with that much entropy) with a
-// short prefix to tell tokens apart in listings; the token itself is shown once.
+// # Model
+//
+//   - An account is an ATProto identity (DID, handle, avatar).
+//   - A grant is what an account's PDS gave plyr at one sign-in: access and refresh tokens
+//     and the DPoP key they are bound to, sealed at rest (internal/platform/sealed).
+//   - A session is a credential: the browser's cookie, or a developer token. It holds one
+//     or more accounts, each through its own grant, and acts as one of them (the current
+//     account). A developer token holds one account and its own grant; an operator token
+//     (plyr admin token) holds one account and no grant.
+//
+// A session is valid only while its current account's grant is: when the grant lapses
+// (see oauthstore.GrantExpiry) or its refresh is refused, the session ends. Tokens are
+// refreshed when the access token has expired, one refresh per grant at a time (a striped
+// lock table), so concurrent requests never spend the same refresh token twice.
+//
+// Session tokens are "plyr_" + 256 random bits; only their SHA-256 is stored, with a
+// short prefix to tell developer tokens apart.
 package identity
 
 import (
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
-	"github.com/bluesky-social/indigo/atproto/syntax"
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+	"github.com/bluesky-social/indigo/atproto/atcrypto"
+	"github.com/bluesky-social/indigo/atproto/auth/oauth"
+	atid "github.com/bluesky-social/indigo/atproto/identity"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/plyrfm/plyr/internal/gen/plyr/identity/v1/identityv1connect"
+	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/locks"
+	"github.com/plyrfm/plyr/modules/identity/internal/oauthstore"
+	"github.com/plyrfm/plyr/modules/identity/internal/scope"
 )
+
+// Config is the module's configuration.
+type Config struct {
+	// PublicURL is where browsers reach plyr (scheme, host, port; no path). OAuth redirects
+	// come back to PublicURL/auth/callback. A loopback http URL makes plyr a development
+	// (loopback) OAuth client.
+	PublicURL string
+	// Namespace is the NSID prefix of plyr's records and permission set (fm.plyr).
+	Namespace string
+	// AppName is the client name the PDS shows when asking for consent.
+	AppName string
+	// ClientKey, when set, makes plyr a confidential client (private_key_jwt, ES256) with
+	// longer-lived grants; PublicURL must then be https.
+	ClientKey   atcrypto.PrivateKey
+	ClientKeyID string
+	// SessionTTL bounds a browser session (a grant may end it sooner).
+	SessionTTL time.Duration
+	// AdminDIDs may call the administrators' procedures.
+	AdminDIDs []string
+	// AccountCreation enables creating accounts on PDSOptions.
+	AccountCreation bool
+	// PDSOptions are the PDS hosts offered for new accounts; no other is accepted.
+	PDSOptions []PDSOption
+	// AllowLoopbackPDS accepts authorization servers at http://localhost (the reference PDS
+	// of `plyr dev`). Never in production.
+	AllowLoopbackPDS bool
+}
+
+// PDSOption is a PDS offered for new accounts.
+type PDSOption struct {
+	Name        string `json:"name"`
+	URL         string `json:"url"`
+	Recommended bool   `json:"recommended"`
+	Description string `json:"description"`
+}
 
 // Deps are what the module needs.
 type Deps struct {
-	DB     *pgxpool.Pool
-	Logger *slog.Logger
+	DB      *pgxpool.Pool
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	Config  Config
+	// Keys seal OAuth tokens and DPoP keys at rest.
+	Keys *sealed.Keyring
+	// HTTPClient makes every outbound ATProto request (PDS, authorization servers, PLC,
+	// handles). In production it refuses private addresses (internal/platform/atproto).
+	HTTPClient *http.Client
+	// Directory resolves handles and DIDs.
+	Directory atid.Directory
 }
 
 // Module is the identity module.
 type Module struct {
-	q      *db.Queries
-	logger *slog.Logger
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	logger  *slog.Logger
+	metrics *metrics.Metrics
+	cfg     Config
+	http    *http.Client
+	dir     atid.Directory
+	store   *oauthstore.Store
+	oauth   *oauth.ClientApp
+	public  *url.URL
+	secure  bool // cookies are Secure unless plyr is reached over plain loopback HTTP
+	admins  map[string]bool
+	// refreshing serialises token refreshes per grant.
+	refreshing *locks.Table
 }
 
-// New builds the module.
-func New(d Deps) *Module {
-	return &Module{q: db.New(d.DB), logger: d.Logger}
+// New builds the module. Without Keys (operator commands) sign-in is off: tokens still
+// authenticate, but nothing can sign in.
+func New(d Deps) (*Module, error) {
+	if d.Keys == nil {
+		return &Module{pool: d.DB, q: db.New(d.DB), logger: d.Logger, metrics: d.Metrics, cfg: d.Config,
+			admins: adminSet(d.Config.AdminDIDs), refreshing: locks.New(256)}, nil
+	}
+	public, err := url.Parse(strings.TrimRight(d.Config.PublicURL, "/"))
+	if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" {
+		return nil, fmt.Errorf("identity: public URL %q must be http(s)://host[:port]", d.Config.PublicURL)
+	}
+	loopback := public.Scheme == "http" && isLoopbackHost(public.Hostname())
+	if public.Scheme == "http" && !loopback {
+		return nil, fmt.Errorf("identity: public URL %q must be https unless it is loopback", d.Config.PublicURL)
+	}
+	if d.Config.ClientKey != nil && public.Scheme != "https" {
+		return nil, errors.New("identity: a confidential OAuth client (PLYR_OAUTH_CLIENT_KEY) needs an https public URL")
+	}
+	if d.Config.Namespace == "" {
+		d.Config.Namespace = "fm.plyr"
+	}
+	if d.Config.AppName == "" {
+		d.Config.AppName = "plyr"
+	}
+	if d.Config.SessionTTL <= 0 {
+		d.Config.SessionTTL = 14 * 24 * time.Hour
+	}
+
+	// The client registers the widest scope it may ask for; each sign-in asks for less.
+	scopes := scope.Requested(d.Config.Namespace, true)
+	callback := public.String() + "/auth/callback"
+	var cfg oauth.ClientConfig
+	if loopback {
+		cfg = oauth.NewLocalhostConfig(callback, scopes)
+	} else {
+		cfg = oauth.NewPublicConfig(public.String()+"/oauth-client-metadata.json", callback, scopes)
+	}
+	cfg.UserAgent = "plyr"
+	if d.Config.ClientKey != nil {
+		if err := cfg.SetClientSecret(d.Config.ClientKey, d.Config.ClientKeyID); err != nil {
+			return nil, fmt.Errorf("identity: client key: %w", err)
+		}
+	}
+
+	q := db.New(d.DB)
+	store := oauthstore.New(q, d.Keys, cfg.IsConfidential())
+	app := oauth.NewClientApp(&cfg, store)
+	app.Client = d.HTTPClient
+	app.Resolver.Client = d.HTTPClient
+	app.Dir = d.Directory
+
+	return &Module{
+		pool: d.DB, q: q, logger: d.Logger, metrics: d.Metrics, cfg: d.Config,
+		http: d.HTTPClient, dir: d.Directory, store: store, oauth: app, public: public,
+		secure: public.Scheme == "https", admins: adminSet(d.Config.AdminDIDs), refreshing: locks.New(256),
+	}, nil
 }
 
-// Mount registers the module's HTTP routes. Sign-in (OAuth) and the IdentityService come
-// with ATProto sign-in; for now identity has no routes of its own.
-func (m *Module) Mount(*http.ServeMux) {}
-
-// ErrInvalidInput marks a request the module refuses for what it says.
-var ErrInvalidInput = errors.New("invalid input")
-
-// tokenPrefix starts every token, so leaked ones are recognisable to secret scanners.
-const tokenPrefix = "plyr_"
-
-// Account is an identity known to plyr.
-type Account struct {
-	DID    string
-	Handle string
+func adminSet(dids []string) map[string]bool {
+	admins := make(map[string]bool, len(dids))
+	for _, did := range dids {
+		admins[did] = true
+	}
+	return admins
 }
 
-// EnsureAccount creates the account, or refreshes its handle.
-func (m *Module) EnsureAccount(ctx context.Context, did, handle string) (Account, error) {
-	parsedDID, err := syntax.ParseDID(did)
-	if err != nil {
-		return Account{}, fmt.Errorf("%w: %q is not a DID: %w", ErrInvalidInput, did, err)
-	}
-	parsedHandle, err := syntax.ParseHandle(handle)
-	if err != nil {
-		return Account{}, fmt.Errorf("%w: %q is not a handle: %w", ErrInvalidInput, handle, err)
-	}
-	row, err := m.q.UpsertAccount(ctx, db.UpsertAccountParams{Did: parsedDID.String(), Handle: parsedHandle.Normalize().String()})
-	if err != nil {
-		return Account{}, fmt.Errorf("upsert account %s: %w", did, err)
-	}
-	return Account{DID: row.Did, Handle: row.Handle}, nil
+// policy is the access level of every IdentityService procedure.
+var policy = rpc.Policy{
+	identityv1connect.IdentityServiceGetMeProcedure:                rpc.Session,
+	identityv1connect.IdentityServiceListPdsOptionsProcedure:       rpc.Public,
+	identityv1connect.IdentityServiceStartAddAccountProcedure:      rpc.Session,
+	identityv1connect.IdentityServiceSwitchAccountProcedure:        rpc.Session,
+	identityv1connect.IdentityServiceLogoutProcedure:               rpc.Session,
+	identityv1connect.IdentityServiceLogoutAllProcedure:            rpc.Session,
+	identityv1connect.IdentityServiceAcceptTermsProcedure:          rpc.Session,
+	identityv1connect.IdentityServiceGetPreferencesProcedure:       rpc.Session,
+	identityv1connect.IdentityServiceUpdatePreferencesProcedure:    rpc.Session,
+	identityv1connect.IdentityServiceStartScopeUpgradeProcedure:    rpc.Session,
+	identityv1connect.IdentityServiceStartDeveloperTokenProcedure:  rpc.Session,
+	identityv1connect.IdentityServiceClaimDeveloperTokenProcedure:  rpc.Session,
+	identityv1connect.IdentityServiceListDeveloperTokensProcedure:  rpc.Session,
+	identityv1connect.IdentityServiceRevokeDeveloperTokenProcedure: rpc.Session,
+	identityv1connect.IdentityServiceSetFeatureFlagProcedure:       rpc.Admin,
+	identityv1connect.IdentityServiceListFeatureFlagsProcedure:     rpc.Admin,
 }
 
-// Token is a newly issued credential. Value is shown once and never stored.
-type Token struct {
-	ID        string
-	Value     string
-	Prefix    string
-	ExpiresAt time.Time
+// Mount registers IdentityService and the routes OAuth needs: sign-in start and callback,
+// the client metadata and its public keys.
+func (m *Module) Mount(mux *http.ServeMux) {
+	mux.Handle(identityv1connect.NewIdentityServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.metrics, policy)...))
+	mux.HandleFunc("GET /auth/start", m.signInOn(m.handleStart))
+	mux.HandleFunc("GET /auth/callback", m.signInOn(m.handleCallback))
+	mux.HandleFunc("GET /oauth-client-metadata.json", m.signInOn(m.handleClientMetadata))
+	mux.HandleFunc("GET /.well-known/jwks.json", m.signInOn(m.handleJWKS))
 }
 
-// MaxDeveloperTokenTTL bounds a developer token's life.
-const MaxDeveloperTokenTTL = 365 * 24 * time.Hour
+// ErrSignInOff marks a plyr built without sign-in (no keyring to seal sessions).
+var ErrSignInOff = errors.New("sign-in is not configured on this server")
 
-// IssueDeveloperToken creates a bearer token for an existing account. name labels it in
-// listings; ttl is clamped to MaxDeveloperTokenTTL.
-func (m *Module) IssueDeveloperToken(ctx context.Context, did, name string, ttl time.Duration) (Token, error) {
-	if ttl <= 0 {
-		return Token{}, fmt.Errorf("%w: token lifetime must be positive", ErrInvalidInput)
+// signInOn refuses OAuth routes when sign-in is off.
+func (m *Module) signInOn(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if m.oauth == nil {
+			m.writeError(r.Context(), w, ErrSignInOff)
+			return
+		}
+		h(w, r)
 	}
-	ttl = min(ttl, MaxDeveloperTokenTTL)
-	value, err := newTokenValue()
-	if err != nil {
-		return Token{}, err
-	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return Token{}, fmt.Errorf("session id: %w", err)
-	}
-	hash := sha256.Sum256([]byte(value))
-	row, err := m.q.CreateSession(ctx, db.CreateSessionParams{
-		ID: id, TokenHash: hash[:], TokenPrefix: value[:len(tokenPrefix)+8], Did: did,
-		Kind: "developer", Name: name, ExpiresAt: time.Now().Add(ttl),
-	})
-	if err != nil {
-		return Token{}, fmt.Errorf("create developer token for %s: %w", did, err)
-	}
-	return Token{ID: row.ID.String(), Value: value, Prefix: row.TokenPrefix, ExpiresAt: row.ExpiresAt}, nil
 }
 
-// Authenticate resolves a token to its caller; it implements rpc.Authenticator.
-func (m *Module) Authenticate(ctx context.Context, token string) (rpc.Caller, error) {
-	// Anything that cannot be one of our tokens is refused without a query.
-	if !strings.HasPrefix(token, tokenPrefix) || len(token) != len(tokenPrefix)+43 {
-		return rpc.Caller{}, rpc.ErrInvalidCredentials
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
 	}
-	hash := sha256.Sum256([]byte(token))
-	row, err := m.q.GetSessionByTokenHash(ctx, hash[:])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return rpc.Caller{}, rpc.ErrInvalidCredentials
-	}
-	if err != nil {
-		return rpc.Caller{}, fmt.Errorf("look up session: %w", err)
-	}
-	return rpc.Caller{DID: row.Did, Handle: row.Handle}, nil
-}
-
-// Handles returns the handle of each known DID among dids; unknown ones are absent.
-func (m *Module) Handles(ctx context.Context, dids []string) (map[string]string, error) {
-	if len(dids) == 0 {
-		return map[string]string{}, nil
-	}
-	rows, err := m.q.ListHandles(ctx, dids)
-	if err != nil {
-		return nil, fmt.Errorf("list handles: %w", err)
-	}
-	out := make(map[string]string, len(rows))
-	for _, r := range rows {
-		out[r.Did] = r.Handle
-	}
-	return out, nil
-}
-
-func newTokenValue() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate token: %w", err)
-	}
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -21,7 +21,9 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 func newModule(t *testing.T) (*identity.Module, *pgxpool.Pool) {
 	t.Helper()
 	pool := testenv.NewDatabase(t)
-	return identity.New(identity.Deps{DB: pool, Logger: logging.Discard()}), pool
+	m, err := identity.New(identity.Deps{DB: pool, Logger: logging.Discard()})
+	require.NoError(t, err)
+	return m, pool
 }
 
 func TestDeveloperToken_AuthenticatesItsAccount(t *testing.T) {
@@ -36,7 +38,11 @@ func TestDeveloperToken_AuthenticatesItsAccount(t *testing.T) {
 
 	caller, err := m.Authenticate(ctx, token.Value)
 	require.NoError(t, err)
-	require.Equal(t, rpc.Caller{DID: "did:plc:alice", Handle: "alice.test"}, caller)
+	require.Equal(t, "did:plc:alice", caller.DID)
+	require.Equal(t, "alice.test", caller.Handle)
+	require.Equal(t, token.ID, caller.SessionID)
+	require.Equal(t, "developer", caller.Kind)
+	require.False(t, caller.Browser())
 
 	other, err := m.IssueDeveloperToken(ctx, "did:plc:alice", "second", time.Hour)
 	require.NoError(t, err)

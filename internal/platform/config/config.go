@@ -4,12 +4,16 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -47,7 +51,47 @@ type Config struct {
 
 	// Media are the limits and knobs of audio handling.
 	Media Media
+
+	// Identity configures ATProto sign-in and sessions.
+	Identity Identity
 }
+
+// Identity configures ATProto sign-in and sessions.
+type Identity struct {
+	// PublicURL is where browsers reach plyr; OAuth comes back to PublicURL/auth/callback.
+	PublicURL string
+	// Namespace prefixes plyr's record types and permission set.
+	Namespace string
+	// SessionKeys seal OAuth tokens at rest: "id:base64key,…", the first seals.
+	SessionKeys string
+	// OAuthClientKey (a multibase P-256 private key) makes plyr a confidential client.
+	OAuthClientKey   string
+	OAuthClientKeyID string
+	// SessionTTL bounds a browser session.
+	SessionTTL time.Duration
+	// AdminDIDs may use the administrators' procedures.
+	AdminDIDs []string
+	// AccountCreation offers creating accounts on PDSOptions.
+	AccountCreation bool
+	// PDSOptions is the JSON list of PDS hosts offered for new accounts.
+	PDSOptions []PDSOption
+	// PLCURL is the PLC directory.
+	PLCURL string
+	// DevPDS makes `plyr dev` start the reference PDS with demo accounts.
+	DevPDS bool
+}
+
+// PDSOption is a PDS offered for new accounts.
+type PDSOption struct {
+	Name        string `json:"name"`
+	URL         string `json:"url"`
+	Recommended bool   `json:"recommended"`
+	Description string `json:"description"`
+}
+
+// defaultPDSOptions offers one community PDS, as plyr.fm does.
+const defaultPDSOptions = `[{"name":"selfhosted.social","url":"https://selfhosted.social","recommended":true,` +
+	`"description":"A community-run PDS open for sign-ups."}]`
 
 // S3 locates the bucket.
 type S3 struct {
@@ -106,6 +150,17 @@ var Vars = []Var{
 	{"PLYR_MEDIA_CONCURRENCY", "number of CPUs", "ffmpeg jobs at once per worker process."},
 	{"PLYR_AUDIO_URL_TTL", "15m", "Lifetime of the presigned URL /audio redirects to."},
 	{"PLYR_TMP_DIR", "system temp dir", "Where workers put files they inspect."},
+	{"PLYR_PUBLIC_URL", "http://<PLYR_HTTP_ADDR> on loopback", "Where browsers reach plyr; OAuth returns to <url>/auth/callback. Required off loopback (https)."},
+	{"PLYR_ATPROTO_NAMESPACE", "fm.plyr", "NSID prefix of plyr's records and of the permission set users grant."},
+	{"PLYR_SESSION_KEYS", "", "Keys sealing OAuth tokens at rest: id:base64(32 bytes), comma-separated, the first seals. Required for serve and worker; plyr dev makes one."},
+	{"PLYR_OAUTH_CLIENT_KEY", "", "Multibase P-256 private key: makes plyr a confidential OAuth client (longer grants). Needs an https public URL."},
+	{"PLYR_OAUTH_CLIENT_KEY_ID", "plyr-1", "Key id of PLYR_OAUTH_CLIENT_KEY in the published JWKS."},
+	{"PLYR_SESSION_TTL", "336h", "Longest a browser session lasts (its grant may end it sooner)."},
+	{"PLYR_ADMIN_DIDS", "", "Comma-separated DIDs of administrators."},
+	{"PLYR_ACCOUNT_CREATION", "true", "Offer creating accounts on PLYR_PDS_OPTIONS."},
+	{"PLYR_PDS_OPTIONS", "selfhosted.social", "JSON list of {name,url,recommended,description}: the PDS hosts offered for new accounts; no other is accepted."},
+	{"PLYR_PLC_URL", "https://plc.directory", "PLC directory for did:plc resolution."},
+	{"PLYR_DEV_PDS", "false", "plyr dev only: start the reference PDS (make pds-harness) with demo accounts, to sign in offline."},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -143,6 +198,21 @@ func Parse(getenv func(string) string) (Config, error) {
 			AudioURLTTL:          p.duration("PLYR_AUDIO_URL_TTL", 15*time.Minute),
 			TempDir:              p.str("PLYR_TMP_DIR", os.TempDir()),
 		},
+		Identity: Identity{
+			Namespace:        p.str("PLYR_ATPROTO_NAMESPACE", "fm.plyr"),
+			SessionKeys:      p.str("PLYR_SESSION_KEYS", ""),
+			OAuthClientKey:   p.str("PLYR_OAUTH_CLIENT_KEY", ""),
+			OAuthClientKeyID: p.str("PLYR_OAUTH_CLIENT_KEY_ID", "plyr-1"),
+			SessionTTL:       p.duration("PLYR_SESSION_TTL", 14*24*time.Hour),
+			AdminDIDs:        p.list("PLYR_ADMIN_DIDS"),
+			AccountCreation:  p.bool("PLYR_ACCOUNT_CREATION", true),
+			PLCURL:           p.str("PLYR_PLC_URL", "https://plc.directory"),
+			DevPDS:           p.bool("PLYR_DEV_PDS", false),
+		},
+	}
+	c.Identity.PublicURL = p.str("PLYR_PUBLIC_URL", loopbackURL(c.HTTPAddr))
+	if err := json.Unmarshal([]byte(p.str("PLYR_PDS_OPTIONS", defaultPDSOptions)), &c.Identity.PDSOptions); err != nil {
+		p.fail(fmt.Errorf("PLYR_PDS_OPTIONS: not a JSON list of {name,url,recommended,description}: %w", err))
 	}
 	if p.err != nil {
 		return Config{}, p.err
@@ -169,6 +239,14 @@ func (c *Config) validate() error {
 	}
 	if c.Media.AudioURLTTL < time.Minute || c.Media.AudioURLTTL > 7*24*time.Hour {
 		errs = append(errs, errors.New("PLYR_AUDIO_URL_TTL must be between 1m and 168h (the S3 presign limit)"))
+	}
+	if c.Identity.SessionTTL < time.Hour {
+		errs = append(errs, errors.New("PLYR_SESSION_TTL must be at least 1h"))
+	}
+	for _, o := range c.Identity.PDSOptions {
+		if u, err := url.Parse(o.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("PLYR_PDS_OPTIONS: %q is not an https URL", o.URL))
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("PLYR_SHUTDOWN_TIMEOUT must be positive"))
@@ -215,4 +293,39 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+func (p *parser) bool(name string, def bool) bool {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(fmt.Errorf("%s: %q is not true or false", name, v))
+	}
+	return b
+}
+
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, item := range strings.Split(p.getenv(name), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
 func (p *parser) fail(err error) { p.err = errors.Join(p.err, err) }
+
+// loopbackURL is http://addr when addr is a loopback address with a fixed port, where a
+// browser on the same machine reaches plyr; otherwise "" (PLYR_PUBLIC_URL must be set).
+func loopbackURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return "http://" + addr
+	}
+	return ""
+}

@@ -27,6 +27,8 @@ type Metrics struct {
 	// WorkflowOutcomes counts workflow executions that ended on this worker, by workflow
 	// name and outcome (completed, failed, canceled, continued_as_new).
 	WorkflowOutcomes *prometheus.CounterVec
+	// OAuthRefreshes counts OAuth token refreshes by result (ok, rejected, error).
+	OAuthRefreshes *prometheus.CounterVec
 }
 
 // latencyBuckets span 1 ms to 30 s: a presign is sub-millisecond, an upload body can take long.
@@ -54,11 +56,15 @@ func New() *Metrics {
 			Name: "plyr_workflow_outcomes_total",
 			Help: "Workflow executions that ended on this worker, by workflow and outcome.",
 		}, []string{"workflow", "outcome"}),
+		OAuthRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plyr_oauth_refreshes_total",
+			Help: "OAuth token refreshes by result: ok, rejected (the grant is dead), error (try later).",
+		}, []string{"result"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.HTTPDuration, m.RPCDuration, m.WorkflowStarts, m.WorkflowOutcomes,
+		m.HTTPDuration, m.RPCDuration, m.WorkflowStarts, m.WorkflowOutcomes, m.OAuthRefreshes,
 	)
 	return m
 }

@@ -35,7 +35,17 @@ type Caller struct {
 	DID string
 	// Handle is the account's handle as last seen.
 	Handle string
+	// SessionID is the credential's session.
+	SessionID string
+	// Kind is what the credential is: "browser" (the session cookie) or "developer" (a
+	// bearer token).
+	Kind string
+	// Admin marks the DIDs configured as administrators.
+	Admin bool
 }
+
+// Browser reports whether the caller came with a browser session (rather than a token).
+func (c *Caller) Browser() bool { return c.Kind == "browser" }
 
 // Level is what a procedure or route demands of its caller.
 type Level int
@@ -48,6 +58,8 @@ const (
 	Optional
 	// Session requires a valid session or token.
 	Session
+	// Admin requires a session of an administrator.
+	Admin
 )
 
 // Authenticator resolves a credential to its caller. It returns ErrInvalidCredentials for
@@ -61,6 +73,9 @@ var ErrInvalidCredentials = errors.New("invalid or expired credentials")
 
 // ErrUnauthenticated is the error a caller sees when a session is required and missing.
 var ErrUnauthenticated = errors.New("authentication required: sign in or send a valid bearer token")
+
+// ErrNotAdmin is the error a signed-in caller sees on an administrators' procedure.
+var ErrNotAdmin = errors.New("this is for administrators")
 
 // credentials is the per-request state of authentication, resolved at most once.
 type credentials struct {
@@ -134,6 +149,8 @@ func Require(ctx context.Context, level Level) (*Caller, error) {
 	}
 	caller, err := creds.resolve(ctx)
 	switch {
+	case err == nil && level == Admin && !caller.Admin:
+		return nil, ErrNotAdmin
 	case err == nil:
 		return caller, nil
 	case !errors.Is(err, ErrInvalidCredentials):
@@ -208,6 +225,8 @@ func authError(err error) error {
 		return nil
 	case errors.Is(err, ErrUnauthenticated):
 		return connect.NewError(connect.CodeUnauthenticated, ErrUnauthenticated)
+	case errors.Is(err, ErrNotAdmin):
+		return connect.NewError(connect.CodePermissionDenied, ErrNotAdmin)
 	default:
 		// The session store is unreachable: say so without internals, so clients retry.
 		return connect.NewError(connect.CodeUnavailable, errors.New("cannot check credentials right now"))

@@ -7,10 +7,23 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
+const ensureAccount = `-- name: EnsureAccount :exec
+INSERT INTO identity.accounts (did, handle) VALUES ($1, 'handle.invalid')
+ON CONFLICT (did) DO NOTHING
+`
+
+// EnsureAccount makes a placeholder account for a DID seen for the first time (the grant
+// arrives before plyr has resolved the handle); UpdateAccountProfile fills it in.
+func (q *Queries) EnsureAccount(ctx context.Context, did string) error {
+	_, err := q.db.Exec(ctx, ensureAccount, did)
+	return err
+}
+
 const getAccount = `-- name: GetAccount :one
-SELECT did, handle, created_at, updated_at FROM identity.accounts WHERE did = $1
+SELECT did, handle, created_at, updated_at, avatar_url, pds_url FROM identity.accounts WHERE did = $1
 `
 
 func (q *Queries) GetAccount(ctx context.Context, did string) (Account, error) {
@@ -21,6 +34,39 @@ func (q *Queries) GetAccount(ctx context.Context, did string) (Account, error) {
 		&i.Handle,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AvatarUrl,
+		&i.PdsUrl,
+	)
+	return i, err
+}
+
+const getMe = `-- name: GetMe :one
+SELECT a.did, a.handle, a.avatar_url,
+       COALESCE((SELECT array_agg(f.flag ORDER BY f.flag) FROM identity.feature_flags f WHERE f.did = a.did),
+                '{}')::text[] AS flags,
+       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = a.did) AS terms_accepted_at
+FROM identity.accounts a
+WHERE a.did = $1
+`
+
+type GetMeRow struct {
+	Did             string
+	Handle          string
+	AvatarUrl       string
+	Flags           []string
+	TermsAcceptedAt *time.Time
+}
+
+// GetMe is the account with its feature flags and whether terms are accepted, in one trip.
+func (q *Queries) GetMe(ctx context.Context, did string) (GetMeRow, error) {
+	row := q.db.QueryRow(ctx, getMe, did)
+	var i GetMeRow
+	err := row.Scan(
+		&i.Did,
+		&i.Handle,
+		&i.AvatarUrl,
+		&i.Flags,
+		&i.TermsAcceptedAt,
 	)
 	return i, err
 }
@@ -54,6 +100,29 @@ func (q *Queries) ListHandles(ctx context.Context, dids []string) ([]ListHandles
 	return items, nil
 }
 
+const updateAccountProfile = `-- name: UpdateAccountProfile :exec
+UPDATE identity.accounts
+SET handle = $2, avatar_url = $3, pds_url = $4, updated_at = now()
+WHERE did = $1
+`
+
+type UpdateAccountProfileParams struct {
+	Did       string
+	Handle    string
+	AvatarUrl string
+	PdsUrl    string
+}
+
+func (q *Queries) UpdateAccountProfile(ctx context.Context, arg UpdateAccountProfileParams) error {
+	_, err := q.db.Exec(ctx, updateAccountProfile,
+		arg.Did,
+		arg.Handle,
+		arg.AvatarUrl,
+		arg.PdsUrl,
+	)
+	return err
+}
+
 const upsertAccount = `-- name: UpsertAccount :one
 INSERT INTO identity.accounts (did, handle)
 VALUES ($1, $2)
@@ -61,7 +130,7 @@ ON CONFLICT (did) DO UPDATE
     SET handle = EXCLUDED.handle,
         updated_at = CASE WHEN identity.accounts.handle = EXCLUDED.handle
                           THEN identity.accounts.updated_at ELSE now() END
-RETURNING did, handle, created_at, updated_at
+RETURNING did, handle, created_at, updated_at, avatar_url, pds_url
 `
 
 type UpsertAccountParams struct {
@@ -78,6 +147,8 @@ func (q *Queries) UpsertAccount(ctx context.Context, arg UpsertAccountParams) (A
 		&i.Handle,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AvatarUrl,
+		&i.PdsUrl,
 	)
 	return i, err
 }

@@ -15,6 +15,54 @@ type Account struct {
 	Handle    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	AvatarUrl string
+	PdsUrl    string
+}
+
+type AuthRequest struct {
+	State           string
+	SealedData      []byte
+	Flow            string
+	SessionID       *uuid.UUID
+	ExpectedDid     string
+	TokenName       string
+	TokenTtlSeconds int64
+	ReturnTo        string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+}
+
+type FeatureFlag struct {
+	Did       string
+	Flag      string
+	CreatedAt time.Time
+}
+
+type Grant struct {
+	ID              string
+	Did             string
+	SealedData      []byte
+	Scope           string
+	Confidential    bool
+	CreatedAt       time.Time
+	RefreshedAt     time.Time
+	AccessExpiresAt *time.Time
+	ExpiresAt       time.Time
+}
+
+type Preferences struct {
+	Did                  string
+	AccentColor          string
+	AutoAdvance          bool
+	AllowComments        bool
+	HiddenTags           []string
+	EnableTealScrobbling bool
+	ShowSensitiveArtwork bool
+	ShowLikedOnProfile   bool
+	SupportUrl           string
+	UiSettings           []byte
+	TermsAcceptedAt      *time.Time
+	UpdatedAt            time.Time
 }
 
 type Session struct {
@@ -26,4 +74,18 @@ type Session struct {
 	Name        string
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+}
+
+type SessionAccount struct {
+	SessionID uuid.UUID
+	Did       string
+	GrantID   *string
+	LinkedAt  time.Time
+}
+
+type TokenClaim struct {
+	CodeHash       []byte
+	SessionID      uuid.UUID
+	TokenSessionID uuid.UUID
+	ExpiresAt      time.Time
 }

@@ -64,22 +64,136 @@ func (q *Queries) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const deleteSession = `-- name: DeleteSession :many
+WITH gone AS (
+    DELETE FROM identity.session_accounts WHERE session_id = $1 RETURNING grant_id
+), s AS (
+    DELETE FROM identity.sessions WHERE id = $1
+)
+SELECT grant_id FROM gone WHERE grant_id IS NOT NULL
+`
+
+// DeleteSession removes a session and returns the grants it held, to revoke.
+func (q *Queries) DeleteSession(ctx context.Context, sessionID uuid.UUID) ([]*string, error) {
+	rows, err := q.db.Query(ctx, deleteSession, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []*string{}
+	for rows.Next() {
+		var grant_id *string
+		if err := rows.Scan(&grant_id); err != nil {
+			return nil, err
+		}
+		items = append(items, grant_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const findDeveloperTokens = `-- name: FindDeveloperTokens :many
+SELECT id FROM identity.sessions
+WHERE did = $1 AND kind = 'developer' AND token_prefix <> ''
+  AND (starts_with(token_prefix, $2::text) OR starts_with($2::text, token_prefix))
+`
+
+type FindDeveloperTokensParams struct {
+	Did    string
+	Prefix string
+}
+
+// FindDeveloperTokens is an account's developer tokens matching prefix: the start of their
+// stored prefix, or a longer start of the token itself.
+func (q *Queries) FindDeveloperTokens(ctx context.Context, arg FindDeveloperTokensParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, findDeveloperTokens, arg.Did, arg.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const getLink = `-- name: GetLink :one
+SELECT sa.grant_id, g.expires_at AS grant_expires_at
+FROM identity.session_accounts sa
+LEFT JOIN identity.grants g ON g.id = sa.grant_id
+WHERE sa.session_id = $1 AND sa.did = $2
+`
+
+type GetLinkParams struct {
+	SessionID uuid.UUID
+	Did       string
+}
+
+type GetLinkRow struct {
+	GrantID        *string
+	GrantExpiresAt *time.Time
+}
+
+func (q *Queries) GetLink(ctx context.Context, arg GetLinkParams) (GetLinkRow, error) {
+	row := q.db.QueryRow(ctx, getLink, arg.SessionID, arg.Did)
+	var i GetLinkRow
+	err := row.Scan(&i.GrantID, &i.GrantExpiresAt)
+	return i, err
+}
+
+const getSession = `-- name: GetSession :one
+SELECT id, token_hash, token_prefix, did, kind, name, created_at, expires_at FROM identity.sessions WHERE id = $1 AND expires_at > now()
+`
+
+func (q *Queries) GetSession(ctx context.Context, id uuid.UUID) (Session, error) {
+	row := q.db.QueryRow(ctx, getSession, id)
+	var i Session
+	err := row.Scan(
+		&i.ID,
+		&i.TokenHash,
+		&i.TokenPrefix,
+		&i.Did,
+		&i.Kind,
+		&i.Name,
+		&i.CreatedAt,
+		&i.ExpiresAt,
+	)
+	return i, err
+}
+
 const getSessionByTokenHash = `-- name: GetSessionByTokenHash :one
-SELECT s.id, s.did, s.kind, s.expires_at, a.handle
+SELECT s.id, s.did, s.kind, s.expires_at, a.handle,
+       sa.grant_id, g.expires_at AS grant_expires_at, g.access_expires_at
 FROM identity.sessions s
 JOIN identity.accounts a ON a.did = s.did
+JOIN identity.session_accounts sa ON sa.session_id = s.id AND sa.did = s.did
+LEFT JOIN identity.grants g ON g.id = sa.grant_id
 WHERE s.token_hash = $1 AND s.expires_at > now()
 `
 
 type GetSessionByTokenHashRow struct {
-	ID        uuid.UUID
-	Did       string
-	Kind      string
-	ExpiresAt time.Time
-	Handle    string
+	ID              uuid.UUID
+	Did             string
+	Kind            string
+	ExpiresAt       time.Time
+	Handle          string
+	GrantID         *string
+	GrantExpiresAt  *time.Time
+	AccessExpiresAt *time.Time
 }
 
-// GetSessionByTokenHash finds the live session for a token, with its account's handle.
+// GetSessionByTokenHash finds a live session with its current account and that account's
+// grant (none for operator tokens).
 func (q *Queries) GetSessionByTokenHash(ctx context.Context, tokenHash []byte) (GetSessionByTokenHashRow, error) {
 	row := q.db.QueryRow(ctx, getSessionByTokenHash, tokenHash)
 	var i GetSessionByTokenHashRow
@@ -89,6 +203,171 @@ func (q *Queries) GetSessionByTokenHash(ctx context.Context, tokenHash []byte) (
 		&i.Kind,
 		&i.ExpiresAt,
 		&i.Handle,
+		&i.GrantID,
+		&i.GrantExpiresAt,
+		&i.AccessExpiresAt,
 	)
 	return i, err
+}
+
+const linkAccount = `-- name: LinkAccount :exec
+INSERT INTO identity.session_accounts (session_id, did, grant_id)
+VALUES ($1, $2, $3)
+ON CONFLICT (session_id, did) DO UPDATE SET grant_id = EXCLUDED.grant_id, linked_at = now()
+`
+
+type LinkAccountParams struct {
+	SessionID uuid.UUID
+	Did       string
+	GrantID   *string
+}
+
+// LinkAccount adds an account to a session, or gives a linked account its new grant.
+func (q *Queries) LinkAccount(ctx context.Context, arg LinkAccountParams) error {
+	_, err := q.db.Exec(ctx, linkAccount, arg.SessionID, arg.Did, arg.GrantID)
+	return err
+}
+
+const listDeveloperTokens = `-- name: ListDeveloperTokens :many
+SELECT s.id, s.token_prefix, s.name, s.created_at,
+       LEAST(s.expires_at, COALESCE(g.expires_at, s.expires_at))::timestamptz AS expires_at
+FROM identity.sessions s
+JOIN identity.session_accounts sa ON sa.session_id = s.id AND sa.did = s.did
+LEFT JOIN identity.grants g ON g.id = sa.grant_id
+WHERE s.did = $1 AND s.kind = 'developer' AND s.token_prefix <> ''
+  AND s.expires_at > now() AND (g.id IS NULL OR g.expires_at > now())
+ORDER BY s.created_at DESC
+`
+
+type ListDeveloperTokensRow struct {
+	ID          uuid.UUID
+	TokenPrefix string
+	Name        string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// ListDeveloperTokens is an account's claimed, live developer tokens; each expires with the
+// earlier of its own lifetime and its grant's.
+func (q *Queries) ListDeveloperTokens(ctx context.Context, did string) ([]ListDeveloperTokensRow, error) {
+	rows, err := q.db.Query(ctx, listDeveloperTokens, did)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDeveloperTokensRow{}
+	for rows.Next() {
+		var i ListDeveloperTokensRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TokenPrefix,
+			&i.Name,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listLinkedAccounts = `-- name: ListLinkedAccounts :many
+SELECT sa.did, a.handle, a.avatar_url, sa.grant_id, g.expires_at AS grant_expires_at
+FROM identity.session_accounts sa
+JOIN identity.accounts a ON a.did = sa.did
+LEFT JOIN identity.grants g ON g.id = sa.grant_id
+WHERE sa.session_id = $1
+ORDER BY sa.linked_at, sa.did
+`
+
+type ListLinkedAccountsRow struct {
+	Did            string
+	Handle         string
+	AvatarUrl      string
+	GrantID        *string
+	GrantExpiresAt *time.Time
+}
+
+// ListLinkedAccounts is a session's accounts, first linked first.
+func (q *Queries) ListLinkedAccounts(ctx context.Context, sessionID uuid.UUID) ([]ListLinkedAccountsRow, error) {
+	rows, err := q.db.Query(ctx, listLinkedAccounts, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListLinkedAccountsRow{}
+	for rows.Next() {
+		var i ListLinkedAccountsRow
+		if err := rows.Scan(
+			&i.Did,
+			&i.Handle,
+			&i.AvatarUrl,
+			&i.GrantID,
+			&i.GrantExpiresAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setCurrentAccount = `-- name: SetCurrentAccount :execrows
+UPDATE identity.sessions SET did = $2 WHERE id = $1 AND expires_at > now()
+`
+
+type SetCurrentAccountParams struct {
+	ID  uuid.UUID
+	Did string
+}
+
+func (q *Queries) SetCurrentAccount(ctx context.Context, arg SetCurrentAccountParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setCurrentAccount, arg.ID, arg.Did)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const setSessionToken = `-- name: SetSessionToken :execrows
+UPDATE identity.sessions SET token_hash = $2, token_prefix = $3 WHERE id = $1
+`
+
+type SetSessionTokenParams struct {
+	ID          uuid.UUID
+	TokenHash   []byte
+	TokenPrefix string
+}
+
+// SetSessionToken gives a claimed developer token its real token.
+func (q *Queries) SetSessionToken(ctx context.Context, arg SetSessionTokenParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setSessionToken, arg.ID, arg.TokenHash, arg.TokenPrefix)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const unlinkAccount = `-- name: UnlinkAccount :one
+DELETE FROM identity.session_accounts WHERE session_id = $1 AND did = $2
+RETURNING grant_id
+`
+
+type UnlinkAccountParams struct {
+	SessionID uuid.UUID
+	Did       string
+}
+
+func (q *Queries) UnlinkAccount(ctx context.Context, arg UnlinkAccountParams) (*string, error) {
+	row := q.db.QueryRow(ctx, unlinkAccount, arg.SessionID, arg.Did)
+	var grant_id *string
+	err := row.Scan(&grant_id)
+	return grant_id, err
 }

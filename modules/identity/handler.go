@@ -1,0 +1,228 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	identityv1 "github.com/plyrfm/plyr/internal/gen/plyr/identity/v1"
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+)
+
+// handler adapts IdentityService to the module: decode, call, map errors once.
+type handler struct{ m *Module }
+
+func (h *handler) fail(ctx context.Context, err error) error { return h.m.connectError(ctx, err) }
+
+func caller(ctx context.Context) *rpc.Caller { return rpc.CallerFrom(ctx) }
+
+func mustSession(c *rpc.Caller) uuid.UUID { return uuid.MustParse(c.SessionID) }
+
+// errAlreadyLinked refuses adding an account the browser already holds.
+var errAlreadyLinked = fmt.Errorf("%w: that account is already signed in on this browser; switch to it", ErrInvalidInput)
+
+func (h *handler) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*identityv1.GetMeResponse, error) {
+	me, err := h.m.me(ctx, caller(ctx))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	res := &identityv1.GetMeResponse{
+		Account: accountProto(me.Account), EnabledFlags: me.Flags, TermsPending: me.TermsPending, Admin: me.Admin,
+	}
+	for _, l := range me.Linked {
+		res.LinkedAccounts = append(res.LinkedAccounts, &identityv1.LinkedAccount{
+			Account: accountProto(l.Account), Current: l.Current, Expired: l.Expired,
+		})
+	}
+	return res, nil
+}
+
+func (h *handler) ListPdsOptions(context.Context, *identityv1.ListPdsOptionsRequest) (*identityv1.ListPdsOptionsResponse, error) {
+	res := &identityv1.ListPdsOptionsResponse{Enabled: h.m.cfg.AccountCreation}
+	if !h.m.cfg.AccountCreation {
+		return res, nil
+	}
+	for _, o := range h.m.cfg.PDSOptions {
+		res.Options = append(res.Options, &identityv1.PdsOption{
+			Name: o.Name, Url: o.URL, Recommended: o.Recommended, Description: o.Description,
+		})
+	}
+	return res, nil
+}
+
+func (h *handler) StartAddAccount(ctx context.Context, req *identityv1.StartAddAccountRequest) (*identityv1.StartAddAccountResponse, error) {
+	c := caller(ctx)
+	linked, err := h.m.linkedAccounts(ctx, mustSession(c), c.DID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	for _, l := range linked {
+		if !l.Expired && (l.DID == req.GetIdentifier() || l.Handle == req.GetIdentifier()) {
+			return nil, h.fail(ctx, errAlreadyLinked)
+		}
+	}
+	u, err := h.m.startAddAccount(ctx, c, req.GetIdentifier(), req.GetReturnTo())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.StartAddAccountResponse{AuthUrl: u}, nil
+}
+
+func (h *handler) SwitchAccount(ctx context.Context, req *identityv1.SwitchAccountRequest) (*identityv1.SwitchAccountResponse, error) {
+	acct, err := h.m.switchAccount(ctx, caller(ctx), req.GetDid())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.SwitchAccountResponse{Account: accountProto(acct)}, nil
+}
+
+func (h *handler) Logout(ctx context.Context, req *identityv1.LogoutRequest) (*identityv1.LogoutResponse, error) {
+	next, err := h.m.logout(ctx, caller(ctx), req.GetSwitchTo())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	if next == nil {
+		setCookieOnCall(ctx, h.m.cookie("", 0))
+		return &identityv1.LogoutResponse{}, nil
+	}
+	return &identityv1.LogoutResponse{Account: accountProto(*next)}, nil
+}
+
+func (h *handler) LogoutAll(ctx context.Context, _ *identityv1.LogoutAllRequest) (*identityv1.LogoutAllResponse, error) {
+	if err := h.m.logoutAll(ctx, caller(ctx)); err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	setCookieOnCall(ctx, h.m.cookie("", 0))
+	return &identityv1.LogoutAllResponse{}, nil
+}
+
+func (h *handler) AcceptTerms(ctx context.Context, _ *identityv1.AcceptTermsRequest) (*identityv1.AcceptTermsResponse, error) {
+	at, err := h.m.acceptTerms(ctx, caller(ctx))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.AcceptTermsResponse{AcceptedAt: timestamppb.New(at)}, nil
+}
+
+func (h *handler) GetPreferences(ctx context.Context, _ *identityv1.GetPreferencesRequest) (*identityv1.GetPreferencesResponse, error) {
+	p, err := h.m.preferences(ctx, caller(ctx))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.GetPreferencesResponse{Preferences: preferencesProto(p)}, nil
+}
+
+func (h *handler) UpdatePreferences(ctx context.Context, req *identityv1.UpdatePreferencesRequest) (*identityv1.UpdatePreferencesResponse, error) {
+	u := PreferencesUpdate{
+		AccentColor: req.AccentColor, AutoAdvance: req.AutoAdvance, AllowComments: req.AllowComments,
+		EnableTealScrobbling: req.EnableTealScrobbling, ShowSensitiveArtwork: req.ShowSensitiveArtwork,
+		ShowLikedOnProfile: req.ShowLikedOnProfile, SupportURL: req.SupportUrl,
+	}
+	if req.GetSetHiddenTags() {
+		tags := req.GetHiddenTags()
+		u.HiddenTags = &tags
+	}
+	if req.GetUiSettings() != nil {
+		u.UISettings = req.GetUiSettings().AsMap()
+	}
+	p, err := h.m.updatePreferences(ctx, caller(ctx), u)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.UpdatePreferencesResponse{Preferences: preferencesProto(p)}, nil
+}
+
+func (h *handler) StartScopeUpgrade(ctx context.Context, req *identityv1.StartScopeUpgradeRequest) (*identityv1.StartScopeUpgradeResponse, error) {
+	u, err := h.m.startScopeUpgrade(ctx, caller(ctx), req.GetIncludeTeal(), req.GetReturnTo())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.StartScopeUpgradeResponse{AuthUrl: u}, nil
+}
+
+func (h *handler) StartDeveloperToken(ctx context.Context, req *identityv1.StartDeveloperTokenRequest) (*identityv1.StartDeveloperTokenResponse, error) {
+	u, err := h.m.startDeveloperToken(ctx, caller(ctx), req.GetName(), req.GetTtlDays(), req.GetReturnTo())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.StartDeveloperTokenResponse{AuthUrl: u}, nil
+}
+
+func (h *handler) ClaimDeveloperToken(ctx context.Context, req *identityv1.ClaimDeveloperTokenRequest) (*identityv1.ClaimDeveloperTokenResponse, error) {
+	token, details, err := h.m.claimDeveloperToken(ctx, caller(ctx), req.GetCode())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.ClaimDeveloperTokenResponse{Token: token, Details: developerTokenProto(details)}, nil
+}
+
+func (h *handler) ListDeveloperTokens(ctx context.Context, _ *identityv1.ListDeveloperTokensRequest) (*identityv1.ListDeveloperTokensResponse, error) {
+	tokens, err := h.m.listDeveloperTokens(ctx, caller(ctx).DID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	res := &identityv1.ListDeveloperTokensResponse{}
+	for _, t := range tokens {
+		res.Tokens = append(res.Tokens, developerTokenProto(t))
+	}
+	return res, nil
+}
+
+func (h *handler) RevokeDeveloperToken(ctx context.Context, req *identityv1.RevokeDeveloperTokenRequest) (*identityv1.RevokeDeveloperTokenResponse, error) {
+	if err := h.m.revokeDeveloperToken(ctx, caller(ctx), req.GetPrefix()); err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.RevokeDeveloperTokenResponse{}, nil
+}
+
+func (h *handler) SetFeatureFlag(ctx context.Context, req *identityv1.SetFeatureFlagRequest) (*identityv1.SetFeatureFlagResponse, error) {
+	flags, err := h.m.SetFeatureFlag(ctx, req.GetDid(), req.GetFlag(), req.GetEnabled())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	h.m.logger.InfoContext(ctx, "feature flag set", "by", caller(ctx).DID, "did", req.GetDid(), "flag", req.GetFlag(), "enabled", req.GetEnabled())
+	return &identityv1.SetFeatureFlagResponse{Flags: flags}, nil
+}
+
+func (h *handler) ListFeatureFlags(ctx context.Context, req *identityv1.ListFeatureFlagsRequest) (*identityv1.ListFeatureFlagsResponse, error) {
+	flags, err := h.m.FeatureFlags(ctx, req.GetDid())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &identityv1.ListFeatureFlagsResponse{Flags: flags}, nil
+}
+
+func accountProto(a Account) *identityv1.Account {
+	return &identityv1.Account{Did: a.DID, Handle: a.Handle, AvatarUrl: a.AvatarURL}
+}
+
+func developerTokenProto(t DeveloperToken) *identityv1.DeveloperToken {
+	out := &identityv1.DeveloperToken{Prefix: t.Prefix, Name: t.Name}
+	if !t.CreatedAt.IsZero() {
+		out.CreatedAt = timestamppb.New(t.CreatedAt)
+	}
+	if !t.ExpiresAt.IsZero() {
+		out.ExpiresAt = timestamppb.New(t.ExpiresAt)
+	}
+	return out
+}
+
+func preferencesProto(p Preferences) *identityv1.Preferences {
+	out := &identityv1.Preferences{
+		AccentColor: p.AccentColor, AutoAdvance: p.AutoAdvance, AllowComments: p.AllowComments,
+		HiddenTags: p.HiddenTags, EnableTealScrobbling: p.EnableTealScrobbling, TealNeedsReauth: p.TealNeedsReauth,
+		ShowSensitiveArtwork: p.ShowSensitiveArtwork, ShowLikedOnProfile: p.ShowLikedOnProfile, SupportUrl: p.SupportUrl,
+	}
+	var settings map[string]any
+	if json.Unmarshal(p.UiSettings, &settings) == nil {
+		out.UiSettings, _ = structpb.NewStruct(settings)
+	}
+	if p.TermsAcceptedAt != nil {
+		out.TermsAcceptedAt = timestamppb.New(*p.TermsAcceptedAt)
+	}
+	return out
+}

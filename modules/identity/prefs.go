@@ -1,0 +1,226 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/scope"
+)
+
+// Me is the caller as GetMe describes them.
+type Me struct {
+	Account
+	Linked       []LinkedAccount
+	Flags        []string
+	TermsPending bool
+	Admin        bool
+}
+
+// me describes the caller.
+func (m *Module) me(ctx context.Context, caller *rpc.Caller) (Me, error) {
+	row, err := m.q.GetMe(ctx, caller.DID)
+	if err != nil {
+		return Me{}, fmt.Errorf("load %s: %w", caller.DID, err)
+	}
+	linked, err := m.linkedAccounts(ctx, uuid.MustParse(caller.SessionID), caller.DID)
+	if err != nil {
+		return Me{}, err
+	}
+	return Me{
+		Account: Account{DID: row.Did, Handle: row.Handle, AvatarURL: row.AvatarUrl},
+		Linked:  linked, Flags: row.Flags, TermsPending: row.TermsAcceptedAt == nil, Admin: caller.Admin,
+	}, nil
+}
+
+// acceptTerms records the current account's acceptance of the terms.
+func (m *Module) acceptTerms(ctx context.Context, caller *rpc.Caller) (time.Time, error) {
+	at, err := m.q.AcceptTerms(ctx, caller.DID)
+	if err != nil || at == nil {
+		return time.Time{}, fmt.Errorf("accept terms: %w", err)
+	}
+	return *at, nil
+}
+
+// Preferences are an account's settings, plus whether its grant lacks teal's scopes.
+type Preferences struct {
+	db.Preferences
+	TealNeedsReauth bool
+}
+
+// preferences reads the caller's preferences (defaults on first read).
+func (m *Module) preferences(ctx context.Context, caller *rpc.Caller) (Preferences, error) {
+	row, err := m.q.GetPreferences(ctx, caller.DID)
+	if err != nil {
+		return Preferences{}, fmt.Errorf("load preferences: %w", err)
+	}
+	return m.withTealCheck(ctx, caller, row), nil
+}
+
+// withTealCheck flags scrobbling that the caller's grant cannot do.
+func (m *Module) withTealCheck(ctx context.Context, caller *rpc.Caller, row db.Preferences) Preferences {
+	p := Preferences{Preferences: row}
+	if !row.EnableTealScrobbling {
+		return p
+	}
+	p.TealNeedsReauth = true
+	link, err := m.q.GetLink(ctx, db.GetLinkParams{SessionID: uuid.MustParse(caller.SessionID), Did: caller.DID})
+	if err != nil || link.GrantID == nil {
+		return p
+	}
+	grant, err := m.q.GetGrant(ctx, db.GetGrantParams{ID: *link.GrantID, Did: caller.DID})
+	if err == nil {
+		p.TealNeedsReauth = !scope.Parse(grant.Scope).Teal()
+	}
+	return p
+}
+
+// PreferencesUpdate holds the fields to change; nil leaves one as it is.
+type PreferencesUpdate struct {
+	AccentColor          *string
+	AutoAdvance          *bool
+	AllowComments        *bool
+	HiddenTags           *[]string
+	EnableTealScrobbling *bool
+	ShowSensitiveArtwork *bool
+	ShowLikedOnProfile   *bool
+	SupportURL           *string
+	// UISettings are merged key by key into the stored ones.
+	UISettings map[string]any
+}
+
+var accentColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// Limits of preferences.
+const (
+	maxHiddenTags    = 20
+	maxTagLength     = 50
+	maxUISettings    = 16 << 10
+	maxSupportURLLen = 512
+)
+
+// updatePreferences validates and applies a partial update.
+func (m *Module) updatePreferences(ctx context.Context, caller *rpc.Caller, u PreferencesUpdate) (Preferences, error) {
+	params := db.ApplyPreferencesParams{
+		Did: caller.DID, AutoAdvance: u.AutoAdvance, AllowComments: u.AllowComments,
+		EnableTealScrobbling: u.EnableTealScrobbling, ShowSensitiveArtwork: u.ShowSensitiveArtwork,
+		ShowLikedOnProfile: u.ShowLikedOnProfile,
+	}
+	if u.AccentColor != nil {
+		if !accentColor.MatchString(*u.AccentColor) {
+			return Preferences{}, fmt.Errorf("%w: accent_color must look like #6a9fff", ErrInvalidInput)
+		}
+		lower := strings.ToLower(*u.AccentColor)
+		params.AccentColor = &lower
+	}
+	if u.HiddenTags != nil {
+		tags, err := normaliseTags(*u.HiddenTags)
+		if err != nil {
+			return Preferences{}, err
+		}
+		params.HiddenTags = tags
+	}
+	if u.SupportURL != nil {
+		if err := checkSupportURL(*u.SupportURL); err != nil {
+			return Preferences{}, err
+		}
+		params.SupportUrl = u.SupportURL
+	}
+	if u.UISettings != nil {
+		raw, err := json.Marshal(u.UISettings)
+		if err != nil || len(raw) > maxUISettings {
+			return Preferences{}, fmt.Errorf("%w: ui_settings must be JSON of at most %d KiB", ErrInvalidInput, maxUISettings>>10)
+		}
+		params.UiSettings = raw
+	}
+	var row db.Preferences
+	err := m.inTx(ctx, func(q *db.Queries) error {
+		if err := q.EnsurePreferences(ctx, caller.DID); err != nil {
+			return err
+		}
+		var err error
+		row, err = q.ApplyPreferences(ctx, params)
+		return err
+	})
+	if err != nil {
+		return Preferences{}, fmt.Errorf("update preferences: %w", err)
+	}
+	return m.withTealCheck(ctx, caller, row), nil
+}
+
+// normaliseTags lower-cases, trims and de-duplicates hidden tags, within the limits.
+func normaliseTags(in []string) ([]string, error) {
+	if len(in) > maxHiddenTags {
+		return nil, fmt.Errorf("%w: at most %d hidden tags", ErrInvalidInput, maxHiddenTags)
+	}
+	seen := map[string]bool{}
+	out := []string{}
+	for _, t := range in {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" || seen[t] {
+			continue
+		}
+		if utf8.RuneCountInString(t) > maxTagLength {
+			return nil, fmt.Errorf("%w: a tag is longer than %d characters", ErrInvalidInput, maxTagLength)
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// checkSupportURL accepts "", "atprotofans" or an https URL.
+func checkSupportURL(s string) error {
+	if s == "" || s == "atprotofans" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || len(s) > maxSupportURLLen {
+		return fmt.Errorf("%w: support_url must be empty, \"atprotofans\" or an https URL", ErrInvalidInput)
+	}
+	return nil
+}
+
+var flagName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+
+// SetFeatureFlag turns flag on or off for did and returns did's flags.
+func (m *Module) SetFeatureFlag(ctx context.Context, did, flag string, enabled bool) ([]string, error) {
+	if !flagName.MatchString(flag) {
+		return nil, fmt.Errorf("%w: a flag name is lower-case letters, digits and dashes", ErrInvalidInput)
+	}
+	if _, err := m.q.GetAccount(ctx, did); errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no account %s", ErrNotFound, did)
+	} else if err != nil {
+		return nil, err
+	}
+	var err error
+	if enabled {
+		err = m.q.SetFlag(ctx, db.SetFlagParams{Did: did, Flag: flag})
+	} else {
+		_, err = m.q.UnsetFlag(ctx, db.UnsetFlagParams{Did: did, Flag: flag})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("set flag %s for %s: %w", flag, did, err)
+	}
+	return m.FeatureFlags(ctx, did)
+}
+
+// FeatureFlags lists did's enabled flags.
+func (m *Module) FeatureFlags(ctx context.Context, did string) ([]string, error) {
+	flags, err := m.q.ListFlags(ctx, did)
+	if err != nil {
+		return nil, fmt.Errorf("list flags of %s: %w", did, err)
+	}
+	return flags, nil
+}

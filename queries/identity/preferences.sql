@@ -1,0 +1,33 @@
+-- name: GetPreferences :one
+-- GetPreferences creates the defaults on first read.
+INSERT INTO identity.preferences (did) VALUES ($1)
+ON CONFLICT (did) DO UPDATE SET did = EXCLUDED.did
+RETURNING *;
+
+-- name: EnsurePreferences :exec
+-- EnsurePreferences and ApplyPreferences change the fields given (NULL leaves one as it is); ui_settings is
+-- merged key by key into what is there, not replaced.
+INSERT INTO identity.preferences (did) VALUES (@did) ON CONFLICT (did) DO NOTHING;
+
+-- name: ApplyPreferences :one
+UPDATE identity.preferences
+SET accent_color           = COALESCE(sqlc.narg(accent_color), accent_color),
+    auto_advance           = COALESCE(sqlc.narg(auto_advance), auto_advance),
+    allow_comments         = COALESCE(sqlc.narg(allow_comments), allow_comments),
+    hidden_tags            = COALESCE(sqlc.narg(hidden_tags)::text[], hidden_tags),
+    enable_teal_scrobbling = COALESCE(sqlc.narg(enable_teal_scrobbling), enable_teal_scrobbling),
+    show_sensitive_artwork = COALESCE(sqlc.narg(show_sensitive_artwork), show_sensitive_artwork),
+    show_liked_on_profile  = COALESCE(sqlc.narg(show_liked_on_profile), show_liked_on_profile),
+    support_url            = COALESCE(sqlc.narg(support_url), support_url),
+    ui_settings            = ui_settings || COALESCE(sqlc.narg(ui_settings)::jsonb, '{}'::jsonb),
+    updated_at             = now()
+WHERE did = @did
+RETURNING *;
+
+-- name: AcceptTerms :one
+INSERT INTO identity.preferences (did, terms_accepted_at) VALUES ($1, now())
+ON CONFLICT (did) DO UPDATE SET terms_accepted_at = now(), updated_at = now()
+RETURNING terms_accepted_at;
+
+-- name: TealScrobbling :one
+SELECT enable_teal_scrobbling FROM identity.preferences WHERE did = $1;
