@@ -41,6 +41,10 @@ build: ## Build bin/plyr.
 dev: deps bin/versitygw build ## Run everything locally: PostgreSQL, Temporal (+ UI), S3, the API and the workers.
 	bin/plyr dev
 
+.PHONY: dev-pds
+dev-pds: deps bin/versitygw build ## make dev plus the reference ATProto PDS with demo accounts (alice.test, bob.test), to sign in offline.
+	PLYR_DEV_PDS=true PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) bin/plyr dev
+
 .PHONY: test
 test: deps bin/versitygw ## Run every test (starts its own PostgreSQL, Temporal, S3 and reference PDS).
 	$(GO) vet ./...
@@ -55,8 +59,8 @@ race: deps bin/versitygw ## Run the tests of plyr's own concurrent code under th
 	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/platform/testenv/testrun -- $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 .PHONY: bench
-bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable latency, audio Range throughput).
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/app/
+bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable, audio Range throughput, GetMe and SwitchAccount).
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/app/ ./modules/identity/
 
 .PHONY: histories
 histories: deps bin/versitygw ## Record upload workflow histories for the replay test (after a deliberate workflow change).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,8 +21,11 @@ import (
 	"github.com/plyrfm/plyr/internal/audiotest"
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
+	identityv1 "github.com/plyrfm/plyr/internal/gen/plyr/identity/v1"
+	"github.com/plyrfm/plyr/internal/gen/plyr/identity/v1/identityv1connect"
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
+	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/ports"
@@ -220,6 +224,38 @@ func requireRange(t *testing.T, r *devRun, fileID string, want []byte) {
 	res.Body.Close()
 	require.Equal(t, http.StatusPartialContent, res.StatusCode)
 	require.Equal(t, want[100:4196], got)
+}
+
+// TestDev_SignInOfflineAsADemoAccount is the newcomer's path of `make dev-pds`: the
+// reference PDS runs on loopback with demo accounts, a browser on this machine signs in
+// through it, and the session cookie works on GetMe.
+func TestDev_SignInOfflineAsADemoAccount(t *testing.T) {
+	r := startDev(t, dataDir(t), map[string]string{"PLYR_DEV_PDS": "true"})
+	t.Cleanup(func() { r.stop(t) })
+	require.Contains(t, r.out.String(), "Sign in as alice.test")
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := browser.Get(r.url("/auth/start?identifier=alice.test"))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	authURL := res.Header.Get("Location")
+	require.True(t, strings.HasPrefix(authURL, "http://localhost:"), "the PDS's sign-in page is on this machine: %s", authURL)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	callback, err := devpds.NewBrowser(nil).Authorize(ctx, authURL, devpds.Credentials{Handle: "alice.test", Password: "alice-pass"})
+	require.NoError(t, err)
+	res, err = browser.Get(callback.String())
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+
+	ids := identityv1connect.NewIdentityServiceClient(browser, r.url(""))
+	me, err := ids.GetMe(ctx, &identityv1.GetMeRequest{})
+	require.NoError(t, err)
+	require.Equal(t, "alice.test", me.Account.Handle)
 }
 
 func TestDevStack_StopIsBoundedWhenAComponentHangs(t *testing.T) {
