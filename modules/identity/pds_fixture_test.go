@@ -46,6 +46,7 @@ type pdsFixture struct {
 	base     string // how users reach plyr: the loopback URL, or https://ci-client.plyr.fm
 	server   *httptest.Server
 	outbound *countingTransport // everything plyr sends out
+	deps     identity.Deps
 }
 
 type fixtureOptions struct {
@@ -87,15 +88,25 @@ func newPDSFixture(t *testing.T, o fixtureOptions) *pdsFixture {
 	if o.directory != nil {
 		dir = o.directory(dir)
 	}
-	f.module, err = identity.New(identity.Deps{
+	f.deps = identity.Deps{
 		DB: f.pool, Logger: logging.Discard(), Metrics: f.metrics, Config: cfg, Keys: f.keys,
 		HTTPClient: &http.Client{Transport: f.outbound, Timeout: 30 * time.Second}, Directory: dir,
-	})
+	}
+	f.module, err = identity.New(f.deps)
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	f.module.Mount(mux)
 	handler = rpc.Authenticate(f.module)(mux)
 	return f
+}
+
+// replica is the identity module as another plyr process would run it: the same database
+// and configuration, nothing in memory shared.
+func (f *pdsFixture) replica(t *testing.T) *identity.Module {
+	t.Helper()
+	m, err := identity.New(f.deps)
+	require.NoError(t, err)
+	return m
 }
 
 // newAccount makes a fresh account on the PDS.

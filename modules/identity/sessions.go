@@ -151,10 +151,22 @@ var errGrantRejected = errors.New("refresh refused")
 // refresh gets new tokens for a grant whose access token has expired. Only one refresh
 // per grant runs at a time: refresh tokens are single use, so two concurrent refreshes
 // would kill the grant. Whoever waited finds the new tokens and does nothing.
+//
+// Two locks: the process's striped lock table keeps this process's requests from queueing
+// on the database, and a Postgres advisory lock serialises the refresh across every plyr
+// process (replicas of serve and worker).
 func (m *Module) refresh(ctx context.Context, did, grantID string) error {
 	lock := m.refreshing.For(grantID)
 	lock.Lock()
 	defer lock.Unlock()
+	tx, err := m.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh lock: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := m.q.WithTx(tx).LockGrant(ctx, grantID); err != nil {
+		return fmt.Errorf("refresh lock: %w", err)
+	}
 
 	times, err := m.q.GetGrantTimes(ctx, grantID)
 	if err != nil {

@@ -20,3 +20,8 @@ DELETE FROM identity.grants WHERE id = $1;
 
 -- name: GetGrantDID :one
 SELECT did FROM identity.grants WHERE id = $1;
+
+-- name: LockGrant :exec
+-- LockGrant holds a grant's refresh lock until the transaction ends, across every plyr
+-- process: only one may spend a refresh token.
+SELECT pg_advisory_xact_lock(hashtextextended('plyr.grant:' || @grant_id::text, 0));

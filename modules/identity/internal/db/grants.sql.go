@@ -79,6 +79,17 @@ func (q *Queries) GetGrantTimes(ctx context.Context, id string) (GetGrantTimesRo
 	return i, err
 }
 
+const lockGrant = `-- name: LockGrant :exec
+SELECT pg_advisory_xact_lock(hashtextextended('plyr.grant:' || $1::text, 0))
+`
+
+// LockGrant holds a grant's refresh lock until the transaction ends, across every plyr
+// process: only one may spend a refresh token.
+func (q *Queries) LockGrant(ctx context.Context, grantID string) error {
+	_, err := q.db.Exec(ctx, lockGrant, grantID)
+	return err
+}
+
 const saveGrant = `-- name: SaveGrant :exec
 INSERT INTO identity.grants (id, did, sealed_data, scope, confidential, access_expires_at, refreshed_at, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
