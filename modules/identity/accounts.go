@@ -197,8 +197,9 @@ func (m *Module) startAddAccount(ctx context.Context, caller *rpc.Caller, identi
 		return "", ErrBrowserOnly
 	}
 	sessionID := uuid.MustParse(caller.SessionID)
-	return m.begin(ctx, signIn{identifier: identifier, prompt: "login",
+	authURL, _, err := m.begin(ctx, signIn{identifier: identifier, prompt: "login",
 		flow: oauthstore.Flow{Kind: flowAddAccount, SessionID: &sessionID, ReturnTo: returnPath(returnTo)}})
+	return authURL, err
 }
 
 // startScopeUpgrade re-authorises the current account with or without the teal scopes.
@@ -207,9 +208,10 @@ func (m *Module) startScopeUpgrade(ctx context.Context, caller *rpc.Caller, teal
 		return "", ErrBrowserOnly
 	}
 	sessionID := uuid.MustParse(caller.SessionID)
-	return m.begin(ctx, signIn{identifier: caller.DID, teal: teal, flow: oauthstore.Flow{
+	authURL, _, err := m.begin(ctx, signIn{identifier: caller.DID, teal: teal, flow: oauthstore.Flow{
 		Kind: flowScopeUpgrade, SessionID: &sessionID, ExpectedDID: caller.DID, ReturnTo: returnPath(returnTo),
 	}})
+	return authURL, err
 }
 
 // startDeveloperToken begins a sign-in whose grant will back a new developer token.
@@ -227,10 +229,11 @@ func (m *Module) startDeveloperToken(ctx context.Context, caller *rpc.Caller, na
 		return "", fmt.Errorf("%w: the name is longer than 64 characters", ErrInvalidInput)
 	}
 	sessionID := uuid.MustParse(caller.SessionID)
-	return m.begin(ctx, signIn{identifier: caller.DID, flow: oauthstore.Flow{
+	authURL, _, err := m.begin(ctx, signIn{identifier: caller.DID, flow: oauthstore.Flow{
 		Kind: flowDeveloperToken, SessionID: &sessionID, ExpectedDID: caller.DID,
 		TokenName: name, TokenTTL: time.Duration(ttlDays) * 24 * time.Hour, ReturnTo: returnPath(returnTo),
 	}})
+	return authURL, err
 }
 
 // newDeveloperToken makes the developer token a sign-in was for, holding did through its

@@ -327,13 +327,22 @@ func TestRefresh_ConcurrentRequestsRefreshOnce(t *testing.T) {
 	expireAccessToken(t, f, alice.DID)
 	refreshesBefore := f.outbound.tokenRefreshes()
 
+	// Half the requests reach this process over HTTP, half another process (a replica
+	// sharing only the database): still one refresh between them.
+	replica := f.replica(t)
+	cookie := u.cookie(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
-	for range 20 {
+	for i := range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := u.client().GetMe(context.Background(), &identityv1.GetMeRequest{})
+			if i%2 == 0 {
+				_, err := u.client().GetMe(context.Background(), &identityv1.GetMeRequest{})
+				errs <- err
+				return
+			}
+			_, err := replica.Authenticate(context.Background(), cookie)
 			errs <- err
 		}()
 	}
@@ -461,4 +470,59 @@ func revokeAtPDS(t *testing.T, f *pdsFixture, did string) {
 	for _, id := range ids {
 		require.NoError(t, identity.RevokeForTest(f.module, did, id))
 	}
+}
+
+// A callback that someone completed for their own account, handed to another browser (a
+// link, an image tag), must not sign that browser in as them: login CSRF.
+func TestSignIn_CallbackInAnotherBrowserIsRefused(t *testing.T) {
+	f := newPDSFixture(t, fixtureOptions{})
+	mallory, alice := f.newAccount(t, "mallory"), f.newAccount(t, "alice")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// Mallory starts a sign-in and completes it at her PDS, but stops before the callback.
+	attacker := f.newUser()
+	res, err := attacker.http.Get(f.base + "/auth/start?identifier=" + url.QueryEscape(mallory.Handle))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	callback, err := attacker.pds.Authorize(ctx, res.Header.Get("Location"), devpds.Credentials{Handle: mallory.Handle, Password: mallory.Password})
+	require.NoError(t, err)
+
+	// The victim's browser gets the callback: refused, and no session is made.
+	var sessionsBefore int
+	require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM identity.sessions").Scan(&sessionsBefore))
+	victim := f.newUser()
+	res, err = victim.http.Get(callback.String())
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	_, err = victim.client().GetMe(ctx, &identityv1.GetMeRequest{})
+	require.Equal(t, connect.CodeUnauthenticated, connect.CodeOf(err))
+	var sessionsAfter int
+	require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM identity.sessions").Scan(&sessionsAfter))
+	require.Equal(t, sessionsBefore, sessionsAfter)
+
+	// In the browser that started it, the same callback still works.
+	res, err = attacker.http.Get(callback.String())
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, mallory.DID, me(t, attacker).Account.Did)
+
+	// Adding an account is bound to the session that asked: mallory's add-account
+	// callback, delivered to alice's signed-in browser, adds nothing to alice's session.
+	victim.signIn(t, alice)
+	other := f.newAccount(t, "other")
+	added, err := attacker.client().StartAddAccount(ctx, &identityv1.StartAddAccountRequest{Identifier: other.Handle})
+	require.NoError(t, err)
+	callback, err = attacker.pds.Authorize(ctx, added.AuthUrl, devpds.Credentials{Handle: other.Handle, Password: other.Password})
+	require.NoError(t, err)
+	res, err = victim.http.Get(callback.String())
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	got := me(t, victim)
+	require.Equal(t, alice.DID, got.Account.Did)
+	require.Len(t, got.LinkedAccounts, 1)
 }

@@ -59,6 +59,7 @@ func (m *Module) connectError(ctx context.Context, err error) error {
 		{ErrSignInRefused, connect.CodeFailedPrecondition},
 		{ErrPDSUnreachable, connect.CodeUnavailable},
 		{ErrSignInOff, connect.CodeUnavailable},
+		{ErrOtherBrowser, connect.CodePermissionDenied},
 	}
 	for _, c := range codes {
 		if errors.Is(err, c.target) {

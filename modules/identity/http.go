@@ -36,17 +36,52 @@ func (m *Module) handleStart(w http.ResponseWriter, r *http.Request) {
 		}
 		s = signIn{pds: offered, prompt: "create", flow: oauthstore.Flow{Kind: flowSignup, ReturnTo: flow.ReturnTo}}
 	}
-	authURL, err := m.begin(ctx, s)
+	authURL, state, err := m.begin(ctx, s)
 	if err != nil {
 		m.writeError(ctx, w, err)
 		return
 	}
+	// The sign-in belongs to this browser: the callback must come back to it (login CSRF
+	// otherwise: a callback someone completed for their own account, fed to another
+	// browser, would sign that browser in as them).
+	http.SetCookie(w, &http.Cookie{Name: signInCookie, Value: state, Path: "/auth/callback", HttpOnly: true,
+		Secure: m.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(oauthstore.RequestTTL.Seconds())})
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
+}
+
+// signInCookie binds a sign-in started at /auth/start to the browser that started it.
+const signInCookie = "plyr_signin"
+
+// ErrOtherBrowser marks a sign-in callback arriving in another browser than the one that
+// started it.
+var ErrOtherBrowser = errors.New("this sign-in was started in another browser; start again here")
+
+// sameBrowser checks that a callback arrives where its sign-in started: with the sign-in
+// cookie for flows started at /auth/start, with the session that asked for flows started
+// by a signed-in browser.
+func (m *Module) sameBrowser(r *http.Request, flow, state string, sessionID *uuid.UUID) bool {
+	switch flow {
+	case flowLogin, flowSignup:
+		c, err := r.Cookie(signInCookie)
+		return err == nil && c.Value == state
+	default:
+		c, err := r.Cookie(rpc.SessionCookie)
+		if err != nil || sessionID == nil {
+			return false
+		}
+		caller, err := m.Authenticate(r.Context(), c.Value)
+		return err == nil && caller.SessionID == sessionID.String()
+	}
 }
 
 // handleCallback completes a sign-in and does what it was for.
 func (m *Module) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if req, err := m.q.GetAuthRequest(ctx, r.URL.Query().Get("state")); err == nil && !m.sameBrowser(r, req.Flow, req.State, req.SessionID) {
+		m.writeError(ctx, w, ErrOtherBrowser)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: signInCookie, Path: "/auth/callback", MaxAge: -1})
 	sess, req, err := m.finishSignIn(ctx, r.URL.Query())
 	if err != nil {
 		if req.State == "" {

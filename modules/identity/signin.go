@@ -41,10 +41,11 @@ type signIn struct {
 }
 
 // begin resolves the account's authorization server, pushes the authorization request
-// and remembers what to do on return. It returns the URL to send the browser to.
-func (m *Module) begin(ctx context.Context, s signIn) (string, error) {
+// and remembers what to do on return. It returns the URL to send the browser to and the
+// request's state.
+func (m *Module) begin(ctx context.Context, s signIn) (authURL, state string, err error) {
 	if m.oauth == nil {
-		return "", ErrSignInOff
+		return "", "", ErrSignInOff
 	}
 	var meta *oauth.AuthServerMetadata
 	var accountDID *syntax.DID
@@ -52,24 +53,24 @@ func (m *Module) begin(ctx context.Context, s signIn) (string, error) {
 	if s.pds != "" {
 		var err error
 		if meta, err = m.authServer(ctx, s.pds); err != nil {
-			return "", err
+			return "", "", err
 		}
 	} else {
 		atIdent, err := syntax.ParseAtIdentifier(s.identifier)
 		if err != nil {
-			return "", fmt.Errorf("%w: %q is neither a handle nor a DID", ErrInvalidInput, s.identifier)
+			return "", "", fmt.Errorf("%w: %q is neither a handle nor a DID", ErrInvalidInput, s.identifier)
 		}
 		ident, err := m.dir.Lookup(ctx, atIdent)
 		if err != nil {
 			m.logger.InfoContext(ctx, "resolve account", "identifier", s.identifier, "error", err.Error())
-			return "", fmt.Errorf("%w: no account found for %s", ErrPDSUnreachable, s.identifier)
+			return "", "", fmt.Errorf("%w: no account found for %s", ErrPDSUnreachable, s.identifier)
 		}
 		pds := ident.PDSEndpoint()
 		if pds == "" {
-			return "", fmt.Errorf("%w: %s names no PDS", ErrInvalidInput, s.identifier)
+			return "", "", fmt.Errorf("%w: %s names no PDS", ErrInvalidInput, s.identifier)
 		}
 		if meta, err = m.authServer(ctx, pds); err != nil {
-			return "", err
+			return "", "", err
 		}
 		accountDID, hint = &ident.DID, s.identifier
 		if s.flow.Kind == flowLogin {
@@ -86,21 +87,21 @@ func (m *Module) begin(ctx context.Context, s signIn) (string, error) {
 	var refused *par.Error
 	if errors.As(err, &refused) {
 		m.logger.WarnContext(ctx, "authorization request refused", "issuer", meta.Issuer, "error", err.Error())
-		return "", fmt.Errorf("%w (%s)", ErrSignInRefused, refused.Code)
+		return "", "", fmt.Errorf("%w (%s)", ErrSignInRefused, refused.Code)
 	}
 	if err != nil {
 		m.logger.WarnContext(ctx, "authorization request", "issuer", meta.Issuer, "error", err.Error())
-		return "", fmt.Errorf("%w: its authorization server did not answer", ErrPDSUnreachable)
+		return "", "", fmt.Errorf("%w: its authorization server did not answer", ErrPDSUnreachable)
 	}
 	data.AccountDID = accountDID
 	if _, err := m.q.DeleteExpiredAuthRequests(ctx); err != nil {
 		m.logger.WarnContext(ctx, "clean up expired authorization requests", "error", err.Error())
 	}
 	if err := m.store.Begin(ctx, *data, s.flow); err != nil {
-		return "", err
+		return "", "", err
 	}
 	q := url.Values{"client_id": {m.oauth.Config.ClientID}, "request_uri": {data.RequestURI}}
-	return meta.AuthorizationEndpoint + "?" + q.Encode(), nil
+	return meta.AuthorizationEndpoint + "?" + q.Encode(), data.State, nil
 }
 
 // authServer finds the authorization server of a PDS. In production that is indigo's
