@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/identity/internal/db"
 	"github.com/plyrfm/plyr/modules/identity/internal/oauthstore"
 )
 
@@ -59,30 +60,28 @@ var ErrOtherBrowser = errors.New("this sign-in was started in another browser; s
 // sameBrowser checks that a callback arrives where its sign-in started: with the sign-in
 // cookie for flows started at /auth/start, with the session that asked for flows started
 // by a signed-in browser.
-func (m *Module) sameBrowser(r *http.Request, flow, state string, sessionID *uuid.UUID) bool {
-	switch flow {
+func (m *Module) sameBrowser(r *http.Request, req db.AuthRequest) bool {
+	switch req.Flow {
 	case flowLogin, flowSignup:
 		c, err := r.Cookie(signInCookie)
-		return err == nil && c.Value == state
+		return err == nil && c.Value == req.State
 	default:
 		c, err := r.Cookie(rpc.SessionCookie)
-		if err != nil || sessionID == nil {
+		if err != nil || req.SessionID == nil {
 			return false
 		}
 		caller, err := m.Authenticate(r.Context(), c.Value)
-		return err == nil && caller.SessionID == sessionID.String()
+		return err == nil && caller.SessionID == req.SessionID.String()
 	}
 }
 
 // handleCallback completes a sign-in and does what it was for.
 func (m *Module) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if req, err := m.q.GetAuthRequest(ctx, r.URL.Query().Get("state")); err == nil && !m.sameBrowser(r, req.Flow, req.State, req.SessionID) {
-		m.writeError(ctx, w, ErrOtherBrowser)
-		return
+	sess, req, err := m.finishSignIn(r)
+	if req.State != "" {
+		http.SetCookie(w, &http.Cookie{Name: signInCookie, Path: "/auth/callback", MaxAge: -1})
 	}
-	http.SetCookie(w, &http.Cookie{Name: signInCookie, Path: "/auth/callback", MaxAge: -1})
-	sess, req, err := m.finishSignIn(ctx, r.URL.Query())
 	if err != nil {
 		if req.State == "" {
 			m.writeError(ctx, w, err)

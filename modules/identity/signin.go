@@ -151,11 +151,18 @@ func (m *Module) loopbackAuthServer(ctx context.Context, pds *url.URL) (*oauth.A
 
 // finishSignIn completes the token exchange of a returning sign-in and records the account.
 // It returns the grant and the flow the sign-in was for.
-func (m *Module) finishSignIn(ctx context.Context, params url.Values) (*oauth.ClientSessionData, db.AuthRequest, error) {
+// A callback arriving in another browser than the one its sign-in started in is refused
+// before anything is spent, with an empty request (so the caller answers with the error
+// instead of redirecting to the flow's page).
+func (m *Module) finishSignIn(r *http.Request) (*oauth.ClientSessionData, db.AuthRequest, error) {
+	ctx, params := r.Context(), r.URL.Query()
 	// The flow is read first: indigo deletes the request once it has exchanged the code.
 	req, err := m.q.GetAuthRequest(ctx, params.Get("state"))
 	if err != nil {
 		return nil, db.AuthRequest{}, fmt.Errorf("%w: this sign-in has expired or was already used; start again", ErrNotFound)
+	}
+	if !m.sameBrowser(r, req) {
+		return nil, db.AuthRequest{}, ErrOtherBrowser
 	}
 	sess, err := m.oauth.ProcessCallback(ctx, params)
 	if err != nil {
