@@ -193,25 +193,27 @@ func (m *Module) account(ctx context.Context, did string) (Account, error) {
 
 // startAddAccount begins signing another account in on the caller's browser.
 func (m *Module) startAddAccount(ctx context.Context, caller *rpc.Caller, identifier, returnTo string) (string, error) {
+	return m.beginForSession(ctx, caller, signIn{identifier: identifier, prompt: "login",
+		flow: oauthstore.Flow{Kind: flowAddAccount, ReturnTo: returnPath(returnTo)}})
+}
+
+// beginForSession begins a sign-in on behalf of the caller's browser session, which alone
+// may complete it (see sameBrowser). It returns the URL to send the browser to.
+func (m *Module) beginForSession(ctx context.Context, caller *rpc.Caller, s signIn) (string, error) {
 	if !caller.Browser() {
 		return "", ErrBrowserOnly
 	}
 	sessionID := uuid.MustParse(caller.SessionID)
-	authURL, _, err := m.begin(ctx, signIn{identifier: identifier, prompt: "login",
-		flow: oauthstore.Flow{Kind: flowAddAccount, SessionID: &sessionID, ReturnTo: returnPath(returnTo)}})
+	s.flow.SessionID = &sessionID
+	authURL, _, err := m.begin(ctx, s)
 	return authURL, err
 }
 
 // startScopeUpgrade re-authorises the current account with or without the teal scopes.
 func (m *Module) startScopeUpgrade(ctx context.Context, caller *rpc.Caller, teal bool, returnTo string) (string, error) {
-	if !caller.Browser() {
-		return "", ErrBrowserOnly
-	}
-	sessionID := uuid.MustParse(caller.SessionID)
-	authURL, _, err := m.begin(ctx, signIn{identifier: caller.DID, teal: teal, flow: oauthstore.Flow{
-		Kind: flowScopeUpgrade, SessionID: &sessionID, ExpectedDID: caller.DID, ReturnTo: returnPath(returnTo),
+	return m.beginForSession(ctx, caller, signIn{identifier: caller.DID, teal: teal, flow: oauthstore.Flow{
+		Kind: flowScopeUpgrade, ExpectedDID: caller.DID, ReturnTo: returnPath(returnTo),
 	}})
-	return authURL, err
 }
 
 // startDeveloperToken begins a sign-in whose grant will back a new developer token.
@@ -228,12 +230,10 @@ func (m *Module) startDeveloperToken(ctx context.Context, caller *rpc.Caller, na
 	if len(name) > 64 {
 		return "", fmt.Errorf("%w: the name is longer than 64 characters", ErrInvalidInput)
 	}
-	sessionID := uuid.MustParse(caller.SessionID)
-	authURL, _, err := m.begin(ctx, signIn{identifier: caller.DID, flow: oauthstore.Flow{
-		Kind: flowDeveloperToken, SessionID: &sessionID, ExpectedDID: caller.DID,
+	return m.beginForSession(ctx, caller, signIn{identifier: caller.DID, flow: oauthstore.Flow{
+		Kind: flowDeveloperToken, ExpectedDID: caller.DID,
 		TokenName: name, TokenTTL: time.Duration(ttlDays) * 24 * time.Hour, ReturnTo: returnPath(returnTo),
 	}})
-	return authURL, err
 }
 
 // newDeveloperToken makes the developer token a sign-in was for, holding did through its
