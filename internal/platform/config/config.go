@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -51,6 +53,10 @@ type Config struct {
 
 	// Media are the limits and knobs of audio handling.
 	Media Media
+
+	// RateLimits bound how often one client address or one account may start sign-ins,
+	// upload, and call procedures that change state.
+	RateLimits RateLimits
 
 	// Identity configures ATProto sign-in and sessions.
 	Identity Identity
@@ -111,12 +117,48 @@ type Media struct {
 	MaxDuration time.Duration
 	// MaxConcurrentUploads bounds upload bodies streamed at once (each holds two 8 MiB buffers).
 	MaxConcurrentUploads int
+	// MaxUploadsPerAccount bounds one account's upload bodies streamed at once, so that one
+	// account cannot hold every slot (0: the media module's default, 2).
+	MaxUploadsPerAccount int
+	// UploadIdleTimeout cuts off an upload body that sends nothing for this long (0: 30s).
+	UploadIdleTimeout time.Duration
+	// UploadMinKiBps cuts off an upload body averaging fewer KiB/s than this once
+	// UploadRateGrace has passed; 0 means no minimum.
+	UploadMinKiBps int
+	// UploadRateGrace is how long an upload body may start slowly (0: 30s).
+	UploadRateGrace time.Duration
 	// Concurrency bounds ffmpeg work per worker process.
 	Concurrency int
 	// AudioURLTTL is how long a presigned audio URL stays valid.
 	AudioURLTTL time.Duration
 	// TempDir is where workers put files they inspect.
 	TempDir string
+}
+
+// Rate allows Events requests at once, refilled at Events per Per: "10/1m" lets a quiet
+// client make ten requests at once, then one every six seconds. The zero Rate is no limit.
+// It converts to ratelimit.Limit.
+type Rate struct {
+	Events int
+	Per    time.Duration
+}
+
+// RateLimits configure internal/platform/ratelimit. Each limit is kept per client address
+// and, for requests with a signed-in caller, per account (DID).
+type RateLimits struct {
+	// SignInPerAddr and SignInPerAccount limit sign-in starts (/auth/start): each costs
+	// plyr outbound lookups and an authorization request.
+	SignInPerAddr, SignInPerAccount Rate
+	// UploadPerAddr and UploadPerAccount limit POST /upload.
+	UploadPerAddr, UploadPerAccount Rate
+	// WritePerAddr and WritePerAccount limit every Connect procedure that may change state
+	// (all but those declared NO_SIDE_EFFECTS).
+	WritePerAddr, WritePerAccount Rate
+	// TrustedProxies are the proxies in front of plyr whose ClientIPHeader is believed;
+	// empty means the connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	// ClientIPHeader carries the client's address through TrustedProxies.
+	ClientIPHeader string
 }
 
 // Var documents one environment variable.
@@ -147,6 +189,18 @@ var Vars = []Var{
 	{"PLYR_MAX_UPLOAD_MB", "1536", "Largest audio upload, in MiB; larger bodies get 413."},
 	{"PLYR_MAX_DURATION", "6h", "Longest audio accepted."},
 	{"PLYR_MAX_CONCURRENT_UPLOADS", "8", "Upload bodies streamed at once; more wait briefly, then get 503."},
+	{"PLYR_MAX_UPLOADS_PER_ACCOUNT", "2", "Upload bodies one account may stream at once; more get 429 with Retry-After."},
+	{"PLYR_UPLOAD_IDLE_TIMEOUT", "30s", "An upload body that sends nothing for this long is cut off with 408."},
+	{"PLYR_UPLOAD_MIN_KIBPS", "16", "An upload body averaging fewer KiB/s than this after PLYR_UPLOAD_RATE_GRACE is cut off with 408; 0: no minimum."},
+	{"PLYR_UPLOAD_RATE_GRACE", "30s", "How long an upload body may start slowly before PLYR_UPLOAD_MIN_KIBPS applies."},
+	{"PLYR_RATE_SIGNIN_ADDR", "10/1m", "Sign-in starts per client address: N/duration allows N at once, refilled at N per duration; 0: no limit. Over it: 429 with Retry-After."},
+	{"PLYR_RATE_SIGNIN_ACCOUNT", "10/1m", "Sign-in starts per signed-in account (adding an account, upgrading scopes); 0: no limit."},
+	{"PLYR_RATE_UPLOAD_ADDR", "120/1h", "POST /upload per client address; 0: no limit."},
+	{"PLYR_RATE_UPLOAD_ACCOUNT", "60/1h", "POST /upload per account; 0: no limit."},
+	{"PLYR_RATE_WRITE_ADDR", "300/1m", "Calls per client address to RPCs that change state (all but NO_SIDE_EFFECTS ones); 0: no limit."},
+	{"PLYR_RATE_WRITE_ACCOUNT", "120/1m", "Calls per account to RPCs that change state; 0: no limit."},
+	{"PLYR_TRUSTED_PROXIES", "", "Comma-separated CIDRs of the proxies in front of plyr; only requests from them have PLYR_CLIENT_IP_HEADER believed. Unset: the connection's address is the client."},
+	{"PLYR_CLIENT_IP_HEADER", "X-Forwarded-For", "Header carrying the client's address through PLYR_TRUSTED_PROXIES (read from the right, skipping trusted hops); e.g. CF-Connecting-IP."},
 	{"PLYR_MEDIA_CONCURRENCY", "number of CPUs", "ffmpeg jobs at once per worker process."},
 	{"PLYR_AUDIO_URL_TTL", "15m", "Lifetime of the presigned URL /audio redirects to."},
 	{"PLYR_TMP_DIR", "system temp dir", "Where workers put files they inspect."},
@@ -194,9 +248,23 @@ func Parse(getenv func(string) string) (Config, error) {
 			MaxUploadBytes:       int64(p.int("PLYR_MAX_UPLOAD_MB", 1536)) << 20,
 			MaxDuration:          p.duration("PLYR_MAX_DURATION", 6*time.Hour),
 			MaxConcurrentUploads: p.int("PLYR_MAX_CONCURRENT_UPLOADS", 8),
+			MaxUploadsPerAccount: p.int("PLYR_MAX_UPLOADS_PER_ACCOUNT", 2),
+			UploadIdleTimeout:    p.duration("PLYR_UPLOAD_IDLE_TIMEOUT", 30*time.Second),
+			UploadMinKiBps:       p.int("PLYR_UPLOAD_MIN_KIBPS", 16),
+			UploadRateGrace:      p.duration("PLYR_UPLOAD_RATE_GRACE", 30*time.Second),
 			Concurrency:          p.int("PLYR_MEDIA_CONCURRENCY", runtime.NumCPU()),
 			AudioURLTTL:          p.duration("PLYR_AUDIO_URL_TTL", 15*time.Minute),
 			TempDir:              p.str("PLYR_TMP_DIR", os.TempDir()),
+		},
+		RateLimits: RateLimits{
+			SignInPerAddr:    p.rate("PLYR_RATE_SIGNIN_ADDR", "10/1m"),
+			SignInPerAccount: p.rate("PLYR_RATE_SIGNIN_ACCOUNT", "10/1m"),
+			UploadPerAddr:    p.rate("PLYR_RATE_UPLOAD_ADDR", "120/1h"),
+			UploadPerAccount: p.rate("PLYR_RATE_UPLOAD_ACCOUNT", "60/1h"),
+			WritePerAddr:     p.rate("PLYR_RATE_WRITE_ADDR", "300/1m"),
+			WritePerAccount:  p.rate("PLYR_RATE_WRITE_ACCOUNT", "120/1m"),
+			TrustedProxies:   p.prefixes("PLYR_TRUSTED_PROXIES"),
+			ClientIPHeader:   http.CanonicalHeaderKey(p.str("PLYR_CLIENT_IP_HEADER", "X-Forwarded-For")),
 		},
 		Identity: Identity{
 			Namespace:        p.str("PLYR_ATPROTO_NAMESPACE", "fm.plyr"),
@@ -234,8 +302,11 @@ func (c *Config) validate() error {
 	if c.Media.MaxDuration <= 0 {
 		errs = append(errs, errors.New("PLYR_MAX_DURATION must be positive"))
 	}
-	if c.Media.MaxConcurrentUploads <= 0 || c.Media.Concurrency <= 0 {
-		errs = append(errs, errors.New("PLYR_MAX_CONCURRENT_UPLOADS and PLYR_MEDIA_CONCURRENCY must be positive"))
+	if c.Media.MaxConcurrentUploads <= 0 || c.Media.Concurrency <= 0 || c.Media.MaxUploadsPerAccount <= 0 {
+		errs = append(errs, errors.New("PLYR_MAX_CONCURRENT_UPLOADS, PLYR_MAX_UPLOADS_PER_ACCOUNT and PLYR_MEDIA_CONCURRENCY must be positive"))
+	}
+	if c.Media.UploadIdleTimeout <= 0 || c.Media.UploadRateGrace <= 0 || c.Media.UploadMinKiBps < 0 {
+		errs = append(errs, errors.New("PLYR_UPLOAD_IDLE_TIMEOUT and PLYR_UPLOAD_RATE_GRACE must be positive, PLYR_UPLOAD_MIN_KIBPS at least 0"))
 	}
 	if c.Media.AudioURLTTL < time.Minute || c.Media.AudioURLTTL > 7*24*time.Hour {
 		errs = append(errs, errors.New("PLYR_AUDIO_URL_TTL must be between 1m and 168h (the S3 presign limit)"))
@@ -303,6 +374,45 @@ func (p *parser) bool(name string, def bool) bool {
 		p.fail(fmt.Errorf("%s: %q is not true or false", name, v))
 	}
 	return b
+}
+
+// rate reads "N/duration" (10/1m); "0" is no limit.
+func (p *parser) rate(name, def string) Rate {
+	v := strings.TrimSpace(p.str(name, def))
+	if v == "0" {
+		return Rate{}
+	}
+	n, per, ok := strings.Cut(v, "/")
+	events, errN := strconv.Atoi(strings.TrimSpace(n))
+	d, errD := time.ParseDuration(strings.TrimSpace(per))
+	if !ok || errN != nil || errD != nil || events < 0 || d <= 0 {
+		p.fail(fmt.Errorf("%s: %q is not N/duration such as 10/1m, or 0 for no limit", name, v))
+		return Rate{}
+	}
+	if events == 0 {
+		return Rate{}
+	}
+	return Rate{Events: events, Per: d}
+}
+
+// prefixes reads a comma-separated list of CIDRs; a bare address is its own /32 or /128.
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range p.list(name) {
+		if !strings.Contains(item, "/") {
+			if addr, err := netip.ParseAddr(item); err == nil {
+				out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+				continue
+			}
+		}
+		prefix, err := netip.ParsePrefix(item)
+		if err != nil {
+			p.fail(fmt.Errorf("%s: %q is not an address or a CIDR such as 10.0.0.0/8", name, item))
+			continue
+		}
+		out = append(out, prefix.Masked())
+	}
+	return out
 }
 
 func (p *parser) list(name string) []string {
