@@ -8,7 +8,6 @@ package catalog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -58,11 +57,8 @@ var policy = rpc.Policy{
 
 // Mount registers the CatalogService.
 func (m *Module) Mount(mux *http.ServeMux) {
-	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.metrics, policy)...))
+	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
 }
-
-// ErrNotFound is returned for a track that does not exist.
-var ErrNotFound = errors.New("track not found")
 
 // CreateDraftTrack records a processing track for an accepted upload; doing it again for
 // the same id changes nothing.

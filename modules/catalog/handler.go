@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"connectrpc.com/connect"
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -23,7 +22,8 @@ const (
 	maxPageSize     = 100
 )
 
-// handler adapts the CatalogService to the module.
+// handler adapts the CatalogService to the module. Errors are returned as they are: the
+// service's error interceptor maps them (rpc.ConnectError) and logs what clients must not see.
 type handler struct{ m *Module }
 
 func (h *handler) ListTracks(ctx context.Context, req *catalogv1.ListTracksRequest) (*catalogv1.ListTracksResponse, error) {
@@ -58,7 +58,7 @@ func (h *handler) ListTracks(ctx context.Context, req *catalogv1.ListTracksReque
 		})
 	}
 	if err != nil {
-		return nil, h.internal(ctx, fmt.Errorf("list tracks: %w", err))
+		return nil, fmt.Errorf("list tracks: %w", err)
 	}
 
 	// One row more than the page was asked for: its presence says another page exists.
@@ -70,7 +70,7 @@ func (h *handler) ListTracks(ctx context.Context, req *catalogv1.ListTracksReque
 	}
 	tracks, err := h.toProto(ctx, rows)
 	if err != nil {
-		return nil, h.internal(ctx, err)
+		return nil, err
 	}
 	return &catalogv1.ListTracksResponse{Tracks: tracks, NextPageToken: next}, nil
 }
@@ -82,20 +82,20 @@ func (h *handler) GetTrack(ctx context.Context, req *catalogv1.GetTrackRequest) 
 	}
 	row, err := h.m.q.GetTrack(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, connect.NewError(connect.CodeNotFound, ErrNotFound)
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, h.internal(ctx, fmt.Errorf("get track %s: %w", id, err))
+		return nil, fmt.Errorf("get track %s: %w", id, err)
 	}
 	if row.Status != "ready" {
 		// A track still processing is its artist's business only.
 		if caller := rpc.CallerFrom(ctx); caller == nil || caller.DID != row.ArtistDid {
-			return nil, connect.NewError(connect.CodeNotFound, ErrNotFound)
+			return nil, ErrNotFound
 		}
 	}
 	tracks, err := h.toProto(ctx, []db.Track{row})
 	if err != nil {
-		return nil, h.internal(ctx, err)
+		return nil, err
 	}
 	return &catalogv1.GetTrackResponse{Track: tracks[0]}, nil
 }
@@ -146,10 +146,4 @@ func statusToProto(s string) catalogv1.TrackStatus {
 	}
 }
 
-func invalid(format string, args ...any) error {
-	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(format, args...))
-}
-
-func (h *handler) internal(ctx context.Context, err error) error {
-	return rpc.Internal(ctx, h.m.logger, err)
-}
+func invalid(format string, args ...any) error { return ErrInvalidInput.Withf(format, args...) }

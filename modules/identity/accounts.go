@@ -61,7 +61,7 @@ func (m *Module) linkAccount(ctx context.Context, sessionID uuid.UUID, did, gran
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("%w: the browser session ended meanwhile; sign in again", ErrNotFound)
+			return ErrNotFound.Withf("the browser session ended meanwhile; sign in again")
 		}
 		return nil
 	})
@@ -128,7 +128,7 @@ func (m *Module) logout(ctx context.Context, caller *rpc.Caller, switchTo string
 	}
 	sessionID := uuid.MustParse(caller.SessionID)
 	if switchTo == caller.DID {
-		return nil, fmt.Errorf("%w: switch_to is the account being signed out", ErrInvalidInput)
+		return nil, ErrInvalidInput.Withf("switch_to is the account being signed out")
 	}
 	linked, err := m.linkedAccounts(ctx, sessionID, caller.DID)
 	if err != nil {
@@ -225,10 +225,10 @@ func (m *Module) startDeveloperToken(ctx context.Context, caller *rpc.Caller, na
 	case ttlDays == 0:
 		ttlDays = 90
 	case ttlDays < 0 || ttlDays > 365:
-		return "", fmt.Errorf("%w: ttl_days must be between 1 and 365", ErrInvalidInput)
+		return "", ErrInvalidInput.Withf("ttl_days must be between 1 and 365")
 	}
 	if len(name) > 64 {
-		return "", fmt.Errorf("%w: the name is longer than 64 characters", ErrInvalidInput)
+		return "", ErrInvalidInput.Withf("the name is longer than 64 characters")
 	}
 	return m.beginForSession(ctx, caller, signIn{identifier: caller.DID, flow: oauthstore.Flow{
 		Kind: flowDeveloperToken, ExpectedDID: caller.DID,
@@ -284,7 +284,7 @@ func (m *Module) claimDeveloperToken(ctx context.Context, caller *rpc.Caller, co
 	hash := sha256.Sum256([]byte(code))
 	id, err := m.q.TakeTokenClaim(ctx, db.TakeTokenClaimParams{CodeHash: hash[:], SessionID: uuid.MustParse(caller.SessionID)})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", DeveloperToken{}, fmt.Errorf("%w: this developer token code is unknown, used or expired", ErrNotFound)
+		return "", DeveloperToken{}, ErrNotFound.Withf("this developer token code is unknown, used or expired")
 	}
 	if err != nil {
 		return "", DeveloperToken{}, fmt.Errorf("claim developer token: %w", err)
@@ -331,7 +331,7 @@ func (m *Module) listDeveloperTokens(ctx context.Context, did string) ([]Develop
 // revokeDeveloperToken ends the caller's developer token whose prefix starts with prefix.
 func (m *Module) revokeDeveloperToken(ctx context.Context, caller *rpc.Caller, prefix string) error {
 	if len(prefix) < len(tokenPrefix)+4 {
-		return fmt.Errorf("%w: give at least the first %d characters of the token", ErrInvalidInput, len(tokenPrefix)+4)
+		return ErrInvalidInput.Withf("give at least the first %d characters of the token", len(tokenPrefix)+4)
 	}
 	ids, err := m.q.FindDeveloperTokens(ctx, db.FindDeveloperTokensParams{Did: caller.DID, Prefix: prefix})
 	if err != nil {
@@ -339,12 +339,12 @@ func (m *Module) revokeDeveloperToken(ctx context.Context, caller *rpc.Caller, p
 	}
 	switch len(ids) {
 	case 0:
-		return fmt.Errorf("%w: no developer token starts with %s", ErrNotFound, prefix)
+		return ErrNotFound.Withf("no developer token starts with %s", prefix)
 	case 1:
 		m.endSession(ctx, ids[0], "developer token revoked")
 		return nil
 	default:
-		return fmt.Errorf("%w: %d developer tokens start with %s; give more of it", ErrInvalidInput, len(ids), prefix)
+		return ErrInvalidInput.Withf("%d developer tokens start with %s; give more of it", len(ids), prefix)
 	}
 }
 

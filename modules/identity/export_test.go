@@ -7,6 +7,7 @@ import (
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/google/uuid"
 
+	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
 )
 
@@ -32,7 +33,7 @@ func (m *Module) NewBrowserSessionForTest(ctx context.Context, dids ...string) (
 
 // ConnectErrorForTest maps err as the handlers do.
 func ConnectErrorForTest(m *Module, err error) error {
-	return m.connectError(context.Background(), err)
+	return rpc.ConnectError(context.Background(), m.logger, err)
 }
 
 // RevokeForTest revokes a grant at its authorization server, leaving plyr's copy: what a

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -16,14 +15,18 @@ import (
 // handler adapts IdentityService to the module: decode, call, map errors once.
 type handler struct{ m *Module }
 
-func (h *handler) fail(ctx context.Context, err error) error { return h.m.connectError(ctx, err) }
+// fail maps a module error to what the client sees (the service's error interceptor would
+// too; mapping here keeps the handler's intent visible).
+func (h *handler) fail(ctx context.Context, err error) error {
+	return rpc.ConnectError(ctx, h.m.logger, err)
+}
 
 func caller(ctx context.Context) *rpc.Caller { return rpc.CallerFrom(ctx) }
 
 func mustSession(c *rpc.Caller) uuid.UUID { return uuid.MustParse(c.SessionID) }
 
 // errAlreadyLinked refuses adding an account the browser already holds.
-var errAlreadyLinked = fmt.Errorf("%w: that account is already signed in on this browser; switch to it", ErrInvalidInput)
+var errAlreadyLinked = ErrInvalidInput.Withf("that account is already signed in on this browser; switch to it")
 
 func (h *handler) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*identityv1.GetMeResponse, error) {
 	me, err := h.m.me(ctx, caller(ctx))

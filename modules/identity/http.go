@@ -27,7 +27,7 @@ func (m *Module) handleStart(w http.ResponseWriter, r *http.Request) {
 	s := signIn{identifier: identifier, flow: flow}
 	switch {
 	case (identifier == "") == (pds == ""):
-		m.writeError(ctx, w, errors.Join(ErrInvalidInput, errors.New("give either identifier (a handle or DID) or pds (to create an account)")))
+		m.writeError(ctx, w, ErrInvalidInput.Withf("give either identifier (a handle or DID) or pds (to create an account)"))
 		return
 	case pds != "":
 		offered, err := m.signUpURL(pds)
@@ -55,7 +55,7 @@ const signInCookie = "plyr_signin"
 
 // ErrOtherBrowser marks a sign-in callback arriving in another browser than the one that
 // started it.
-var ErrOtherBrowser = errors.New("this sign-in was started in another browser; start again here")
+var ErrOtherBrowser = rpc.NewError(connect.CodePermissionDenied, "this sign-in was started in another browser; start again here")
 
 // sameBrowser checks that a callback arrives where its sign-in started: with the sign-in
 // cookie for flows started at /auth/start, with the session that asked for flows started
@@ -193,11 +193,7 @@ func setCookieOnCall(ctx context.Context, c *http.Cookie) {
 
 // writeError answers a plain route with the module's error mapping.
 func (m *Module) writeError(ctx context.Context, w http.ResponseWriter, err error) {
-	var ce *connect.Error
-	if !errors.As(m.connectError(ctx, err), &ce) {
-		ce = connect.NewError(connect.CodeInternal, errors.New("internal error"))
-	}
-	rpc.WriteError(w, ce)
+	rpc.WriteError(w, rpc.ConnectError(ctx, m.logger, err))
 }
 
 func withQuery(path, key, value string) string {

@@ -36,6 +36,7 @@ import (
 	"strings"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 	atid "github.com/bluesky-social/indigo/atproto/identity"
@@ -208,7 +209,7 @@ var policy = rpc.Policy{
 // Mount registers IdentityService and the routes OAuth needs: sign-in start and callback,
 // the client metadata and its public keys.
 func (m *Module) Mount(mux *http.ServeMux) {
-	mux.Handle(identityv1connect.NewIdentityServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.metrics, policy)...))
+	mux.Handle(identityv1connect.NewIdentityServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
 	mux.HandleFunc("GET /auth/start", m.signInOn(m.handleStart))
 	mux.HandleFunc("GET /auth/callback", m.signInOn(m.handleCallback))
 	mux.HandleFunc("GET /oauth-client-metadata.json", m.signInOn(m.handleClientMetadata))
@@ -216,7 +217,7 @@ func (m *Module) Mount(mux *http.ServeMux) {
 }
 
 // ErrSignInOff marks a plyr built without sign-in (no keyring to seal sessions).
-var ErrSignInOff = errors.New("sign-in is not configured on this server")
+var ErrSignInOff = rpc.NewError(connect.CodeUnavailable, "sign-in is not configured on this server")
 
 // signInOn refuses OAuth routes when sign-in is off.
 func (m *Module) signInOn(h http.HandlerFunc) http.HandlerFunc {

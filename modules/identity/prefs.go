@@ -119,7 +119,7 @@ func (m *Module) updatePreferences(ctx context.Context, caller *rpc.Caller, u Pr
 	}
 	if u.AccentColor != nil {
 		if !accentColor.MatchString(*u.AccentColor) {
-			return Preferences{}, fmt.Errorf("%w: accent_color must look like #6a9fff", ErrInvalidInput)
+			return Preferences{}, ErrInvalidInput.Withf("accent_color must look like #6a9fff")
 		}
 		lower := strings.ToLower(*u.AccentColor)
 		params.AccentColor = &lower
@@ -140,7 +140,7 @@ func (m *Module) updatePreferences(ctx context.Context, caller *rpc.Caller, u Pr
 	if u.UISettings != nil {
 		raw, err := json.Marshal(u.UISettings)
 		if err != nil || len(raw) > maxUISettings {
-			return Preferences{}, fmt.Errorf("%w: ui_settings must be JSON of at most %d KiB", ErrInvalidInput, maxUISettings>>10)
+			return Preferences{}, ErrInvalidInput.Withf("ui_settings must be JSON of at most %d KiB", maxUISettings>>10)
 		}
 		params.UiSettings = raw
 	}
@@ -162,7 +162,7 @@ func (m *Module) updatePreferences(ctx context.Context, caller *rpc.Caller, u Pr
 // normaliseTags lower-cases, trims and de-duplicates hidden tags, within the limits.
 func normaliseTags(in []string) ([]string, error) {
 	if len(in) > maxHiddenTags {
-		return nil, fmt.Errorf("%w: at most %d hidden tags", ErrInvalidInput, maxHiddenTags)
+		return nil, ErrInvalidInput.Withf("at most %d hidden tags", maxHiddenTags)
 	}
 	seen := map[string]bool{}
 	out := []string{}
@@ -172,7 +172,7 @@ func normaliseTags(in []string) ([]string, error) {
 			continue
 		}
 		if utf8.RuneCountInString(t) > maxTagLength {
-			return nil, fmt.Errorf("%w: a tag is longer than %d characters", ErrInvalidInput, maxTagLength)
+			return nil, ErrInvalidInput.Withf("a tag is longer than %d characters", maxTagLength)
 		}
 		seen[t] = true
 		out = append(out, t)
@@ -187,7 +187,7 @@ func checkSupportURL(s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "https" || u.Host == "" || len(s) > maxSupportURLLen {
-		return fmt.Errorf("%w: support_url must be empty, \"atprotofans\" or an https URL", ErrInvalidInput)
+		return ErrInvalidInput.Withf("support_url must be empty, \"atprotofans\" or an https URL")
 	}
 	return nil
 }
@@ -197,10 +197,10 @@ var flagName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // SetFeatureFlag turns flag on or off for did and returns did's flags.
 func (m *Module) SetFeatureFlag(ctx context.Context, did, flag string, enabled bool) ([]string, error) {
 	if !flagName.MatchString(flag) {
-		return nil, fmt.Errorf("%w: a flag name is lower-case letters, digits and dashes", ErrInvalidInput)
+		return nil, ErrInvalidInput.Withf("a flag name is lower-case letters, digits and dashes")
 	}
 	if _, err := m.q.GetAccount(ctx, did); errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no account %s", ErrNotFound, did)
+		return nil, ErrNotFound.Withf("no account %s", did)
 	} else if err != nil {
 		return nil, err
 	}

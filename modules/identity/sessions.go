@@ -54,11 +54,11 @@ const MaxDeveloperTokenTTL = 365 * 24 * time.Hour
 func (m *Module) EnsureAccount(ctx context.Context, did, handle string) (Account, error) {
 	parsedDID, err := syntax.ParseDID(did)
 	if err != nil {
-		return Account{}, fmt.Errorf("%w: %q is not a DID", ErrInvalidInput, did)
+		return Account{}, ErrInvalidInput.Withf("%q is not a DID", did)
 	}
 	parsedHandle, err := syntax.ParseHandle(handle)
 	if err != nil {
-		return Account{}, fmt.Errorf("%w: %q is not a handle", ErrInvalidInput, handle)
+		return Account{}, ErrInvalidInput.Withf("%q is not a handle", handle)
 	}
 	row, err := m.q.UpsertAccount(ctx, db.UpsertAccountParams{Did: parsedDID.String(), Handle: parsedHandle.Normalize().String()})
 	if err != nil {
@@ -72,7 +72,7 @@ func (m *Module) EnsureAccount(ctx context.Context, did, handle string) (Account
 // MaxDeveloperTokenTTL.
 func (m *Module) IssueDeveloperToken(ctx context.Context, did, name string, ttl time.Duration) (Token, error) {
 	if ttl <= 0 {
-		return Token{}, fmt.Errorf("%w: token lifetime must be positive", ErrInvalidInput)
+		return Token{}, ErrInvalidInput.Withf("token lifetime must be positive")
 	}
 	var token Token
 	err := m.inTx(ctx, func(q *db.Queries) error {

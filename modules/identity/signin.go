@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
+	atid "github.com/bluesky-social/indigo/atproto/identity"
 	"github.com/bluesky-social/indigo/atproto/syntax"
 
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
@@ -58,16 +59,19 @@ func (m *Module) begin(ctx context.Context, s signIn) (authURL, state string, er
 	} else {
 		atIdent, err := syntax.ParseAtIdentifier(s.identifier)
 		if err != nil {
-			return "", "", fmt.Errorf("%w: %q is neither a handle nor a DID", ErrInvalidInput, s.identifier)
+			return "", "", ErrInvalidInput.Withf("%q is neither a handle nor a DID", s.identifier)
 		}
 		ident, err := m.dir.Lookup(ctx, atIdent)
 		if err != nil {
 			m.logger.InfoContext(ctx, "resolve account", "identifier", s.identifier, "error", err.Error())
-			return "", "", fmt.Errorf("%w: no account found for %s", ErrPDSUnreachable, s.identifier)
+			if noSuchAccount(err) {
+				return "", "", ErrNotFound.Withf("no account %s exists", s.identifier)
+			}
+			return "", "", ErrPDSUnreachable.Withf("could not look up %s; try again", s.identifier)
 		}
 		pds := ident.PDSEndpoint()
 		if pds == "" {
-			return "", "", fmt.Errorf("%w: %s names no PDS", ErrInvalidInput, s.identifier)
+			return "", "", ErrInvalidInput.Withf("%s names no PDS", s.identifier)
 		}
 		if meta, err = m.authServer(ctx, pds); err != nil {
 			return "", "", err
@@ -87,11 +91,11 @@ func (m *Module) begin(ctx context.Context, s signIn) (authURL, state string, er
 	var refused *par.Error
 	if errors.As(err, &refused) {
 		m.logger.WarnContext(ctx, "authorization request refused", "issuer", meta.Issuer, "error", err.Error())
-		return "", "", fmt.Errorf("%w (%s)", ErrSignInRefused, refused.Code)
+		return "", "", ErrSignInRefused.Withf("the PDS refused to start signing in (%s)", refused.Code)
 	}
 	if err != nil {
 		m.logger.WarnContext(ctx, "authorization request", "issuer", meta.Issuer, "error", err.Error())
-		return "", "", fmt.Errorf("%w: its authorization server did not answer", ErrPDSUnreachable)
+		return "", "", ErrPDSUnreachable.Withf("could not reach the account's PDS: its authorization server did not answer")
 	}
 	data.AccountDID = accountDID
 	if _, err := m.q.DeleteExpiredAuthRequests(ctx); err != nil {
@@ -104,13 +108,24 @@ func (m *Module) begin(ctx context.Context, s signIn) (authURL, state string, er
 	return meta.AuthorizationEndpoint + "?" + q.Encode(), data.State, nil
 }
 
+// noSuchAccount tells a lookup that found no account (the handle or DID does not exist,
+// or the DID document names no handle or another one) from one that could not be made.
+func noSuchAccount(err error) bool {
+	for _, target := range []error{atid.ErrHandleNotFound, atid.ErrDIDNotFound, atid.ErrHandleMismatch, atid.ErrHandleNotDeclared, atid.ErrHandleReservedTLD, atid.ErrInvalidHandle} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
 // authServer finds the authorization server of a PDS. In production that is indigo's
 // resolver: https only, through the SSRF-safe client. The development PDS lives at
 // http://localhost, which only a development configuration accepts.
 func (m *Module) authServer(ctx context.Context, pdsURL string) (*oauth.AuthServerMetadata, error) {
 	u, err := url.Parse(pdsURL)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q is not a URL", ErrInvalidInput, pdsURL)
+		return nil, ErrInvalidInput.Withf("%q is not a URL", pdsURL)
 	}
 	if m.cfg.AllowLoopbackPDS && u.Scheme == "http" && isLoopbackHost(u.Hostname()) {
 		return m.loopbackAuthServer(ctx, u)
@@ -118,12 +133,12 @@ func (m *Module) authServer(ctx context.Context, pdsURL string) (*oauth.AuthServ
 	asURL, err := m.oauth.Resolver.ResolveAuthServerURL(ctx, pdsURL)
 	if err != nil {
 		m.logger.InfoContext(ctx, "resolve authorization server", "pds", pdsURL, "error", err.Error())
-		return nil, fmt.Errorf("%w: %s has no usable authorization server", ErrPDSUnreachable, u.Host)
+		return nil, ErrPDSUnreachable.Withf("could not reach the account's PDS: %s has no usable authorization server", u.Host)
 	}
 	meta, err := m.oauth.Resolver.ResolveAuthServerMetadata(ctx, asURL)
 	if err != nil {
 		m.logger.InfoContext(ctx, "authorization server metadata", "issuer", asURL, "error", err.Error())
-		return nil, fmt.Errorf("%w: %s has no usable authorization server", ErrPDSUnreachable, u.Host)
+		return nil, ErrPDSUnreachable.Withf("could not reach the account's PDS: %s has no usable authorization server", u.Host)
 	}
 	return meta, nil
 }
@@ -135,16 +150,16 @@ func (m *Module) loopbackAuthServer(ctx context.Context, pds *url.URL) (*oauth.A
 		AuthorizationServers []string `json:"authorization_servers"`
 	}
 	if err := m.getJSON(ctx, pds.Scheme+"://"+pds.Host+"/.well-known/oauth-protected-resource", &resource); err != nil || len(resource.AuthorizationServers) == 0 {
-		return nil, fmt.Errorf("%w: %s has no usable authorization server", ErrPDSUnreachable, pds.Host)
+		return nil, ErrPDSUnreachable.Withf("could not reach the account's PDS: %s has no usable authorization server", pds.Host)
 	}
 	issuer := strings.TrimRight(resource.AuthorizationServers[0], "/")
 	as, err := url.Parse(issuer)
 	if err != nil || as.Scheme != "http" || !isLoopbackHost(as.Hostname()) {
-		return nil, fmt.Errorf("%w: a loopback PDS must use a loopback authorization server", ErrPDSUnreachable)
+		return nil, ErrPDSUnreachable.Withf("could not reach the account's PDS: a loopback PDS must use a loopback authorization server")
 	}
 	var meta oauth.AuthServerMetadata
 	if err := m.getJSON(ctx, issuer+"/.well-known/oauth-authorization-server", &meta); err != nil || strings.TrimRight(meta.Issuer, "/") != issuer {
-		return nil, fmt.Errorf("%w: %s has no usable authorization server", ErrPDSUnreachable, pds.Host)
+		return nil, ErrPDSUnreachable.Withf("could not reach the account's PDS: %s has no usable authorization server", pds.Host)
 	}
 	return &meta, nil
 }
@@ -159,7 +174,7 @@ func (m *Module) finishSignIn(r *http.Request) (*oauth.ClientSessionData, db.Aut
 	// The flow is read first: indigo deletes the request once it has exchanged the code.
 	req, err := m.q.GetAuthRequest(ctx, params.Get("state"))
 	if err != nil {
-		return nil, db.AuthRequest{}, fmt.Errorf("%w: this sign-in has expired or was already used; start again", ErrNotFound)
+		return nil, db.AuthRequest{}, ErrNotFound.Withf("this sign-in has expired or was already used; start again")
 	}
 	if !m.sameBrowser(r, req) {
 		return nil, db.AuthRequest{}, ErrOtherBrowser
@@ -248,7 +263,7 @@ func (m *Module) signUpURL(raw string) (string, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || u.Scheme == "" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return "", fmt.Errorf("%w: %q", ErrNotOffered, raw)
+		return "", ErrNotOffered.Withf("%q is not offered for new accounts", raw)
 	}
 	for _, o := range m.cfg.PDSOptions {
 		offered, err := url.Parse(strings.TrimRight(o.URL, "/"))
@@ -256,7 +271,7 @@ func (m *Module) signUpURL(raw string) (string, error) {
 			return offered.Scheme + "://" + offered.Host, nil
 		}
 	}
-	return "", fmt.Errorf("%w: %q", ErrNotOffered, raw)
+	return "", ErrNotOffered.Withf("%q is not offered for new accounts", raw)
 }
 
 // returnPath keeps a return_to that is a path on plyr, and refuses anything else (an open

@@ -140,7 +140,7 @@ var policy = rpc.Policy{
 
 // Mount registers the MediaService, POST /upload and GET/HEAD /audio/{fileId}.
 func (m *Module) Mount(mux *http.ServeMux) {
-	mux.Handle(mediav1connect.NewMediaServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.metrics, policy)...))
+	mux.Handle(mediav1connect.NewMediaServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
 	mux.Handle("POST /upload", rpc.RequireHTTP(rpc.Session, http.HandlerFunc(m.handleUpload)))
 	// GET patterns match HEAD too; the handler tells them apart.
 	mux.Handle("GET /audio/{fileId}", rpc.RequireHTTP(rpc.Public, http.HandlerFunc(m.handleAudio)))

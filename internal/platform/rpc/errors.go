@@ -1,21 +1,11 @@
 package rpc
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/http"
 
 	"connectrpc.com/connect"
 )
-
-// Internal logs err with the request's context and returns the error a client sees: the
-// code internal and a message that gives nothing away.
-func Internal(ctx context.Context, logger *slog.Logger, err error) *connect.Error {
-	logger.ErrorContext(ctx, "internal error", "error", err.Error())
-	return connect.NewError(connect.CodeInternal, errors.New("internal error"))
-}
 
 // WriteError answers a plain HTTP request with the same JSON body Connect uses for errors,
 // {"code": "...", "message": "..."}, so clients parse one error shape everywhere.

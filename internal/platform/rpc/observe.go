@@ -153,10 +153,10 @@ func (o *observeInterceptor) WrapStreamingHandler(next connect.StreamingHandlerF
 }
 
 // HandlerOptions are the Connect handler options every module's service uses: observation
-// first, then the service's access policy.
-func HandlerOptions(m *metrics.Metrics, policy Policy) []connect.HandlerOption {
+// first, then the service's access policy, then the one error mapping (ConnectError).
+func HandlerOptions(logger *slog.Logger, m *metrics.Metrics, policy Policy) []connect.HandlerOption {
 	return []connect.HandlerOption{
-		connect.WithInterceptors(NewObserveInterceptor(m), NewAuthInterceptor(policy)),
+		connect.WithInterceptors(NewObserveInterceptor(m), NewAuthInterceptor(policy), NewErrorInterceptor(logger)),
 		connect.WithReadMaxBytes(1 << 20),
 	}
 }
