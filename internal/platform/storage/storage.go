@@ -177,6 +177,76 @@ func (c *Client) List(ctx context.Context, prefix string) ([]string, error) {
 	return keys, nil
 }
 
+// Object is a stored object as a listing describes it.
+type Object struct {
+	Key          string
+	Size         int64
+	LastModified time.Time
+}
+
+// ListOlder returns at most limit objects under prefix last modified before cutoff, in key
+// order. It pages through the whole prefix when it must: S3 cannot filter by time.
+func (c *Client) ListOlder(ctx context.Context, prefix string, cutoff time.Time, limit int) ([]Object, error) {
+	var out []Object
+	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: &c.bucket, Prefix: &prefix})
+	for p.HasMorePages() && len(out) < limit {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			modified := aws.ToTime(o.LastModified)
+			if modified.Before(cutoff) && len(out) < limit {
+				out = append(out, Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), LastModified: modified})
+			}
+		}
+	}
+	return out, nil
+}
+
+// MultipartUpload is a multipart upload that was started and neither completed nor
+// aborted. Its parts take storage space (and are billed) until it is aborted.
+type MultipartUpload struct {
+	Key       string
+	UploadID  string
+	Initiated time.Time
+}
+
+// ListIncompleteUploads returns at most limit incomplete multipart uploads under prefix
+// that were started before cutoff.
+func (c *Client) ListIncompleteUploads(ctx context.Context, prefix string, cutoff time.Time, limit int) ([]MultipartUpload, error) {
+	var out []MultipartUpload
+	in := &s3.ListMultipartUploadsInput{Bucket: &c.bucket, Prefix: &prefix}
+	for len(out) < limit {
+		page, err := c.s3.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list multipart uploads under %q: %w", prefix, err)
+		}
+		for _, u := range page.Uploads {
+			initiated := aws.ToTime(u.Initiated)
+			if initiated.Before(cutoff) && len(out) < limit {
+				out = append(out, MultipartUpload{Key: aws.ToString(u.Key), UploadID: aws.ToString(u.UploadId), Initiated: initiated})
+			}
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+	}
+	return out, nil
+}
+
+// AbortUpload abandons an incomplete multipart upload and frees its parts. Aborting one
+// that is already gone succeeds, so retries are safe.
+func (c *Client) AbortUpload(ctx context.Context, key, uploadID string) error {
+	_, err := c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &c.bucket, Key: &key, UploadId: &uploadID})
+	var gone *types.NoSuchUpload
+	if err != nil && !errors.As(err, &gone) && !errors.Is(notFound(err), ErrNotFound) {
+		return fmt.Errorf("abort multipart upload of %s: %w", key, err)
+	}
+	return nil
+}
+
 // PresignGet returns a URL that reads key for ttl without credentials. contentType, when
 // set, is the Content-Type the storage answers with.
 func (c *Client) PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error) {
