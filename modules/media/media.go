@@ -82,9 +82,37 @@ var ErrWorkflowNotFound = errors.New("upload workflow not found")
 
 // Limits bound uploads and playback URLs.
 type Limits struct {
-	MaxUploadBytes       int64
+	MaxUploadBytes int64
+	// MaxConcurrentUploads bounds the upload bodies streamed at once, all accounts together.
 	MaxConcurrentUploads int
-	AudioURLTTL          time.Duration
+	// MaxUploadsPerAccount bounds one account's upload bodies streamed at once, so that
+	// one account cannot hold every slot (0: 2). More are refused with 429.
+	MaxUploadsPerAccount int
+	// UploadIdleTimeout cuts off an upload body that sends nothing for this long (0: 30 s).
+	UploadIdleTimeout time.Duration
+	// UploadMinBytesPerSecond cuts off an upload body whose average rate, once
+	// UploadRateGrace has passed, falls below it (0: 16 KiB/s; negative: no minimum).
+	UploadMinBytesPerSecond int64
+	// UploadRateGrace is how long an upload body may start slowly (0: 30 s).
+	UploadRateGrace time.Duration
+	AudioURLTTL     time.Duration
+}
+
+// withDefaults fills the limits left zero.
+func (l Limits) withDefaults() Limits {
+	if l.MaxUploadsPerAccount <= 0 {
+		l.MaxUploadsPerAccount = 2
+	}
+	if l.UploadIdleTimeout <= 0 {
+		l.UploadIdleTimeout = 30 * time.Second
+	}
+	if l.UploadMinBytesPerSecond == 0 {
+		l.UploadMinBytesPerSecond = 16 << 10
+	}
+	if l.UploadRateGrace <= 0 {
+		l.UploadRateGrace = 30 * time.Second
+	}
+	return l
 }
 
 // Deps are what the module needs.
@@ -111,6 +139,8 @@ type Module struct {
 	watchInterval time.Duration
 	// uploadSlots bounds the upload bodies streamed at once; each holds two part buffers.
 	uploadSlots chan struct{}
+	// accountUploads counts the upload bodies each account is streaming.
+	accountUploads *accountSlots
 	// draining closes when the server shuts down, ending WatchUpload streams.
 	draining  chan struct{}
 	drainOnce sync.Once
@@ -123,9 +153,10 @@ func New(d Deps) *Module {
 	}
 	return &Module{
 		q: db.New(d.DB), storage: d.Storage, workflows: d.Workflows, logger: d.Logger, metrics: d.Metrics,
-		limits: d.Limits, watchInterval: d.WatchInterval,
-		uploadSlots: make(chan struct{}, max(1, d.Limits.MaxConcurrentUploads)),
-		draining:    make(chan struct{}),
+		limits: d.Limits.withDefaults(), watchInterval: d.WatchInterval,
+		uploadSlots:    make(chan struct{}, max(1, d.Limits.MaxConcurrentUploads)),
+		accountUploads: &accountSlots{held: map[string]int{}},
+		draining:       make(chan struct{}),
 	}
 }
 

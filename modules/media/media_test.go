@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -99,11 +100,29 @@ func newFixture(t *testing.T, maxUpload int64) *fixture {
 
 func newFixtureWatching(t *testing.T, maxUpload int64, watchInterval time.Duration) *fixture {
 	t.Helper()
+	return newFixtureWith(t, fixtureOptions{
+		limits:        media.Limits{MaxUploadBytes: maxUpload, MaxConcurrentUploads: 4, AudioURLTTL: 10 * time.Minute},
+		watchInterval: watchInterval,
+	})
+}
+
+type fixtureOptions struct {
+	limits        media.Limits
+	watchInterval time.Duration
+	// storage wraps the test storage the module writes to, when set.
+	storage func(media.ObjectStore) media.ObjectStore
+}
+
+func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
+	t.Helper()
 	f := &fixture{pool: testenv.NewDatabase(t), store: testenv.NewStorage(t), workflows: &fakeWorkflows{script: map[string][]media.UploadState{}}}
+	var store media.ObjectStore = f.store
+	if o.storage != nil {
+		store = o.storage(store)
+	}
 	f.module = media.New(media.Deps{
-		DB: f.pool, Storage: f.store, Workflows: f.workflows, Logger: logging.Discard(), Metrics: metrics.New(),
-		Limits:        media.Limits{MaxUploadBytes: maxUpload, MaxConcurrentUploads: 4, AudioURLTTL: 10 * time.Minute},
-		WatchInterval: watchInterval,
+		DB: f.pool, Storage: store, Workflows: f.workflows, Logger: logging.Discard(), Metrics: metrics.New(),
+		Limits: o.limits, WatchInterval: o.watchInterval,
 	})
 	srv := rpctest.NewServer(t, rpctest.Tokens{
 		"alice-token": {DID: alice, Handle: "alice.test"},
@@ -507,4 +526,210 @@ func (c *countingReader) read() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n
+}
+
+// rawFilePart returns a form with a title and a file part whose Content-Disposition is
+// written by hand, to send file names a well-behaved client would not.
+func rawFilePart(title, disposition string) (*bytes.Buffer, string) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	tw, _ := w.CreateFormField("title")
+	_, _ = io.WriteString(tw, title)
+	fw, _ := w.CreatePart(textproto.MIMEHeader{"Content-Disposition": {disposition}})
+	_, _ = io.WriteString(fw, "data")
+	_ = w.Close()
+	return &buf, w.FormDataContentType()
+}
+
+func TestUpload_TitlesAndFileNames(t *testing.T) {
+	long := strings.Repeat("a", 256)
+	tests := []struct {
+		name         string
+		title        string
+		disposition  string // of the file part; default: a plain song.mp3
+		wantCode     int
+		wantMsg      string // for refusals
+		wantTitle    string // for acceptances
+		wantFilename string
+	}{
+		{name: "NUL in the title", title: "a\x00b", wantCode: 400, wantMsg: "the title contains a control character (U+0000)"},
+		{name: "escape in the title", title: "a\x1b[31mred", wantCode: 400, wantMsg: "the title contains a control character (U+001B)"},
+		{name: "tab inside the title", title: "a\tb", wantCode: 400, wantMsg: "the title contains a control character (U+0009)"},
+		{name: "line break inside the title", title: "a\nb", wantCode: 400, wantMsg: "the title contains a control character (U+000A)"},
+		{name: "line separator inside the title", title: "a\u2028b", wantCode: 400, wantMsg: "the title contains a control character (U+2028)"},
+		{name: "C1 control in the title", title: "a\u0085b", wantCode: 400, wantMsg: "the title contains a control character (U+0085)"},
+		{name: "title not UTF-8", title: "caf\xe9", wantCode: 400, wantMsg: "the title is not valid UTF-8"},
+		{name: "surrounding whitespace and a final newline are trimmed", title: "\t My Song \r\n", wantCode: 202, wantTitle: "My Song", wantFilename: "song.mp3"},
+		{name: "the title is stored in NFC", title: "Cafe\u0301", wantCode: 202, wantTitle: "Caf\u00e9", wantFilename: "song.mp3"},
+		{name: "the length counts NFC characters", title: strings.Repeat("e\u0301", 256), wantCode: 202,
+			wantTitle: strings.Repeat("\u00e9", 256), wantFilename: "song.mp3"},
+		{name: "emoji with joiners are kept", title: "\U0001F469\u200D\U0001F3A4 live", wantCode: 202,
+			wantTitle: "\U0001F469\u200D\U0001F3A4 live", wantFilename: "song.mp3"},
+		{name: "NUL in the file name", title: "x", disposition: `form-data; name="file"; filename*=UTF-8''a%00b.mp3`,
+			wantCode: 400, wantMsg: "the file name contains a control character (U+0000)"},
+		{name: "line break in the file name", title: "x", disposition: `form-data; name="file"; filename*=UTF-8''a%0Ab.mp3`,
+			wantCode: 400, wantMsg: "the file name contains a control character (U+000A)"},
+		{name: "file name not UTF-8", title: "x", disposition: `form-data; name="file"; filename*=UTF-8''a%FFb.mp3`,
+			wantCode: 400, wantMsg: "the file name is not valid UTF-8"},
+		{name: "file name too long", title: "x", disposition: `form-data; name="file"; filename="` + long + `.mp3"`,
+			wantCode: 400, wantMsg: "the file name is longer than 255 characters"},
+		{name: "file name in NFC without its directory", title: "x", disposition: `form-data; name="file"; filename*=UTF-8''music%2FCafe%CC%81.mp3`,
+			wantCode: 202, wantTitle: "x", wantFilename: "Caf\u00e9.mp3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, 10<<20)
+			disposition := tt.disposition
+			if disposition == "" {
+				disposition = `form-data; name="file"; filename="song.mp3"`
+			}
+			body, ct := rawFilePart(tt.title, disposition)
+			res, out := f.post(t, "alice-token", body, ct, int64(body.Len()))
+			require.Equal(t, tt.wantCode, res.StatusCode, out["message"])
+			if tt.wantCode != http.StatusAccepted {
+				require.Equal(t, "invalid_argument", out["code"])
+				require.Contains(t, out["message"], tt.wantMsg)
+				require.Empty(t, f.stagedKeys(t))
+				require.Zero(t, f.uploadRows(t))
+				return
+			}
+			require.Equal(t, tt.wantTitle, f.workflows.started[0].Title)
+			var title, filename string
+			require.NoError(t, f.pool.QueryRow(context.Background(),
+				"SELECT title, filename FROM media.uploads").Scan(&title, &filename))
+			require.Equal(t, tt.wantTitle, title)
+			require.Equal(t, tt.wantFilename, filename)
+		})
+	}
+}
+
+// signallingStore tells when an upload body has started streaming to storage, which
+// happens after the upload has taken its slots.
+type signallingStore struct {
+	media.ObjectStore
+	started chan string
+}
+
+func (s *signallingStore) Upload(ctx context.Context, key string, r io.Reader, maxSize int64) (int64, error) {
+	s.started <- key
+	return s.ObjectStore.Upload(ctx, key, r, maxSize)
+}
+
+// stalledUpload starts an upload whose body sends the form up to the file's first bytes
+// and then waits; stop ends it (the body fails) and returns the answer.
+func (f *fixture) stalledUpload(t *testing.T, token string, fileBytes int) (stop func() *http.Response) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(http.MethodPost, f.url+"/upload", pr)
+	require.NoError(t, err)
+	mw := multipart.NewWriter(pw)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	answered := make(chan *http.Response, 1)
+	go func() {
+		res, err := f.http.Do(req)
+		if err != nil {
+			answered <- nil
+			return
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		answered <- res
+	}()
+	tw, _ := mw.CreateFormField("title")
+	_, _ = io.WriteString(tw, "stalled")
+	fw, _ := mw.CreateFormFile("file", "stalled.wav")
+	_, _ = fw.Write(make([]byte, fileBytes))
+	return func() *http.Response {
+		_ = pw.CloseWithError(errors.New("the client gave up"))
+		return <-answered
+	}
+}
+
+func TestUpload_PerAccountCap(t *testing.T) {
+	store := &signallingStore{started: make(chan string, 8)}
+	f := newFixtureWith(t, fixtureOptions{
+		limits: media.Limits{MaxUploadBytes: 10 << 20, MaxConcurrentUploads: 4, MaxUploadsPerAccount: 2, AudioURLTTL: time.Minute},
+		storage: func(s media.ObjectStore) media.ObjectStore {
+			store.ObjectStore = s
+			return store
+		},
+	})
+	// Alice has two uploads streaming, as many as an account may.
+	for range 2 {
+		stop := f.stalledUpload(t, "alice-token", 10)
+		t.Cleanup(func() { stop() })
+		<-store.started
+	}
+
+	body, ct := form(part{"title", "", "third"}, part{"file", "c.mp3", "data"})
+	res, out := f.post(t, "alice-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+	require.Equal(t, "resource_exhausted", out["code"])
+	require.Equal(t, "you already have 2 uploads in progress; send this one when one of them is done", out["message"])
+	require.Equal(t, "10", res.Header.Get("Retry-After"))
+
+	// Bob still gets one of the free global slots.
+	body, ct = form(part{"title", "", "bob's"}, part{"file", "b.mp3", "data"})
+	res, _ = f.post(t, "bob-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+	require.Len(t, f.workflows.started, 1)
+	require.Equal(t, bob, f.workflows.started[0].ArtistDID)
+}
+
+func TestUpload_SlowBodiesAreCutOff(t *testing.T) {
+	tests := []struct {
+		name   string
+		limits media.Limits
+		// trickle, when set, keeps sending a byte at this pace after the first bytes.
+		trickle   time.Duration
+		fileBytes int
+	}{
+		{
+			// Past the first 8 MiB part, so a multipart upload is under way when it stops.
+			name:      "a body that stops sending",
+			limits:    media.Limits{UploadIdleTimeout: 200 * time.Millisecond, UploadMinBytesPerSecond: -1},
+			fileBytes: 9 << 20,
+		},
+		{
+			name: "a body that trickles below the minimum rate",
+			limits: media.Limits{UploadIdleTimeout: time.Hour, UploadMinBytesPerSecond: 64 << 10,
+				UploadRateGrace: 200 * time.Millisecond},
+			trickle:   5 * time.Millisecond,
+			fileBytes: 10,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			limits := tt.limits
+			limits.MaxUploadBytes, limits.MaxConcurrentUploads, limits.AudioURLTTL = 20<<20, 4, time.Minute
+			f := newFixtureWith(t, fixtureOptions{limits: limits})
+
+			pr, pw := io.Pipe()
+			mw := multipart.NewWriter(pw)
+			go func() {
+				tw, _ := mw.CreateFormField("title")
+				_, _ = io.WriteString(tw, "slow")
+				fw, _ := mw.CreateFormFile("file", "slow.wav")
+				if _, err := fw.Write(make([]byte, tt.fileBytes)); err != nil || tt.trickle == 0 {
+					return // and send nothing more until the pipe is closed
+				}
+				for {
+					if _, err := fw.Write([]byte{0}); err != nil {
+						return
+					}
+					time.Sleep(tt.trickle)
+				}
+			}()
+			t.Cleanup(func() { _ = pw.CloseWithError(errors.New("test over")) })
+
+			res, out := f.post(t, "alice-token", pr, mw.FormDataContentType(), -1)
+			require.Equal(t, http.StatusRequestTimeout, res.StatusCode)
+			require.Equal(t, "deadline_exceeded", out["code"])
+			require.Contains(t, out["message"], "the upload was too slow")
+			require.Empty(t, f.stagedKeys(t), "the staged object is discarded")
+			require.Zero(t, f.uploadRows(t))
+			require.Empty(t, f.workflows.started)
+		})
+	}
 }

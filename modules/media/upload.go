@@ -9,12 +9,16 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
@@ -29,6 +33,8 @@ const (
 	formOverhead = 64 << 10
 	// maxTitleRunes bounds a track title.
 	maxTitleRunes = 256
+	// maxFilenameRunes bounds the uploaded file's name (most file systems stop at 255).
+	maxFilenameRunes = 255
 	// maxFieldBytes bounds any field other than the file.
 	maxFieldBytes = 4 << 10
 	// slotWait is how long an upload waits for a free slot before getting 503.
@@ -67,6 +73,16 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// The account's own cap comes first, so that its extra uploads never wait in line for
+	// the global slots that other accounts need.
+	if !m.accountUploads.take(caller.DID, m.limits.MaxUploadsPerAccount) {
+		w.Header().Set("Retry-After", "10")
+		rpc.WriteError(w, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf(
+			"you already have %d uploads in progress; send this one when one of them is done", m.limits.MaxUploadsPerAccount)))
+		return
+	}
+	defer m.accountUploads.release(caller.DID)
+
 	select {
 	case m.uploadSlots <- struct{}{}:
 		defer func() { <-m.uploadSlots }()
@@ -84,11 +100,19 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx = logging.With(ctx, slog.String("upload_id", ids.upload.String()), slog.String("track_id", ids.track.String()))
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	body := m.newPacedBody(w, r.Body)
+	defer body.stop()
+	r.Body = http.MaxBytesReader(w, body, maxBody)
 
 	form, err := m.readUploadForm(ctx, r, ids.stagingKey())
 	if err != nil {
 		var fe *formError
+		if body.cutOff() {
+			m.writeFormError(w, &formError{http.StatusRequestTimeout, connect.CodeDeadlineExceeded, fmt.Sprintf(
+				"the upload was too slow: send at least %d KiB/s, and never pause for %s or more",
+				max(m.limits.UploadMinBytesPerSecond>>10, 1), m.limits.UploadIdleTimeout)})
+			return
+		}
 		if errors.As(err, &fe) {
 			m.writeFormError(w, fe)
 			return
@@ -167,7 +191,9 @@ func (m *Module) readUploadForm(ctx context.Context, r *http.Request, stagingKey
 			if staged {
 				return form, badForm("send one file per upload")
 			}
-			form.filename = part.FileName()
+			if form.filename, err = cleanText("the file name", part.FileName(), maxFilenameRunes); err != nil {
+				return form, err
+			}
 			staged = true
 			form.size, err = m.storage.Upload(ctx, stagingKey, part, m.limits.MaxUploadBytes)
 			if err != nil && ctx.Err() != nil {
@@ -182,7 +208,10 @@ func (m *Module) readUploadForm(ctx context.Context, r *http.Request, stagingKey
 			if err != nil {
 				return form, m.bodyError(err)
 			}
-			form.title, titleSeen = strings.TrimSpace(value), true
+			if form.title, err = cleanText("the title", value, maxTitleRunes); err != nil {
+				return form, err
+			}
+			titleSeen = true
 		default:
 			if _, err := readField(part); err != nil {
 				return form, m.bodyError(err)
@@ -195,12 +224,120 @@ func (m *Module) readUploadForm(ctx context.Context, r *http.Request, stagingKey
 		return form, badForm("the field file is required")
 	case !titleSeen || form.title == "":
 		return form, badForm("the field title is required")
-	case !utf8.ValidString(form.title):
-		return form, badForm("the title is not valid UTF-8")
-	case utf8.RuneCountInString(form.title) > maxTitleRunes:
-		return form, badForm("the title is longer than %d characters", maxTitleRunes)
 	}
 	return form, nil
+}
+
+// cleanText checks and normalises a short text the client names (what is its name in
+// messages): valid UTF-8, trimmed, in Unicode NFC (so that the same title typed on two
+// systems is stored the same way and counted the same), at most maxRunes characters, and
+// free of control characters.
+//
+// Tabs and line breaks are control characters too and are refused, not replaced: a title
+// or file name is one line wherever it is shown (lists, records on the PDS, logs), and
+// quietly changing what the artist typed would be worse than saying what to fix. Leading
+// and trailing ones are trimmed first, so a title pasted with a final newline passes. The
+// Unicode line and paragraph separators (U+2028, U+2029) are refused for the same reason.
+// Other invisible format characters (zero-width joiners in emoji, bidirectional marks in
+// right-to-left titles) are legitimate and kept.
+func cleanText(what, value string, maxRunes int) (string, error) {
+	if !utf8.ValidString(value) {
+		return "", badForm("%s is not valid UTF-8", what)
+	}
+	value = norm.NFC.String(strings.TrimSpace(value))
+	for _, r := range value {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return "", badForm("%s contains a control character (%U); use one line of plain text", what, r)
+		}
+	}
+	if utf8.RuneCountInString(value) > maxRunes {
+		return "", badForm("%s is longer than %d characters", what, maxRunes)
+	}
+	return value, nil
+}
+
+// accountSlots counts the uploads each account has in progress.
+type accountSlots struct {
+	mu   sync.Mutex
+	held map[string]int
+}
+
+// take counts an upload for did, unless did already has limit in progress.
+func (a *accountSlots) take(did string, limit int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.held[did] >= limit {
+		return false
+	}
+	a.held[did]++
+	return true
+}
+
+// release ends an upload counted by take.
+func (a *accountSlots) release(did string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.held[did]--; a.held[did] <= 0 {
+		delete(a.held, did) // the map holds only accounts uploading now
+	}
+}
+
+// pacedBody cuts off an upload body that pauses too long or averages too slow a rate:
+// a client that trickles bytes would otherwise hold an upload slot (and two part buffers)
+// for as long as it likes.
+//
+// Both rules are one read deadline on the connection, moved before each read: no later
+// than UploadIdleTimeout from now, and no later than the moment the bytes received so far
+// stop meeting UploadMinBytesPerSecond averaged since the start (after UploadRateGrace).
+// Time plyr spends writing a part to storage between reads is not idle time, but it does
+// count in the average; at the default minimum a part upload would have to stall for
+// minutes to matter.
+type pacedBody struct {
+	r       io.ReadCloser
+	rc      *http.ResponseController
+	limits  Limits
+	start   time.Time
+	n       int64
+	expired bool
+	off     bool // the connection cannot take deadlines (a test recorder): no pacing
+}
+
+func (m *Module) newPacedBody(w http.ResponseWriter, r io.ReadCloser) *pacedBody {
+	return &pacedBody{r: r, rc: http.NewResponseController(w), limits: m.limits, start: time.Now()}
+}
+
+func (b *pacedBody) Read(p []byte) (int, error) {
+	if !b.off {
+		now := time.Now()
+		deadline := now.Add(b.limits.UploadIdleTimeout)
+		if rate := b.limits.UploadMinBytesPerSecond; rate > 0 {
+			enough := time.Duration(float64(b.n) / float64(rate) * float64(time.Second))
+			if due := b.start.Add(max(b.limits.UploadRateGrace, enough)); due.Before(deadline) {
+				deadline = due
+			}
+		}
+		if err := b.rc.SetReadDeadline(deadline); errors.Is(err, http.ErrNotSupported) {
+			b.off = true
+		}
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.expired = true
+	}
+	return n, err
+}
+
+func (b *pacedBody) Close() error { return b.r.Close() }
+
+// cutOff reports whether the body was cut off for being too slow.
+func (b *pacedBody) cutOff() bool { return b.expired }
+
+// stop lifts the deadline once the body has been read, so that it cannot cut the response.
+func (b *pacedBody) stop() {
+	if !b.off {
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
 }
 
 // readField reads a small form field.
