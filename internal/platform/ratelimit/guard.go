@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 )
@@ -75,8 +79,7 @@ func seconds(d time.Duration) int {
 	return max(1, int((d+time.Second-1)/time.Second))
 }
 
-// tooMany is the error a refused client sees, with Retry-After in its metadata (Connect
-// sends an error's metadata as response headers).
+// tooMany is the error a refused client sees, with Retry-After in its metadata.
 func (c *Class) tooMany(wait time.Duration) *connect.Error {
 	secs := seconds(wait)
 	err := connect.NewError(connect.CodeResourceExhausted,
@@ -88,10 +91,18 @@ func (c *Class) tooMany(wait time.Duration) *connect.Error {
 // Routes maps "METHOD /path" (exact path, no patterns) to the class that limits it.
 type Routes map[string]*Class
 
-// Middleware limits the requests routes names and passes every other request through. It
-// must run inside rpc.Authenticate, so that it can see the caller. A HEAD request counts
-// as the GET it mirrors.
-func Middleware(routes Routes) func(http.Handler) http.Handler {
+// Middleware limits the plain routes that routes names and, when rpcs is not nil, every
+// Connect procedure that may change state; every other request passes through. It must
+// run inside rpc.Authenticate, so that it can see the caller. A HEAD request counts as
+// the GET it mirrors.
+//
+// A procedure may change state unless its .proto declares it idempotency_level =
+// NO_SIDE_EFFECTS: the same option connect-go's generated code turns into
+// connect.Spec.IdempotencyLevel, read here from the descriptors the generated packages
+// register. Doing it in one middleware rather than in each service's interceptors means
+// a new module's procedures are limited without wiring, and a flood is refused before
+// Connect decodes its body or the access policy looks up its credentials.
+func Middleware(routes Routes, rpcs *Class) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			method := r.Method
@@ -99,6 +110,9 @@ func Middleware(routes Routes) func(http.Handler) http.Handler {
 				method = http.MethodGet
 			}
 			class := routes[method+" "+r.URL.Path]
+			if class == nil && rpcs != nil && changesState(r.URL.Path) {
+				class = rpcs
+			}
 			if class == nil {
 				next.ServeHTTP(w, r)
 				return
@@ -108,6 +122,7 @@ func Middleware(routes Routes) func(http.Handler) http.Handler {
 				w.Header().Set("Retry-After", err.Meta().Get("Retry-After"))
 				// The client need not send the rest of a body we refuse (an upload).
 				w.Header().Set("Connection", "close")
+				// The Connect protocol's unary error: status 429 and {"code", "message"}.
 				rpc.WriteErrorStatus(w, http.StatusTooManyRequests, err)
 				return
 			}
@@ -116,45 +131,21 @@ func Middleware(routes Routes) func(http.Handler) http.Handler {
 	}
 }
 
-// Interceptor limits every Connect procedure that may change state: all but those
-// declared NO_SIDE_EFFECTS (idempotency_level in the .proto), which only read. Install it
-// before the access policy, so that a flood is refused before its credentials are looked
-// up by the policy (the account limit then resolves them itself, once per request).
-func Interceptor(class *Class) connect.Interceptor { return &interceptor{class: class} }
-
-type interceptor struct{ class *Class }
-
-func (i *interceptor) limit(ctx context.Context, spec connect.Spec, peer connect.Peer, h http.Header) error {
-	if spec.IdempotencyLevel == connect.IdempotencyNoSideEffects {
-		return nil
+// changesState reports whether path is /<service>/<method> of a registered Connect or
+// gRPC procedure that is not declared NO_SIDE_EFFECTS.
+func changesState(path string) bool {
+	service, method, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if !ok || service == "" || method == "" || strings.Contains(method, "/") {
+		return false
 	}
-	if ok, wait := i.class.check(ctx, peer.Addr, h); !ok {
-		return i.class.tooMany(wait)
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service + "." + method))
+	if err != nil {
+		return false
 	}
-	return nil
-}
-
-func (i *interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		if req.Spec().IsClient {
-			return next(ctx, req)
-		}
-		if err := i.limit(ctx, req.Spec(), req.Peer(), req.Header()); err != nil {
-			return nil, err
-		}
-		return next(ctx, req)
+	md, ok := d.(protoreflect.MethodDescriptor)
+	if !ok {
+		return false
 	}
-}
-
-func (i *interceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-func (i *interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		if err := i.limit(ctx, conn.Spec(), conn.Peer(), conn.RequestHeader()); err != nil {
-			return err
-		}
-		return next(ctx, conn)
-	}
+	opts, _ := md.Options().(*descriptorpb.MethodOptions)
+	return opts.GetIdempotencyLevel() != descriptorpb.MethodOptions_NO_SIDE_EFFECTS
 }

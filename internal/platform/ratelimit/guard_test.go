@@ -57,7 +57,7 @@ func TestMiddleware(t *testing.T) {
 	mux.HandleFunc("/auth/start", ok)
 	mux.HandleFunc("POST /upload", ok)
 	mux.HandleFunc("GET /audio/x", ok)
-	limited := Middleware(Routes{"GET /auth/start": signIn, "POST /auth/start": signIn, "POST /upload": upload})
+	limited := Middleware(Routes{"GET /auth/start": signIn, "POST /auth/start": signIn, "POST /upload": upload}, nil)
 	srv := httptest.NewServer(rpc.Authenticate(tokens)(limited(mux)))
 	t.Cleanup(srv.Close)
 
@@ -108,19 +108,19 @@ func (preferences) UpdatePreferences(context.Context, *identityv1.UpdatePreferen
 	return &identityv1.UpdatePreferencesResponse{}, nil
 }
 
-func TestInterceptor(t *testing.T) {
+func TestMiddleware_ProceduresThatChangeState(t *testing.T) {
 	clock := newFakeClock()
 	write := newGuard(clock).Class("changes", Rule{
 		PerAddr:    Limit{Events: 3, Per: time.Minute},
 		PerAccount: Limit{Events: 2, Per: time.Minute},
 	})
 	mux := http.NewServeMux()
-	mux.Handle(identityv1connect.NewIdentityServiceHandler(preferences{}, connect.WithInterceptors(Interceptor(write))))
-	srv := httptest.NewServer(rpc.Authenticate(tokens)(mux))
+	mux.Handle(identityv1connect.NewIdentityServiceHandler(preferences{}))
+	srv := httptest.NewServer(rpc.Authenticate(tokens)(Middleware(nil, write)(mux)))
 	t.Cleanup(srv.Close)
 
+	client := identityv1connect.NewIdentityServiceClient(srv.Client(), srv.URL)
 	call := func(addr, token string, update bool) error {
-		client := identityv1connect.NewIdentityServiceClient(srv.Client(), srv.URL)
 		ctx, info := connect.NewClientContext(context.Background())
 		info.RequestHeader().Set("X-Forwarded-For", addr)
 		if token != "" {
@@ -136,34 +136,48 @@ func TestInterceptor(t *testing.T) {
 
 	t.Run("per account", func(t *testing.T) {
 		for range 2 {
-			err := call("198.51.100.1", "alice-token", true)
-			require.NoError(t, err)
+			require.NoError(t, call("198.51.100.1", "alice-token", true))
 		}
 		err := call("198.51.100.2", "alice-token", true)
 		require.Equal(t, connect.CodeResourceExhausted, connect.CodeOf(err), "%v", err)
 		var ce *connect.Error
 		require.ErrorAs(t, err, &ce)
 		require.Equal(t, "30", ce.Meta().Get("Retry-After"))
-		require.Contains(t, ce.Message(), "too many changes")
+		require.Equal(t, "too many changes from this client; try again in 30 s", ce.Message())
 
-		err = call("198.51.100.2", "bob-token", true)
-		require.NoError(t, err, "another account is unaffected")
-		err = call("198.51.100.1", "alice-token", false)
-		require.NoError(t, err, "a procedure with no side effects is not limited")
+		require.NoError(t, call("198.51.100.2", "bob-token", true), "another account is unaffected")
+		require.NoError(t, call("198.51.100.1", "alice-token", false), "a NO_SIDE_EFFECTS procedure is not limited")
 	})
 
 	t.Run("per address, anonymous or not", func(t *testing.T) {
 		for range 3 {
-			err := call("203.0.113.9", "", true)
-			require.NoError(t, err)
+			require.NoError(t, call("203.0.113.9", "", true))
 		}
-		err := call("203.0.113.9", "bob-token", true)
-		require.Equal(t, connect.CodeResourceExhausted, connect.CodeOf(err))
-		err = call("203.0.113.10", "", true)
-		require.NoError(t, err, "another address is unaffected")
+		require.Equal(t, connect.CodeResourceExhausted, connect.CodeOf(call("203.0.113.9", "bob-token", true)))
+		require.NoError(t, call("203.0.113.10", "", true), "another address is unaffected")
 		for range 5 {
-			err = call("203.0.113.9", "", false)
-			require.NoError(t, err, "reads are never limited")
+			require.NoError(t, call("203.0.113.9", "", false), "reads are never limited")
 		}
 	})
+}
+
+func TestChangesState(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{identityv1connect.IdentityServiceUpdatePreferencesProcedure, true},
+		{identityv1connect.IdentityServiceLogoutProcedure, true},
+		{identityv1connect.IdentityServiceGetMeProcedure, false},
+		{identityv1connect.IdentityServiceGetPreferencesProcedure, false},
+		{"/plyr.identity.v1.IdentityService/NoSuchMethod", false},
+		{"/plyr.identity.v1.IdentityService", false},
+		{"/upload", false},
+		{"/plyr.identity.v1.IdentityService/Logout/extra", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			require.Equal(t, tt.want, changesState(tt.path))
+		})
+	}
 }
