@@ -27,6 +27,7 @@ import (
 	mediaact "github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/ratelimit"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/storage"
@@ -90,9 +91,13 @@ func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics
 		DB: infra.DB, Storage: infra.Storage, Logger: logger, Metrics: m,
 		Workflows: media.NewTemporalUploads(infra.Temporal, m),
 		Limits: media.Limits{
-			MaxUploadBytes:       cfg.Media.MaxUploadBytes,
-			MaxConcurrentUploads: cfg.Media.MaxConcurrentUploads,
-			AudioURLTTL:          cfg.Media.AudioURLTTL,
+			MaxUploadBytes:          cfg.Media.MaxUploadBytes,
+			MaxConcurrentUploads:    cfg.Media.MaxConcurrentUploads,
+			MaxUploadsPerAccount:    cfg.Media.MaxUploadsPerAccount,
+			UploadIdleTimeout:       cfg.Media.UploadIdleTimeout,
+			UploadMinBytesPerSecond: uploadMinRate(cfg.Media.UploadMinKiBps),
+			UploadRateGrace:         cfg.Media.UploadRateGrace,
+			AudioURLTTL:             cfg.Media.AudioURLTTL,
 		},
 	})
 	mux := http.NewServeMux()
@@ -103,8 +108,38 @@ func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", m.Handler())
 
-	a.handler = rpc.Observe(logger, m, mux)(securityHeaders(rpc.Authenticate(a.identity)(mux)))
+	limited := rateLimits(cfg.RateLimits)(mux)
+	a.handler = rpc.Observe(logger, m, mux)(securityHeaders(rpc.Authenticate(a.identity)(limited)))
 	return a, nil
+}
+
+// rateLimits limits, per client address and per account, sign-in starts (GET, and POST
+// where the sign-in page posts), uploads and every procedure that may change state.
+func rateLimits(c config.RateLimits) func(http.Handler) http.Handler {
+	g := ratelimit.New(ratelimit.Options{
+		Addrs: ratelimit.ClientAddrs{TrustedProxies: c.TrustedProxies, Header: c.ClientIPHeader},
+	})
+	signIn := g.Class("sign-ins", ratelimit.Rule{
+		PerAddr: ratelimit.Limit(c.SignInPerAddr), PerAccount: ratelimit.Limit(c.SignInPerAccount),
+	})
+	uploads := g.Class("uploads", ratelimit.Rule{
+		PerAddr: ratelimit.Limit(c.UploadPerAddr), PerAccount: ratelimit.Limit(c.UploadPerAccount),
+	})
+	changes := g.Class("changes", ratelimit.Rule{
+		PerAddr: ratelimit.Limit(c.WritePerAddr), PerAccount: ratelimit.Limit(c.WritePerAccount),
+	})
+	return ratelimit.Middleware(ratelimit.Routes{
+		"GET /auth/start": signIn, "POST /auth/start": signIn, "POST /upload": uploads,
+	}, changes)
+}
+
+// uploadMinRate is the media module's minimum upload rate for PLYR_UPLOAD_MIN_KIBPS,
+// where 0 means no minimum (the module reads 0 as its default, and negative as none).
+func uploadMinRate(kibps int) int64 {
+	if kibps <= 0 {
+		return -1
+	}
+	return int64(kibps) << 10
 }
 
 // identityConfig turns the environment's identity settings into the module's.
