@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/google/uuid"
 
@@ -44,4 +45,30 @@ func RevokeForTest(m *Module, did, grantID string) error {
 		return err
 	}
 	return sess.RevokeSession(context.Background())
+}
+
+// NewGrantSessionForTest stores data as a new grant and makes a browser session holding
+// its account through it: a signed-in user, without a PDS to sign in on.
+func (m *Module) NewGrantSessionForTest(ctx context.Context, data oauth.ClientSessionData) (Token, error) {
+	if err := m.store.SaveSession(ctx, data); err != nil {
+		return Token{}, err
+	}
+	grantID := data.SessionID
+	var token Token
+	err := m.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		token, err = createSession(ctx, q, data.AccountDID.String(), kindBrowser, "", time.Now().Add(time.Hour), &grantID)
+		return err
+	})
+	return token, err
+}
+
+// SaveGrantDataForTest saves data as indigo does whenever a DPoP nonce changes.
+func (m *Module) SaveGrantDataForTest(ctx context.Context, data oauth.ClientSessionData) error {
+	return m.store.SaveSession(ctx, data)
+}
+
+// GrantDataForTest reads a grant's stored data.
+func (m *Module) GrantDataForTest(ctx context.Context, did, grantID string) (*oauth.ClientSessionData, error) {
+	return m.store.GetSession(ctx, syntax.DID(did), grantID)
 }

@@ -47,7 +47,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
-	"github.com/plyrfm/plyr/modules/identity/internal/locks"
+	"github.com/plyrfm/plyr/modules/identity/internal/grants"
 	"github.com/plyrfm/plyr/modules/identity/internal/oauthstore"
 	"github.com/plyrfm/plyr/modules/identity/internal/scope"
 )
@@ -116,8 +116,8 @@ type Module struct {
 	public  *url.URL
 	secure  bool // cookies are Secure unless plyr is reached over plain loopback HTTP
 	admins  map[string]bool
-	// refreshing serialises token refreshes per grant.
-	refreshing *locks.Table
+	// refresher refreshes grants, once per grant at a time across processes.
+	refresher *grants.Refresher
 }
 
 // New builds the module. Without Keys (operator commands) sign-in is off: tokens still
@@ -125,7 +125,7 @@ type Module struct {
 func New(d Deps) (*Module, error) {
 	if d.Keys == nil {
 		return &Module{pool: d.DB, q: db.New(d.DB), logger: d.Logger, metrics: d.Metrics, cfg: d.Config,
-			admins: adminSet(d.Config.AdminDIDs), refreshing: locks.New(256)}, nil
+			admins: adminSet(d.Config.AdminDIDs)}, nil
 	}
 	public, err := url.Parse(strings.TrimRight(d.Config.PublicURL, "/"))
 	if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" {
@@ -165,7 +165,7 @@ func New(d Deps) (*Module, error) {
 	}
 
 	q := db.New(d.DB)
-	store := oauthstore.New(q, d.Keys, cfg.IsConfidential())
+	store := oauthstore.New(d.DB, d.Keys, cfg.IsConfidential())
 	app := oauth.NewClientApp(&cfg, store)
 	app.Client = d.HTTPClient
 	app.Resolver.Client = d.HTTPClient
@@ -174,9 +174,15 @@ func New(d Deps) (*Module, error) {
 	return &Module{
 		pool: d.DB, q: q, logger: d.Logger, metrics: d.Metrics, cfg: d.Config,
 		http: d.HTTPClient, dir: d.Directory, store: store, oauth: app, public: public,
-		secure: public.Scheme == "https", admins: adminSet(d.Config.AdminDIDs), refreshing: locks.New(256),
+		secure: public.Scheme == "https", admins: adminSet(d.Config.AdminDIDs),
+		refresher: grants.New(store, q, d.HTTPClient, &cfg, d.Logger, refreshCounts{d.Metrics}),
 	}, nil
 }
+
+// refreshCounts counts grant refreshes by outcome in plyr's metrics.
+type refreshCounts struct{ m *metrics.Metrics }
+
+func (c refreshCounts) Count(outcome string) { c.m.OAuthRefreshes.WithLabelValues(outcome).Inc() }
 
 func adminSet(dids []string) map[string]bool {
 	admins := make(map[string]bool, len(dids))

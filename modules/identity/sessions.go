@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/grants"
 )
 
 // Session kinds.
@@ -27,9 +27,6 @@ const (
 
 // tokenPrefix starts every token, so leaked ones are recognisable to secret scanners.
 const tokenPrefix = "plyr_"
-
-// refreshMargin refreshes an access token this long before it expires.
-const refreshMargin = 30 * time.Second
 
 // Account is an identity known to plyr.
 type Account struct {
@@ -129,8 +126,8 @@ func (m *Module) Authenticate(ctx context.Context, token string) (rpc.Caller, er
 			m.endSession(ctx, row.ID, "grant expired")
 			return rpc.Caller{}, rpc.ErrInvalidCredentials
 		}
-		if row.AccessExpiresAt != nil && !now.Before(row.AccessExpiresAt.Add(-refreshMargin)) {
-			if err := m.refresh(ctx, row.Did, *row.GrantID); errors.Is(err, errGrantRejected) {
+		if !grants.Fresh(row.AccessExpiresAt, now) {
+			if err := m.refresher.Refresh(ctx, row.Did, *row.GrantID); errors.Is(err, grants.ErrDead) {
 				m.endSession(ctx, row.ID, "grant refused at refresh")
 				return rpc.Caller{}, rpc.ErrInvalidCredentials
 			} else if err != nil {
@@ -143,68 +140,6 @@ func (m *Module) Authenticate(ctx context.Context, token string) (rpc.Caller, er
 	return rpc.Caller{
 		DID: row.Did, Handle: row.Handle, SessionID: row.ID.String(), Kind: row.Kind, Admin: m.admins[row.Did],
 	}, nil
-}
-
-// errGrantRejected marks a refresh the authorization server refused: the grant is dead.
-var errGrantRejected = errors.New("refresh refused")
-
-// refresh gets new tokens for a grant whose access token has expired. Only one refresh
-// per grant runs at a time: refresh tokens are single use, so two concurrent refreshes
-// would kill the grant. Whoever waited finds the new tokens and does nothing.
-//
-// Two locks: the process's striped lock table keeps this process's requests from queueing
-// on the database, and a Postgres advisory lock serialises the refresh across every plyr
-// process (replicas of serve and worker).
-func (m *Module) refresh(ctx context.Context, did, grantID string) error {
-	lock := m.refreshing.For(grantID)
-	lock.Lock()
-	defer lock.Unlock()
-	tx, err := m.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("refresh lock: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := m.q.WithTx(tx).LockGrant(ctx, grantID); err != nil {
-		return fmt.Errorf("refresh lock: %w", err)
-	}
-
-	times, err := m.q.GetGrantTimes(ctx, grantID)
-	if err != nil {
-		return fmt.Errorf("load grant %s: %w", grantID, err)
-	}
-	if times.AccessExpiresAt != nil && time.Now().Before(times.AccessExpiresAt.Add(-refreshMargin)) {
-		return nil // refreshed while we waited
-	}
-	sess, err := m.oauth.ResumeSession(ctx, syntax.DID(did), grantID)
-	if err != nil {
-		return fmt.Errorf("resume grant %s: %w", grantID, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if _, err := sess.RefreshTokens(ctx); err != nil {
-		if refusedByServer(err) {
-			m.metrics.OAuthRefreshes.WithLabelValues("rejected").Inc()
-			return fmt.Errorf("%w: %w", errGrantRejected, err)
-		}
-		m.metrics.OAuthRefreshes.WithLabelValues("error").Inc()
-		return err
-	}
-	m.metrics.OAuthRefreshes.WithLabelValues("ok").Inc()
-	// indigo persists refreshed tokens through a callback that only logs a failure; save
-	// again to know.
-	return m.store.SaveSession(ctx, *sess.Data)
-}
-
-// refusedByServer tells a refused refresh (the server answered 400 or 401: invalid_grant,
-// revoked, expired) from one that did not get through.
-func refusedByServer(err error) bool {
-	msg := err.Error()
-	for _, status := range []int{400, 401, 403} {
-		if strings.Contains(msg, "(HTTP "+strconv.Itoa(status)+")") {
-			return true
-		}
-	}
-	return false
 }
 
 // endSession deletes a session and revokes the grants it held.

@@ -8,7 +8,33 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
+
+const acquireRefreshLease = `-- name: AcquireRefreshLease :one
+UPDATE identity.grants
+SET refresh_owner = $1,
+    refresh_lease_until = now() + make_interval(secs => $2::float8)
+WHERE id = $3 AND (refresh_lease_until IS NULL OR refresh_lease_until < now())
+RETURNING access_expires_at
+`
+
+type AcquireRefreshLeaseParams struct {
+	Owner        *uuid.UUID
+	LeaseSeconds float64
+	ID           string
+}
+
+// AcquireRefreshLease takes a grant's refresh lease for owner when it is free or has
+// lapsed, and returns the access token's expiry as it stands. No row: another process
+// holds the lease, or the grant is gone.
+func (q *Queries) AcquireRefreshLease(ctx context.Context, arg AcquireRefreshLeaseParams) (*time.Time, error) {
+	row := q.db.QueryRow(ctx, acquireRefreshLease, arg.Owner, arg.LeaseSeconds, arg.ID)
+	var access_expires_at *time.Time
+	err := row.Scan(&access_expires_at)
+	return access_expires_at, err
+}
 
 const deleteGrant = `-- name: DeleteGrant :exec
 DELETE FROM identity.grants WHERE id = $1
@@ -20,7 +46,7 @@ func (q *Queries) DeleteGrant(ctx context.Context, id string) error {
 }
 
 const getGrant = `-- name: GetGrant :one
-SELECT id, did, sealed_data, scope, confidential, created_at, refreshed_at, access_expires_at, expires_at FROM identity.grants WHERE id = $1 AND did = $2
+SELECT id, did, sealed_data, scope, confidential, created_at, refreshed_at, access_expires_at, expires_at, refresh_owner, refresh_lease_until FROM identity.grants WHERE id = $1 AND did = $2
 `
 
 type GetGrantParams struct {
@@ -41,6 +67,8 @@ func (q *Queries) GetGrant(ctx context.Context, arg GetGrantParams) (Grant, erro
 		&i.RefreshedAt,
 		&i.AccessExpiresAt,
 		&i.ExpiresAt,
+		&i.RefreshOwner,
+		&i.RefreshLeaseUntil,
 	)
 	return i, err
 }
@@ -54,6 +82,36 @@ func (q *Queries) GetGrantDID(ctx context.Context, id string) (string, error) {
 	var did string
 	err := row.Scan(&did)
 	return did, err
+}
+
+const getGrantForUpdate = `-- name: GetGrantForUpdate :one
+SELECT id, did, sealed_data, scope, confidential, created_at, refreshed_at, access_expires_at, expires_at, refresh_owner, refresh_lease_until FROM identity.grants WHERE id = $1 AND did = $2 FOR UPDATE
+`
+
+type GetGrantForUpdateParams struct {
+	ID  string
+	Did string
+}
+
+// GetGrantForUpdate reads a grant and locks its row until the transaction ends (a short
+// read-modify-write of its sealed data, never across network I/O).
+func (q *Queries) GetGrantForUpdate(ctx context.Context, arg GetGrantForUpdateParams) (Grant, error) {
+	row := q.db.QueryRow(ctx, getGrantForUpdate, arg.ID, arg.Did)
+	var i Grant
+	err := row.Scan(
+		&i.ID,
+		&i.Did,
+		&i.SealedData,
+		&i.Scope,
+		&i.Confidential,
+		&i.CreatedAt,
+		&i.RefreshedAt,
+		&i.AccessExpiresAt,
+		&i.ExpiresAt,
+		&i.RefreshOwner,
+		&i.RefreshLeaseUntil,
+	)
+	return i, err
 }
 
 const getGrantTimes = `-- name: GetGrantTimes :one
@@ -79,29 +137,13 @@ func (q *Queries) GetGrantTimes(ctx context.Context, id string) (GetGrantTimesRo
 	return i, err
 }
 
-const lockGrant = `-- name: LockGrant :exec
-SELECT pg_advisory_xact_lock(hashtextextended('plyr.grant:' || $1::text, 0))
-`
-
-// LockGrant holds a grant's refresh lock until the transaction ends, across every plyr
-// process: only one may spend a refresh token.
-func (q *Queries) LockGrant(ctx context.Context, grantID string) error {
-	_, err := q.db.Exec(ctx, lockGrant, grantID)
-	return err
-}
-
-const saveGrant = `-- name: SaveGrant :exec
+const insertGrant = `-- name: InsertGrant :execrows
 INSERT INTO identity.grants (id, did, sealed_data, scope, confidential, access_expires_at, refreshed_at, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (id) DO UPDATE
-    SET sealed_data = EXCLUDED.sealed_data,
-        scope = EXCLUDED.scope,
-        access_expires_at = EXCLUDED.access_expires_at,
-        refreshed_at = EXCLUDED.refreshed_at,
-        expires_at = EXCLUDED.expires_at
+ON CONFLICT (id) DO NOTHING
 `
 
-type SaveGrantParams struct {
+type InsertGrantParams struct {
 	ID              string
 	Did             string
 	SealedData      []byte
@@ -112,9 +154,9 @@ type SaveGrantParams struct {
 	ExpiresAt       time.Time
 }
 
-// SaveGrant stores a new grant or its refreshed tokens.
-func (q *Queries) SaveGrant(ctx context.Context, arg SaveGrantParams) error {
-	_, err := q.db.Exec(ctx, saveGrant,
+// InsertGrant stores a new grant; an existing one is left as it is (0 rows).
+func (q *Queries) InsertGrant(ctx context.Context, arg InsertGrantParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insertGrant,
 		arg.ID,
 		arg.Did,
 		arg.SealedData,
@@ -124,5 +166,96 @@ func (q *Queries) SaveGrant(ctx context.Context, arg SaveGrantParams) error {
 		arg.RefreshedAt,
 		arg.ExpiresAt,
 	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const latestLiveGrant = `-- name: LatestLiveGrant :one
+SELECT id FROM identity.grants
+WHERE did = $1 AND expires_at > now()
+ORDER BY refreshed_at DESC, created_at DESC
+LIMIT 1
+`
+
+// LatestLiveGrant is the most recently refreshed grant of an account that has not
+// lapsed: how plyr reaches a PDS for work no browser session is part of (workflows).
+func (q *Queries) LatestLiveGrant(ctx context.Context, did string) (string, error) {
+	row := q.db.QueryRow(ctx, latestLiveGrant, did)
+	var id string
+	err := row.Scan(&id)
+	return id, err
+}
+
+const releaseRefreshLease = `-- name: ReleaseRefreshLease :exec
+UPDATE identity.grants SET refresh_owner = NULL, refresh_lease_until = NULL
+WHERE id = $1 AND refresh_owner = $2
+`
+
+type ReleaseRefreshLeaseParams struct {
+	ID    string
+	Owner *uuid.UUID
+}
+
+// ReleaseRefreshLease frees a lease owner holds (a refresh that did not save tokens).
+func (q *Queries) ReleaseRefreshLease(ctx context.Context, arg ReleaseRefreshLeaseParams) error {
+	_, err := q.db.Exec(ctx, releaseRefreshLease, arg.ID, arg.Owner)
+	return err
+}
+
+const saveRefreshedGrant = `-- name: SaveRefreshedGrant :execrows
+UPDATE identity.grants
+SET sealed_data = $1,
+    scope = $2,
+    access_expires_at = $3,
+    refreshed_at = $4,
+    expires_at = $5,
+    refresh_owner = NULL,
+    refresh_lease_until = NULL
+WHERE id = $6 AND refresh_owner = $7
+`
+
+type SaveRefreshedGrantParams struct {
+	SealedData      []byte
+	Scope           string
+	AccessExpiresAt *time.Time
+	RefreshedAt     time.Time
+	ExpiresAt       time.Time
+	ID              string
+	Owner           *uuid.UUID
+}
+
+// SaveRefreshedGrant stores the tokens of a refresh made under the lease owner holds,
+// and frees the lease. 0 rows: the lease was lost (or the grant deleted) meanwhile.
+func (q *Queries) SaveRefreshedGrant(ctx context.Context, arg SaveRefreshedGrantParams) (int64, error) {
+	result, err := q.db.Exec(ctx, saveRefreshedGrant,
+		arg.SealedData,
+		arg.Scope,
+		arg.AccessExpiresAt,
+		arg.RefreshedAt,
+		arg.ExpiresAt,
+		arg.ID,
+		arg.Owner,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const updateGrantSealedData = `-- name: UpdateGrantSealedData :exec
+UPDATE identity.grants SET sealed_data = $2 WHERE id = $1
+`
+
+type UpdateGrantSealedDataParams struct {
+	ID         string
+	SealedData []byte
+}
+
+// UpdateGrantSealedData replaces a grant's sealed data without touching its times (a
+// DPoP nonce changed).
+func (q *Queries) UpdateGrantSealedData(ctx context.Context, arg UpdateGrantSealedDataParams) error {
+	_, err := q.db.Exec(ctx, updateGrantSealedData, arg.ID, arg.SealedData)
 	return err
 }

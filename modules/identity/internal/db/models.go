@@ -39,15 +39,17 @@ type FeatureFlag struct {
 }
 
 type Grant struct {
-	ID              string
-	Did             string
-	SealedData      []byte
-	Scope           string
-	Confidential    bool
-	CreatedAt       time.Time
-	RefreshedAt     time.Time
-	AccessExpiresAt *time.Time
-	ExpiresAt       time.Time
+	ID                string
+	Did               string
+	SealedData        []byte
+	Scope             string
+	Confidential      bool
+	CreatedAt         time.Time
+	RefreshedAt       time.Time
+	AccessExpiresAt   *time.Time
+	ExpiresAt         time.Time
+	RefreshOwner      *uuid.UUID
+	RefreshLeaseUntil *time.Time
 }
 
 type Preferences struct {

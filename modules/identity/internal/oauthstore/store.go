@@ -17,6 +17,7 @@ import (
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
@@ -30,6 +31,7 @@ var ErrNotFound = errors.New("not found")
 
 // Store implements oauth.ClientAuthStore.
 type Store struct {
+	pool         *pgxpool.Pool
 	q            *db.Queries
 	keys         *sealed.Keyring
 	confidential bool // grants are made for a confidential client (longer lifetimes)
@@ -39,8 +41,8 @@ type Store struct {
 var _ oauth.ClientAuthStore = (*Store)(nil)
 
 // New returns a store. confidential says what kind of client the grants belong to.
-func New(q *db.Queries, keys *sealed.Keyring, confidential bool) *Store {
-	return &Store{q: q, keys: keys, confidential: confidential, now: time.Now}
+func New(pool *pgxpool.Pool, keys *sealed.Keyring, confidential bool) *Store {
+	return &Store{pool: pool, q: db.New(pool), keys: keys, confidential: confidential, now: time.Now}
 }
 
 // Confidential reports the client kind the store's grants belong to.
@@ -62,38 +64,102 @@ func (s *Store) GetSession(ctx context.Context, did syntax.DID, sessionID string
 	return &data, nil
 }
 
-// SaveSession stores a new grant or its updated tokens and nonces. A new access token
-// expiry means a refresh happened, which moves the grant's own expiry.
+// SaveSession stores a new grant. For a grant that exists it saves only the PDS's DPoP
+// nonce of sess: indigo calls it whenever a nonce changes, with whatever tokens its copy of the
+// session holds, and that copy may be older than the stored one (another request or
+// process refreshed meanwhile). Tokens change only through SaveRefreshed.
 func (s *Store) SaveSession(ctx context.Context, sess oauth.ClientSessionData) error {
 	id, did := sess.SessionID, sess.AccountDID.String()
 	if err := s.q.EnsureAccount(ctx, did); err != nil {
 		return fmt.Errorf("account for grant %s: %w", id, err)
 	}
 	now := s.now()
-	created, refreshed := now, now
-	var accessExpires *time.Time
-	if exp, ok := AccessExpiry(sess.AccessToken); ok {
-		accessExpires = &exp
+	sealedData, err := s.seal(sess, id)
+	if err != nil {
+		return err
 	}
-	if times, err := s.q.GetGrantTimes(ctx, id); err == nil {
-		created, refreshed = times.CreatedAt, times.RefreshedAt
-		if !sameTime(times.AccessExpiresAt, accessExpires) {
-			refreshed = now
+	inserted, err := s.q.InsertGrant(ctx, db.InsertGrantParams{
+		ID: id, Did: did, SealedData: sealedData, Scope: strings.Join(sess.Scopes, " "), Confidential: s.confidential,
+		AccessExpiresAt: accessExpiry(sess.AccessToken), RefreshedAt: now,
+		ExpiresAt: GrantExpiry(s.confidential, now, now),
+	})
+	if err != nil {
+		return fmt.Errorf("save grant %s: %w", id, err)
+	}
+	if inserted == 1 {
+		return nil
+	}
+	return s.SaveHostNonce(ctx, sess)
+}
+
+// SaveHostNonce stores the PDS's DPoP nonce of sess on its grant and nothing else, in one
+// short transaction that holds the row (no network I/O inside). The authorization
+// server's nonce is left alone: it changes only with a refresh (SaveRefreshed), and a
+// stale copy would put an older one back.
+func (s *Store) SaveHostNonce(ctx context.Context, sess oauth.ClientSessionData) error {
+	id := sess.SessionID
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		row, err := q.GetGrantForUpdate(ctx, db.GetGrantForUpdateParams{ID: id, Did: sess.AccountDID.String()})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("grant %s: %w", id, ErrNotFound)
 		}
-	} else if !errors.Is(err, pgx.ErrNoRows) {
+		if err != nil {
+			return fmt.Errorf("load grant %s: %w", id, err)
+		}
+		var stored oauth.ClientSessionData
+		if err := s.open(row.SealedData, id, &stored); err != nil {
+			return fmt.Errorf("grant %s: %w", id, err)
+		}
+		if stored.DPoPHostNonce == sess.DPoPHostNonce {
+			return nil
+		}
+		stored.DPoPHostNonce = sess.DPoPHostNonce
+		sealedData, err := s.seal(stored, id)
+		if err != nil {
+			return err
+		}
+		return q.UpdateGrantSealedData(ctx, db.UpdateGrantSealedDataParams{ID: id, SealedData: sealedData})
+	})
+}
+
+// ErrLeaseLost is returned by SaveRefreshed when the refresh lease is no longer the
+// caller's (it lapsed and another process took it, or the grant was deleted).
+var ErrLeaseLost = errors.New("refresh lease lost")
+
+// SaveRefreshed stores the tokens of a refresh made under owner's lease, moves the
+// grant's expiry (a refresh extends it) and frees the lease.
+func (s *Store) SaveRefreshed(ctx context.Context, sess oauth.ClientSessionData, owner uuid.UUID) error {
+	id := sess.SessionID
+	times, err := s.q.GetGrantTimes(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("grant %s: %w", id, ErrLeaseLost)
+	}
+	if err != nil {
 		return fmt.Errorf("load grant %s: %w", id, err)
 	}
 	sealedData, err := s.seal(sess, id)
 	if err != nil {
 		return err
 	}
-	err = s.q.SaveGrant(ctx, db.SaveGrantParams{
-		ID: id, Did: did, SealedData: sealedData, Scope: strings.Join(sess.Scopes, " "), Confidential: s.confidential,
-		AccessExpiresAt: accessExpires, RefreshedAt: refreshed,
-		ExpiresAt: GrantExpiry(s.confidential, created, refreshed),
+	now := s.now()
+	n, err := s.q.SaveRefreshedGrant(ctx, db.SaveRefreshedGrantParams{
+		ID: id, Owner: &owner, SealedData: sealedData, Scope: strings.Join(sess.Scopes, " "),
+		AccessExpiresAt: accessExpiry(sess.AccessToken), RefreshedAt: now,
+		ExpiresAt: GrantExpiry(s.confidential, times.CreatedAt, now),
 	})
 	if err != nil {
-		return fmt.Errorf("save grant %s: %w", id, err)
+		return fmt.Errorf("save refreshed grant %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("grant %s: %w", id, ErrLeaseLost)
+	}
+	return nil
+}
+
+func accessExpiry(token string) *time.Time {
+	if exp, ok := AccessExpiry(token); ok {
+		return &exp
 	}
 	return nil
 }
@@ -180,11 +246,4 @@ func (s *Store) open(box []byte, aad string, v any) error {
 		return err
 	}
 	return json.Unmarshal(plain, v)
-}
-
-func sameTime(a, b *time.Time) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Equal(*b)
 }

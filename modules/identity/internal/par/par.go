@@ -5,19 +5,19 @@
 package par
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 	"github.com/google/go-querystring/query"
+
+	"github.com/plyrfm/plyr/modules/identity/internal/dpop"
 )
 
 // Request is what to ask for.
@@ -63,62 +63,34 @@ func Push(ctx context.Context, client *http.Client, cfg *oauth.ClientConfig, met
 		vals.Del("client_assertion_type")
 		vals.Del("client_assertion")
 	}
-	form := []byte(vals.Encode())
-
 	key, err := atcrypto.GeneratePrivateKeyP256()
 	if err != nil {
 		return nil, err
 	}
-	// The first request learns the server's DPoP nonce (400 use_dpop_nonce); the second
-	// uses it.
-	nonce := ""
-	for attempt := 0; ; attempt++ {
-		proof, err := oauth.NewAuthDPoP(http.MethodPost, meta.PushedAuthorizationRequestEndpoint, nonce, key)
-		if err != nil {
-			return nil, err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, meta.PushedAuthorizationRequestEndpoint, bytes.NewReader(form))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("DPoP", proof)
-		res, err := client.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("pushed authorization request: %w", err)
-		}
-		raw, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-		res.Body.Close()
-		if n := res.Header.Get("DPoP-Nonce"); n != "" {
-			nonce = n
-		}
-		var answer struct {
-			RequestURI string `json:"request_uri"`
-			Error      string `json:"error"`
-			Desc       string `json:"error_description"`
-		}
-		_ = json.Unmarshal(raw, &answer)
-		if res.StatusCode == http.StatusBadRequest && answer.Error == "use_dpop_nonce" && attempt == 0 {
-			continue
-		}
-		if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated {
-			return nil, &Error{Status: res.StatusCode, Code: answer.Error, Description: answer.Desc}
-		}
-		if answer.RequestURI == "" {
-			return nil, fmt.Errorf("pushed authorization request: no request_uri in the answer")
-		}
-		return &oauth.AuthRequestData{
-			State:                        state,
-			AuthServerURL:                meta.Issuer,
-			Scopes:                       r.Scopes,
-			PKCEVerifier:                 verifier,
-			RequestURI:                   answer.RequestURI,
-			AuthServerTokenEndpoint:      meta.TokenEndpoint,
-			AuthServerRevocationEndpoint: meta.RevocationEndpoint,
-			DPoPAuthServerNonce:          nonce,
-			DPoPPrivateKeyMultibase:      key.Multibase(),
-		}, nil
+	answer, err := dpop.Post(ctx, client, meta.PushedAuthorizationRequestEndpoint, []byte(vals.Encode()), key, "")
+	if err != nil {
+		return nil, fmt.Errorf("pushed authorization request: %w", err)
 	}
+	if !answer.OK() {
+		return nil, &Error{Status: answer.Status, Code: answer.Error, Description: answer.Description}
+	}
+	var created struct {
+		RequestURI string `json:"request_uri"`
+	}
+	if err := json.Unmarshal(answer.Body, &created); err != nil || created.RequestURI == "" {
+		return nil, fmt.Errorf("pushed authorization request: no request_uri in the answer")
+	}
+	return &oauth.AuthRequestData{
+		State:                        state,
+		AuthServerURL:                meta.Issuer,
+		Scopes:                       r.Scopes,
+		PKCEVerifier:                 verifier,
+		RequestURI:                   created.RequestURI,
+		AuthServerTokenEndpoint:      meta.TokenEndpoint,
+		AuthServerRevocationEndpoint: meta.RevocationEndpoint,
+		DPoPAuthServerNonce:          answer.Nonce,
+		DPoPPrivateKeyMultibase:      key.Multibase(),
+	}, nil
 }
 
 // Error is an authorization server's refusal of a request.
