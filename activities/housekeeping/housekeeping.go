@@ -10,8 +10,9 @@
 //   - SweepTempFiles: inspection temp files a killed worker left (activities/media).
 //
 // Every step takes the time from its input (the workflow's clock), so a retry sweeps by
-// the same cutoffs. SweepAtStartup runs the storage and temp file sweeps once when a
-// worker starts, outside Temporal, with shorter ages.
+// the same cutoffs. SweepAtStartup runs the storage sweeps once when a worker starts,
+// outside Temporal, with a cutoff of the caller's (workers sweep temp files at startup
+// with activities/media.SweepTempFiles themselves).
 //
 // Queues: SweepTempFiles runs on TempFilesTaskQueue (plyr-media), beside the inspections
 // whose files it sweeps; the others run on TaskQueue (plyr).
@@ -261,28 +262,20 @@ func (a *Activities) SweepTempFiles(ctx context.Context, _ SweepInput) (int, err
 
 // StartupCounts is what SweepAtStartup removed.
 type StartupCounts struct {
-	Staging   int
 	Multipart int
-	TempFiles int
+	Staging   int
 }
 
-// SweepAtStartup removes what a killed process may have left, once, as a worker starts:
-// incomplete multipart uploads and staging objects from before cutoff, and inspection
-// temp files no inspection holds. The caller picks cutoff (and bounds ctx): it must be
-// early enough that no upload still arriving at another process started before it.
-// Each sweep runs whatever the others did; their errors are joined.
+// SweepAtStartup removes what a process killed mid-upload may have left in storage,
+// once, as a worker starts: incomplete multipart uploads and staging objects from before
+// cutoff (staging objects of uploads still processing stay). The caller picks cutoff
+// (and bounds ctx): no upload still arriving at another process may have started before
+// it. The second sweep runs whatever the first did; their errors are joined.
 func SweepAtStartup(ctx context.Context, a *Activities, now, cutoff time.Time) (StartupCounts, error) {
 	cfg := a.Config.withDefaults()
 	var counts StartupCounts
-	var errs []error
-	var err error
-	counts.Multipart, err = a.sweepMultipart(ctx, cutoff, cfg.BatchSize)
-	errs = append(errs, err)
-	counts.Staging, err = a.sweepStaging(ctx, cutoff, now.Add(-cfg.ProcessingWindow), cfg.BatchSize)
-	errs = append(errs, err)
-	counts.TempFiles, err = mediaact.SweepTempFiles(cfg.TempDir, cfg.TempFileMinAge)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("sweep temp files: %w", err))
-	}
-	return counts, errors.Join(errs...)
+	var errMultipart, errStaging error
+	counts.Multipart, errMultipart = a.sweepMultipart(ctx, cutoff, cfg.BatchSize)
+	counts.Staging, errStaging = a.sweepStaging(ctx, cutoff, now.Add(-cfg.ProcessingWindow), cfg.BatchSize)
+	return counts, errors.Join(errMultipart, errStaging)
 }

@@ -226,10 +226,6 @@ func TestSweepAtStartup(t *testing.T) {
 	f := newFixture(t, processing{})
 	staleObject := f.put(t, "staging/"+uuid.NewString())
 	staleUpload := f.startMultipart(t, "staging/"+uuid.NewString())
-	tempFile := filepath.Join(f.acts.Config.TempDir, mediaact.TempFilePrefix+"killed")
-	require.NoError(t, os.WriteFile(tempFile, []byte("x"), 0o600))
-	old := time.Now().Add(-time.Hour)
-	require.NoError(t, os.Chtimes(tempFile, old, old))
 	nextSecond()
 	freshObject := f.put(t, "staging/"+uuid.NewString())
 	freshUpload := f.startMultipart(t, "staging/"+uuid.NewString())
@@ -240,8 +236,7 @@ func TestSweepAtStartup(t *testing.T) {
 
 	counts, err := housekeeping.SweepAtStartup(context.Background(), f.acts, time.Now(), cutoff)
 	require.NoError(t, err)
-	require.Equal(t, housekeeping.StartupCounts{Staging: 1, Multipart: 1, TempFiles: 1}, counts)
+	require.Equal(t, housekeeping.StartupCounts{Staging: 1, Multipart: 1}, counts)
 	require.Equal(t, []string{freshObject.Key}, f.keys(t))
 	require.Equal(t, []string{freshUpload.Key}, f.incomplete(t))
-	require.NoFileExists(t, tempFile)
 }
