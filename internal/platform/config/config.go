@@ -58,8 +58,23 @@ type Config struct {
 	// upload, and call procedures that change state.
 	RateLimits RateLimits
 
+	// Housekeeping configures the removal of what has outlived its use.
+	Housekeeping Housekeeping
+
 	// Identity configures ATProto sign-in and sessions.
 	Identity Identity
+}
+
+// Housekeeping configures the removal of what has outlived its use: the Temporal
+// schedule of workflows/housekeeping, and the sweep workers run when they start.
+type Housekeeping struct {
+	// Interval is how often the schedule runs.
+	Interval time.Duration
+	// StartupGrace: when workers start, incomplete multipart uploads and staging objects
+	// older than this are removed (a process killed mid-upload leaves them). An upload
+	// still arriving at another plyr process must be younger. 0 removes everything from
+	// before this process started, for a process that is alone with its storage (plyr dev).
+	StartupGrace time.Duration
 }
 
 // Identity configures ATProto sign-in and sessions.
@@ -204,6 +219,8 @@ var Vars = []Var{
 	{"PLYR_MEDIA_CONCURRENCY", "number of CPUs", "ffmpeg jobs at once per worker process."},
 	{"PLYR_AUDIO_URL_TTL", "15m", "Lifetime of the presigned URL /audio redirects to."},
 	{"PLYR_TMP_DIR", "system temp dir", "Where workers put files they inspect."},
+	{"PLYR_HOUSEKEEPING_INTERVAL", "15m", "How often the housekeeping schedule (Temporal UI: housekeeping) removes expired sessions, stale sign-ins, leftover staging objects, incomplete multipart uploads and inspection temp files."},
+	{"PLYR_HOUSEKEEPING_STARTUP_GRACE", "1h", "At worker start, incomplete multipart uploads and staging objects older than this are removed; keep it longer than an upload to another plyr process may take. plyr dev uses 0 with its own storage."},
 	{"PLYR_PUBLIC_URL", "http://<PLYR_HTTP_ADDR> on loopback", "Where browsers reach plyr; OAuth returns to <url>/auth/callback. Required off loopback (https)."},
 	{"PLYR_ATPROTO_NAMESPACE", "fm.plyr", "NSID prefix of plyr's records and of the permission set users grant."},
 	{"PLYR_SESSION_KEYS", "", "Keys sealing OAuth tokens at rest: id:base64(32 bytes), comma-separated, the first seals. Required for serve and worker; plyr dev makes one."},
@@ -255,6 +272,10 @@ func Parse(getenv func(string) string) (Config, error) {
 			Concurrency:          p.int("PLYR_MEDIA_CONCURRENCY", runtime.NumCPU()),
 			AudioURLTTL:          p.duration("PLYR_AUDIO_URL_TTL", 15*time.Minute),
 			TempDir:              p.str("PLYR_TMP_DIR", os.TempDir()),
+		},
+		Housekeeping: Housekeeping{
+			Interval:     p.duration("PLYR_HOUSEKEEPING_INTERVAL", 15*time.Minute),
+			StartupGrace: p.duration("PLYR_HOUSEKEEPING_STARTUP_GRACE", time.Hour),
 		},
 		RateLimits: RateLimits{
 			SignInPerAddr:    p.rate("PLYR_RATE_SIGNIN_ADDR", "10/1m"),
@@ -310,6 +331,9 @@ func (c *Config) validate() error {
 	}
 	if c.Media.AudioURLTTL < time.Minute || c.Media.AudioURLTTL > 7*24*time.Hour {
 		errs = append(errs, errors.New("PLYR_AUDIO_URL_TTL must be between 1m and 168h (the S3 presign limit)"))
+	}
+	if c.Housekeeping.Interval < time.Minute || c.Housekeeping.StartupGrace < 0 {
+		errs = append(errs, errors.New("PLYR_HOUSEKEEPING_INTERVAL must be at least 1m, PLYR_HOUSEKEEPING_STARTUP_GRACE at least 0"))
 	}
 	if c.Identity.SessionTTL < time.Hour {
 		errs = append(errs, errors.New("PLYR_SESSION_TTL must be at least 1h"))
