@@ -132,6 +132,9 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 		stack.onStop(func(ctx context.Context) { srv.Stop(remaining(ctx)) })
 		cfg.S3.Endpoint = srv.Endpoint()
 		cfg.S3.AccessKeyID, cfg.S3.SecretAccessKey = srv.Credentials()
+		// No other process uploads to this storage: whatever an upload left in it before
+		// this start (plyr dev killed mid-upload) is dead, and startup removes it.
+		cfg.Housekeeping.StartupGrace = 0
 	}
 	store := storage.New(storageConfig(cfg))
 	if err := store.EnsureBucket(ctx); err != nil {
