@@ -90,7 +90,7 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 		})
 		cfg.DatabaseURL = cluster.URL("")
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DatabaseMaxConns))
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error)
 	if err != nil {
 		return nil, err
 	}
-	return postgres.Connect(ctx, cfg.DatabaseURL)
+	return postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DatabaseMaxConns))
 }
 
 // connectInfra opens the connections serve and worker run on, all from the environment.
@@ -101,7 +101,7 @@ func connectInfra(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 	if len(missing) > 0 {
 		return app.Infra{}, nil, fmt.Errorf("%s must be set (or use `plyr dev`, which starts them)", strings.Join(missing, ", "))
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DatabaseMaxConns))
 	if err != nil {
 		return app.Infra{}, nil, err
 	}

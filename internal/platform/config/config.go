@@ -32,6 +32,8 @@ type Config struct {
 
 	// DatabaseURL is an external PostgreSQL; empty in dev means the embedded cluster.
 	DatabaseURL string
+	// DatabaseMaxConns sizes each process's connection pool (PLYR_DB_MAX_CONNS).
+	DatabaseMaxConns int
 
 	// TemporalAddress is an external Temporal frontend; empty in dev means embedded.
 	TemporalAddress string
@@ -188,6 +190,7 @@ var Vars = []Var{
 	{"PLYR_LOG_LEVEL", "info", "debug, info, warn or error (JSON logs on stderr)."},
 	{"PLYR_SHUTDOWN_TIMEOUT", "10s", "Bound on each component's clean stop."},
 	{"DATABASE_URL", "", "External PostgreSQL (postgres://…). Unset in dev: a private cluster under the data dir."},
+	{"PLYR_DB_MAX_CONNS", "16", "Connections in each process's database pool. plyr holds none across network I/O, so a small pool serves many requests."},
 	{"TEMPORAL_ADDRESS", "", "External Temporal frontend (host:port). Unset in dev: an embedded server."},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace for plyr's workflows."},
 	{"PLYR_TEMPORAL_UI_ADDR", "127.0.0.1:8233", "Temporal Web UI of the embedded server (dev)."},
@@ -246,6 +249,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		LogLevel:          p.str("PLYR_LOG_LEVEL", "info"),
 		ShutdownTimeout:   p.duration("PLYR_SHUTDOWN_TIMEOUT", 10*time.Second),
 		DatabaseURL:       p.str("DATABASE_URL", ""),
+		DatabaseMaxConns:  p.int("PLYR_DB_MAX_CONNS", 16),
 		TemporalAddress:   p.str("TEMPORAL_ADDRESS", ""),
 		TemporalNamespace: p.str("TEMPORAL_NAMESPACE", "default"),
 		TemporalUIAddr:    p.str("PLYR_TEMPORAL_UI_ADDR", "127.0.0.1:8233"),

@@ -11,11 +11,33 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// DefaultMaxConns is the pool size when none is configured. pgx's own default (the larger
+// of 4 and the number of CPUs) is four on a small machine: too few for a server whose
+// requests each need one briefly. plyr never holds a connection across network I/O, so
+// a connection is busy only while a query runs.
+const DefaultMaxConns = 16
+
+// Option changes how Connect opens its pool.
+type Option func(*pgxpool.Config)
+
+// MaxConns sizes the pool (n <= 0 keeps the default).
+func MaxConns(n int) Option {
+	return func(c *pgxpool.Config) {
+		if n > 0 {
+			c.MaxConns = int32(n)
+		}
+	}
+}
+
 // Connect opens a pool to url and checks that the database answers.
-func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
+func Connect(ctx context.Context, url string, opts ...Option) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.MaxConns = DefaultMaxConns
+	for _, o := range opts {
+		o(cfg)
 	}
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}

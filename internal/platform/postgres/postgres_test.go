@@ -52,3 +52,24 @@ func TestFindBinDir(t *testing.T) {
 	_, err = postgres.FindBinDir(t.TempDir())
 	require.ErrorContains(t, err, "has no initdb and pg_ctl")
 }
+
+func TestConnect_SizesThePool(t *testing.T) {
+	url := testenv.NewDatabase(t).Config().ConnString()
+	tests := []struct {
+		name string
+		opts []postgres.Option
+		want int32
+	}{
+		{"default", nil, postgres.DefaultMaxConns},
+		{"configured", []postgres.Option{postgres.MaxConns(3)}, 3},
+		{"zero keeps the default", []postgres.Option{postgres.MaxConns(0)}, postgres.DefaultMaxConns},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pool, err := postgres.Connect(context.Background(), url, tt.opts...)
+			require.NoError(t, err)
+			t.Cleanup(pool.Close)
+			require.Equal(t, tt.want, pool.Config().MaxConns)
+		})
+	}
+}
