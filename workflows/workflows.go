@@ -9,6 +9,7 @@ package workflows
 import (
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/plyrfm/plyr/workflows/housekeeping"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
@@ -20,4 +21,5 @@ type Registry interface {
 // Register adds every workflow to r under its stable name.
 func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(upload.Workflow, upload.RegisterOptions())
+	r.RegisterWorkflowWithOptions(housekeeping.Workflow, housekeeping.RegisterOptions())
 }

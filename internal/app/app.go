@@ -71,11 +71,13 @@ type App struct {
 	media    *media.Module
 
 	handler http.Handler
+	// started is when New ran: the startup cleanup removes nothing newer.
+	started time.Time
 }
 
 // New builds the modules and the HTTP handler.
 func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics) (*App, error) {
-	a := &App{cfg: cfg, infra: infra, logger: logger, metrics: m}
+	a := &App{cfg: cfg, infra: infra, logger: logger, metrics: m, started: time.Now()}
 	idCfg, err := identityConfig(cfg.Identity, infra.ATProto.AllowLoopbackPDS)
 	if err != nil {
 		return nil, err
@@ -216,6 +218,7 @@ func (a *App) RunWorkers(ctx context.Context) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
+	go a.housekeepAtStartup(ctx)
 	<-ctx.Done()
 	stopAll(ws, a.cfg.ShutdownTimeout, a.logger)
 	return nil
@@ -248,6 +251,7 @@ func (a *App) newWorkers() []worker.Worker {
 		Interceptors:                       interceptors,
 	})
 	heavy.RegisterActivity(mediaActivities)
+	a.housekeepingActivities().Register(map[string]worker.ActivityRegistry{upload.TaskQueue: light, upload.MediaTaskQueue: heavy})
 	return []worker.Worker{light, heavy}
 }
 
