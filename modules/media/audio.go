@@ -6,15 +6,11 @@ import (
 	"net/http"
 	"strconv"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 )
-
-// errFileNotFound is what clients see for any file id plyr does not serve.
-var errFileNotFound = errors.New("no audio with this id")
 
 // handleAudio serves GET and HEAD /audio/{fileId}: GET redirects to a presigned storage URL
 // (see the package documentation for why), HEAD answers from the file's row.
@@ -22,16 +18,16 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := uuid.Parse(r.PathValue("fileId"))
 	if err != nil {
-		rpc.WriteError(w, connect.NewError(connect.CodeNotFound, errFileNotFound))
+		rpc.WriteHTTPError(w, r, m.logger, ErrFileNotFound)
 		return
 	}
 	file, err := m.q.GetFile(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		rpc.WriteError(w, connect.NewError(connect.CodeNotFound, errFileNotFound))
+		rpc.WriteHTTPError(w, r, m.logger, ErrFileNotFound)
 		return
 	}
 	if err != nil {
-		rpc.WriteError(w, rpc.Internal(ctx, m.logger, fmt.Errorf("get file %s: %w", id, err)))
+		rpc.WriteHTTPError(w, r, m.logger, fmt.Errorf("get file %s: %w", id, err))
 		return
 	}
 
@@ -48,7 +44,7 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 
 	url, err := m.storage.PresignGet(ctx, file.StorageKey, m.limits.AudioURLTTL, file.ContentType)
 	if err != nil {
-		rpc.WriteError(w, rpc.Internal(ctx, m.logger, err))
+		rpc.WriteHTTPError(w, r, m.logger, fmt.Errorf("presign %s: %w", file.StorageKey, err))
 		return
 	}
 	// A browser may reuse the redirect while the URL it points to is still valid, so

@@ -733,3 +733,15 @@ func TestUpload_SlowBodiesAreCutOff(t *testing.T) {
 		})
 	}
 }
+
+func TestUpload_ReaderErrorsStayInTheLogs(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	// A part with a broken header: the multipart reader's own words (and, for a body
+	// failing on a real network, addresses) must not reach the client.
+	body := "--x\r\nno colon in this header\r\n\r\ndata\r\n--x--\r\n"
+	res, out := f.post(t, "alice-token", strings.NewReader(body), "multipart/form-data; boundary=x", int64(len(body)))
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+	require.Equal(t, "invalid_argument", out["code"])
+	require.Equal(t, "the body ended early or is not valid multipart", out["message"])
+	require.Empty(t, f.stagedKeys(t))
+}

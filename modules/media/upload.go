@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/textproto"
 	"os"
 	"strings"
 	"sync"
@@ -16,7 +17,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"golang.org/x/text/unicode/norm"
 
@@ -47,18 +47,8 @@ type uploadAccepted struct {
 	UploadID string `json:"uploadId"`
 }
 
-// formError is a problem with the request's form, answered with its status and message.
-type formError struct {
-	status int
-	code   connect.Code
-	msg    string
-}
-
-func (e *formError) Error() string { return e.msg }
-
-func badForm(format string, args ...any) *formError {
-	return &formError{http.StatusBadRequest, connect.CodeInvalidArgument, fmt.Sprintf(format, args...)}
-}
+// badForm is a case of ErrInvalidUpload. Its arguments reach the client.
+func badForm(format string, args ...any) error { return ErrInvalidUpload.Withf(format, args...) }
 
 // handleUpload accepts a multipart form with a title and one audio file, streams the file
 // to staging storage, and starts the upload workflow. Content is not judged here: the
@@ -69,16 +59,15 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 	maxBody := m.limits.MaxUploadBytes + formOverhead
 	if r.ContentLength > maxBody {
 		// Refused before reading a byte of the body.
-		m.writeFormError(w, m.tooLarge())
+		m.writeUploadError(w, r, m.tooLarge())
 		return
 	}
 
 	// The account's own cap comes first, so that its extra uploads never wait in line for
 	// the global slots that other accounts need.
 	if !m.accountUploads.take(caller.DID, m.limits.MaxUploadsPerAccount) {
-		w.Header().Set("Retry-After", "10")
-		rpc.WriteError(w, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf(
-			"you already have %d uploads in progress; send this one when one of them is done", m.limits.MaxUploadsPerAccount)))
+		m.writeUploadError(w, r, ErrTooManyUploads.Withf(
+			"you already have %d uploads in progress; send this one when one of them is done", m.limits.MaxUploadsPerAccount))
 		return
 	}
 	defer m.accountUploads.release(caller.DID)
@@ -87,8 +76,7 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 	case m.uploadSlots <- struct{}{}:
 		defer func() { <-m.uploadSlots }()
 	case <-time.After(slotWait):
-		w.Header().Set("Retry-After", "10")
-		rpc.WriteError(w, connect.NewError(connect.CodeUnavailable, errors.New("too many uploads in progress; try again shortly")))
+		m.writeUploadError(w, r, ErrUploadsBusy)
 		return
 	case <-ctx.Done():
 		return
@@ -96,7 +84,7 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 
 	ids, err := newUploadIDs()
 	if err != nil {
-		rpc.WriteError(w, rpc.Internal(ctx, m.logger, err))
+		m.writeUploadError(w, r, err)
 		return
 	}
 	ctx = logging.With(ctx, slog.String("upload_id", ids.upload.String()), slog.String("track_id", ids.track.String()))
@@ -106,18 +94,12 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 
 	form, err := m.readUploadForm(ctx, r, ids.stagingKey())
 	if err != nil {
-		var fe *formError
 		if body.cutOff() {
-			m.writeFormError(w, &formError{http.StatusRequestTimeout, connect.CodeDeadlineExceeded, fmt.Sprintf(
+			err = fmt.Errorf("%w: %w", ErrUploadTooSlow.Withf(
 				"the upload was too slow: send at least %d KiB/s, and never pause for %s or more",
-				max(m.limits.UploadMinBytesPerSecond>>10, 1), m.limits.UploadIdleTimeout)})
-			return
+				max(m.limits.UploadMinBytesPerSecond>>10, 1), m.limits.UploadIdleTimeout), err)
 		}
-		if errors.As(err, &fe) {
-			m.writeFormError(w, fe)
-			return
-		}
-		rpc.WriteError(w, rpc.Internal(ctx, m.logger, err))
+		m.writeUploadError(w, r.WithContext(ctx), err)
 		return
 	}
 
@@ -127,8 +109,7 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := m.accept(ctx, ids, in, form); err != nil {
 		m.discardStaged(ctx, ids.stagingKey())
-		rpc.WriteError(w, connect.NewError(connect.CodeUnavailable, errors.New("could not start processing the upload; try again")))
-		m.logger.ErrorContext(ctx, "accept upload", "error", err.Error())
+		m.writeUploadError(w, r.WithContext(ctx), fmt.Errorf("%w: %w", ErrNotAccepted, err))
 		return
 	}
 	m.logger.InfoContext(ctx, "upload accepted", "did", caller.DID, "size_bytes", form.size)
@@ -169,7 +150,7 @@ func (m *Module) readUploadForm(ctx context.Context, r *http.Request, stagingKey
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return form, badForm("malformed multipart body: %v", err)
+		return form, fmt.Errorf("%w: %w", badForm("malformed multipart body"), err)
 	}
 	staged := false
 	defer func() {
@@ -198,7 +179,7 @@ func (m *Module) readUploadForm(ctx context.Context, r *http.Request, stagingKey
 			form.size, err = m.storage.Upload(ctx, stagingKey, part, m.limits.MaxUploadBytes)
 			if err != nil && ctx.Err() != nil {
 				// The client went away mid-body: its doing, not ours.
-				return form, badForm("the upload was interrupted")
+				return form, fmt.Errorf("%w: %w", rpc.ErrCanceled, err)
 			}
 			if err != nil {
 				return form, m.bodyError(err)
@@ -352,33 +333,46 @@ func readField(part io.Reader) (string, error) {
 	return string(b), nil
 }
 
-// bodyError classifies an error met while reading the body.
+// bodyError classifies an error met while reading the body. What the reader said stays
+// in the logs: it may name addresses or internals.
 func (m *Module) bodyError(err error) error {
 	var maxBytes *http.MaxBytesError
-	var fe *formError
+	var safe *rpc.Error
+	var badHeader textproto.ProtocolError
 	switch {
-	case errors.As(err, &fe):
-		return fe
+	case errors.As(err, &safe):
+		return err
 	case errors.Is(err, storage.ErrTooLarge), errors.As(err, &maxBytes):
 		return m.tooLarge()
-	case errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "multipart"):
-		return badForm("the body ended early or is not valid multipart: %v", err)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &badHeader), strings.Contains(err.Error(), "multipart"):
+		return fmt.Errorf("%w: %w", badForm("the body ended early or is not valid multipart"), err)
 	default:
 		return err
 	}
 }
 
-func (m *Module) tooLarge() *formError {
-	return &formError{http.StatusRequestEntityTooLarge, connect.CodeResourceExhausted,
-		fmt.Sprintf("the file is larger than the %d MiB limit", m.limits.MaxUploadBytes>>20)}
+func (m *Module) tooLarge() error {
+	return ErrUploadTooLarge.Withf("the file is larger than the %d MiB limit", m.limits.MaxUploadBytes>>20)
 }
 
-func (m *Module) writeFormError(w http.ResponseWriter, fe *formError) {
-	if fe.status == http.StatusRequestEntityTooLarge {
-		// Do not drain the rest of a body we refused: close the connection instead.
+// writeUploadError answers POST /upload with err mapped by rpc.ConnectError, with the
+// HTTP status that says most: 413 and 408 for bodies refused midway (the connection is
+// closed rather than the rest of the body drained), and Retry-After where waiting helps.
+func (m *Module) writeUploadError(w http.ResponseWriter, r *http.Request, err error) {
+	ce := rpc.ConnectError(r.Context(), m.logger, err)
+	switch {
+	case errors.Is(err, ErrUploadTooLarge):
 		w.Header().Set("Connection", "close")
+		rpc.WriteErrorStatus(w, http.StatusRequestEntityTooLarge, ce)
+	case errors.Is(err, ErrUploadTooSlow):
+		w.Header().Set("Connection", "close")
+		rpc.WriteErrorStatus(w, http.StatusRequestTimeout, ce)
+	case errors.Is(err, ErrTooManyUploads), errors.Is(err, ErrUploadsBusy):
+		w.Header().Set("Retry-After", "10")
+		rpc.WriteError(w, ce)
+	default:
+		rpc.WriteError(w, ce)
 	}
-	rpc.WriteErrorStatus(w, fe.status, connect.NewError(fe.code, errors.New(fe.msg)))
 }
 
 func (m *Module) discardStaged(ctx context.Context, key string) {
