@@ -25,6 +25,9 @@ type Config struct {
 	DataDir string
 	// HTTPAddr is where the API listens.
 	HTTPAddr string
+	// OperatorAddr, when set, is a second listener for /metrics and /readyz (and /healthz),
+	// which the public listener then no longer serves /metrics and /readyz on.
+	OperatorAddr string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds each component's clean stop.
@@ -146,6 +149,9 @@ type Media struct {
 	UploadRateGrace time.Duration
 	// Concurrency bounds ffmpeg work per worker process.
 	Concurrency int
+	// MinDecodeSpeed is the slowest acceptable decode of an upload, in times real time; a
+	// file that decodes slower (plus a 30 s grace) is refused.
+	MinDecodeSpeed float64
 	// AudioURLTTL is how long a presigned audio URL stays valid.
 	AudioURLTTL time.Duration
 	// TempDir is where workers put files they inspect.
@@ -186,7 +192,8 @@ type Var struct {
 // Vars lists every variable plyr reads, for the README and `plyr help`.
 var Vars = []Var{
 	{"PLYR_DATA_DIR", ".data", "State of the embedded dev stack: pg/, temporal.db, s3/."},
-	{"PLYR_HTTP_ADDR", "127.0.0.1:8080", "API, uploads, audio, health and metrics."},
+	{"PLYR_HTTP_ADDR", "127.0.0.1:8080", "API, uploads, audio and /healthz; also /readyz and /metrics unless PLYR_OPERATOR_ADDR is set."},
+	{"PLYR_OPERATOR_ADDR", "", "Operator listener for /metrics, /readyz and /healthz (e.g. 127.0.0.1:9090); when set, the public listener stops serving /metrics and /readyz. Keep it off the internet."},
 	{"PLYR_LOG_LEVEL", "info", "debug, info, warn or error (JSON logs on stderr)."},
 	{"PLYR_SHUTDOWN_TIMEOUT", "10s", "Bound on each component's clean stop."},
 	{"DATABASE_URL", "", "External PostgreSQL (postgres://…). Unset in dev: a private cluster under the data dir."},
@@ -220,6 +227,7 @@ var Vars = []Var{
 	{"PLYR_TRUSTED_PROXIES", "", "Comma-separated CIDRs of the proxies in front of plyr; only requests from them have PLYR_CLIENT_IP_HEADER believed. Unset: the connection's address is the client."},
 	{"PLYR_CLIENT_IP_HEADER", "X-Forwarded-For", "Header carrying the client's address through PLYR_TRUSTED_PROXIES (read from the right, skipping trusted hops); e.g. CF-Connecting-IP."},
 	{"PLYR_MEDIA_CONCURRENCY", "number of CPUs", "ffmpeg jobs at once per worker process."},
+	{"PLYR_MIN_DECODE_SPEED", "10", "Slowest acceptable decode of an upload, in times real time (plus 30 s); slower files are refused."},
 	{"PLYR_AUDIO_URL_TTL", "15m", "Lifetime of the presigned URL /audio redirects to."},
 	{"PLYR_TMP_DIR", "system temp dir", "Where workers put files they inspect."},
 	{"PLYR_HOUSEKEEPING_INTERVAL", "15m", "How often the housekeeping schedule (Temporal UI: housekeeping) removes expired sessions, stale sign-ins, leftover staging objects, incomplete multipart uploads and inspection temp files."},
@@ -246,6 +254,7 @@ func Parse(getenv func(string) string) (Config, error) {
 	c := Config{
 		DataDir:           p.str("PLYR_DATA_DIR", ".data"),
 		HTTPAddr:          p.str("PLYR_HTTP_ADDR", "127.0.0.1:8080"),
+		OperatorAddr:      p.str("PLYR_OPERATOR_ADDR", ""),
 		LogLevel:          p.str("PLYR_LOG_LEVEL", "info"),
 		ShutdownTimeout:   p.duration("PLYR_SHUTDOWN_TIMEOUT", 10*time.Second),
 		DatabaseURL:       p.str("DATABASE_URL", ""),
@@ -274,6 +283,7 @@ func Parse(getenv func(string) string) (Config, error) {
 			UploadMinKiBps:       p.int("PLYR_UPLOAD_MIN_KIBPS", 16),
 			UploadRateGrace:      p.duration("PLYR_UPLOAD_RATE_GRACE", 30*time.Second),
 			Concurrency:          p.int("PLYR_MEDIA_CONCURRENCY", runtime.NumCPU()),
+			MinDecodeSpeed:       float64(p.int("PLYR_MIN_DECODE_SPEED", 10)),
 			AudioURLTTL:          p.duration("PLYR_AUDIO_URL_TTL", 15*time.Minute),
 			TempDir:              p.str("PLYR_TMP_DIR", os.TempDir()),
 		},
