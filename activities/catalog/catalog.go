@@ -1,10 +1,27 @@
 // Package catalog holds the workflow steps that change catalog rows: a track appears as
-// processing, becomes ready, or is removed when its upload is abandoned.
+// processing, becomes ready, or is removed when its upload is abandoned. Every step is a
+// short database write and runs on TaskQueue.
 package catalog
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/plyrfm/plyr/workflows/taskqueue"
+)
+
+// TaskQueue is where the catalog steps run.
+const TaskQueue = taskqueue.Main
+
+// Activity names, as registered and as the workflows schedule them.
+const (
+	CreateDraftTrackName = "CreateDraftTrack"
+	PublishTrackName     = "PublishTrack"
+	DeleteDraftTrackName = "DeleteDraftTrack"
 )
 
 // Tracks is what the catalog module offers these activities.
@@ -20,6 +37,18 @@ type Tracks interface {
 // Activities are the catalog steps, bound to the catalog module.
 type Activities struct {
 	Tracks Tracks
+}
+
+// Register adds the steps to the worker of TaskQueue; workers maps a task queue to its
+// worker.
+func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
+	w, ok := workers[TaskQueue]
+	if !ok {
+		panic(fmt.Sprintf("catalog activities: no worker for task queue %q", TaskQueue))
+	}
+	w.RegisterActivityWithOptions(a.CreateDraftTrack, activity.RegisterOptions{Name: CreateDraftTrackName})
+	w.RegisterActivityWithOptions(a.PublishTrack, activity.RegisterOptions{Name: PublishTrackName})
+	w.RegisterActivityWithOptions(a.DeleteDraftTrack, activity.RegisterOptions{Name: DeleteDraftTrackName})
 }
 
 // DraftTrack is the input of CreateDraftTrack.

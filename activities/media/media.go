@@ -4,25 +4,43 @@
 // an abandoned upload left behind.
 //
 // Storage keys: an upload is staged at the key the media module chose
-// (staging/<upload-id>); a validated file lives at audio/<file-id>.<ext>. IDs are UUIDs,
-// so no key is ever a "directory" of another.
+// (staging/<upload-id>); a validated file lives at AudioKey(file-id, extension), which the
+// workflow can derive from its input and the inspection before it stores anything, so a
+// compensation finds the object even when StoreFile never returned. IDs are UUIDs, so no
+// key is ever a "directory" of another.
+//
+// Queues: InspectUpload runs ffmpeg and runs on InspectTaskQueue (plyr-media), whose
+// workers bound its concurrency by their cores; the other steps are light and run on
+// TaskQueue (plyr). Register puts each step on its queue's worker.
 package media
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"sync/atomic"
-	"time"
 
-	"github.com/gabriel-vasile/mimetype"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/plyrfm/plyr/internal/platform/storage"
+	"github.com/plyrfm/plyr/workflows/taskqueue"
+)
+
+const (
+	// TaskQueue is where StoreFile, FinishUpload and DiscardUpload run.
+	TaskQueue = taskqueue.Main
+	// InspectTaskQueue is where InspectUpload runs.
+	InspectTaskQueue = taskqueue.Media
+)
+
+// Activity names, as registered and as the workflow schedules them.
+const (
+	InspectUploadName = "InspectUpload"
+	StoreFileName     = "StoreFile"
+	FinishUploadName  = "FinishUpload"
+	DiscardUploadName = "DiscardUpload"
 )
 
 // Storage is the object storage these steps use.
@@ -63,129 +81,31 @@ type Activities struct {
 	Storage Storage
 	Records Records
 	Limits  Limits
-	// TempDir receives the files being inspected; they are removed when the step ends.
+	// TempDir receives the files being inspected (named TempFilePrefix…); they are removed
+	// when the step ends, and SweepTempFiles removes those a killed worker left.
 	TempDir string
+}
+
+// Register adds each step to the worker of the queue it runs on; workers maps a task
+// queue to its worker and must hold TaskQueue and InspectTaskQueue.
+func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
+	light, heavy := mustWorker(workers, TaskQueue), mustWorker(workers, InspectTaskQueue)
+	heavy.RegisterActivityWithOptions(a.InspectUpload, activity.RegisterOptions{Name: InspectUploadName})
+	light.RegisterActivityWithOptions(a.StoreFile, activity.RegisterOptions{Name: StoreFileName})
+	light.RegisterActivityWithOptions(a.FinishUpload, activity.RegisterOptions{Name: FinishUploadName})
+	light.RegisterActivityWithOptions(a.DiscardUpload, activity.RegisterOptions{Name: DiscardUploadName})
+}
+
+func mustWorker(workers map[string]worker.ActivityRegistry, queue string) worker.ActivityRegistry {
+	w, ok := workers[queue]
+	if !ok {
+		panic(fmt.Sprintf("media activities: no worker for task queue %q", queue))
+	}
+	return w
 }
 
 // AudioKey is the permanent key of a validated file.
 func AudioKey(fileID, extension string) string { return "audio/" + fileID + "." + extension }
-
-// InspectInput names the staged upload to inspect.
-type InspectInput struct {
-	StagingKey string
-}
-
-// Inspection is InspectUpload's verdict. A refused upload has only Rejected set: the
-// reason, written for the uploader. Refusing a file is a normal outcome of inspecting it,
-// so it is a result, not an error (errors are for failures worth retrying).
-type Inspection struct {
-	Rejected string
-
-	Format      string
-	Codec       string
-	ContentType string
-	Extension   string
-	SizeBytes   int64
-	DurationMs  int32
-	SampleRate  int32
-	Channels    int32
-	SHA256      string
-}
-
-// InspectProgress is InspectUpload's heartbeat detail: which part it is in and how far.
-type InspectProgress struct {
-	Step     string // "download" or "decode"
-	Fraction float64
-}
-
-// InspectUpload validates a staged upload by its content: size cap, content sniffing,
-// ffprobe field checks, and a full decode whose length must match the header's.
-func (a *Activities) InspectUpload(ctx context.Context, in InspectInput) (Inspection, error) {
-	result, err := a.inspect(ctx, in)
-	var rejection *Rejection
-	if errors.As(err, &rejection) {
-		activity.GetLogger(ctx).Info("upload refused", "staging_key", in.StagingKey, "reason", rejection.Reason)
-		return Inspection{Rejected: rejection.Reason}, nil
-	}
-	return result, err
-}
-
-func (a *Activities) inspect(ctx context.Context, in InspectInput) (Inspection, error) {
-	info, err := a.Storage.Head(ctx, in.StagingKey)
-	if err != nil {
-		return Inspection{}, err
-	}
-	switch {
-	case info.Size == 0:
-		return Inspection{}, reject("the file is empty")
-	case info.Size > a.Limits.MaxBytes:
-		return Inspection{}, reject("the file is %d MiB; the limit is %d MiB", info.Size>>20, a.Limits.MaxBytes>>20)
-	}
-
-	f, err := os.CreateTemp(a.TempDir, "plyr-inspect-*")
-	if err != nil {
-		return Inspection{}, fmt.Errorf("create temp file: %w", err)
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-
-	beat := newHeartbeat(ctx)
-	hash := sha256.New()
-	counter := &countingWriter{onWrite: func(n int64) {
-		beat.send(InspectProgress{Step: "download", Fraction: float64(n) / float64(info.Size)})
-	}}
-	size, err := a.Storage.Download(ctx, in.StagingKey, io.MultiWriter(f, hash, counter))
-	if err != nil {
-		return Inspection{}, err
-	}
-	if err := f.Close(); err != nil {
-		return Inspection{}, fmt.Errorf("write temp file: %w", err)
-	}
-
-	mtype, err := mimetype.DetectFile(f.Name())
-	if err != nil {
-		return Inspection{}, fmt.Errorf("sniff content: %w", err)
-	}
-	format := formatBySniff(mtype.Is)
-	if format == nil {
-		return Inspection{}, reject("this is not an audio file plyr accepts (its content is %s); upload %s",
-			mtype.String(), acceptedNames)
-	}
-
-	p, err := probeFile(ctx, f.Name())
-	if err != nil {
-		return Inspection{}, err
-	}
-	facts, rejection := checkProbe(p, *format, a.Limits)
-	if rejection != nil {
-		return Inspection{}, rejection
-	}
-
-	// ffmpeg decodes lossless audio several hundred times faster than real time; the
-	// allowance is generous so that only a stuck process is stopped.
-	timeout := facts.declared/10 + 2*time.Minute
-	decoded, stderr, err := decodeFile(ctx, f.Name(), timeout, func(d time.Duration) {
-		beat.send(InspectProgress{Step: "decode", Fraction: min(1, float64(d)/float64(facts.declared))})
-	})
-	if err != nil {
-		return Inspection{}, err
-	}
-	if rejection := checkDecode(facts.declared, decoded, stderr); rejection != nil {
-		return Inspection{}, rejection
-	}
-
-	return Inspection{
-		Format:      facts.format.Name,
-		Codec:       facts.codec,
-		ContentType: facts.format.ContentType,
-		Extension:   facts.format.Extension,
-		SizeBytes:   size,
-		DurationMs:  int32(decoded.Milliseconds()),
-		SampleRate:  int32(facts.sampleRate),
-		Channels:    int32(facts.channels),
-		SHA256:      hex.EncodeToString(hash.Sum(nil)),
-	}, nil
-}
 
 // StoreInput moves a validated upload to its permanent key.
 type StoreInput struct {
@@ -195,10 +115,12 @@ type StoreInput struct {
 	Inspection Inspection
 }
 
-// StoreFile copies the staged upload to its permanent key, records the file, and deletes
-// the staged copy. Each part checks before it acts, so a retry after any of them finishes
-// the job.
+// StoreFile copies the staged upload to its permanent key, AudioKey(FileID, extension),
+// records the file, and deletes the staged copy. Each part checks before it acts, so a
+// retry after any of them finishes the job. It heartbeats while it works: a copy of a
+// large file takes seconds.
 func (a *Activities) StoreFile(ctx context.Context, in StoreInput) (string, error) {
+	defer keepAlive(ctx)()
 	insp := in.Inspection
 	key := AudioKey(in.FileID, insp.Extension)
 	if _, err := a.Storage.Head(ctx, key); errors.Is(err, storage.ErrNotFound) {
@@ -243,7 +165,7 @@ func (a *Activities) FinishUpload(ctx context.Context, in FinishInput) error {
 type DiscardInput struct {
 	StagingKey string
 	FileID     string
-	// StoredKey is the permanent key, when the upload got that far.
+	// StoredKey is the permanent key, once the upload got as far as choosing it.
 	StoredKey string
 }
 
@@ -259,33 +181,4 @@ func (a *Activities) DiscardUpload(ctx context.Context, in DiscardInput) error {
 		}
 	}
 	return a.Storage.Delete(ctx, in.StagingKey)
-}
-
-// heartbeat reports progress at most twice a second: enough for a progress bar, and the
-// SDK would throttle more frequent calls anyway.
-type heartbeat struct {
-	ctx  context.Context
-	last atomic.Int64
-}
-
-func newHeartbeat(ctx context.Context) *heartbeat { return &heartbeat{ctx: ctx} }
-
-func (h *heartbeat) send(p InspectProgress) {
-	now := time.Now().UnixNano()
-	if last := h.last.Load(); now-last < int64(500*time.Millisecond) && p.Fraction < 1 {
-		return
-	}
-	h.last.Store(now)
-	activity.RecordHeartbeat(h.ctx, p)
-}
-
-type countingWriter struct {
-	n       int64
-	onWrite func(total int64)
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	c.onWrite(c.n)
-	return len(p), nil
 }

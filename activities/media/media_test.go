@@ -5,12 +5,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/internal/audiotest"
@@ -69,7 +75,7 @@ func newFixture(t *testing.T, limits media.Limits) *fixture {
 	f.acts = &media.Activities{Storage: f.store, Records: f.records, Limits: limits, TempDir: t.TempDir()}
 	var suite testsuite.WorkflowTestSuite
 	f.env = suite.NewTestActivityEnvironment()
-	f.env.RegisterActivity(f.acts)
+	f.acts.Register(map[string]worker.ActivityRegistry{media.TaskQueue: f.env, media.InspectTaskQueue: f.env})
 	return f
 }
 
@@ -148,6 +154,81 @@ func TestInspectUpload_RefusesWhatIsNotGoodAudio(t *testing.T) {
 			require.Zero(t, got.DurationMs)
 		})
 	}
+}
+
+// A truncated file's rejection says where decoding stopped (about halfway), not 0:00.
+func TestInspectUpload_SaysWhereDecodingFailed(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	f.stage(t, "staging/cut", audiotest.Truncate(audiotest.Make(t, "flac", 20), 0.5))
+	require.Regexp(t, `^the audio is damaged or cut short: decoding failed at 0:(0[5-9]|1[01]) of 0:20 \(`,
+		f.inspect(t, "staging/cut").Rejected)
+}
+
+// A decode that outlasts its allowance is a verdict on the file (rejected, not retried).
+func TestInspectUpload_RefusesADecodeThatTakesTooLong(t *testing.T) {
+	f := newFixture(t, media.Limits{MaxBytes: 50 << 20, MaxDuration: time.Hour, MinDecodeSpeed: 1e9, DecodeGrace: time.Nanosecond})
+	f.stage(t, "staging/slow", audiotest.Make(t, "flac", 3))
+	got := f.inspect(t, "staging/slow")
+	require.Contains(t, got.Rejected, "the audio took too long to decode")
+	require.Zero(t, got.DurationMs)
+}
+
+// Inspections leave no temp file behind, accepted or refused.
+func TestInspectUpload_RemovesItsTempFile(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	f.stage(t, "staging/ok", audiotest.Make(t, "mp3", 1))
+	f.stage(t, "staging/bad", audiotest.Random(10_000))
+	require.Empty(t, f.inspect(t, "staging/ok").Rejected)
+	require.NotEmpty(t, f.inspect(t, "staging/bad").Rejected)
+	left, err := os.ReadDir(f.acts.TempDir)
+	require.NoError(t, err)
+	require.Empty(t, left)
+}
+
+// stalledStorage holds every download until released, so that nothing but the step's own
+// keep-alive can make it heartbeat.
+type stalledStorage struct {
+	*storage.Client
+	release chan struct{}
+}
+
+func (s stalledStorage) Download(ctx context.Context, key string, w io.Writer) (int64, error) {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(30 * time.Second):
+		return 0, errors.New("no heartbeat came while the download was held")
+	}
+	return s.Client.Download(ctx, key, w)
+}
+
+// InspectUpload heartbeats while it runs even when its work makes no visible progress,
+// so the heartbeat timeout (which notices a dead worker within seconds) never fires on a
+// live one.
+func TestInspectUpload_HeartbeatsWhileItWorks(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	f.stage(t, "staging/hb", audiotest.Make(t, "mp3", 2))
+	stalled := stalledStorage{Client: f.store, release: make(chan struct{})}
+	f.acts.Storage = stalled
+	var mu sync.Mutex
+	var beats []media.InspectProgress
+	f.env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var p media.InspectProgress
+		_ = details.Get(&p)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(beats) == 0 {
+			close(stalled.release) // the first beat came while the download was held
+		}
+		beats = append(beats, p)
+	})
+	got := f.inspect(t, "staging/hb")
+	require.Empty(t, got.Rejected)
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, beats)
+	require.Equal(t, media.InspectProgress{}, beats[0], "the first beat is the keep-alive, before any step began")
 }
 
 func TestInspectUpload_RefusesAudioOverTheDurationLimit(t *testing.T) {

@@ -5,8 +5,9 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/plyrfm/plyr/internal/platform/ffmpeg"
 )
 
 // Format is an audio container plyr accepts.
@@ -42,6 +43,33 @@ const acceptedNames = "MP3, FLAC, WAV or AIFF"
 type Limits struct {
 	MaxBytes    int64
 	MaxDuration time.Duration
+	// MinDecodeSpeed is the slowest acceptable decode, in times real time: a file that
+	// decodes slower is refused as damaged or made to be slow. Zero means
+	// DefaultMinDecodeSpeed.
+	MinDecodeSpeed float64
+	// DecodeGrace is added to every decode allowance, for process start-up and a loaded
+	// machine. Zero means DefaultDecodeGrace.
+	DecodeGrace time.Duration
+}
+
+// Decode allowance defaults. ffmpeg decodes MP3 a few hundred and lossless audio a
+// thousand times faster than real time on one core, so these stop only a decode that is
+// stuck or crafted to crawl, even on a busy machine: 6 hours of audio get 36.5 minutes.
+const (
+	DefaultMinDecodeSpeed = 10
+	DefaultDecodeGrace    = 30 * time.Second
+)
+
+// decodeAllowance is how long the decode of declared audio may take.
+func (l Limits) decodeAllowance(declared time.Duration) time.Duration {
+	speed, grace := l.MinDecodeSpeed, l.DecodeGrace
+	if speed <= 0 {
+		speed = DefaultMinDecodeSpeed
+	}
+	if grace <= 0 {
+		grace = DefaultDecodeGrace
+	}
+	return grace + time.Duration(float64(declared)/speed)
 }
 
 // Rejection is an upload refused for what it is, not for a failure of plyr's: retrying
@@ -52,25 +80,6 @@ func (r *Rejection) Error() string { return r.Reason }
 
 func reject(format string, args ...any) *Rejection {
 	return &Rejection{Reason: fmt.Sprintf(format, args...)}
-}
-
-// probe is the part of `ffprobe -show_format -show_streams -print_format json` we read.
-type probe struct {
-	Format struct {
-		FormatName string `json:"format_name"`
-		Duration   string `json:"duration"`
-	} `json:"format"`
-	Streams []probeStream `json:"streams"`
-}
-
-type probeStream struct {
-	CodecType   string `json:"codec_type"`
-	CodecName   string `json:"codec_name"`
-	SampleRate  string `json:"sample_rate"`
-	Channels    int    `json:"channels"`
-	Disposition struct {
-		AttachedPic int `json:"attached_pic"`
-	} `json:"disposition"`
 }
 
 // audioFacts is what checkProbe learns from a file that passes.
@@ -95,11 +104,11 @@ func formatBySniff(is func(mime string) bool) *Format {
 // checkProbe applies the field checks to ffprobe's report on a file whose content sniffed
 // as sniffed. ffprobe exits 0 for many non-audio files, so the fields decide, not the exit
 // code.
-func checkProbe(p probe, sniffed Format, limits Limits) (audioFacts, *Rejection) {
+func checkProbe(p ffmpeg.Probe, sniffed Format, limits Limits) (audioFacts, *Rejection) {
 	if p.Format.FormatName != sniffed.Name {
 		return audioFacts{}, reject("the file looks like %s but does not read as one; it may be damaged", sniffed.Extension)
 	}
-	var audio []probeStream
+	var audio []ffmpeg.Stream
 	for _, s := range p.Streams {
 		switch {
 		case s.CodecType == "audio":
@@ -136,35 +145,23 @@ func checkProbe(p probe, sniffed Format, limits Limits) (audioFacts, *Rejection)
 }
 
 // checkDecode compares a full decode with what the header declared. ffmpeg reports damage
-// on stderr at -v error (and stops at the first one with -xerror); a file cut short decodes
-// cleanly to less than its header says, which only the lengths reveal.
-func checkDecode(declared, decoded time.Duration, stderr string) *Rejection {
-	if msg := strings.TrimSpace(stderr); msg != "" {
+// on stderr (and stops at the first one with -xerror); a file cut short decodes cleanly to
+// less than its header says, which only the lengths reveal.
+func checkDecode(declared time.Duration, d ffmpeg.Decoded) *Rejection {
+	if d.Failure != "" {
 		return reject("the audio is damaged or cut short: decoding failed at %s of %s (%s)",
-			clock(decoded), clock(declared), decoderMessage(msg))
+			clock(d.Length), clock(declared), d.Failure)
 	}
-	if decoded <= 0 {
+	if d.Length <= 0 {
 		return reject("the file holds no audio samples")
 	}
 	// MP3 headers count the encoder's delay and padding (tens of ms), hence the floor.
 	tolerance := max(declared/100, 500*time.Millisecond)
-	if diff := declared - decoded; diff > tolerance || -diff > tolerance {
+	if diff := declared - d.Length; diff > tolerance || -diff > tolerance {
 		return reject("the audio is damaged or cut short: it plays for %s but its header says %s",
-			clock(decoded), clock(declared))
+			clock(d.Length), clock(declared))
 	}
 	return nil
-}
-
-// decoderMessage is the first line of ffmpeg's complaint without its "[codec @ 0x…] "
-// prefix, which means nothing to an uploader.
-func decoderMessage(stderr string) string {
-	line := firstLine(stderr)
-	if strings.HasPrefix(line, "[") {
-		if _, rest, ok := strings.Cut(line, "] "); ok {
-			line = rest
-		}
-	}
-	return line
 }
 
 // clock formats a duration as h:mm:ss or m:ss.
@@ -174,12 +171,4 @@ func clock(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	if len(line) > 200 {
-		line = line[:200]
-	}
-	return line
 }

@@ -5,15 +5,17 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/plyrfm/plyr/internal/platform/ffmpeg"
 )
 
 var testLimits = Limits{MaxBytes: 100 << 20, MaxDuration: time.Hour}
 
-func audioProbe(format, codec string, seconds string) probe {
-	var p probe
+func audioProbe(format, codec string, seconds string) ffmpeg.Probe {
+	var p ffmpeg.Probe
 	p.Format.FormatName = format
 	p.Format.Duration = seconds
-	p.Streams = []probeStream{{CodecType: "audio", CodecName: codec, SampleRate: "44100", Channels: 2}}
+	p.Streams = []ffmpeg.Stream{{CodecType: "audio", CodecName: codec, SampleRate: "44100", Channels: 2}}
 	return p
 }
 
@@ -28,10 +30,10 @@ func formatNamed(name string) Format {
 
 func TestCheckProbe(t *testing.T) {
 	withCover := audioProbe("mp3", "mp3", "180.0")
-	withCover.Streams = append(withCover.Streams, probeStream{CodecType: "video", CodecName: "mjpeg"})
+	withCover.Streams = append(withCover.Streams, ffmpeg.Stream{CodecType: "video", CodecName: "mjpeg"})
 	withCover.Streams[1].Disposition.AttachedPic = 1
 	withVideo := audioProbe("mp3", "mp3", "180.0")
-	withVideo.Streams = append(withVideo.Streams, probeStream{CodecType: "video", CodecName: "h264"})
+	withVideo.Streams = append(withVideo.Streams, ffmpeg.Stream{CodecType: "video", CodecName: "h264"})
 	twoAudio := audioProbe("flac", "flac", "10")
 	twoAudio.Streams = append(twoAudio.Streams, twoAudio.Streams[0])
 	noAudio := audioProbe("mp3", "mp3", "10")
@@ -45,7 +47,7 @@ func TestCheckProbe(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		probe      probe
+		probe      ffmpeg.Probe
 		sniffed    string
 		wantReason string // empty: accepted
 		wantDur    time.Duration
@@ -86,19 +88,19 @@ func TestCheckDecode(t *testing.T) {
 		name       string
 		declared   time.Duration
 		decoded    time.Duration
-		stderr     string
+		failure    string
 		wantReason string
 	}{
 		{"exact", 180 * time.Second, 180 * time.Second, "", ""},
 		{"mp3 delay and padding", 180035918 * time.Microsecond, 180 * time.Second, "", ""},
 		{"short track within floor", 2 * time.Second, 1600 * time.Millisecond, "", ""},
 		{"truncated to half", 180 * time.Second, 90 * time.Second, "", "damaged or cut short: it plays for 1:30 but its header says 3:00"},
-		{"decoder error", 180 * time.Second, 61 * time.Second, "[flac @ 0x55aa] invalid residual\nmore", "damaged or cut short: decoding failed at 1:01 of 3:00 (invalid residual)"},
+		{"decoder error", 180 * time.Second, 61 * time.Second, "invalid residual", "damaged or cut short: decoding failed at 1:01 of 3:00 (invalid residual)"},
 		{"nothing decoded", 10 * time.Second, 0, "", "no audio samples"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rejection := checkDecode(tt.declared, tt.decoded, tt.stderr)
+			rejection := checkDecode(tt.declared, ffmpeg.Decoded{Length: tt.decoded, Failure: tt.failure})
 			if tt.wantReason == "" {
 				require.Nil(t, rejection)
 				return
@@ -115,11 +117,7 @@ func TestClock(t *testing.T) {
 	require.Equal(t, "1:02:03", clock(time.Hour+2*time.Minute+3*time.Second))
 }
 
-func TestLimitedBuffer_KeepsOnlyTheStart(t *testing.T) {
-	b := &limitedBuffer{max: 5}
-	n, err := b.Write([]byte("abcdefgh"))
-	require.NoError(t, err)
-	require.Equal(t, 8, n, "it reports everything written, so the writer is not stopped")
-	_, _ = b.Write([]byte("more"))
-	require.Equal(t, "abcde", b.String())
+func TestLimits_DecodeAllowance(t *testing.T) {
+	require.Equal(t, DefaultDecodeGrace+36*time.Minute, Limits{}.decodeAllowance(6*time.Hour))
+	require.Equal(t, time.Second+time.Minute, Limits{MinDecodeSpeed: 60, DecodeGrace: time.Second}.decodeAllowance(time.Hour))
 }

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	sdktemporal "go.temporal.io/sdk/temporal"
 
-	mediaact "github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
 	"github.com/plyrfm/plyr/workflows/upload"
@@ -100,10 +99,10 @@ func (t *TemporalUploads) Observe(ctx context.Context, trackID string) (UploadSt
 			}
 		}
 		for _, pending := range desc.GetPendingActivities() {
-			if pending.GetActivityType().GetName() != "InspectUpload" || pending.GetHeartbeatDetails() == nil {
+			if pending.GetActivityType().GetName() != upload.ProgressActivity || pending.GetHeartbeatDetails() == nil {
 				continue
 			}
-			var beat mediaact.InspectProgress
+			var beat upload.StepProgress
 			if converter.GetDefaultDataConverter().FromPayloads(pending.GetHeartbeatDetails(), &beat) == nil {
 				state.Step, state.Fraction = beat.Step, beat.Fraction
 			}

@@ -181,7 +181,7 @@ func percent(phase upload.Phase, step string, fraction float64) int32 {
 	fraction = min(max(fraction, 0), 1)
 	switch phase {
 	case upload.PhaseValidating:
-		if step == "decode" {
+		if step == upload.StepDecode {
 			return 30 + int32(50*fraction)
 		}
 		return 5 + int32(25*fraction)

@@ -4,9 +4,23 @@
 //	permanent key → publish the track → record the ending
 //
 // An upload refused for its content (InspectUpload's verdict) ends the workflow normally
-// with status rejected and a reason for the uploader; a failure of plyr's own (retries exhausted) fails the workflow.
-// Either way nothing is left behind: the draft track, the stored and staged objects and
-// the file row are removed before the workflow ends.
+// with status rejected and a reason for the uploader; a failure of plyr's own (retries
+// exhausted) fails the workflow. Either way nothing is left behind: each step that makes
+// something registers, before it runs, the compensation that removes it, and on any
+// ending but ready the compensations run in reverse order on a context of their own.
+//
+// # Recovery
+//
+// A step's attempt on a worker that died is given up, and retried on a live worker, when
+// its heartbeat (heavy steps) or its whole run time (light steps) times out. Both are kept
+// to seconds (see the options below), so after a crash or kill -9 an upload resumes
+// within about 15 s of a worker being back, not after a minute.
+//
+// # Progress contract
+//
+// WatchUpload (modules/media) follows the workflow without knowing its activities: the
+// phase comes from QueryProgress (Progress), the progress within validation from the
+// heartbeat details (StepProgress) of the pending ProgressActivity.
 package upload
 
 import (
@@ -18,25 +32,20 @@ import (
 
 	catalogact "github.com/plyrfm/plyr/activities/catalog"
 	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/workflows/taskqueue"
 )
 
 // Name is the workflow's registered type name.
 const Name = "upload"
 
-// TaskQueue is where the workflow and its light steps run.
-const TaskQueue = "plyr"
-
-// MediaTaskQueue is where the heavy media steps run (ffmpeg, with bounded concurrency).
-const MediaTaskQueue = "plyr-media"
+// TaskQueue is where the workflow runs.
+const TaskQueue = taskqueue.Main
 
 // QueryProgress is the query that returns the workflow's Progress.
 const QueryProgress = "progress"
 
-// workflowOptions registers the workflow under its stable Name.
-func workflowOptions() workflow.RegisterOptions { return workflow.RegisterOptions{Name: Name} }
-
-// RegisterOptions are the options the workflow is registered with.
-func RegisterOptions() workflow.RegisterOptions { return workflowOptions() }
+// RegisterOptions are the options the workflow is registered with: its stable Name.
+func RegisterOptions() workflow.RegisterOptions { return workflow.RegisterOptions{Name: Name} }
 
 // WorkflowID is the workflow's id for a track: one upload workflow per track.
 func WorkflowID(trackID string) string { return "upload/" + trackID }
@@ -78,6 +87,7 @@ type Output struct {
 // Phase is the step the workflow is in.
 type Phase string
 
+// The phases, in order.
 const (
 	PhaseQueued     Phase = "queued"
 	PhaseValidating Phase = "validating"
@@ -91,6 +101,52 @@ type Progress struct {
 	Phase Phase
 }
 
+// StepProgress is the heartbeat detail of ProgressActivity while the workflow validates:
+// which part of validation runs (StepDownload, then StepDecode) and how far it is.
+type StepProgress = mediaact.InspectProgress
+
+// The parts of validation StepProgress names.
+const (
+	StepDownload = mediaact.StepDownload
+	StepDecode   = mediaact.StepDecode
+)
+
+// ProgressActivity is the activity type whose heartbeats carry StepProgress.
+const ProgressActivity = mediaact.InspectUploadName
+
+// Activity options. Light steps are single database writes or storage calls: a short
+// run time bounds how long a dead worker holds them. StoreFile copies a file that may be
+// gigabytes, so it heartbeats instead, as InspectUpload does (every 2 s; the SDK sends
+// them on at most every 80% of the timeout). There is no schedule-to-start timeout: a step
+// waiting for a worker to come back should wait, not fail the upload.
+var (
+	lightOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second, MaximumAttempts: 10,
+		},
+	}
+	storeOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy:         lightOptions.RetryPolicy,
+	}
+	inspectOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Hour,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
+		},
+	}
+)
+
+// on returns ctx with options o for an activity that runs on queue (each activity package
+// names its own).
+func on(ctx workflow.Context, o workflow.ActivityOptions, queue string) workflow.Context {
+	o.TaskQueue = queue
+	return workflow.WithActivityOptions(ctx, o)
+}
+
 // Activity references: only their method names are used, to schedule them.
 var (
 	catalog *catalogact.Activities
@@ -99,110 +155,147 @@ var (
 
 // Workflow runs one upload to its end.
 func Workflow(ctx workflow.Context, in Input) (Output, error) {
-	logger := log.With(workflow.GetLogger(ctx), "track_id", in.TrackID, "upload_id", in.UploadID)
-	progress := Progress{Phase: PhaseQueued}
-	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) { return progress, nil }); err != nil {
+	u := &uploadRun{
+		in:       in,
+		logger:   log.With(workflow.GetLogger(ctx), "track_id", in.TrackID, "upload_id", in.UploadID),
+		progress: Progress{Phase: PhaseQueued},
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) { return u.progress, nil }); err != nil {
 		return Output{}, err
 	}
 
-	light := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           TaskQueue,
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
-		},
-	})
-	heavy := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           MediaTaskQueue,
-		StartToCloseTimeout: 2 * time.Hour,
-		HeartbeatTimeout:    time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 5,
-		},
-	})
-
-	var storedKey string
-	out, err := func() (Output, error) {
-		err := workflow.ExecuteActivity(light, catalog.CreateDraftTrack, catalogact.DraftTrack{
-			TrackID: in.TrackID, ArtistDID: in.ArtistDID, Title: in.Title, CreatedAt: in.AcceptedAt,
-		}).Get(ctx, nil)
-		if err != nil {
-			return Output{}, err
-		}
-
-		progress.Phase = PhaseValidating
-		var inspection mediaact.Inspection
-		err = workflow.ExecuteActivity(heavy, media.InspectUpload, mediaact.InspectInput{StagingKey: in.StagingKey}).
-			Get(ctx, &inspection)
-		if err != nil {
-			return Output{}, err
-		}
-		if inspection.Rejected != "" {
-			return Output{Status: StatusRejected, Reason: inspection.Rejected}, nil
-		}
-
-		progress.Phase = PhaseStoring
-		err = workflow.ExecuteActivity(light, media.StoreFile, mediaact.StoreInput{
-			StagingKey: in.StagingKey, FileID: in.FileID, OwnerDID: in.ArtistDID, Inspection: inspection,
-		}).Get(ctx, &storedKey)
-		if err != nil {
-			return Output{}, err
-		}
-
-		progress.Phase = PhasePublishing
-		err = workflow.ExecuteActivity(light, catalog.PublishTrack, catalogact.Publication{
-			TrackID: in.TrackID, FileID: in.FileID, DurationMs: inspection.DurationMs,
-		}).Get(ctx, nil)
-		if err != nil {
-			return Output{}, err
-		}
-		return Output{Status: StatusReady, FileID: in.FileID, DurationMs: inspection.DurationMs}, nil
-	}()
-
+	out, err := u.run(ctx)
 	if err == nil && out.Status == StatusReady {
-		finish(light, logger, in.UploadID, StatusReady, "")
-		progress.Phase = PhaseDone
-		logger.Info("upload ready", "file_id", in.FileID, "duration_ms", out.DurationMs)
+		u.finish(ctx, StatusReady, "")
+		u.logger.Info("upload ready", "file_id", in.FileID, "duration_ms", out.DurationMs)
 		return out, nil
 	}
 
-	// Whatever went wrong, leave nothing behind. The cleanup runs on a context of its own
-	// so that it still runs if the workflow is being cancelled.
-	cleanup, _ := workflow.NewDisconnectedContext(light)
-	discard(cleanup, logger, in, storedKey)
+	// Whatever went wrong, leave nothing behind. The compensations and the ending run on a
+	// context of their own so that they still run if the workflow is being cancelled.
+	cleanup, _ := workflow.NewDisconnectedContext(ctx)
+	u.compensate(cleanup)
 	if err == nil {
-		finish(cleanup, logger, in.UploadID, StatusRejected, out.Reason)
-		progress.Phase = PhaseDone
-		logger.Info("upload rejected", "reason", out.Reason)
+		u.finish(cleanup, StatusRejected, out.Reason)
+		u.logger.Info("upload rejected", "reason", out.Reason)
 		return out, nil
 	}
-	finish(cleanup, logger, in.UploadID, StatusFailed, FailedMessage)
-	progress.Phase = PhaseDone
-	logger.Error("upload failed", "error", err)
+	u.finish(cleanup, StatusFailed, FailedMessage)
+	u.logger.Error("upload failed", "error", err)
 	return Output{}, err
 }
 
-// discard removes the draft track and every object and row the upload may have made.
-// Failures are logged, not returned: the workflow's own outcome matters more, and the
-// steps have already been retried by their policy.
-func discard(ctx workflow.Context, logger log.Logger, in Input, storedKey string) {
-	err := workflow.ExecuteActivity(ctx, media.DiscardUpload, mediaact.DiscardInput{
-		StagingKey: in.StagingKey, FileID: in.FileID, StoredKey: storedKey,
-	}).Get(ctx, nil)
-	if err != nil {
-		logger.Error("discard upload objects", "error", err)
+// uploadRun is one upload's state while its workflow runs.
+type uploadRun struct {
+	in       Input
+	logger   log.Logger
+	progress Progress
+	// storedKey is the permanent key, set before StoreFile runs (it is derived from the
+	// input and the inspection, not from StoreFile's answer, which may never come).
+	storedKey     string
+	compensations []compensation
+}
+
+// compensation undoes what a step may have made.
+type compensation struct {
+	name string
+	run  func(ctx workflow.Context) error
+}
+
+// onFailure registers c to run, in reverse order of registration, if the upload does not
+// end ready.
+func (u *uploadRun) onFailure(name string, run func(ctx workflow.Context) error) {
+	u.compensations = append(u.compensations, compensation{name: name, run: run})
+}
+
+// run performs the steps and returns the upload's outcome.
+func (u *uploadRun) run(ctx workflow.Context) (Output, error) {
+	// The staged object exists from the start; the draft track from the first step.
+	u.onFailure("delete draft track", u.deleteDraftTrack)
+	u.onFailure("discard upload objects", u.discardObjects)
+
+	if err := u.createDraftTrack(ctx); err != nil {
+		return Output{}, err
 	}
-	if err := workflow.ExecuteActivity(ctx, catalog.DeleteDraftTrack, in.TrackID).Get(ctx, nil); err != nil {
-		logger.Error("delete draft track", "error", err)
+	u.progress.Phase = PhaseValidating
+	inspection, err := u.inspect(ctx)
+	if err != nil {
+		return Output{}, err
+	}
+	if inspection.Rejected != "" {
+		return Output{Status: StatusRejected, Reason: inspection.Rejected}, nil
+	}
+	u.progress.Phase = PhaseStoring
+	if err := u.store(ctx, inspection); err != nil {
+		return Output{}, err
+	}
+	u.progress.Phase = PhasePublishing
+	if err := u.publish(ctx, inspection); err != nil {
+		return Output{}, err
+	}
+	return Output{Status: StatusReady, FileID: u.in.FileID, DurationMs: inspection.DurationMs}, nil
+}
+
+func (u *uploadRun) createDraftTrack(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(on(ctx, lightOptions, catalogact.TaskQueue), catalog.CreateDraftTrack,
+		catalogact.DraftTrack{TrackID: u.in.TrackID, ArtistDID: u.in.ArtistDID, Title: u.in.Title, CreatedAt: u.in.AcceptedAt},
+	).Get(ctx, nil)
+}
+
+func (u *uploadRun) inspect(ctx workflow.Context) (mediaact.Inspection, error) {
+	var inspection mediaact.Inspection
+	err := workflow.ExecuteActivity(on(ctx, inspectOptions, mediaact.InspectTaskQueue), media.InspectUpload,
+		mediaact.InspectInput{StagingKey: u.in.StagingKey},
+	).Get(ctx, &inspection)
+	return inspection, err
+}
+
+func (u *uploadRun) store(ctx workflow.Context, inspection mediaact.Inspection) error {
+	// Known before the copy, so that discardObjects removes it even if StoreFile fails
+	// after copying, or its worker dies after the copy.
+	u.storedKey = mediaact.AudioKey(u.in.FileID, inspection.Extension)
+	return workflow.ExecuteActivity(on(ctx, storeOptions, mediaact.TaskQueue), media.StoreFile,
+		mediaact.StoreInput{StagingKey: u.in.StagingKey, FileID: u.in.FileID, OwnerDID: u.in.ArtistDID, Inspection: inspection},
+	).Get(ctx, nil)
+}
+
+func (u *uploadRun) publish(ctx workflow.Context, inspection mediaact.Inspection) error {
+	return workflow.ExecuteActivity(on(ctx, lightOptions, catalogact.TaskQueue), catalog.PublishTrack,
+		catalogact.Publication{TrackID: u.in.TrackID, FileID: u.in.FileID, DurationMs: inspection.DurationMs},
+	).Get(ctx, nil)
+}
+
+// discardObjects removes the file row and every object the upload may have made.
+func (u *uploadRun) discardObjects(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(on(ctx, lightOptions, mediaact.TaskQueue), media.DiscardUpload,
+		mediaact.DiscardInput{StagingKey: u.in.StagingKey, FileID: u.in.FileID, StoredKey: u.storedKey},
+	).Get(ctx, nil)
+}
+
+func (u *uploadRun) deleteDraftTrack(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(on(ctx, lightOptions, catalogact.TaskQueue), catalog.DeleteDraftTrack, u.in.TrackID).
+		Get(ctx, nil)
+}
+
+// compensate runs the registered compensations, last first. Failures are logged, not
+// returned: the workflow's own outcome matters more, and each has already been retried by
+// its policy.
+func (u *uploadRun) compensate(ctx workflow.Context) {
+	for i := len(u.compensations) - 1; i >= 0; i-- {
+		c := u.compensations[i]
+		if err := c.run(ctx); err != nil {
+			u.logger.Error("compensation failed", "compensation", c.name, "error", err)
+		}
 	}
 }
 
 // finish records the upload's ending for WatchUpload.
-func finish(ctx workflow.Context, logger log.Logger, uploadID string, status Status, message string) {
-	err := workflow.ExecuteActivity(ctx, media.FinishUpload, mediaact.FinishInput{
-		UploadID: uploadID, Status: string(status), Message: message,
-	}).Get(ctx, nil)
+func (u *uploadRun) finish(ctx workflow.Context, status Status, message string) {
+	err := workflow.ExecuteActivity(on(ctx, lightOptions, mediaact.TaskQueue), media.FinishUpload,
+		mediaact.FinishInput{UploadID: u.in.UploadID, Status: string(status), Message: message},
+	).Get(ctx, nil)
 	if err != nil {
-		logger.Error("record upload ending", "status", string(status), "error", err)
+		u.logger.Error("record upload ending", "status", string(status), "error", err)
 	}
+	u.progress.Phase = PhaseDone
 }

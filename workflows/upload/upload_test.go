@@ -1,17 +1,23 @@
 package upload
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	catalogact "github.com/plyrfm/plyr/activities/catalog"
 	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/workflows/taskqueue"
 )
 
 var testInput = Input{
@@ -28,9 +34,10 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(Workflow, workflowOptions())
-	env.RegisterActivity(catalog)
-	env.RegisterActivity(media)
+	env.RegisterWorkflowWithOptions(Workflow, RegisterOptions())
+	workers := map[string]worker.ActivityRegistry{taskqueue.Main: env, taskqueue.Media: env}
+	catalog.Register(workers)
+	media.Register(workers)
 	return env
 }
 
@@ -115,6 +122,80 @@ func TestWorkflow_FailureAfterStoringRemovesTheStoredFile(t *testing.T) {
 
 	require.Error(t, env.GetWorkflowError())
 	env.AssertExpectations(t)
+}
+
+// StoreFile may fail after its copy (or its worker may die after it): the compensation
+// still removes the stored object, whose key comes from the input and the inspection, not
+// from StoreFile's answer.
+func TestWorkflow_StoreFileFailingAfterItsCopyRemovesTheObject(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(catalog.CreateDraftTrack, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(media.InspectUpload, mock.Anything, mock.Anything).Return(goodInspection, nil)
+	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).
+		Return("", temporal.NewNonRetryableApplicationError("record file: constraint violated", "Internal", nil))
+	expectCleanup(env, "audio/f1.mp3", StatusFailed, FailedMessage)
+
+	env.ExecuteWorkflow(Workflow, testInput)
+
+	require.Error(t, env.GetWorkflowError())
+	env.AssertExpectations(t)
+	env.AssertNotCalled(t, "PublishTrack", mock.Anything, mock.Anything)
+}
+
+// Compensations run last first: the objects, then the draft track, then the ending.
+func TestWorkflow_CompensatesInReverseOrder(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(catalog.CreateDraftTrack, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(media.InspectUpload, mock.Anything, mock.Anything).Return(mediaact.Inspection{Rejected: "no"}, nil)
+	expectCleanup(env, "", StatusRejected, "no")
+	var order []string
+	env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, _ error) {
+		order = append(order, info.ActivityType.Name)
+	})
+
+	env.ExecuteWorkflow(Workflow, testInput)
+
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, []string{"CreateDraftTrack", "InspectUpload", "DiscardUpload", "DeleteDraftTrack", "FinishUpload"}, order)
+}
+
+// A worker that dies mid-step must not hold the upload for a minute: every step's attempt
+// is given up within 15 s of its last sign of life (its heartbeat when it heartbeats, its
+// whole run time otherwise), and each runs on its package's queue.
+func TestWorkflow_ActivityOptionsLetAStuckStepResumeQuickly(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(catalog.CreateDraftTrack, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(media.InspectUpload, mock.Anything, mock.Anything).Return(goodInspection, nil)
+	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).Return("audio/f1.mp3", nil)
+	env.OnActivity(catalog.PublishTrack, mock.Anything, mock.Anything).
+		Return(temporal.NewNonRetryableApplicationError("track vanished", "NotFound", nil))
+	expectCleanup(env, "audio/f1.mp3", StatusFailed, FailedMessage)
+	var mu sync.Mutex
+	infos := map[string]activity.Info{}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		mu.Lock()
+		defer mu.Unlock()
+		infos[info.ActivityType.Name] = *info
+	})
+
+	env.ExecuteWorkflow(Workflow, testInput)
+
+	wantQueue := map[string]string{
+		"CreateDraftTrack": catalogact.TaskQueue, "PublishTrack": catalogact.TaskQueue, "DeleteDraftTrack": catalogact.TaskQueue,
+		"InspectUpload": mediaact.InspectTaskQueue, "StoreFile": mediaact.TaskQueue,
+		"DiscardUpload": mediaact.TaskQueue, "FinishUpload": mediaact.TaskQueue,
+	}
+	require.Len(t, infos, len(wantQueue), "every step ran")
+	for name, info := range infos {
+		require.Equal(t, wantQueue[name], info.TaskQueue, name)
+		noticed := info.StartToCloseTimeout
+		if info.HeartbeatTimeout > 0 {
+			noticed = info.HeartbeatTimeout
+		}
+		require.LessOrEqual(t, noticed, 15*time.Second, "%s: a dead worker's attempt is noticed after %s", name, noticed)
+	}
+	require.Positive(t, infos["InspectUpload"].HeartbeatTimeout, "ffmpeg work heartbeats")
+	require.Positive(t, infos["StoreFile"].HeartbeatTimeout, "a large copy heartbeats")
 }
 
 func TestWorkflow_ProgressQuery(t *testing.T) {
