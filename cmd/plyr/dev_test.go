@@ -236,7 +236,11 @@ func TestDev_SignInOfflineAsADemoAccount(t *testing.T) {
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := browser.Get(r.url("/auth/start?identifier=alice.test"))
+	// Typed into the address bar: the browser says Sec-Fetch-Site: none.
+	req, err := http.NewRequest(http.MethodGet, r.url("/auth/start?identifier=alice.test"), nil)
+	require.NoError(t, err)
+	req.Header.Set("Sec-Fetch-Site", "none")
+	res, err := browser.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)

@@ -110,7 +110,7 @@ func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics
 	mux.Handle("GET /metrics", m.Handler())
 
 	limited := rateLimits(cfg.RateLimits)(mux)
-	a.handler = rpc.Observe(logger, m, mux)(securityHeaders(rpc.Authenticate(a.identity)(limited)))
+	a.handler = rpc.Observe(logger, m, mux)(securityHeaders(rpc.Authenticate(a.identity, rpc.PublicOrigin(cfg.Identity.PublicURL))(limited)))
 	return a, nil
 }
 

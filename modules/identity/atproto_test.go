@@ -276,11 +276,12 @@ func TestSignUp_RefusesPDSNotOffered(t *testing.T) {
 			before := f.outbound.requests.Load()
 			res, err := u.http.Get(f.base + "/auth/start?pds=" + url.QueryEscape(pds))
 			require.NoError(t, err)
-			var body map[string]string
-			decodeJSON(t, res.Body, &body)
 			res.Body.Close()
-			require.Equal(t, http.StatusBadRequest, res.StatusCode)
-			require.Contains(t, body["message"], "not offered")
+			require.Equal(t, http.StatusSeeOther, res.StatusCode)
+			landing, err := url.Parse(res.Header.Get("Location"))
+			require.NoError(t, err)
+			require.Equal(t, "invalid_argument", landing.Query().Get("auth_error"))
+			require.Contains(t, landing.Query().Get("auth_error_description"), "not offered")
 			require.Equal(t, before, f.outbound.requests.Load(), "a request left plyr")
 		})
 	}
@@ -496,7 +497,7 @@ func TestSignIn_CallbackInAnotherBrowserIsRefused(t *testing.T) {
 	res, err = victim.http.Get(callback.String())
 	require.NoError(t, err)
 	res.Body.Close()
-	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	requireAuthError(t, res, "permission_denied")
 	_, err = victim.client().GetMe(ctx, &identityv1.GetMeRequest{})
 	require.Equal(t, connect.CodeUnauthenticated, connect.CodeOf(err))
 	var sessionsAfter int
@@ -521,8 +522,17 @@ func TestSignIn_CallbackInAnotherBrowserIsRefused(t *testing.T) {
 	res, err = victim.http.Get(callback.String())
 	require.NoError(t, err)
 	res.Body.Close()
-	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	requireAuthError(t, res, "permission_denied")
 	got := me(t, victim)
 	require.Equal(t, alice.DID, got.Account.Did)
 	require.Len(t, got.LinkedAccounts, 1)
+}
+
+// requireAuthError checks that a browser navigation was sent back to the app with code.
+func requireAuthError(t *testing.T, res *http.Response, code string) {
+	t.Helper()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	landing, err := url.Parse(res.Header.Get("Location"))
+	require.NoError(t, err)
+	require.Equal(t, code, landing.Query().Get("auth_error"), landing.String())
 }

@@ -217,6 +217,7 @@ var policy = rpc.Policy{
 func (m *Module) Mount(mux *http.ServeMux) {
 	mux.Handle(identityv1connect.NewIdentityServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
 	mux.HandleFunc("GET /auth/start", m.signInOn(m.handleStart))
+	mux.HandleFunc("POST /auth/start", m.signInOn(m.handleStart))
 	mux.HandleFunc("GET /auth/callback", m.signInOn(m.handleCallback))
 	mux.HandleFunc("GET /oauth-client-metadata.json", m.signInOn(m.handleClientMetadata))
 	mux.HandleFunc("GET /.well-known/jwks.json", m.signInOn(m.handleJWKS))

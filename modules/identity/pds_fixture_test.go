@@ -96,7 +96,7 @@ func newPDSFixture(t *testing.T, o fixtureOptions) *pdsFixture {
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	f.module.Mount(mux)
-	handler = rpc.Authenticate(f.module)(mux)
+	handler = rpc.Authenticate(f.module, rpc.PublicOrigin(cfg.PublicURL))(mux)
 	return f
 }
 
@@ -133,7 +133,7 @@ func (f *pdsFixture) newUser() *user {
 	return &user{
 		f:   f,
 		pds: devpds.NewBrowser(transport),
-		http: &http.Client{Transport: transport, Jar: jar, Timeout: 30 * time.Second,
+		http: &http.Client{Transport: ownNavigations{transport}, Jar: jar, Timeout: 30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 }
@@ -184,12 +184,24 @@ func (u *user) cookie(t *testing.T) string {
 	t.Helper()
 	base, _ := url.Parse(u.f.base)
 	for _, c := range u.http.Jar.Cookies(base) {
-		if c.Name == rpc.SessionCookie {
+		if c.Name == rpc.SessionCookie || c.Name == rpc.SecureSessionCookie {
 			return c.Value
 		}
 	}
 	t.Fatal("no session cookie")
 	return ""
+}
+
+// ownNavigations marks each request as the person's own navigation (Sec-Fetch-Site:
+// none), as a browser does for a typed address: plyr's sign-in start asks for that.
+type ownNavigations struct{ base http.RoundTripper }
+
+func (o ownNavigations) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Sec-Fetch-Site") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Sec-Fetch-Site", "none")
+	}
+	return o.base.RoundTrip(r)
 }
 
 // hostRoute sends https://host to another base URL, and the rest through base.

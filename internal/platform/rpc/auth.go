@@ -20,14 +20,29 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
 	"connectrpc.com/connect"
 )
 
-// SessionCookie is the name of the browser session cookie.
+// SessionCookie is the name of the browser session cookie where plyr is served over plain
+// loopback HTTP (development).
 const SessionCookie = "plyr_session"
+
+// SecureSessionCookie is its name over https: the __Host- prefix makes browsers refuse it
+// unless it is Secure, host-only and for the whole site, so a sibling subdomain cannot
+// plant a session of its own choosing.
+const SecureSessionCookie = "__Host-" + SessionCookie
+
+// SessionCookieName is the session cookie's name for a site served over https or not.
+func SessionCookieName(secure bool) string {
+	if secure {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
 
 // Caller is the authenticated account behind a request.
 type Caller struct {
@@ -102,13 +117,53 @@ func (c *credentials) resolve(ctx context.Context) (*Caller, error) {
 
 type credentialsKey struct{}
 
+// AuthOption configures Authenticate.
+type AuthOption func(*authConfig)
+
+type authConfig struct {
+	cookie string // the session cookie's name
+	origin string // scheme://host[:port] browsers reach plyr at; "" accepts the request's own host
+}
+
+// PublicOrigin tells Authenticate where browsers reach plyr (its public URL): the session
+// cookie is read under its __Host- name when that is https, and a cookie-authenticated
+// request that changes state must come from that origin.
+func PublicOrigin(publicURL string) AuthOption {
+	return func(c *authConfig) {
+		u, err := url.Parse(publicURL)
+		if err != nil || u.Host == "" {
+			return
+		}
+		c.origin = u.Scheme + "://" + u.Host
+		c.cookie = SessionCookieName(u.Scheme == "https")
+	}
+}
+
+// ErrCrossSite is what a browser sees when another site tries to act with its session.
+var ErrCrossSite = errors.New("refused: this request came from another site")
+
 // Authenticate returns middleware that records the request's credentials for Require.
-func Authenticate(auth Authenticator) func(http.Handler) http.Handler {
+//
+// A request that authenticates by the session cookie and changes state (any method but
+// GET, HEAD and OPTIONS) must come from plyr's own origin: its Origin header names it, or
+// the browser's Sec-Fetch-Site says same-origin. A browser always sends one of the two on
+// such a request, so a cross-site form or fetch riding on the cookie is refused (403)
+// whatever route it targets, Connect or plain (POST /upload). A client that sends neither
+// is not a browser and cannot be tricked into sending someone's cookie.
+func Authenticate(auth Authenticator, opts ...AuthOption) func(http.Handler) http.Handler {
+	cfg := authConfig{cookie: SessionCookie}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, fromCookie := credentialFrom(r)
+			token, fromCookie := credentialFrom(r, cfg.cookie)
 			if token == "" {
 				next.ServeHTTP(w, r)
+				return
+			}
+			if fromCookie && changesState(r.Method) && !SameOrigin(r, cfg.origin) {
+				WriteError(w, connect.NewError(connect.CodePermissionDenied, ErrCrossSite))
 				return
 			}
 			creds := &credentials{auth: auth, token: token, fromCookie: fromCookie}
@@ -117,9 +172,32 @@ func Authenticate(auth Authenticator) func(http.Handler) http.Handler {
 	}
 }
 
+func changesState(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
+
+// SameOrigin reports whether a browser request comes from origin (scheme://host[:port];
+// "" means the request's own host): by its Origin header, else by Sec-Fetch-Site. A
+// request with neither is not from a browser and passes.
+func SameOrigin(r *http.Request, origin string) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		if origin == "" {
+			u, err := url.Parse(o)
+			return err == nil && u.Host == r.Host
+		}
+		return o == origin
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return true
+	default:
+		return false
+	}
+}
+
 // credentialFrom returns the bearer token, or else the session cookie. A bearer header
 // wins because a client that sets one means it.
-func credentialFrom(r *http.Request) (token string, fromCookie bool) {
+func credentialFrom(r *http.Request, cookie string) (token string, fromCookie bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, value, ok := strings.Cut(h, " ")
 		if ok && strings.EqualFold(scheme, "Bearer") {
@@ -127,7 +205,7 @@ func credentialFrom(r *http.Request) (token string, fromCookie bool) {
 		}
 		return "", false
 	}
-	if c, err := r.Cookie(SessionCookie); err == nil {
+	if c, err := r.Cookie(cookie); err == nil {
 		return c.Value, true
 	}
 	return "", false
