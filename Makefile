@@ -37,12 +37,13 @@ pds-harness: ## Install the reference ATProto PDS harness (Node 22, @atproto/dev
 build: ## Build bin/plyr.
 	$(GO) build -o bin/plyr ./cmd/plyr
 
+# buf is not needed to run plyr, but the README's walk-through follows an upload with it.
 .PHONY: dev
-dev: deps bin/versitygw build ## Run everything locally: PostgreSQL, Temporal (+ UI), S3, the API and the workers.
+dev: deps bin/versitygw $(BUF) build ## Run everything locally: PostgreSQL, Temporal (+ UI), S3, the API and the workers.
 	bin/plyr dev
 
 .PHONY: dev-pds
-dev-pds: deps bin/versitygw build ## make dev plus the reference ATProto PDS with demo accounts (alice.test, bob.test), to sign in offline.
+dev-pds: deps bin/versitygw $(BUF) build ## make dev plus the reference ATProto PDS with demo accounts (alice.test, bob.test), to sign in offline.
 	PLYR_DEV_PDS=true PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) bin/plyr dev
 
 .PHONY: test

@@ -27,6 +27,7 @@ import (
 	mediaact "github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/operator"
 	"github.com/plyrfm/plyr/internal/platform/ratelimit"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
@@ -72,6 +73,9 @@ type App struct {
 	handler http.Handler
 	// started is when New ran: the startup cleanup removes nothing newer.
 	started time.Time
+	// operator serves /metrics, /readyz and /healthz on their own listener; nil when
+	// cfg.OperatorAddr is empty and handler serves them.
+	operator http.Handler
 }
 
 // New builds the modules and the HTTP handler.
@@ -105,9 +109,14 @@ func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics
 	a.identity.Mount(mux)
 	a.catalog.Mount(mux)
 	a.media.Mount(mux)
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("GET /metrics", m.Handler())
+	var opMux *http.ServeMux
+	if cfg.OperatorAddr != "" {
+		opMux = http.NewServeMux()
+		a.operator = opMux
+	}
+	operator.Mount(mux, opMux, operator.Endpoints{
+		Healthz: http.HandlerFunc(a.healthz), Readyz: http.HandlerFunc(a.readyz), Metrics: m.Handler(),
+	})
 
 	limited := rateLimits(cfg.RateLimits)(mux)
 	a.handler = rpc.Observe(logger, m, mux)(securityHeaders(rpc.Authenticate(a.identity, rpc.PublicOrigin(cfg.Identity.PublicURL))(limited)))
@@ -169,42 +178,69 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Identity is the identity module, for operator commands.
 func (a *App) Identity() *identity.Module { return a.identity }
 
-// ServeHTTP listens on addr and serves until ctx ends, then stops within the configured
-// shutdown timeout. ready, when set, receives the bound address once listening.
+// OperatorHandler serves /metrics, /readyz and /healthz for the operator listener; nil
+// when PLYR_OPERATOR_ADDR is not set and Handler serves them.
+func (a *App) OperatorHandler() http.Handler { return a.operator }
+
+// ServeHTTP listens on addr, and on the operator address when one is configured, and
+// serves until ctx ends, then stops within the configured shutdown timeout. ready, when
+// set, receives the public listener's bound address once listening.
 func (a *App) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true) // Connect and gRPC clients may speak h2c
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		Protocols:         &protocols,
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
-	}
+	public := a.newServer(a.handler)
 	// Long-lived streams (WatchUpload) end when shutdown begins; clients reconnect.
-	srv.RegisterOnShutdown(a.media.Drain)
+	public.RegisterOnShutdown(a.media.Drain)
+	servers, listeners := []*http.Server{public}, []net.Listener{l}
+	if a.operator != nil {
+		ol, err := net.Listen("tcp", a.cfg.OperatorAddr)
+		if err != nil {
+			l.Close()
+			return fmt.Errorf("listen on %s (operator endpoints): %w", a.cfg.OperatorAddr, err)
+		}
+		a.logger.Info("serving operator endpoints", "addr", ol.Addr().String())
+		servers, listeners = append(servers, a.newServer(a.operator)), append(listeners, ol)
+	}
 	if ready != nil {
 		ready(l.Addr())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
+		for _, srv := range servers {
+			_ = srv.Close()
+		}
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		a.logger.Warn("http server did not drain in time; closing connections", "error", err.Error())
-		_ = srv.Close()
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			a.logger.Warn("http server did not drain in time; closing connections", "error", err.Error())
+			_ = srv.Close()
+		}
 	}
 	return nil
+}
+
+// newServer is an HTTP server for h with plyr's timeouts, speaking HTTP/1.1 and h2c.
+func (a *App) newServer(h http.Handler) *http.Server {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true) // Connect and gRPC clients may speak h2c
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		Protocols:         &protocols,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // RunWorkers runs the Temporal workers until ctx ends, then stops them, waiting at most

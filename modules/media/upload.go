@@ -95,9 +95,7 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 	form, err := m.readUploadForm(ctx, r, ids.stagingKey())
 	if err != nil {
 		if body.cutOff() {
-			err = fmt.Errorf("%w: %w", ErrUploadTooSlow.Withf(
-				"the upload was too slow: send at least %d KiB/s, and never pause for %s or more",
-				max(m.limits.UploadMinBytesPerSecond>>10, 1), m.limits.UploadIdleTimeout), err)
+			err = fmt.Errorf("%w: %w", m.tooSlow(), err)
 		}
 		m.writeUploadError(w, r.WithContext(ctx), err)
 		return
@@ -349,6 +347,14 @@ func (m *Module) bodyError(err error) error {
 	default:
 		return err
 	}
+}
+
+func (m *Module) tooSlow() error {
+	if m.limits.UploadMinBytesPerSecond <= 0 {
+		return ErrUploadTooSlow.Withf("the upload was too slow: never pause for %s or more", m.limits.UploadIdleTimeout)
+	}
+	return ErrUploadTooSlow.Withf("the upload was too slow: send at least %d KiB/s, and never pause for %s or more",
+		max(m.limits.UploadMinBytesPerSecond>>10, 1), m.limits.UploadIdleTimeout)
 }
 
 func (m *Module) tooLarge() error {

@@ -45,9 +45,12 @@ type Output struct {
 
 // sweepOptions: a sweep is a bounded batch of short statements and storage calls (and,
 // for identity, revocations of a few seconds each, a few at a time). A failed sweep is
-// retried a little, then left to the next run.
+// retried a little, then left to the next run. A sweep no worker picks up (no worker
+// polls plyr-media, say) gives up too, or the run would hold the schedule, which skips
+// runs while one is open, and stop every other sweep.
 var sweepOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 10 * time.Minute,
+	ScheduleToCloseTimeout: 15 * time.Minute,
+	StartToCloseTimeout:    10 * time.Minute,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 3,
 	},

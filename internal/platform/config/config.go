@@ -25,6 +25,9 @@ type Config struct {
 	DataDir string
 	// HTTPAddr is where the API listens.
 	HTTPAddr string
+	// OperatorAddr, when set, is a second listener for /metrics and /readyz (and /healthz),
+	// which the public listener then no longer serves /metrics and /readyz on.
+	OperatorAddr string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds each component's clean stop.
@@ -189,7 +192,8 @@ type Var struct {
 // Vars lists every variable plyr reads, for the README and `plyr help`.
 var Vars = []Var{
 	{"PLYR_DATA_DIR", ".data", "State of the embedded dev stack: pg/, temporal.db, s3/."},
-	{"PLYR_HTTP_ADDR", "127.0.0.1:8080", "API, uploads, audio, health and metrics."},
+	{"PLYR_HTTP_ADDR", "127.0.0.1:8080", "API, uploads, audio and /healthz; also /readyz and /metrics unless PLYR_OPERATOR_ADDR is set."},
+	{"PLYR_OPERATOR_ADDR", "", "Operator listener for /metrics, /readyz and /healthz (e.g. 127.0.0.1:9090); when set, the public listener stops serving /metrics and /readyz. Keep it off the internet."},
 	{"PLYR_LOG_LEVEL", "info", "debug, info, warn or error (JSON logs on stderr)."},
 	{"PLYR_SHUTDOWN_TIMEOUT", "10s", "Bound on each component's clean stop."},
 	{"DATABASE_URL", "", "External PostgreSQL (postgres://…). Unset in dev: a private cluster under the data dir."},
@@ -250,6 +254,7 @@ func Parse(getenv func(string) string) (Config, error) {
 	c := Config{
 		DataDir:           p.str("PLYR_DATA_DIR", ".data"),
 		HTTPAddr:          p.str("PLYR_HTTP_ADDR", "127.0.0.1:8080"),
+		OperatorAddr:      p.str("PLYR_OPERATOR_ADDR", ""),
 		LogLevel:          p.str("PLYR_LOG_LEVEL", "info"),
 		ShutdownTimeout:   p.duration("PLYR_SHUTDOWN_TIMEOUT", 10*time.Second),
 		DatabaseURL:       p.str("DATABASE_URL", ""),

@@ -96,9 +96,16 @@ func HarnessDir() (string, error) {
 	for d := wd; ; d = filepath.Dir(d) {
 		script := filepath.Join(d, "scripts", "pds-harness")
 		if _, err := os.Stat(script); err == nil {
+			// Concurrent test binaries may all get here on a fresh machine: the script
+			// serialises their installs with a lock.
 			out, err := exec.Command(script).Output()
 			if err != nil {
-				return "", fmt.Errorf("scripts/pds-harness: %w", err)
+				var stderr string
+				if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+					stderr = "\n" + tail(string(ee.Stderr))
+				}
+				return "", fmt.Errorf("install the reference PDS with scripts/pds-harness (or run the tests with `make test`, "+
+					"which installs it and sets %s): %w%s", EnvHarnessDir, err, stderr)
 			}
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			return lines[len(lines)-1], nil
