@@ -64,8 +64,8 @@ bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable, audio Range
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/app/ ./modules/identity/
 
 .PHONY: histories
-histories: deps bin/versitygw ## Record upload workflow histories for the replay test (after a deliberate workflow change).
-	$(GO) test -count=1 -run TestEndToEnd ./internal/app/ -update-histories
+histories: deps bin/versitygw ## Record the workflow histories the replay tests replay (after a deliberate workflow change).
+	$(GO) test -count=1 -run 'TestEndToEnd|TestHousekeeping_RunsOnTheWorkers' ./internal/app/ -update-histories
 
 .PHONY: generate
 generate: $(BUF) ## Regenerate protobuf/Connect code and sqlc queries.

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
@@ -16,11 +17,14 @@ import (
 func TestHousekeeping_RunsOnTheWorkers(t *testing.T) {
 	ctx := context.Background()
 	s := newStack(t, 1<<20)
-	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: housekeeping.ScheduleID + "-test-" + uuid.NewString(), TaskQueue: housekeeping.TaskQueue,
-	}, housekeeping.Name, housekeeping.Input{})
+	id := housekeeping.ScheduleID + "-test-" + uuid.NewString()
+	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: housekeeping.TaskQueue},
+		housekeeping.Name, housekeeping.Input{})
 	require.NoError(t, err)
 	var out housekeeping.Output
 	require.NoError(t, run.Get(ctx, &out))
 	require.Equal(t, housekeeping.Output{}, out, "a new installation has nothing to sweep")
+	if *updateHistories {
+		writeHistory(t, s, id, filepath.Join("..", "..", "workflows", "testdata", "housekeeping_run.json"))
+	}
 }
