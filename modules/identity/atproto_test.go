@@ -424,6 +424,29 @@ func TestSignIn_HandleFallsBackToThePDS(t *testing.T) {
 	require.Equal(t, alice.Handle, me(t, u).Account.Handle, "the handle came from describeRepo")
 }
 
+// A PDS can claim any handle for its accounts: a claim that does not resolve back to the
+// account's DID is not shown.
+func TestSignIn_UnverifiedHandleIsNotShown(t *testing.T) {
+	f := newPDSFixture(t, fixtureOptions{directory: func(d atid.Directory) atid.Directory { return impostor{lateHandles{d}} }})
+	alice := f.newAccount(t, "alice")
+	u := f.newUser()
+	u.signIn(t, alice)
+	require.Equal(t, "handle.invalid", me(t, u).Account.Handle)
+}
+
+// impostor is a directory in which the handle the PDS claims belongs to someone else.
+type impostor struct{ lateHandles }
+
+func (i impostor) LookupHandle(ctx context.Context, h syntax.Handle) (*atid.Identity, error) {
+	ident, err := i.lateHandles.LookupHandle(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	copied := *ident
+	copied.DID = "did:plc:someoneelse"
+	return &copied, nil
+}
+
 // lateHandles is a directory whose handle resolution has not caught up with new accounts:
 // looking a DID up gives no verified handle.
 type lateHandles struct{ atid.Directory }

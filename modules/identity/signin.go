@@ -187,23 +187,21 @@ func (m *Module) finishSignIn(r *http.Request) (*oauth.ClientSessionData, db.Aut
 	return sess, req, nil
 }
 
-// recordProfile stores the account's handle, avatar and PDS. The handle is the one the
-// directory verified; a brand-new account's handle may not resolve yet, and its PDS is then
-// asked directly (describeRepo).
+// recordProfile stores the account's handle, avatar and PDS. A handle is stored only when
+// it is verified both ways: it resolves to the DID, and the DID document claims it. The
+// directory's view comes first; a brand-new account's DID lookup may not show a verified
+// handle yet, and then the handle its PDS claims (describeRepo) is a candidate that must
+// pass the same check: a PDS can claim any handle, and showing it unverified would let
+// anyone appear as anyone. Otherwise the account shows handle.invalid until a later
+// sign-in verifies it.
 func (m *Module) recordProfile(ctx context.Context, did syntax.DID, pdsURL string) {
 	handle := syntax.HandleInvalid.String()
 	if ident, err := m.dir.LookupDID(ctx, did); err == nil && ident.Handle != syntax.HandleInvalid {
 		handle = ident.Handle.String()
+	} else if claimed, ok := m.claimedHandle(ctx, did, pdsURL); ok {
+		handle = claimed.String()
 	} else {
-		var repo struct {
-			Handle string `json:"handle"`
-		}
-		err := m.getJSON(ctx, pdsURL+"/xrpc/com.atproto.repo.describeRepo?repo="+url.QueryEscape(did.String()), &repo)
-		if h, perr := syntax.ParseHandle(repo.Handle); err == nil && perr == nil {
-			handle = h.Normalize().String()
-		} else {
-			m.logger.WarnContext(ctx, "no handle for account", "did", did.String())
-		}
+		m.logger.WarnContext(ctx, "no verified handle for account", "did", did.String())
 	}
 	err := m.q.UpdateAccountProfile(ctx, db.UpdateAccountProfileParams{
 		Did: did.String(), Handle: handle, AvatarUrl: m.avatarURL(ctx, pdsURL, did), PdsUrl: pdsURL,
@@ -211,6 +209,26 @@ func (m *Module) recordProfile(ctx context.Context, did syntax.DID, pdsURL strin
 	if err != nil {
 		m.logger.ErrorContext(ctx, "record account profile", "did", did.String(), "error", err.Error())
 	}
+}
+
+// claimedHandle is the handle the account's PDS claims for it, if that handle resolves to
+// the DID and the DID document claims it back (the directory's LookupHandle checks both).
+func (m *Module) claimedHandle(ctx context.Context, did syntax.DID, pdsURL string) (syntax.Handle, bool) {
+	var repo struct {
+		Handle string `json:"handle"`
+	}
+	if err := m.getJSON(ctx, pdsURL+"/xrpc/com.atproto.repo.describeRepo?repo="+url.QueryEscape(did.String()), &repo); err != nil {
+		return "", false
+	}
+	claimed, err := syntax.ParseHandle(repo.Handle)
+	if err != nil {
+		return "", false
+	}
+	ident, err := m.dir.LookupHandle(ctx, claimed.Normalize())
+	if err != nil || ident.DID != did {
+		return "", false
+	}
+	return ident.Handle, true
 }
 
 // avatarURL is the account's Bluesky profile picture, served by its PDS, or "".
