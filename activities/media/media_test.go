@@ -279,3 +279,24 @@ func TestDiscardUpload_RemovesEverythingAndIsIdempotent(t *testing.T) {
 	require.Empty(t, keys)
 	require.Empty(t, f.records.files)
 }
+
+// BenchmarkInspectUpload measures InspectUpload on a 5 MB MP3 (3:38 at 192 kb/s), the
+// part of upload-to-playable that ffmpeg dominates.
+func BenchmarkInspectUpload(b *testing.B) {
+	store := testenv.NewStorage(b)
+	acts := &media.Activities{Storage: store, Records: newMemRecords(), Limits: defaultLimits, TempDir: b.TempDir()}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	acts.Register(map[string]worker.ActivityRegistry{media.TaskQueue: env, media.InspectTaskQueue: env})
+	mp3 := audiotest.Make(b, "mp3", 218.5)
+	_, err := store.Upload(context.Background(), "staging/bench", bytes.NewReader(mp3), int64(len(mp3))+1)
+	require.NoError(b, err)
+	b.ResetTimer()
+	for b.Loop() {
+		v, err := env.ExecuteActivity(acts.InspectUpload, media.InspectInput{StagingKey: "staging/bench"})
+		require.NoError(b, err)
+		var out media.Inspection
+		require.NoError(b, v.Get(&out))
+		require.Empty(b, out.Rejected)
+	}
+}
