@@ -282,21 +282,33 @@ func (m *Module) claimDeveloperToken(ctx context.Context, caller *rpc.Caller, co
 		return "", DeveloperToken{}, ErrBrowserOnly
 	}
 	hash := sha256.Sum256([]byte(code))
-	id, err := m.q.TakeTokenClaim(ctx, db.TakeTokenClaimParams{CodeHash: hash[:], SessionID: uuid.MustParse(caller.SessionID)})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", DeveloperToken{}, ErrNotFound.Withf("this developer token code is unknown, used or expired")
-	}
-	if err != nil {
-		return "", DeveloperToken{}, fmt.Errorf("claim developer token: %w", err)
-	}
 	value, err := newSecret()
 	if err != nil {
 		return "", DeveloperToken{}, err
 	}
 	tokenHash := sha256.Sum256([]byte(value))
 	prefix := value[:len(tokenPrefix)+8]
-	if _, err := m.q.SetSessionToken(ctx, db.SetSessionTokenParams{ID: id, TokenHash: tokenHash[:], TokenPrefix: prefix}); err != nil {
-		return "", DeveloperToken{}, fmt.Errorf("claim developer token: %w", err)
+	// Spending the code and setting the token are one transaction: if the second fails,
+	// the code still works, instead of being spent on a token nobody can ever see.
+	err = m.inTx(ctx, func(q *db.Queries) error {
+		id, err := q.TakeTokenClaim(ctx, db.TakeTokenClaimParams{CodeHash: hash[:], SessionID: uuid.MustParse(caller.SessionID)})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound.Withf("this developer token code is unknown, used or expired")
+		}
+		if err != nil {
+			return fmt.Errorf("claim developer token: %w", err)
+		}
+		n, err := q.SetSessionToken(ctx, db.SetSessionTokenParams{ID: id, TokenHash: tokenHash[:], TokenPrefix: prefix})
+		if err != nil {
+			return fmt.Errorf("claim developer token: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound.Withf("this developer token was revoked before it was claimed")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", DeveloperToken{}, err
 	}
 	for _, t := range m.tokensOf(ctx, caller.DID) {
 		if t.Prefix == prefix {

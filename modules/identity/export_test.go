@@ -72,3 +72,9 @@ func (m *Module) SaveGrantDataForTest(ctx context.Context, data oauth.ClientSess
 func (m *Module) GrantDataForTest(ctx context.Context, did, grantID string) (*oauth.ClientSessionData, error) {
 	return m.store.GetSession(ctx, syntax.DID(did), grantID)
 }
+
+// ClaimDeveloperTokenForTest claims a developer token with a claim code.
+func (m *Module) ClaimDeveloperTokenForTest(ctx context.Context, caller *rpc.Caller, code string) (string, error) {
+	value, _, err := m.claimDeveloperToken(ctx, caller, code)
+	return value, err
+}
