@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
@@ -51,14 +52,17 @@ type SweepCounts struct {
 // requests. The grants the removed sessions held are deleted and revoked at their
 // authorization servers, and so are grants no session holds. now is the sweep's time
 // (the housekeeping workflow's clock). It is safe to run concurrently and again after a
-// failure: each batch is picked and deleted in one statement, and a grant whose session
-// was deleted but that was not revoked is found next time as one no session holds.
+// failure: each batch is picked and deleted in one statement, a kind that fails does not
+// stop the others (the errors are joined), and a grant whose session was deleted but
+// that was not revoked is found next time as one no session holds.
 //
 // No database connection is held while an authorization server is contacted: rows are
 // deleted first, in short statements, and revocations follow.
 func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (SweepCounts, error) {
 	var counts SweepCounts
+	var errs []error
 	limit32 := int32(min(limit, 1<<31-1))
+	var grants []string // to delete and revoke, whatever else fails
 
 	// Listed before the sessions are swept, so the grants this run unlinks are not
 	// counted twice; it holds grants of earlier runs that stopped halfway.
@@ -66,20 +70,19 @@ func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (Sw
 		MadeBefore: now.Add(-abandonedGrantAge), MaxRows: limit32,
 	})
 	if err != nil {
-		return counts, fmt.Errorf("list abandoned grants: %w", err)
+		errs = append(errs, fmt.Errorf("list abandoned grants: %w", err))
 	}
-	var grants []string
 	for _, g := range abandoned {
 		grants = append(grants, g.ID)
 	}
 
 	expired, err := m.q.SweepExpiredSessions(ctx, db.SweepExpiredSessionsParams{Now: now, MaxRows: limit32})
 	if err != nil {
-		return counts, fmt.Errorf("delete expired sessions: %w", err)
+		errs = append(errs, fmt.Errorf("delete expired sessions: %w", err))
 	}
-	sessions := map[string]bool{}
+	sessions := map[uuid.UUID]bool{}
 	for _, r := range expired {
-		sessions[r.SessionID.String()] = true
+		sessions[r.SessionID] = true
 		if r.GrantID != nil {
 			grants = append(grants, *r.GrantID)
 		}
@@ -90,11 +93,11 @@ func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (Sw
 		MadeBefore: now.Add(-(claimTTL + unclaimedGrace)), MaxRows: limit32,
 	})
 	if err != nil {
-		return counts, fmt.Errorf("delete unclaimed developer tokens: %w", err)
+		errs = append(errs, fmt.Errorf("delete unclaimed developer tokens: %w", err))
 	}
-	tokens := map[string]bool{}
+	tokens := map[uuid.UUID]bool{}
 	for _, r := range unclaimed {
-		tokens[r.SessionID.String()] = true
+		tokens[r.SessionID] = true
 		if r.GrantID != nil {
 			grants = append(grants, *r.GrantID)
 		}
@@ -103,23 +106,25 @@ func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (Sw
 
 	claims, err := m.q.SweepExpiredTokenClaims(ctx, db.SweepExpiredTokenClaimsParams{Now: now, MaxRows: limit32})
 	if err != nil {
-		return counts, fmt.Errorf("delete expired token claims: %w", err)
+		errs = append(errs, fmt.Errorf("delete expired token claims: %w", err))
 	}
 	counts.TokenClaims = int(claims)
 
 	requests, err := m.q.SweepStaleAuthRequests(ctx, db.SweepStaleAuthRequestsParams{Now: now, MaxRows: limit32})
 	if err != nil {
-		return counts, fmt.Errorf("delete stale sign-in requests: %w", err)
+		errs = append(errs, fmt.Errorf("delete stale sign-in requests: %w", err))
 	}
 	counts.AuthRequests = int(requests)
 
 	counts.Grants, counts.RevokeFailures, err = m.forgetGrants(ctx, grants)
-	return counts, err
+	errs = append(errs, err)
+	return counts, errors.Join(errs...)
 }
 
 // forgetGrants deletes each grant (once, whatever the repeats in ids), then revokes the
 // deleted ones at their authorization servers, a few at a time. It returns how many it
-// deleted and how many revocations failed.
+// deleted and how many revocations failed. If a deletion fails it stops deleting, but
+// still revokes those already deleted: nothing else would.
 func (m *Module) forgetGrants(ctx context.Context, ids []string) (deleted, failed int, err error) {
 	seen := map[string]bool{}
 	var revokes []func(context.Context) error
@@ -128,9 +133,10 @@ func (m *Module) forgetGrants(ctx context.Context, ids []string) (deleted, faile
 			continue
 		}
 		seen[id] = true
-		revoke, gone, err := m.forgetGrant(ctx, id)
-		if err != nil {
-			return deleted, failed, err
+		revoke, gone, ferr := m.forgetGrant(ctx, id)
+		if ferr != nil {
+			err = ferr
+			break
 		}
 		if gone {
 			deleted++
@@ -157,7 +163,7 @@ func (m *Module) forgetGrants(ctx context.Context, ids []string) (deleted, faile
 		})
 	}
 	_ = g.Wait()
-	return deleted, len(failures), nil
+	return deleted, len(failures), err
 }
 
 // forgetGrant deletes a grant and returns how to revoke it at its authorization server:
