@@ -149,7 +149,7 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 	var demo []devpds.Account
 	var pdsURL string
 	if cfg.Identity.DevPDS {
-		net, err := devpds.Start(ctx, devpds.Options{Demo: demoAccounts, Log: slogWriter{logger.With("component", "pds")}})
+		net, err := devpds.Start(ctx, devpds.Options{Demo: demoAccounts, Log: devpds.LogTo(logger.With("component", "pds"))})
 		if err != nil {
 			return fmt.Errorf("start the reference PDS (make pds-harness installs it): %w", err)
 		}

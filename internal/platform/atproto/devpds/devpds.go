@@ -38,6 +38,7 @@ import (
 
 	"github.com/bluesky-social/indigo/atproto/identity"
 
+	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/ports"
 	"github.com/plyrfm/plyr/lexicons"
 )
@@ -276,8 +277,14 @@ func (t rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // HTTPClient is a client that reaches the network (and anything else through base).
+//
+// Its responses are size-capped as production's are (atproto.LimitResponses), so the
+// sign-in flows that development and the tests run meet the same limit.
 func (n *Network) HTTPClient() *http.Client {
-	return &http.Client{Transport: n.Transport(nil), Timeout: 30 * time.Second}
+	return &http.Client{
+		Transport: atproto.LimitResponses(n.Transport(nil), atproto.DefaultMaxResponseBytes),
+		Timeout:   30 * time.Second,
+	}
 }
 
 // Directory resolves handles and DIDs against the network: its PLC, and handles by the
