@@ -74,7 +74,7 @@ func NewLimiter(limit Limit, maxKeys int, now func() time.Time) *Limiter {
 // Allow counts one request for key. When it is over the limit, Allow counts nothing and
 // returns false with how long until a request would be allowed.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
-	if l.interval <= 0 {
+	if !l.limits() {
 		return true, 0
 	}
 	now := l.now()
@@ -96,6 +96,9 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	l.tat[key] = next
 	return true, 0
 }
+
+// limits reports whether the limiter refuses anything at all.
+func (l *Limiter) limits() bool { return l.interval > 0 }
 
 // Len is how many keys the limiter remembers.
 func (l *Limiter) Len() int {
