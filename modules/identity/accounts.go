@@ -37,7 +37,7 @@ func (m *Module) newBrowserSession(ctx context.Context, did, grantID string) (To
 			return err
 		}
 		expires = earliest(expires, time.Now().Add(m.cfg.SessionTTL))
-		token, err = createSession(ctx, q, did, kindBrowser, "", expires, &grantID)
+		token, err = createSession(ctx, q, did, rpc.BrowserSession, "", expires, &grantID)
 		return err
 	})
 	return token, err
@@ -101,7 +101,7 @@ func (m *Module) switchAccount(ctx context.Context, caller *rpc.Caller, did stri
 	if !caller.Browser() {
 		return Account{}, ErrBrowserOnly
 	}
-	sessionID := uuid.MustParse(caller.SessionID)
+	sessionID := caller.SessionID
 	link, err := m.q.GetLink(ctx, db.GetLinkParams{SessionID: sessionID, Did: did})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, ErrNotLinked
@@ -126,7 +126,7 @@ func (m *Module) logout(ctx context.Context, caller *rpc.Caller, switchTo string
 	if !caller.Browser() {
 		return nil, ErrBrowserOnly
 	}
-	sessionID := uuid.MustParse(caller.SessionID)
+	sessionID := caller.SessionID
 	if switchTo == caller.DID {
 		return nil, ErrInvalidInput.Withf("switch_to is the account being signed out")
 	}
@@ -165,7 +165,7 @@ func (m *Module) logoutAll(ctx context.Context, caller *rpc.Caller) error {
 	if !caller.Browser() {
 		return ErrBrowserOnly
 	}
-	m.endSession(ctx, uuid.MustParse(caller.SessionID), "logged out of every account")
+	m.endSession(ctx, caller.SessionID, "logged out of every account")
 	return nil
 }
 
@@ -203,7 +203,7 @@ func (m *Module) beginForSession(ctx context.Context, caller *rpc.Caller, s sign
 	if !caller.Browser() {
 		return "", ErrBrowserOnly
 	}
-	sessionID := uuid.MustParse(caller.SessionID)
+	sessionID := caller.SessionID
 	s.flow.SessionID = &sessionID
 	authURL, _, err := m.begin(ctx, s)
 	return authURL, err
@@ -249,14 +249,14 @@ func (m *Module) newDeveloperToken(ctx context.Context, browserSession uuid.UUID
 		if err != nil {
 			return err
 		}
-		token, err := createSession(ctx, q, did, kindDeveloper, name, earliest(expires, time.Now().Add(ttl)), &grantID)
+		token, err := createSession(ctx, q, did, rpc.DeveloperToken, name, earliest(expires, time.Now().Add(ttl)), &grantID)
 		if err != nil {
 			return err
 		}
 		// Nobody holds the token just made: it is replaced when the code is claimed, and
 		// an unclaimed one (no prefix) is never listed.
 		placeholder := sha256.Sum256([]byte(token.Value + "unclaimed"))
-		id := uuid.MustParse(token.ID)
+		id := token.ID
 		if _, err := q.SetSessionToken(ctx, db.SetSessionTokenParams{ID: id, TokenHash: placeholder[:], TokenPrefix: ""}); err != nil {
 			return err
 		}
@@ -291,7 +291,7 @@ func (m *Module) claimDeveloperToken(ctx context.Context, caller *rpc.Caller, co
 	// Spending the code and setting the token are one transaction: if the second fails,
 	// the code still works, instead of being spent on a token nobody can ever see.
 	err = m.inTx(ctx, func(q *db.Queries) error {
-		id, err := q.TakeTokenClaim(ctx, db.TakeTokenClaimParams{CodeHash: hash[:], SessionID: uuid.MustParse(caller.SessionID)})
+		id, err := q.TakeTokenClaim(ctx, db.TakeTokenClaimParams{CodeHash: hash[:], SessionID: caller.SessionID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound.Withf("this developer token code is unknown, used or expired")
 		}

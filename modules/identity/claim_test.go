@@ -28,7 +28,7 @@ func TestClaimDeveloperToken_IsOneTransaction(t *testing.T) {
 	_, err = pool.Exec(ctx, `INSERT INTO identity.token_claims (code_hash, session_id, token_session_id, expires_at)
 		VALUES ($1, $2, $3, now() + interval '10 minutes')`, hash[:], browser.ID, pending.ID)
 	require.NoError(t, err)
-	caller := &rpc.Caller{DID: "did:plc:alice", SessionID: browser.ID, Kind: "browser"}
+	caller := &rpc.Caller{DID: "did:plc:alice", SessionID: browser.ID, Kind: rpc.BrowserSession}
 
 	// Setting the token fails once (a trigger stands in for a crash or a lost connection).
 	_, err = pool.Exec(ctx, `

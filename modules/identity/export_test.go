@@ -6,7 +6,6 @@ import (
 
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 	"github.com/bluesky-social/indigo/atproto/syntax"
-	"github.com/google/uuid"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
@@ -18,12 +17,12 @@ func (m *Module) NewBrowserSessionForTest(ctx context.Context, dids ...string) (
 	var token Token
 	err := m.inTx(ctx, func(q *db.Queries) error {
 		var err error
-		token, err = createSession(ctx, q, dids[0], kindBrowser, "", time.Now().Add(time.Hour), nil)
+		token, err = createSession(ctx, q, dids[0], rpc.BrowserSession, "", time.Now().Add(time.Hour), nil)
 		if err != nil {
 			return err
 		}
 		for _, did := range dids[1:] {
-			if err := q.LinkAccount(ctx, db.LinkAccountParams{SessionID: uuid.MustParse(token.ID), Did: did}); err != nil {
+			if err := q.LinkAccount(ctx, db.LinkAccountParams{SessionID: token.ID, Did: did}); err != nil {
 				return err
 			}
 		}
@@ -57,7 +56,7 @@ func (m *Module) NewGrantSessionForTest(ctx context.Context, data oauth.ClientSe
 	var token Token
 	err := m.inTx(ctx, func(q *db.Queries) error {
 		var err error
-		token, err = createSession(ctx, q, data.AccountDID.String(), kindBrowser, "", time.Now().Add(time.Hour), &grantID)
+		token, err = createSession(ctx, q, data.AccountDID.String(), rpc.BrowserSession, "", time.Now().Add(time.Hour), &grantID)
 		return err
 	})
 	return token, err

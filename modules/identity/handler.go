@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -22,8 +21,6 @@ func (h *handler) fail(ctx context.Context, err error) error {
 }
 
 func caller(ctx context.Context) *rpc.Caller { return rpc.CallerFrom(ctx) }
-
-func mustSession(c *rpc.Caller) uuid.UUID { return uuid.MustParse(c.SessionID) }
 
 // errAlreadyLinked refuses adding an account the browser already holds.
 var errAlreadyLinked = ErrInvalidInput.Withf("that account is already signed in on this browser; switch to it")
@@ -59,7 +56,7 @@ func (h *handler) ListPdsOptions(context.Context, *identityv1.ListPdsOptionsRequ
 
 func (h *handler) StartAddAccount(ctx context.Context, req *identityv1.StartAddAccountRequest) (*identityv1.StartAddAccountResponse, error) {
 	c := caller(ctx)
-	linked, err := h.m.linkedAccounts(ctx, mustSession(c), c.DID)
+	linked, err := h.m.linkedAccounts(ctx, c.SessionID, c.DID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

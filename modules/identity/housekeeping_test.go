@@ -18,6 +18,7 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/testenv"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
@@ -94,9 +95,9 @@ func (f *sweepFixture) grant(t *testing.T, name string) string {
 // session makes a browser session holding alice through grantID, expiring at expires.
 func (f *sweepFixture) session(t *testing.T, grantID string, expires time.Time) uuid.UUID {
 	t.Helper()
-	token, err := createSession(context.Background(), f.m.q, sweepDID, kindBrowser, "", expires, &grantID)
+	token, err := createSession(context.Background(), f.m.q, sweepDID, rpc.BrowserSession, "", expires, &grantID)
 	require.NoError(t, err)
-	return uuid.MustParse(token.ID)
+	return token.ID
 }
 
 func (f *sweepFixture) exec(t *testing.T, sql string, args ...any) {
@@ -144,7 +145,7 @@ func TestSweepExpired(t *testing.T) {
 	operator, err := f.m.IssueDeveloperToken(ctx, sweepDID, "ops", time.Hour)
 	require.NoError(t, err)
 	require.NoError(t, f.m.q.CreateTokenClaim(ctx, db.CreateTokenClaimParams{
-		CodeHash: make([]byte, 32), SessionID: live, TokenSessionID: uuid.MustParse(operator.ID), ExpiresAt: now.Add(-time.Minute),
+		CodeHash: make([]byte, 32), SessionID: live, TokenSessionID: operator.ID, ExpiresAt: now.Add(-time.Minute),
 	}))
 
 	// Sign-ins: one never finished, one in flight.
@@ -171,7 +172,7 @@ func TestSweepExpired(t *testing.T) {
 	for _, gone := range []uuid.UUID{expired, lapsed, unclaimed} {
 		require.False(t, f.exists(t, "sessions", "id", gone))
 	}
-	for _, kept := range []uuid.UUID{live, uuid.MustParse(operator.ID)} {
+	for _, kept := range []uuid.UUID{live, operator.ID} {
 		require.True(t, f.exists(t, "sessions", "id", kept))
 	}
 	for _, gone := range []string{expiredGrant, lapsedGrant, unclaimedGrant, abandonedGrant} {

@@ -12,7 +12,6 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
-	"github.com/google/uuid"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
@@ -161,7 +160,7 @@ func (m *Module) sameBrowser(r *http.Request, req db.AuthRequest) bool {
 			return false
 		}
 		caller, err := m.Authenticate(r.Context(), c.Value)
-		return err == nil && caller.SessionID == req.SessionID.String()
+		return err == nil && caller.SessionID == *req.SessionID
 	}
 }
 
@@ -199,7 +198,7 @@ func (m *Module) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// One browser, one session: signing in afresh ends the one the cookie held.
 		if old, err := r.Cookie(rpc.SessionCookieName(m.secure)); err == nil {
 			if caller, err := m.Authenticate(ctx, old.Value); err == nil && caller.Browser() {
-				m.endSession(ctx, uuid.MustParse(caller.SessionID), "replaced by a new sign-in")
+				m.endSession(ctx, caller.SessionID, "replaced by a new sign-in")
 			}
 		}
 		m.setCookie(w, token)

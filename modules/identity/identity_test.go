@@ -41,7 +41,7 @@ func TestDeveloperToken_AuthenticatesItsAccount(t *testing.T) {
 	require.Equal(t, "did:plc:alice", caller.DID)
 	require.Equal(t, "alice.test", caller.Handle)
 	require.Equal(t, token.ID, caller.SessionID)
-	require.Equal(t, "developer", caller.Kind)
+	require.Equal(t, rpc.DeveloperToken, caller.Kind)
 	require.False(t, caller.Browser())
 
 	other, err := m.IssueDeveloperToken(ctx, "did:plc:alice", "second", time.Hour)

@@ -15,7 +15,6 @@ import (
 	"github.com/bluesky-social/indigo/atproto/atclient"
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 	"github.com/bluesky-social/indigo/atproto/syntax"
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
@@ -29,11 +28,7 @@ func (m *Module) PDS(ctx context.Context, caller *rpc.Caller) (*atclient.APIClie
 	if m.oauth == nil {
 		return nil, ErrSignInOff
 	}
-	sessionID, err := uuid.Parse(caller.SessionID)
-	if err != nil {
-		return nil, ErrNoPDSAccess
-	}
-	link, err := m.q.GetLink(ctx, db.GetLinkParams{SessionID: sessionID, Did: caller.DID})
+	link, err := m.q.GetLink(ctx, db.GetLinkParams{SessionID: caller.SessionID, Did: caller.DID})
 	if err != nil || link.GrantID == nil {
 		return nil, ErrNoPDSAccess
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
@@ -34,7 +33,7 @@ func (m *Module) me(ctx context.Context, caller *rpc.Caller) (Me, error) {
 	if err != nil {
 		return Me{}, fmt.Errorf("load %s: %w", caller.DID, err)
 	}
-	linked, err := m.linkedAccounts(ctx, uuid.MustParse(caller.SessionID), caller.DID)
+	linked, err := m.linkedAccounts(ctx, caller.SessionID, caller.DID)
 	if err != nil {
 		return Me{}, err
 	}
@@ -75,7 +74,7 @@ func (m *Module) withTealCheck(ctx context.Context, caller *rpc.Caller, row db.P
 		return p
 	}
 	p.TealNeedsReauth = true
-	link, err := m.q.GetLink(ctx, db.GetLinkParams{SessionID: uuid.MustParse(caller.SessionID), Did: caller.DID})
+	link, err := m.q.GetLink(ctx, db.GetLinkParams{SessionID: caller.SessionID, Did: caller.DID})
 	if err != nil || link.GrantID == nil {
 		return p
 	}

@@ -19,12 +19,6 @@ import (
 	"github.com/plyrfm/plyr/modules/identity/internal/grants"
 )
 
-// Session kinds.
-const (
-	kindBrowser   = "browser"
-	kindDeveloper = "developer"
-)
-
 // tokenPrefix starts every token, so leaked ones are recognisable to secret scanners.
 const tokenPrefix = "plyr_"
 
@@ -37,7 +31,7 @@ type Account struct {
 
 // Token is a newly issued credential. Value is shown once and never stored.
 type Token struct {
-	ID        string
+	ID        uuid.UUID
 	Value     string
 	Prefix    string
 	ExpiresAt time.Time
@@ -74,7 +68,7 @@ func (m *Module) IssueDeveloperToken(ctx context.Context, did, name string, ttl 
 	var token Token
 	err := m.inTx(ctx, func(q *db.Queries) error {
 		var err error
-		token, err = createSession(ctx, q, did, kindDeveloper, name, time.Now().Add(min(ttl, MaxDeveloperTokenTTL)), nil)
+		token, err = createSession(ctx, q, did, rpc.DeveloperToken, name, time.Now().Add(min(ttl, MaxDeveloperTokenTTL)), nil)
 		return err
 	})
 	return token, err
@@ -82,7 +76,7 @@ func (m *Module) IssueDeveloperToken(ctx context.Context, did, name string, ttl 
 
 // createSession stores a session acting as did, holding did through grantID (nil for
 // operator tokens), and returns its token.
-func createSession(ctx context.Context, q *db.Queries, did, kind, name string, expires time.Time, grantID *string) (Token, error) {
+func createSession(ctx context.Context, q *db.Queries, did string, kind rpc.CredentialKind, name string, expires time.Time, grantID *string) (Token, error) {
 	value, err := newSecret()
 	if err != nil {
 		return Token{}, err
@@ -94,7 +88,7 @@ func createSession(ctx context.Context, q *db.Queries, did, kind, name string, e
 	hash := sha256.Sum256([]byte(value))
 	row, err := q.CreateSession(ctx, db.CreateSessionParams{
 		ID: id, TokenHash: hash[:], TokenPrefix: value[:len(tokenPrefix)+8], Did: did,
-		Kind: kind, Name: name, ExpiresAt: expires,
+		Kind: string(kind), Name: name, ExpiresAt: expires,
 	})
 	if err != nil {
 		return Token{}, fmt.Errorf("create session for %s: %w", did, err)
@@ -102,7 +96,7 @@ func createSession(ctx context.Context, q *db.Queries, did, kind, name string, e
 	if err := q.LinkAccount(ctx, db.LinkAccountParams{SessionID: id, Did: did, GrantID: grantID}); err != nil {
 		return Token{}, fmt.Errorf("link %s to its session: %w", did, err)
 	}
-	return Token{ID: id.String(), Value: value, Prefix: row.TokenPrefix, ExpiresAt: row.ExpiresAt}, nil
+	return Token{ID: id, Value: value, Prefix: row.TokenPrefix, ExpiresAt: row.ExpiresAt}, nil
 }
 
 // Authenticate resolves a token to its caller; it implements rpc.Authenticator. A session
@@ -138,7 +132,7 @@ func (m *Module) Authenticate(ctx context.Context, token string) (rpc.Caller, er
 		}
 	}
 	return rpc.Caller{
-		DID: row.Did, Handle: row.Handle, SessionID: row.ID.String(), Kind: row.Kind, Admin: m.admins[row.Did],
+		DID: row.Did, Handle: row.Handle, SessionID: row.ID, Kind: rpc.CredentialKind(row.Kind), Admin: m.admins[row.Did],
 	}, nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 )
 
 // SessionCookie is the name of the browser session cookie where plyr is served over plain
@@ -51,16 +52,26 @@ type Caller struct {
 	// Handle is the account's handle as last seen.
 	Handle string
 	// SessionID is the credential's session.
-	SessionID string
-	// Kind is what the credential is: "browser" (the session cookie) or "developer" (a
-	// bearer token).
-	Kind string
+	SessionID uuid.UUID
+	// Kind is what the credential is: the browser's session cookie or a bearer token.
+	Kind CredentialKind
 	// Admin marks the DIDs configured as administrators.
 	Admin bool
 }
 
+// CredentialKind is what kind of credential a caller came with. Its values are the ones
+// identity stores with each session.
+type CredentialKind string
+
+const (
+	// BrowserSession is the session cookie of a signed-in browser.
+	BrowserSession CredentialKind = "browser"
+	// DeveloperToken is a bearer token: a developer token, or an operator's.
+	DeveloperToken CredentialKind = "developer"
+)
+
 // Browser reports whether the caller came with a browser session (rather than a token).
-func (c *Caller) Browser() bool { return c.Kind == "browser" }
+func (c *Caller) Browser() bool { return c.Kind == BrowserSession }
 
 // Level is what a procedure or route demands of its caller.
 type Level int

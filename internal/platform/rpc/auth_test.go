@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -137,4 +138,22 @@ func TestRequireHTTP_WritesConnectShapedError(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/upload", nil))
 	require.Equal(t, http.StatusUnauthorized, rec.Code)
 	require.JSONEq(t, `{"code":"unauthenticated","message":"authentication required: sign in or send a valid bearer token"}`, rec.Body.String())
+}
+
+func TestCaller_Browser(t *testing.T) {
+	tests := []struct {
+		name string
+		kind CredentialKind
+		want bool
+	}{
+		{"session cookie", BrowserSession, true},
+		{"bearer token", DeveloperToken, false},
+		{"unknown", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Caller{DID: "did:plc:alice", SessionID: uuid.New(), Kind: tt.kind}
+			require.Equal(t, tt.want, c.Browser())
+		})
+	}
 }
