@@ -137,10 +137,11 @@ func (a *Activities) inspect(ctx context.Context, in InspectInput, report *progr
 	}, nil
 }
 
-// probeAndDecode runs ffprobe and the full decode of path side by side. The decode's
-// allowance depends on the length the probe finds, so its deadline is set once the probe
-// is done, counted from the decode's start; a decode that already finished is held to the
-// same allowance.
+// probeAndDecode runs ffprobe and the full decode of path side by side. Once the probe
+// has found the declared length, the decode of a long file is split over two ffmpeg runs
+// (see ffmpeg.DecodeOptions.Length). The decode's allowance depends on that length too,
+// so its deadline is set once the probe is done, counted from the decode's start; a
+// decode that already finished is held to the same allowance.
 func (a *Activities) probeAndDecode(ctx context.Context, path string, format Format, report *progressReporter) (audioFacts, ffmpeg.Decoded, error) {
 	decodeCtx, stopDecode := context.WithCancelCause(ctx)
 	defer stopDecode(nil)
@@ -150,9 +151,10 @@ func (a *Activities) probeAndDecode(ctx context.Context, path string, format For
 		took    time.Duration
 	}
 	done := make(chan decodeResult, 1)
+	lengths := make(chan time.Duration, 1)
 	start := time.Now()
 	go func() {
-		d, err := ffmpeg.Decode(decodeCtx, path, format.Name, report.decodedSoFar)
+		d, err := ffmpeg.Decode(decodeCtx, path, format.Name, ffmpeg.DecodeOptions{OnProgress: report.decodedSoFar, Length: lengths})
 		done <- decodeResult{d, err, time.Since(start)}
 	}()
 	// Every way out waits for the decode, so ffmpeg never outlives the temp file.
@@ -176,6 +178,7 @@ func (a *Activities) probeAndDecode(ctx context.Context, path string, format For
 		return giveUp(rejection)
 	}
 	report.setDeclared(facts.declared)
+	lengths <- facts.declared // a long file's decode takes a second core from here
 
 	allowance := a.Limits.decodeAllowance(facts.declared)
 	timer := time.AfterFunc(allowance-time.Since(start), func() { stopDecode(errDecodeTooSlow) })

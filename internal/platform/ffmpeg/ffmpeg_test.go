@@ -24,7 +24,7 @@ const orphanHelperEnv = "PLYR_FFMPEG_TEST_HELPER_FIFO"
 
 func TestMain(m *testing.M) {
 	if fifo := os.Getenv(orphanHelperEnv); fifo != "" {
-		_, err := ffmpeg.Decode(context.Background(), fifo, "wav", nil)
+		_, err := ffmpeg.Decode(context.Background(), fifo, "wav", ffmpeg.DecodeOptions{})
 		// Only reached if ffmpeg ended on its own, which the test reports as a failure.
 		println("helper: decode returned:", err)
 		os.Exit(3)
@@ -73,7 +73,9 @@ func TestDecode_CleanFile(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			path := writeTemp(t, "upload", audiotest.Make(t, format, 3))
 			var seen []time.Duration
-			got, err := ffmpeg.Decode(context.Background(), path, format, func(d time.Duration) { seen = append(seen, d) })
+			got, err := ffmpeg.Decode(context.Background(), path, format, ffmpeg.DecodeOptions{
+				OnProgress: func(d time.Duration) { seen = append(seen, d) },
+			})
 			require.NoError(t, err)
 			require.Equal(t, ffmpeg.Decoded{Length: 3 * time.Second}, got)
 			require.NotEmpty(t, seen)
@@ -92,12 +94,57 @@ func TestDecode_TruncatedFileSaysWhereItStopped(t *testing.T) {
 	flac := audiotest.Make(t, "flac", 20)
 	path := writeTemp(t, "upload", audiotest.Truncate(flac, 0.5))
 
-	got, err := ffmpeg.Decode(context.Background(), path, "flac", nil)
+	got, err := ffmpeg.Decode(context.Background(), path, "flac", ffmpeg.DecodeOptions{})
 	require.NoError(t, err, "damage is a result, not a failure to run")
 	require.NotEmpty(t, got.Failure)
 	require.NotContains(t, got.Failure, "@ 0x", "the codec prefix is dropped")
 	require.Greater(t, got.Length, 5*time.Second)
 	require.Less(t, got.Length, 11*time.Second)
+}
+
+// Told the declared length, Decode splits a long file between two ffmpeg runs; what it
+// finds is what a single run finds: the full length of a clean file, where a file cut
+// short ends, and damage in either half.
+func TestDecode_InTwoPartsFindsWhatOnePartFinds(t *testing.T) {
+	const seconds = 150
+	flac := audiotest.Make(t, "flac", seconds)
+	damaged := append([]byte(nil), flac...)
+	copy(damaged[len(damaged)*3/4:], audiotest.Random(4096)) // in the second half
+	tests := []struct {
+		name       string
+		data       []byte
+		wantFailed bool
+		minLength  time.Duration
+		maxLength  time.Duration
+	}{
+		{"clean", flac, false, seconds * time.Second, seconds * time.Second},
+		{"cut short", audiotest.Truncate(flac, 0.8), true, 100 * time.Second, 125 * time.Second},
+		{"damaged in the second half", damaged, true, 100 * time.Second, 125 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeTemp(t, "upload", tt.data)
+			single, err := ffmpeg.Decode(context.Background(), path, "flac", ffmpeg.DecodeOptions{})
+			require.NoError(t, err)
+
+			lengths := make(chan time.Duration, 1)
+			lengths <- seconds * time.Second
+			var progress time.Duration
+			split, err := ffmpeg.Decode(context.Background(), path, "flac", ffmpeg.DecodeOptions{
+				Length:     lengths,
+				OnProgress: func(d time.Duration) { progress = d },
+			})
+			require.NoError(t, err)
+
+			for _, got := range []ffmpeg.Decoded{single, split} {
+				require.Equal(t, tt.wantFailed, got.Failure != "", got.Failure)
+				require.GreaterOrEqual(t, got.Length, tt.minLength)
+				require.LessOrEqual(t, got.Length, tt.maxLength)
+			}
+			require.InDelta(t, single.Length.Seconds(), split.Length.Seconds(), 0.2)
+			require.Positive(t, progress)
+		})
+	}
 }
 
 // A decode whose context ends is stopped, and says why and how far it got.
@@ -108,7 +155,7 @@ func TestDecode_StopsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithTimeoutCause(context.Background(), 200*time.Millisecond, cause)
 	defer cancel()
 
-	got, err := ffmpeg.Decode(ctx, fifo, "wav", nil)
+	got, err := ffmpeg.Decode(ctx, fifo, "wav", ffmpeg.DecodeOptions{})
 	require.ErrorIs(t, err, cause)
 	require.Zero(t, got.Length)
 }
