@@ -20,4 +20,11 @@
 // damaged frame a few milliseconds after it started. ffmpeg's -progress reports are timed
 // (twice a second) and miss everything after the last report, so a truncated file that
 // decoded 9 s used to be reported as failing at 0:00.
+//
+// A long file's decode can use two cores (DecodeOptions.Length): both runs keep the
+// stream's own timestamps (-copyts), the second seeks to the middle of what is left, and
+// the first stops only once it has decoded a second past the second's first frame, so
+// the two runs cover every frame between them. A second run that finds nothing, or fails
+// within its first second (where a decoder that has just seeked may stumble), is ignored
+// and the first decodes to the end as if it were alone.
 package ffmpeg
