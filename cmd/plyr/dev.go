@@ -157,6 +157,11 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 		infra.ATProto = app.ATProto{HTTPClient: net.HTTPClient(), Directory: net.Directory(), AllowLoopbackPDS: true}
 		demo, pdsURL = net.Demo, net.PDSURL
 		cfg.Identity.PLCURL = net.PLCURL
+		// Sign-up works offline too: the local PDS is the one offered for new accounts.
+		cfg.Identity.PDSOptions = []config.PDSOption{{
+			Name: "this machine's PDS (make dev-pds)", URL: net.PDSURL, Recommended: true,
+			Description: "The reference PDS running beside plyr; its accounts live in memory until plyr stops.",
+		}}
 	}
 	a, err := app.New(cfg, infra, logger, metrics.New())
 	if err != nil {

@@ -260,6 +260,13 @@ func TestDev_SignInOfflineAsADemoAccount(t *testing.T) {
 	me, err := ids.GetMe(ctx, &identityv1.GetMeRequest{})
 	require.NoError(t, err)
 	require.Equal(t, "alice.test", me.Account.Handle)
+
+	// New accounts are offered on the local PDS, so signing up works offline too.
+	options, err := ids.ListPdsOptions(ctx, &identityv1.ListPdsOptionsRequest{})
+	require.NoError(t, err)
+	require.True(t, options.Enabled)
+	require.Len(t, options.Options, 1)
+	require.True(t, strings.HasPrefix(options.Options[0].Url, "http://localhost:"), options.Options[0].Url)
 }
 
 func TestDevStack_StopIsBoundedWhenAComponentHangs(t *testing.T) {
