@@ -38,6 +38,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/media/internal/db"
+	"github.com/plyrfm/plyr/modules/media/internal/watch"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
@@ -141,6 +142,8 @@ type Module struct {
 	uploadSlots chan struct{}
 	// accountUploads counts the upload bodies each account is streaming.
 	accountUploads *accountSlots
+	// watches shares one look at each upload's workflow among its WatchUpload streams.
+	watches *watch.Hub[UploadState]
 	// draining closes when the server shuts down, ending WatchUpload streams.
 	draining  chan struct{}
 	drainOnce sync.Once
@@ -151,14 +154,28 @@ func New(d Deps) *Module {
 	if d.WatchInterval <= 0 {
 		d.WatchInterval = 250 * time.Millisecond
 	}
+	watches := watch.New(watch.Config[UploadState]{
+		Look:  d.Workflows.Observe,
+		Ended: d.Workflows.AwaitEnd,
+		// A look that failed ends the streams (they answer from the database or with an
+		// error), as does an ended workflow.
+		Final:     func(s UploadState, err error) bool { return err != nil || !s.Running },
+		Interval:  d.WatchInterval,
+		MaxPerKey: maxWatchersPerUpload,
+	})
 	return &Module{
-		q: db.New(d.DB), storage: d.Storage, workflows: d.Workflows, logger: d.Logger, metrics: d.Metrics,
+		watches: watches,
+		q:       db.New(d.DB), storage: d.Storage, workflows: d.Workflows, logger: d.Logger, metrics: d.Metrics,
 		limits: d.Limits.withDefaults(), watchInterval: d.WatchInterval,
 		uploadSlots:    make(chan struct{}, max(1, d.Limits.MaxConcurrentUploads)),
 		accountUploads: &accountSlots{held: map[string]int{}},
 		draining:       make(chan struct{}),
 	}
 }
+
+// maxWatchersPerUpload bounds the WatchUpload streams of one upload (its uploader's tabs
+// and devices); one more is refused with resource_exhausted.
+const maxWatchersPerUpload = 8
 
 // Drain ends every WatchUpload stream with UNAVAILABLE, so that a shutting-down server is
 // not held open by watchers; they reconnect to another instance.

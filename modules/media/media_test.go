@@ -44,6 +44,7 @@ type fakeWorkflows struct {
 	script   map[string][]media.UploadState // Observe returns these in turn; the last repeats
 	missing  bool                           // Observe reports the workflow gone
 	ended    chan struct{}                  // closing it ends the workflows for AwaitEnd
+	looks    int                            // Observe calls
 }
 
 func (f *fakeWorkflows) Start(_ context.Context, in upload.Input) error {
@@ -69,6 +70,7 @@ func (f *fakeWorkflows) AwaitEnd(ctx context.Context, _ string) error {
 func (f *fakeWorkflows) Observe(_ context.Context, trackID string) (media.UploadState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.looks++
 	if f.missing {
 		return media.UploadState{}, media.ErrWorkflowNotFound
 	}

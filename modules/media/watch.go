@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -14,6 +13,7 @@ import (
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/media/internal/db"
+	"github.com/plyrfm/plyr/modules/media/internal/watch"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
@@ -23,8 +23,9 @@ var errUploadNotFound = errors.New("upload not found")
 // handler adapts the MediaService to the module.
 type handler struct{ m *Module }
 
-// WatchUpload streams an upload's state until it ends. Each tick looks at the workflow
-// (one describe and one query), and a message goes out only when something changed.
+// WatchUpload streams an upload's state until it ends. The streams of one upload share one
+// look at the workflow per tick (internal/watch), and a message goes out only when
+// something changed.
 func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadRequest, stream *connect.ServerStream[mediav1.WatchUploadResponse]) error {
 	id, err := uuid.Parse(req.GetUploadId())
 	if err != nil {
@@ -52,32 +53,35 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 		return send(h.endedFromRow(ctx, row))
 	}
 
-	trackID := row.TrackID.String()
-	ticker := time.NewTicker(h.m.watchInterval)
-	defer ticker.Stop()
-	waitCtx, stopWaiting := context.WithCancel(ctx)
-	defer stopWaiting()
-	ended := make(chan struct{})
-	go func() {
-		_ = h.m.workflows.AwaitEnd(waitCtx, trackID)
-		close(ended)
-	}()
+	watcher, err := h.m.watches.Subscribe(row.TrackID.String())
+	if errors.Is(err, watch.ErrTooManyWatchers) {
+		return connect.NewError(connect.CodeResourceExhausted, errors.New("this upload is already watched from too many places; close one"))
+	}
+	if err != nil {
+		return err
+	}
+	defer watcher.Close()
 	phase := upload.PhaseQueued
 	var shown int32 // progress never goes backwards, even when a look is less informed
 	for {
-		state, err := h.m.workflows.Observe(ctx, trackID)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-h.m.draining:
+			return connect.NewError(connect.CodeUnavailable, errors.New("the server is restarting; watch the upload again"))
+		case <-watcher.Updated():
+		}
+		state, err := watcher.Latest()
 		switch {
 		case errors.Is(err, ErrWorkflowNotFound):
 			// Gone from Temporal: the row holds the ending, if it was recorded.
 			latest, err := h.m.q.GetUpload(ctx, id)
 			if err != nil {
-				return rpc.Internal(ctx, h.m.logger, fmt.Errorf("get upload %s: %w", id, err))
+				return fmt.Errorf("get upload %s: %w", id, err)
 			}
 			return send(h.endedFromRow(ctx, latest))
-		case err != nil && ctx.Err() != nil:
-			return ctx.Err()
 		case err != nil:
-			return rpc.Internal(ctx, h.m.logger, fmt.Errorf("observe upload %s: %w", id, err))
+			return fmt.Errorf("observe upload %s: %w", id, err)
 		}
 		if state.Phase != "" {
 			phase = state.Phase
@@ -90,15 +94,6 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 		}
 		if msg.Status != mediav1.UploadStatus_UPLOAD_STATUS_PROCESSING {
 			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-h.m.draining:
-			return connect.NewError(connect.CodeUnavailable, errors.New("the server is restarting; watch the upload again"))
-		case <-ended:
-			ended = nil // look now; from here on only the ticker paces the looks
-		case <-ticker.C:
 		}
 	}
 }
