@@ -1,9 +1,11 @@
 // Package catalog is plyr's catalog module: the tracks listeners browse and play (and,
 // later, albums, playlists, likes, comments, tags and search).
 //
-// Its surface is this package: New, Mount (the CatalogService), and the methods the upload
-// workflow's steps call to create, publish and remove tracks. Handles of artists come from
-// the identity module through the HandleDirectory it is given.
+// This package is the module's door: New, Mount (the CatalogService), and the methods the
+// upload workflow's steps call to create, publish and remove tracks. Features live in
+// internal/: tracks (the track rows and their rules), cursor (page tokens), db (sqlc).
+// Handles of artists come from the identity module through the HandleDirectory it is
+// given.
 package catalog
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
 
 // HandleDirectory finds the current handle of accounts by DID.
@@ -38,15 +41,14 @@ type Deps struct {
 
 // Module is the catalog module.
 type Module struct {
-	q       *db.Queries
 	logger  *slog.Logger
 	metrics *metrics.Metrics
-	handles HandleDirectory
+	tracks  *tracks.Tracks
 }
 
 // New builds the module.
 func New(d Deps) *Module {
-	return &Module{q: db.New(d.DB), logger: d.Logger, metrics: d.Metrics, handles: d.Handles}
+	return &Module{logger: d.Logger, metrics: d.Metrics, tracks: tracks.New(db.New(d.DB), d.Handles)}
 }
 
 // policy is the access level of every CatalogService procedure.
@@ -57,52 +59,48 @@ var policy = rpc.Policy{
 
 // Mount registers the CatalogService.
 func (m *Module) Mount(mux *http.ServeMux) {
-	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
+	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{tracks: m.tracks}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
 }
 
 // CreateDraftTrack records a processing track for an accepted upload; doing it again for
 // the same id changes nothing.
 func (m *Module) CreateDraftTrack(ctx context.Context, trackID, artistDID, title string, createdAt time.Time) error {
-	id, err := uuid.Parse(trackID)
+	id, err := parseID("track", trackID)
 	if err != nil {
-		return fmt.Errorf("track id %q: %w", trackID, err)
+		return err
 	}
-	err = m.q.CreateDraftTrack(ctx, db.CreateDraftTrackParams{ID: id, ArtistDid: artistDID, Title: title, CreatedAt: createdAt})
-	if err != nil {
-		return fmt.Errorf("create draft track %s: %w", trackID, err)
-	}
-	return nil
+	return m.tracks.CreateDraft(ctx, tracks.Draft{ID: id, ArtistDID: artistDID, Title: title, CreatedAt: createdAt})
 }
 
 // PublishTrack makes a track ready to play with its audio file and duration.
 func (m *Module) PublishTrack(ctx context.Context, trackID, fileID string, durationMs int32) error {
-	id, err := uuid.Parse(trackID)
+	id, err := parseID("track", trackID)
 	if err != nil {
-		return fmt.Errorf("track id %q: %w", trackID, err)
+		return err
 	}
-	file, err := uuid.Parse(fileID)
+	file, err := parseID("file", fileID)
 	if err != nil {
-		return fmt.Errorf("file id %q: %w", fileID, err)
+		return err
 	}
-	n, err := m.q.PublishTrack(ctx, db.PublishTrackParams{ID: id, FileID: &file, DurationMs: &durationMs})
-	if err != nil {
-		return fmt.Errorf("publish track %s: %w", trackID, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("publish track %s: %w", trackID, ErrNotFound)
-	}
-	return nil
+	return m.tracks.Publish(ctx, id, file, durationMs)
 }
 
 // DeleteDraftTrack removes a track that never became ready. A ready track, or none at
 // all, is left alone.
 func (m *Module) DeleteDraftTrack(ctx context.Context, trackID string) error {
-	id, err := uuid.Parse(trackID)
+	id, err := parseID("track", trackID)
 	if err != nil {
-		return fmt.Errorf("track id %q: %w", trackID, err)
+		return err
 	}
-	if _, err := m.q.DeleteDraftTrack(ctx, id); err != nil {
-		return fmt.Errorf("delete draft track %s: %w", trackID, err)
+	return m.tracks.DeleteDraft(ctx, id)
+}
+
+// parseID reads an id the upload workflow passes. The workflow's input still carries ids
+// as strings; typing them (uuid.UUID, the same JSON) is the next step of the template.
+func parseID(what, s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("%s id %q: %w", what, s, err)
 	}
-	return nil
+	return id, nil
 }
