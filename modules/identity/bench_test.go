@@ -67,9 +67,9 @@ func benchSessions(b *testing.B, f localFixture) []context.Context {
 	return out
 }
 
-// runLoad has each client call its own session for the duration and reports latency
-// percentiles and throughput.
-func runLoad(b *testing.B, name string, sessions []context.Context, call func(ctx context.Context, i int) error) {
+// runLoad has each client call its own session for the duration, reports latency
+// percentiles and throughput, and returns the throughput (calls per second).
+func runLoad(b *testing.B, name string, sessions []context.Context, call func(ctx context.Context, i int) error) float64 {
 	b.Helper()
 	deadline := time.Now().Add(benchDuration())
 	var mu sync.Mutex
@@ -107,4 +107,5 @@ func runLoad(b *testing.B, name string, sessions []context.Context, call func(ct
 	b.ReportMetric(rps, "req/s")
 	b.Logf("%s, %d clients, %s: %d calls, p50 %s, p99 %s, max %s, %.0f req/s",
 		name, len(sessions), benchDuration(), len(all), p(0.5), p(0.99), all[len(all)-1], rps)
+	return rps
 }
