@@ -154,9 +154,12 @@ func New(d Deps) *Module {
 	if d.WatchInterval <= 0 {
 		d.WatchInterval = 250 * time.Millisecond
 	}
+	// Closures rather than method values: a module built without workflows (the
+	// housekeeping activities use it for its store) must not dereference them until asked.
+	wf := d.Workflows
 	watches := watch.New(watch.Config[UploadState]{
-		Look:  d.Workflows.Observe,
-		Ended: d.Workflows.AwaitEnd,
+		Look:  func(ctx context.Context, trackID string) (UploadState, error) { return wf.Observe(ctx, trackID) },
+		Ended: func(ctx context.Context, trackID string) error { return wf.AwaitEnd(ctx, trackID) },
 		// A look that failed ends the streams (they answer from the database or with an
 		// error), as does an ended workflow.
 		Final:     func(s UploadState, err error) bool { return err != nil || !s.Running },
