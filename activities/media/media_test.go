@@ -156,6 +156,24 @@ func TestInspectUpload_RefusesWhatIsNotGoodAudio(t *testing.T) {
 	}
 }
 
+// Long files are decoded in two parts once the probe has found their length; the verdict
+// and the length are a single decode's.
+func TestInspectUpload_AcceptsLongAudio(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	for _, format := range []string{"mp3", "wav"} {
+		t.Run(format, func(t *testing.T) {
+			f.stage(t, "staging/long-"+format, audiotest.Make(t, format, 150))
+			got := f.inspect(t, "staging/long-"+format)
+			require.Empty(t, got.Rejected)
+			require.Equal(t, int32(150_000), got.DurationMs)
+		})
+	}
+	t.Run("mp3 cut short", func(t *testing.T) {
+		f.stage(t, "staging/long-cut", audiotest.Truncate(audiotest.Make(t, "mp3", 150), 0.9))
+		require.Contains(t, f.inspect(t, "staging/long-cut").Rejected, "the audio is damaged or cut short")
+	})
+}
+
 // A truncated file's rejection says where decoding stopped (about halfway), not 0:00.
 func TestInspectUpload_SaysWhereDecodingFailed(t *testing.T) {
 	f := newFixture(t, defaultLimits)
