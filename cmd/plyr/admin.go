@@ -43,19 +43,14 @@ func runAdmin(ctx context.Context, cfg config.Config, _ *slog.Logger, args []str
 	}
 }
 
-// adminIdentity is the identity module for operator commands: the database only, no
-// sign-in.
-func adminIdentity(ctx context.Context, cfg config.Config) (*identity.Module, func(), error) {
+// adminIdentity is identity's operator entry for operator commands: the database only,
+// no keyring and no sign-in.
+func adminIdentity(ctx context.Context, cfg config.Config) (*identity.Operator, func(), error) {
 	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	ids, err := identity.New(identity.Deps{DB: pool, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		pool.Close()
-		return nil, nil, err
-	}
-	return ids, pool.Close, nil
+	return identity.NewOperator(pool, slog.New(slog.DiscardHandler)), pool.Close, nil
 }
 
 func adminToken(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {

@@ -44,7 +44,7 @@ type Infra struct {
 	DB       *pgxpool.Pool
 	Temporal client.Client
 	Storage  *storage.Client
-	// Keys seal OAuth tokens at rest; nil turns sign-in off (operator commands).
+	// Keys seal OAuth tokens at rest; required (operator commands use identity.NewOperator).
 	Keys *sealed.Keyring
 	// ATProto is plyr's outbound ATProto: in production an SSRF-safe client and a directory
 	// on it (internal/platform/atproto); in development and tests, the reference PDS's.

@@ -62,7 +62,7 @@ func newStack(tb testing.TB, maxUpload int64) *stack {
 			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(),
 		},
 	}
-	a, err := app.New(cfg, app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store}, logger, metrics.New())
+	a, err := app.New(cfg, app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store, Keys: testKeys(tb)}, logger, metrics.New())
 	require.NoError(tb, err)
 
 	ctx, cancel := context.WithCancel(context.Background())

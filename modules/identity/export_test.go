@@ -9,15 +9,16 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/session"
 )
 
 // NewBrowserSessionForTest makes a browser session holding dids (the first current)
 // without OAuth grants, for tests and benchmarks that do not need a PDS.
 func (m *Module) NewBrowserSessionForTest(ctx context.Context, dids ...string) (Token, error) {
 	var token Token
-	err := m.inTx(ctx, func(q *db.Queries) error {
+	err := session.InTx(ctx, m.pool, func(q *db.Queries) error {
 		var err error
-		token, err = createSession(ctx, q, dids[0], rpc.BrowserSession, "", time.Now().Add(time.Hour), nil)
+		token, err = session.Create(ctx, q, dids[0], rpc.BrowserSession, "", time.Now().Add(time.Hour), nil)
 		if err != nil {
 			return err
 		}
@@ -39,7 +40,7 @@ func ConnectErrorForTest(m *Module, err error) error {
 // RevokeForTest revokes a grant at its authorization server, leaving plyr's copy: what a
 // user removing plyr from their PDS's settings does.
 func RevokeForTest(m *Module, did, grantID string) error {
-	sess, err := m.oauth.ResumeSession(context.Background(), syntax.DID(did), grantID)
+	sess, err := m.app.ResumeSession(context.Background(), syntax.DID(did), grantID)
 	if err != nil {
 		return err
 	}
@@ -54,9 +55,9 @@ func (m *Module) NewGrantSessionForTest(ctx context.Context, data oauth.ClientSe
 	}
 	grantID := data.SessionID
 	var token Token
-	err := m.inTx(ctx, func(q *db.Queries) error {
+	err := session.InTx(ctx, m.pool, func(q *db.Queries) error {
 		var err error
-		token, err = createSession(ctx, q, data.AccountDID.String(), rpc.BrowserSession, "", time.Now().Add(time.Hour), &grantID)
+		token, err = session.Create(ctx, q, data.AccountDID.String(), rpc.BrowserSession, "", time.Now().Add(time.Hour), &grantID)
 		return err
 	})
 	return token, err
@@ -74,6 +75,6 @@ func (m *Module) GrantDataForTest(ctx context.Context, did, grantID string) (*oa
 
 // ClaimDeveloperTokenForTest claims a developer token with a claim code.
 func (m *Module) ClaimDeveloperTokenForTest(ctx context.Context, caller *rpc.Caller, code string) (string, error) {
-	value, _, err := m.claimDeveloperToken(ctx, caller, code)
+	value, _, err := m.tokens.Claim(ctx, caller, code)
 	return value, err
 }

@@ -9,6 +9,8 @@ import (
 
 	identityv1 "github.com/plyrfm/plyr/internal/gen/plyr/identity/v1"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/identity/internal/devtoken"
+	"github.com/plyrfm/plyr/modules/identity/internal/prefs"
 )
 
 // handler adapts IdentityService to the module: decode, call, map errors once.
@@ -22,18 +24,20 @@ func (h *handler) fail(ctx context.Context, err error) error {
 
 func caller(ctx context.Context) *rpc.Caller { return rpc.CallerFrom(ctx) }
 
-// errAlreadyLinked refuses adding an account the browser already holds.
-var errAlreadyLinked = ErrInvalidInput.Withf("that account is already signed in on this browser; switch to it")
-
 func (h *handler) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*identityv1.GetMeResponse, error) {
-	me, err := h.m.me(ctx, caller(ctx))
+	c := caller(ctx)
+	me, err := h.m.prefs.Me(ctx, c.DID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	linked, err := h.m.sessions.Linked(ctx, c.SessionID, c.DID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	res := &identityv1.GetMeResponse{
-		Account: accountProto(me.Account), EnabledFlags: me.Flags, TermsPending: me.TermsPending, Admin: me.Admin,
+		Account: accountProto(me.Account), EnabledFlags: me.Flags, TermsPending: me.TermsPending, Admin: c.Admin,
 	}
-	for _, l := range me.Linked {
+	for _, l := range linked {
 		res.LinkedAccounts = append(res.LinkedAccounts, &identityv1.LinkedAccount{
 			Account: accountProto(l.Account), Current: l.Current, Expired: l.Expired,
 		})
@@ -55,17 +59,7 @@ func (h *handler) ListPdsOptions(context.Context, *identityv1.ListPdsOptionsRequ
 }
 
 func (h *handler) StartAddAccount(ctx context.Context, req *identityv1.StartAddAccountRequest) (*identityv1.StartAddAccountResponse, error) {
-	c := caller(ctx)
-	linked, err := h.m.linkedAccounts(ctx, c.SessionID, c.DID)
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	for _, l := range linked {
-		if !l.Expired && (l.DID == req.GetIdentifier() || l.Handle == req.GetIdentifier()) {
-			return nil, h.fail(ctx, errAlreadyLinked)
-		}
-	}
-	u, err := h.m.startAddAccount(ctx, c, req.GetIdentifier(), req.GetReturnTo())
+	u, err := h.m.signin.StartAddAccount(ctx, caller(ctx), req.GetIdentifier(), req.GetReturnTo())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -73,7 +67,7 @@ func (h *handler) StartAddAccount(ctx context.Context, req *identityv1.StartAddA
 }
 
 func (h *handler) SwitchAccount(ctx context.Context, req *identityv1.SwitchAccountRequest) (*identityv1.SwitchAccountResponse, error) {
-	acct, err := h.m.switchAccount(ctx, caller(ctx), req.GetDid())
+	acct, err := h.m.sessions.Switch(ctx, caller(ctx), req.GetDid())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -81,7 +75,7 @@ func (h *handler) SwitchAccount(ctx context.Context, req *identityv1.SwitchAccou
 }
 
 func (h *handler) Logout(ctx context.Context, req *identityv1.LogoutRequest) (*identityv1.LogoutResponse, error) {
-	next, err := h.m.logout(ctx, caller(ctx), req.GetSwitchTo())
+	next, err := h.m.sessions.Logout(ctx, caller(ctx), req.GetSwitchTo())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -93,7 +87,7 @@ func (h *handler) Logout(ctx context.Context, req *identityv1.LogoutRequest) (*i
 }
 
 func (h *handler) LogoutAll(ctx context.Context, _ *identityv1.LogoutAllRequest) (*identityv1.LogoutAllResponse, error) {
-	if err := h.m.logoutAll(ctx, caller(ctx)); err != nil {
+	if err := h.m.sessions.LogoutAll(ctx, caller(ctx)); err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	setCookieOnCall(ctx, h.m.cookie("", 0))
@@ -101,7 +95,7 @@ func (h *handler) LogoutAll(ctx context.Context, _ *identityv1.LogoutAllRequest)
 }
 
 func (h *handler) AcceptTerms(ctx context.Context, _ *identityv1.AcceptTermsRequest) (*identityv1.AcceptTermsResponse, error) {
-	at, err := h.m.acceptTerms(ctx, caller(ctx))
+	at, err := h.m.prefs.AcceptTerms(ctx, caller(ctx).DID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -109,7 +103,7 @@ func (h *handler) AcceptTerms(ctx context.Context, _ *identityv1.AcceptTermsRequ
 }
 
 func (h *handler) GetPreferences(ctx context.Context, _ *identityv1.GetPreferencesRequest) (*identityv1.GetPreferencesResponse, error) {
-	p, err := h.m.preferences(ctx, caller(ctx))
+	p, err := h.m.prefs.Get(ctx, caller(ctx))
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -117,7 +111,7 @@ func (h *handler) GetPreferences(ctx context.Context, _ *identityv1.GetPreferenc
 }
 
 func (h *handler) UpdatePreferences(ctx context.Context, req *identityv1.UpdatePreferencesRequest) (*identityv1.UpdatePreferencesResponse, error) {
-	u := PreferencesUpdate{
+	u := prefs.PreferencesUpdate{
 		AccentColor: req.AccentColor, AutoAdvance: req.AutoAdvance, AllowComments: req.AllowComments,
 		EnableTealScrobbling: req.EnableTealScrobbling, ShowSensitiveArtwork: req.ShowSensitiveArtwork,
 		ShowLikedOnProfile: req.ShowLikedOnProfile, SupportURL: req.SupportUrl,
@@ -129,7 +123,7 @@ func (h *handler) UpdatePreferences(ctx context.Context, req *identityv1.UpdateP
 	if req.GetUiSettings() != nil {
 		u.UISettings = req.GetUiSettings().AsMap()
 	}
-	p, err := h.m.updatePreferences(ctx, caller(ctx), u)
+	p, err := h.m.prefs.Update(ctx, caller(ctx), u)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -137,7 +131,7 @@ func (h *handler) UpdatePreferences(ctx context.Context, req *identityv1.UpdateP
 }
 
 func (h *handler) StartScopeUpgrade(ctx context.Context, req *identityv1.StartScopeUpgradeRequest) (*identityv1.StartScopeUpgradeResponse, error) {
-	u, err := h.m.startScopeUpgrade(ctx, caller(ctx), req.GetIncludeTeal(), req.GetReturnTo())
+	u, err := h.m.signin.StartScopeUpgrade(ctx, caller(ctx), req.GetIncludeTeal(), req.GetReturnTo())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -145,7 +139,7 @@ func (h *handler) StartScopeUpgrade(ctx context.Context, req *identityv1.StartSc
 }
 
 func (h *handler) StartDeveloperToken(ctx context.Context, req *identityv1.StartDeveloperTokenRequest) (*identityv1.StartDeveloperTokenResponse, error) {
-	u, err := h.m.startDeveloperToken(ctx, caller(ctx), req.GetName(), req.GetTtlDays(), req.GetReturnTo())
+	u, err := h.m.signin.StartDeveloperToken(ctx, caller(ctx), req.GetName(), req.GetTtlDays(), req.GetReturnTo())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -153,7 +147,7 @@ func (h *handler) StartDeveloperToken(ctx context.Context, req *identityv1.Start
 }
 
 func (h *handler) ClaimDeveloperToken(ctx context.Context, req *identityv1.ClaimDeveloperTokenRequest) (*identityv1.ClaimDeveloperTokenResponse, error) {
-	token, details, err := h.m.claimDeveloperToken(ctx, caller(ctx), req.GetCode())
+	token, details, err := h.m.tokens.Claim(ctx, caller(ctx), req.GetCode())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -161,7 +155,7 @@ func (h *handler) ClaimDeveloperToken(ctx context.Context, req *identityv1.Claim
 }
 
 func (h *handler) ListDeveloperTokens(ctx context.Context, _ *identityv1.ListDeveloperTokensRequest) (*identityv1.ListDeveloperTokensResponse, error) {
-	tokens, err := h.m.listDeveloperTokens(ctx, caller(ctx).DID)
+	tokens, err := h.m.tokens.List(ctx, caller(ctx).DID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -173,14 +167,14 @@ func (h *handler) ListDeveloperTokens(ctx context.Context, _ *identityv1.ListDev
 }
 
 func (h *handler) RevokeDeveloperToken(ctx context.Context, req *identityv1.RevokeDeveloperTokenRequest) (*identityv1.RevokeDeveloperTokenResponse, error) {
-	if err := h.m.revokeDeveloperToken(ctx, caller(ctx), req.GetPrefix()); err != nil {
+	if err := h.m.tokens.Revoke(ctx, caller(ctx), req.GetPrefix()); err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	return &identityv1.RevokeDeveloperTokenResponse{}, nil
 }
 
 func (h *handler) SetFeatureFlag(ctx context.Context, req *identityv1.SetFeatureFlagRequest) (*identityv1.SetFeatureFlagResponse, error) {
-	flags, err := h.m.SetFeatureFlag(ctx, req.GetDid(), req.GetFlag(), req.GetEnabled())
+	flags, err := h.m.prefs.SetFeatureFlag(ctx, req.GetDid(), req.GetFlag(), req.GetEnabled())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -189,7 +183,7 @@ func (h *handler) SetFeatureFlag(ctx context.Context, req *identityv1.SetFeature
 }
 
 func (h *handler) ListFeatureFlags(ctx context.Context, req *identityv1.ListFeatureFlagsRequest) (*identityv1.ListFeatureFlagsResponse, error) {
-	flags, err := h.m.FeatureFlags(ctx, req.GetDid())
+	flags, err := h.m.prefs.FeatureFlags(ctx, req.GetDid())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -200,7 +194,7 @@ func accountProto(a Account) *identityv1.Account {
 	return &identityv1.Account{Did: a.DID, Handle: a.Handle, AvatarUrl: a.AvatarURL}
 }
 
-func developerTokenProto(t DeveloperToken) *identityv1.DeveloperToken {
+func developerTokenProto(t devtoken.DeveloperToken) *identityv1.DeveloperToken {
 	out := &identityv1.DeveloperToken{Prefix: t.Prefix, Name: t.Name}
 	if !t.CreatedAt.IsZero() {
 		out.CreatedAt = timestamppb.New(t.CreatedAt)
@@ -211,7 +205,7 @@ func developerTokenProto(t DeveloperToken) *identityv1.DeveloperToken {
 	return out
 }
 
-func preferencesProto(p Preferences) *identityv1.Preferences {
+func preferencesProto(p prefs.Preferences) *identityv1.Preferences {
 	out := &identityv1.Preferences{
 		AccentColor: p.AccentColor, AutoAdvance: p.AutoAdvance, AllowComments: p.AllowComments,
 		HiddenTags: p.HiddenTags, EnableTealScrobbling: p.EnableTealScrobbling, TealNeedsReauth: p.TealNeedsReauth,

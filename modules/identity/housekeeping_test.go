@@ -22,6 +22,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/testenv"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/session"
 )
 
 // revocations is an authorization server's revocation endpoint that records the tokens
@@ -95,7 +96,7 @@ func (f *sweepFixture) grant(t *testing.T, name string) string {
 // session makes a browser session holding alice through grantID, expiring at expires.
 func (f *sweepFixture) session(t *testing.T, grantID string, expires time.Time) uuid.UUID {
 	t.Helper()
-	token, err := createSession(context.Background(), f.m.q, sweepDID, rpc.BrowserSession, "", expires, &grantID)
+	token, err := session.Create(context.Background(), db.New(f.pool), sweepDID, rpc.BrowserSession, "", expires, &grantID)
 	require.NoError(t, err)
 	return token.ID
 }
@@ -131,26 +132,26 @@ func TestSweepExpired(t *testing.T) {
 	// Developer tokens made at a sign-in: one whose claim code lapsed unclaimed long ago,
 	// one just made (its code can still be claimed).
 	unclaimedGrant := f.grant(t, "unclaimed")
-	_, err := f.m.newDeveloperToken(ctx, live, sweepDID, unclaimedGrant, "old", time.Hour)
+	_, err := f.m.tokens.Mint(ctx, live, sweepDID, unclaimedGrant, "old", time.Hour)
 	require.NoError(t, err)
 	var unclaimed uuid.UUID
 	require.NoError(t, f.pool.QueryRow(ctx, "SELECT token_session_id FROM identity.token_claims").Scan(&unclaimed))
 	f.exec(t, "UPDATE identity.sessions SET created_at = now() - interval '1 hour' WHERE id = $1", unclaimed)
 	f.exec(t, "UPDATE identity.token_claims SET expires_at = now() - interval '50 minutes'")
 	pendingGrant := f.grant(t, "pending")
-	_, err = f.m.newDeveloperToken(ctx, live, sweepDID, pendingGrant, "new", time.Hour)
+	_, err = f.m.tokens.Mint(ctx, live, sweepDID, pendingGrant, "new", time.Hour)
 	require.NoError(t, err)
 
 	// A claim code past its expiry whose token is someone's operator token.
 	operator, err := f.m.IssueDeveloperToken(ctx, sweepDID, "ops", time.Hour)
 	require.NoError(t, err)
-	require.NoError(t, f.m.q.CreateTokenClaim(ctx, db.CreateTokenClaimParams{
+	require.NoError(t, db.New(f.pool).CreateTokenClaim(ctx, db.CreateTokenClaimParams{
 		CodeHash: make([]byte, 32), SessionID: live, TokenSessionID: operator.ID, ExpiresAt: now.Add(-time.Minute),
 	}))
 
 	// Sign-ins: one never finished, one in flight.
 	for state, expires := range map[string]time.Time{"stale": now.Add(-time.Minute), "fresh": now.Add(10 * time.Minute)} {
-		require.NoError(t, f.m.q.CreateAuthRequest(ctx, db.CreateAuthRequestParams{
+		require.NoError(t, db.New(f.pool).CreateAuthRequest(ctx, db.CreateAuthRequestParams{
 			State: state, SealedData: []byte("x"), Flow: "login", ExpiresAt: expires, ReturnTo: "/",
 		}))
 	}

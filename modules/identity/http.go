@@ -6,16 +6,15 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
-	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/ierr"
 	"github.com/plyrfm/plyr/modules/identity/internal/oauthstore"
+	"github.com/plyrfm/plyr/modules/identity/internal/signin"
 )
 
 // handleStart sends the browser to sign in: identifier=<handle or DID> signs in (or
@@ -47,48 +46,41 @@ func (m *Module) handleStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	identifier, pds := strings.TrimSpace(r.Form.Get("identifier")), strings.TrimSpace(r.Form.Get("pds"))
-	flow := oauthstore.Flow{Kind: flowLogin, ReturnTo: returnPath(r.Form.Get("return_to"))}
+	returnTo := signin.ReturnPath(r.Form.Get("return_to"))
 	switch {
 	case r.Method == http.MethodPost && !rpc.SameOrigin(r, m.public.Scheme+"://"+m.public.Host):
-		m.browserError(w, r, flow.ReturnTo, errCrossSiteSignIn)
+		m.browserError(w, r, returnTo, ierr.CrossSiteSignIn)
 		return
 	case r.Method == http.MethodGet && !ownNavigation(r):
-		m.confirmSignIn(w, identifier, pds, flow.ReturnTo)
+		m.confirmSignIn(w, identifier, pds, returnTo)
 		return
-	}
-	s := signIn{identifier: identifier, flow: flow}
-	switch {
 	case (identifier == "") == (pds == ""):
-		m.browserError(w, r, flow.ReturnTo, ErrInvalidInput.Withf("give either identifier (a handle or DID) or pds (to create an account)"))
+		m.browserError(w, r, returnTo, ErrInvalidInput.Withf("give either identifier (a handle or DID) or pds (to create an account)"))
 		return
-	case pds != "":
-		offered, err := m.signUpURL(pds)
-		if err != nil {
-			m.browserError(w, r, flow.ReturnTo, err)
-			return
-		}
-		s = signIn{pds: offered, prompt: "create", flow: oauthstore.Flow{Kind: flowSignup, ReturnTo: flow.ReturnTo}}
 	}
-	authURL, state, err := m.begin(ctx, s)
+	var started signin.Started
+	var err error
+	if pds != "" {
+		started, err = m.signin.BeginSignUp(ctx, pds, returnTo)
+	} else {
+		started, err = m.signin.BeginLogin(ctx, identifier, returnTo)
+	}
 	if err != nil {
-		m.browserError(w, r, flow.ReturnTo, err)
+		m.browserError(w, r, returnTo, err)
 		return
 	}
 	// The sign-in belongs to this browser: the callback must come back to it (login CSRF
 	// otherwise: a callback someone completed for their own account, fed to another
 	// browser, would sign that browser in as them).
-	http.SetCookie(w, &http.Cookie{Name: m.signInCookie(), Value: state, Path: "/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: m.signin.CookieName(), Value: started.State, Path: "/", HttpOnly: true,
 		Secure: m.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(oauthstore.RequestTTL.Seconds())})
-	http.Redirect(w, r, authURL, http.StatusSeeOther)
+	http.Redirect(w, r, started.AuthURL, http.StatusSeeOther)
 }
 
 // loopback reports whether plyr is a development server on this machine.
 func (m *Module) loopback() bool {
-	return m.public.Scheme == "http" && isLoopbackHost(m.public.Hostname())
+	return m.public.Scheme == "http" && signin.IsLoopbackHost(m.public.Hostname())
 }
-
-// errCrossSiteSignIn refuses a sign-in another site tried to start.
-var errCrossSiteSignIn = rpc.NewError(connect.CodePermissionDenied, "another site tried to start a sign-in here; start it on plyr")
 
 // ownNavigation reports whether a GET is the person's own: typed, bookmarked or a link on
 // plyr itself, as the browser's Sec-Fetch-Site says.
@@ -128,119 +120,39 @@ func (m *Module) confirmSignIn(w http.ResponseWriter, identifier, pds, returnTo 
 // client's message>, instead of answering JSON to a person.
 func (m *Module) browserError(w http.ResponseWriter, r *http.Request, returnTo string, err error) {
 	ce := rpc.ConnectError(r.Context(), m.logger, err)
-	to := withQuery(returnTo, "auth_error", ce.Code().String())
-	to = withQuery(to, "auth_error_description", ce.Message())
+	to := signin.WithQuery(returnTo, "auth_error", ce.Code().String())
+	to = signin.WithQuery(to, "auth_error_description", ce.Message())
 	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
-// signInCookie binds a sign-in started at /auth/start to the browser that started it;
-// __Host- prefixed over https, like the session cookie.
-func (m *Module) signInCookie() string {
-	if m.secure {
-		return "__Host-plyr_signin"
-	}
-	return "plyr_signin"
-}
-
-// ErrOtherBrowser marks a sign-in callback arriving in another browser than the one that
-// started it.
-var ErrOtherBrowser = rpc.NewError(connect.CodePermissionDenied, "this sign-in was started in another browser; start again here")
-
-// sameBrowser checks that a callback arrives where its sign-in started: with the sign-in
-// cookie for flows started at /auth/start, with the session that asked for flows started
-// by a signed-in browser.
-func (m *Module) sameBrowser(r *http.Request, req db.AuthRequest) bool {
-	switch req.Flow {
-	case flowLogin, flowSignup:
-		c, err := r.Cookie(m.signInCookie())
-		return err == nil && c.Value == req.State
-	default:
-		c, err := r.Cookie(rpc.SessionCookieName(m.secure))
-		if err != nil || req.SessionID == nil {
-			return false
-		}
-		caller, err := m.Authenticate(r.Context(), c.Value)
-		return err == nil && caller.SessionID == *req.SessionID
-	}
 }
 
 // handleCallback completes a sign-in and does what it was for.
 func (m *Module) handleCallback(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	sess, req, err := m.finishSignIn(r)
-	if req.State != "" {
-		http.SetCookie(w, &http.Cookie{Name: m.signInCookie(), Path: "/", Secure: m.secure, MaxAge: -1})
+	out, err := m.signin.Complete(r)
+	if out.Matched {
+		http.SetCookie(w, &http.Cookie{Name: m.signin.CookieName(), Path: "/", Secure: m.secure, MaxAge: -1})
 	}
 	if err != nil {
-		if req.State == "" {
-			m.browserError(w, r, "/", err)
-			return
+		to := "/"
+		if out.Matched {
+			to = out.ReturnTo
 		}
-		code := "sign_in_failed"
-		var denied *oauth.AuthRequestCallbackError
-		if errors.As(err, &denied) {
-			code = denied.ErrorCode
-		} else {
-			m.logger.WarnContext(ctx, "sign-in callback", "flow", req.Flow, "error", err.Error())
-		}
-		http.Redirect(w, r, withQuery(req.ReturnTo, "auth_error", code), http.StatusSeeOther)
+		m.browserError(w, r, to, err)
 		return
 	}
-	did, grant := sess.AccountDID.String(), sess.SessionID
-	returnTo := req.ReturnTo
-	switch req.Flow {
-	case flowLogin, flowSignup:
-		token, err := m.newBrowserSession(ctx, did, grant)
-		if err != nil {
-			m.browserError(w, r, returnTo, err)
-			return
-		}
-		// One browser, one session: signing in afresh ends the one the cookie held.
-		if old, err := r.Cookie(rpc.SessionCookieName(m.secure)); err == nil {
-			if caller, err := m.Authenticate(ctx, old.Value); err == nil && caller.Browser() {
-				m.endSession(ctx, caller.SessionID, "replaced by a new sign-in")
-			}
-		}
-		m.setCookie(w, token)
-		m.logger.InfoContext(ctx, "signed in", "did", did, "flow", req.Flow)
-	case flowAddAccount:
-		if err := m.linkAccount(ctx, *req.SessionID, did, grant); err != nil {
-			m.browserError(w, r, returnTo, err)
-			return
-		}
-		returnTo = withQuery(returnTo, "account_added", "1")
-	case flowScopeUpgrade, flowDeveloperToken:
-		if did != req.ExpectedDid {
-			m.dropGrant(ctx, grant)
-			http.Redirect(w, r, withQuery(returnTo, "auth_error", "wrong_account"), http.StatusSeeOther)
-			return
-		}
-		if req.Flow == flowScopeUpgrade {
-			if err := m.linkAccount(ctx, *req.SessionID, did, grant); err != nil {
-				m.browserError(w, r, returnTo, err)
-				return
-			}
-			returnTo = withQuery(returnTo, "scope_upgraded", "1")
-			break
-		}
-		code, err := m.newDeveloperToken(ctx, *req.SessionID, did, grant, req.TokenName, time.Duration(req.TokenTtlSeconds)*time.Second)
-		if err != nil {
-			m.browserError(w, r, returnTo, err)
-			return
-		}
-		returnTo = withQuery(returnTo, "developer_token", code)
+	if out.Session != nil {
+		m.setCookie(w, *out.Session)
 	}
-	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+	http.Redirect(w, r, out.ReturnTo, http.StatusSeeOther)
 }
 
 // handleClientMetadata serves the OAuth client metadata (the client_id of a non-loopback
 // client is this document's URL).
 func (m *Module) handleClientMetadata(w http.ResponseWriter, _ *http.Request) {
-	meta := m.oauth.Config.ClientMetadata()
+	meta := m.app.Config.ClientMetadata()
 	meta.ClientName = &m.cfg.AppName
 	uri := m.public.String()
 	meta.ClientURI = &uri
-	if m.oauth.Config.IsConfidential() {
+	if m.app.Config.IsConfidential() {
 		jwks := uri + "/.well-known/jwks.json"
 		meta.JWKSURI = &jwks
 	}
@@ -249,11 +161,11 @@ func (m *Module) handleClientMetadata(w http.ResponseWriter, _ *http.Request) {
 
 // handleJWKS serves the confidential client's public key; a public client has none.
 func (m *Module) handleJWKS(w http.ResponseWriter, r *http.Request) {
-	if !m.oauth.Config.IsConfidential() {
+	if !m.app.Config.IsConfidential() {
 		rpc.WriteError(w, connect.NewError(connect.CodeNotFound, errors.New("plyr is a public OAuth client here: it has no keys")))
 		return
 	}
-	writeJSON(w, m.oauth.Config.PublicJWKS())
+	writeJSON(w, m.app.Config.PublicJWKS())
 }
 
 func (m *Module) setCookie(w http.ResponseWriter, t Token) {
@@ -278,22 +190,6 @@ func setCookieOnCall(ctx context.Context, c *http.Cookie) {
 	if call, ok := connect.CallInfoForHandlerContext(ctx); ok {
 		call.ResponseHeader().Add("Set-Cookie", c.String())
 	}
-}
-
-// writeError answers a plain route with the module's error mapping.
-func (m *Module) writeError(ctx context.Context, w http.ResponseWriter, err error) {
-	rpc.WriteError(w, rpc.ConnectError(ctx, m.logger, err))
-}
-
-func withQuery(path, key, value string) string {
-	u, err := url.Parse(path)
-	if err != nil {
-		return "/"
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"crypto/sha256"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/internal/platform/logging"
+	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/testenv"
 	"github.com/plyrfm/plyr/modules/identity"
 )
@@ -21,9 +24,53 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 func newModule(t *testing.T) (*identity.Module, *pgxpool.Pool) {
 	t.Helper()
 	pool := testenv.NewDatabase(t)
-	m, err := identity.New(identity.Deps{DB: pool, Logger: logging.Discard()})
+	keys, err := sealed.ParseKeyring(sealed.NewKeySpec("test"))
+	require.NoError(t, err)
+	m, err := identity.New(identity.Deps{
+		DB: pool, Logger: logging.Discard(), Metrics: metrics.New(), Keys: keys, HTTPClient: http.DefaultClient,
+		Config: identity.Config{PublicURL: "http://127.0.0.1:9", SessionTTL: time.Hour},
+	})
 	require.NoError(t, err)
 	return m, pool
+}
+
+// The module signs people in, so it needs a keyring to seal their grants; operator
+// commands, which have none, use NewOperator.
+func TestNew_RequiresKeys(t *testing.T) {
+	_, err := identity.New(identity.Deps{
+		DB: testenv.NewDatabase(t), Logger: logging.Discard(), Metrics: metrics.New(), HTTPClient: http.DefaultClient,
+		Config: identity.Config{PublicURL: "http://127.0.0.1:9"},
+	})
+	require.ErrorContains(t, err, "keyring")
+}
+
+// The operator entry records accounts, mints tokens the module accepts and sets feature
+// flags, with the database alone.
+func TestOperator(t *testing.T) {
+	ctx := context.Background()
+	m, pool := newModule(t)
+	op := identity.NewOperator(pool, logging.Discard())
+
+	acct, err := op.EnsureAccount(ctx, "did:plc:alice", "Alice.Test")
+	require.NoError(t, err)
+	require.Equal(t, "alice.test", acct.Handle)
+	token, err := op.IssueDeveloperToken(ctx, acct.DID, "cli", time.Hour)
+	require.NoError(t, err)
+	caller, err := m.Authenticate(ctx, token.Value)
+	require.NoError(t, err)
+	require.Equal(t, token.ID, caller.SessionID)
+	require.Equal(t, rpc.DeveloperToken, caller.Kind)
+	_, err = m.PDS(ctx, &caller)
+	require.ErrorIs(t, err, identity.ErrNoPDSAccess, "an operator token holds no grant")
+
+	flags, err := op.SetFeatureFlag(ctx, acct.DID, "beta", true)
+	require.NoError(t, err)
+	require.Equal(t, []string{"beta"}, flags)
+	flags, err = op.FeatureFlags(ctx, acct.DID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"beta"}, flags)
+	_, err = op.SetFeatureFlag(ctx, "did:plc:nobody", "beta", true)
+	require.ErrorIs(t, err, identity.ErrNotFound)
 }
 
 func TestDeveloperToken_AuthenticatesItsAccount(t *testing.T) {

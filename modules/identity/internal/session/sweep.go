@@ -1,4 +1,4 @@
-package identity
+package session
 
 import (
 	"context"
@@ -51,14 +51,16 @@ type SweepCounts struct {
 // sessions, developer tokens never claimed, expired claim codes and stale sign-in
 // requests. The grants the removed sessions held are deleted and revoked at their
 // authorization servers, and so are grants no session holds. now is the sweep's time
-// (the housekeeping workflow's clock). It is safe to run concurrently and again after a
+// (the housekeeping workflow's clock), and claimTTL how long a developer token's claim
+// code lasts (devtoken.ClaimTTL: the claims are devtoken's, the sessions they make are
+// swept here). It is safe to run concurrently and again after a
 // failure: each batch is picked and deleted in one statement, a kind that fails does not
 // stop the others (the errors are joined), and a grant whose session was deleted but
 // that was not revoked is found next time as one no session holds.
 //
 // No database connection is held while an authorization server is contacted: rows are
 // deleted first, in short statements, and revocations follow.
-func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (SweepCounts, error) {
+func (s *Store) SweepExpired(ctx context.Context, now time.Time, limit int, claimTTL time.Duration) (SweepCounts, error) {
 	var counts SweepCounts
 	var errs []error
 	limit32 := int32(min(limit, 1<<31-1))
@@ -66,7 +68,7 @@ func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (Sw
 
 	// Listed before the sessions are swept, so the grants this run unlinks are not
 	// counted twice; it holds grants of earlier runs that stopped halfway.
-	abandoned, err := m.q.ListAbandonedGrants(ctx, db.ListAbandonedGrantsParams{
+	abandoned, err := s.q.ListAbandonedGrants(ctx, db.ListAbandonedGrantsParams{
 		MadeBefore: now.Add(-abandonedGrantAge), MaxRows: limit32,
 	})
 	if err != nil {
@@ -76,7 +78,7 @@ func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (Sw
 		grants = append(grants, g.ID)
 	}
 
-	expired, err := m.q.SweepExpiredSessions(ctx, db.SweepExpiredSessionsParams{Now: now, MaxRows: limit32})
+	expired, err := s.q.SweepExpiredSessions(ctx, db.SweepExpiredSessionsParams{Now: now, MaxRows: limit32})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("delete expired sessions: %w", err))
 	}
@@ -89,7 +91,7 @@ func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (Sw
 	}
 	counts.Sessions = len(sessions)
 
-	unclaimed, err := m.q.SweepUnclaimedDeveloperTokens(ctx, db.SweepUnclaimedDeveloperTokensParams{
+	unclaimed, err := s.q.SweepUnclaimedDeveloperTokens(ctx, db.SweepUnclaimedDeveloperTokensParams{
 		MadeBefore: now.Add(-(claimTTL + unclaimedGrace)), MaxRows: limit32,
 	})
 	if err != nil {
@@ -104,19 +106,19 @@ func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (Sw
 	}
 	counts.UnclaimedTokens = len(tokens)
 
-	claims, err := m.q.SweepExpiredTokenClaims(ctx, db.SweepExpiredTokenClaimsParams{Now: now, MaxRows: limit32})
+	claims, err := s.q.SweepExpiredTokenClaims(ctx, db.SweepExpiredTokenClaimsParams{Now: now, MaxRows: limit32})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("delete expired token claims: %w", err))
 	}
 	counts.TokenClaims = int(claims)
 
-	requests, err := m.q.SweepStaleAuthRequests(ctx, db.SweepStaleAuthRequestsParams{Now: now, MaxRows: limit32})
+	requests, err := s.q.SweepStaleAuthRequests(ctx, db.SweepStaleAuthRequestsParams{Now: now, MaxRows: limit32})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("delete stale sign-in requests: %w", err))
 	}
 	counts.AuthRequests = int(requests)
 
-	counts.Grants, counts.RevokeFailures, err = m.forgetGrants(ctx, grants)
+	counts.Grants, counts.RevokeFailures, err = s.forgetGrants(ctx, grants)
 	errs = append(errs, err)
 	return counts, errors.Join(errs...)
 }
@@ -125,7 +127,7 @@ func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (Sw
 // deleted ones at their authorization servers, a few at a time. It returns how many it
 // deleted and how many revocations failed. If a deletion fails it stops deleting, but
 // still revokes those already deleted: nothing else would.
-func (m *Module) forgetGrants(ctx context.Context, ids []string) (deleted, failed int, err error) {
+func (s *Store) forgetGrants(ctx context.Context, ids []string) (deleted, failed int, err error) {
 	seen := map[string]bool{}
 	var revokes []func(context.Context) error
 	for _, id := range ids {
@@ -133,7 +135,7 @@ func (m *Module) forgetGrants(ctx context.Context, ids []string) (deleted, faile
 			continue
 		}
 		seen[id] = true
-		revoke, gone, ferr := m.forgetGrant(ctx, id)
+		revoke, gone, ferr := s.forgetGrant(ctx, id)
 		if ferr != nil {
 			err = ferr
 			break
@@ -167,34 +169,32 @@ func (m *Module) forgetGrants(ctx context.Context, ids []string) (deleted, faile
 }
 
 // forgetGrant deletes a grant and returns how to revoke it at its authorization server:
-// nil when plyr cannot (sign-in is off, or the grant's data cannot be read). gone says
+// nil when plyr cannot (the grant's data cannot be read). gone says
 // whether there was a grant to delete. The grant is read before it is deleted, and
 // nothing is held open for the revocation, which is outbound network I/O. This is
-// dropGrant's work, with the revocation handed to the caller instead of run in the
+// DropGrant's work, with the revocation handed to the caller instead of run in the
 // background, so that a sweep bounds and counts its revocations.
-func (m *Module) forgetGrant(ctx context.Context, grantID string) (revoke func(context.Context) error, gone bool, err error) {
-	did, err := m.q.GetGrantDID(ctx, grantID)
+func (s *Store) forgetGrant(ctx context.Context, grantID string) (revoke func(context.Context) error, gone bool, err error) {
+	did, err := s.q.GetGrantDID(ctx, grantID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil // deleted meanwhile
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("load grant %s: %w", grantID, err)
 	}
-	if m.oauth != nil {
-		sess, err := m.oauth.ResumeSession(ctx, syntax.DID(did), grantID)
-		if err != nil {
-			m.logger.WarnContext(ctx, "grant unreadable; deleting it without revoking", "grant_id", grantID, "error", err.Error())
-		} else {
-			revoke = func(ctx context.Context) error {
-				err := sess.RevokeSession(ctx)
-				if err != nil {
-					m.logger.WarnContext(ctx, "revoke grant", "grant_id", grantID, "did", did, "error", err.Error())
-				}
-				return err
+	sess, err := s.grants.ResumeSession(ctx, syntax.DID(did), grantID)
+	if err != nil {
+		s.logger.WarnContext(ctx, "grant unreadable; deleting it without revoking", "grant_id", grantID, "error", err.Error())
+	} else {
+		revoke = func(ctx context.Context) error {
+			err := sess.RevokeSession(ctx)
+			if err != nil {
+				s.logger.WarnContext(ctx, "revoke grant", "grant_id", grantID, "did", did, "error", err.Error())
 			}
+			return err
 		}
 	}
-	if err := m.q.DeleteGrant(ctx, grantID); err != nil {
+	if err := s.q.DeleteGrant(ctx, grantID); err != nil {
 		return nil, false, fmt.Errorf("delete grant %s: %w", grantID, err)
 	}
 	return revoke, true, nil

@@ -1,42 +1,16 @@
-// Package identity is plyr's identity module: ATProto sign-in (OAuth with PAR, PKCE and
-// DPoP, through indigo's atproto/auth/oauth), the sessions and developer tokens that
-// authenticate requests, several accounts on one browser, account creation on an offered
-// PDS, terms, preferences and feature flags.
-//
-// Its surface for the rest of plyr is this package: New, Mount (IdentityService and the
-// sign-in routes), the rpc.Authenticator it implements, Handles for other modules, and
-// PDS access for the signed-in caller. Everything else lives in internal/.
-//
-// # Model
-//
-//   - An account is an ATProto identity (DID, handle, avatar).
-//   - A grant is what an account's PDS gave plyr at one sign-in: access and refresh tokens
-//     and the DPoP key they are bound to, sealed at rest (internal/platform/sealed).
-//   - A session is a credential: the browser's cookie, or a developer token. It holds one
-//     or more accounts, each through its own grant, and acts as one of them (the current
-//     account). A developer token holds one account and its own grant; an operator token
-//     (plyr admin token) holds one account and no grant.
-//
-// A session is valid only while its current account's grant is: when the grant lapses
-// (see oauthstore.GrantExpiry) or its refresh is refused, the session ends. Tokens are
-// refreshed when the access token has expired, one refresh per grant at a time (a striped
-// lock table), so concurrent requests never spend the same refresh token twice.
-//
-// Session tokens are "plyr_" + 256 random bits; only their SHA-256 is stored, with a
-// short prefix to tell developer tokens apart.
 package identity
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
+	"github.com/bluesky-social/indigo/atproto/atclient"
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 	atid "github.com/bluesky-social/indigo/atproto/identity"
@@ -46,10 +20,16 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
+	"github.com/plyrfm/plyr/modules/identity/internal/account"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/devtoken"
 	"github.com/plyrfm/plyr/modules/identity/internal/grants"
 	"github.com/plyrfm/plyr/modules/identity/internal/oauthstore"
+	"github.com/plyrfm/plyr/modules/identity/internal/pds"
+	"github.com/plyrfm/plyr/modules/identity/internal/prefs"
 	"github.com/plyrfm/plyr/modules/identity/internal/scope"
+	"github.com/plyrfm/plyr/modules/identity/internal/session"
+	"github.com/plyrfm/plyr/modules/identity/internal/signin"
 )
 
 // Config is the module's configuration.
@@ -93,7 +73,8 @@ type Deps struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 	Config  Config
-	// Keys seal OAuth tokens and DPoP keys at rest.
+	// Keys seal OAuth tokens and DPoP keys at rest; required. Operator commands that have
+	// none use NewOperator instead.
 	Keys *sealed.Keyring
 	// HTTPClient makes every outbound ATProto request (PDS, authorization servers, PLC,
 	// handles). In production it refuses private addresses (internal/platform/atproto).
@@ -102,36 +83,49 @@ type Deps struct {
 	Directory atid.Directory
 }
 
+// Account is an identity known to plyr.
+type Account = account.Account
+
+// Token is a newly issued credential. Value is shown once and never stored.
+type Token = session.Token
+
+// SweepCounts is what one SweepExpired removed.
+type SweepCounts = session.SweepCounts
+
+// MaxDeveloperTokenTTL bounds a developer token's life.
+const MaxDeveloperTokenTTL = devtoken.MaxTTL
+
 // Module is the identity module.
 type Module struct {
+	cfg     Config
 	pool    *pgxpool.Pool
-	q       *db.Queries
 	logger  *slog.Logger
 	metrics *metrics.Metrics
-	cfg     Config
-	http    *http.Client
-	dir     atid.Directory
-	store   *oauthstore.Store
-	oauth   *oauth.ClientApp
 	public  *url.URL
 	secure  bool // cookies are Secure unless plyr is reached over plain loopback HTTP
-	admins  map[string]bool
-	// refresher refreshes grants, once per grant at a time across processes.
-	refresher *grants.Refresher
+	// app is indigo's OAuth client: its metadata and keys are served at fixed routes.
+	app   *oauth.ClientApp
+	store *oauthstore.Store
+
+	operator *Operator
+	accounts *account.Accounts
+	sessions *session.Store
+	signin   *signin.Service
+	tokens   *devtoken.Tokens
+	prefs    *prefs.Service
+	pds      *pds.Access
 }
 
-// New builds the module. Without Keys (operator commands) sign-in is off: tokens still
-// authenticate, but nothing can sign in.
+// New builds the module.
 func New(d Deps) (*Module, error) {
 	if d.Keys == nil {
-		return &Module{pool: d.DB, q: db.New(d.DB), logger: d.Logger, metrics: d.Metrics, cfg: d.Config,
-			admins: adminSet(d.Config.AdminDIDs)}, nil
+		return nil, errors.New("identity: a keyring to seal grants is required (operator commands use NewOperator)")
 	}
 	public, err := url.Parse(strings.TrimRight(d.Config.PublicURL, "/"))
 	if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" {
 		return nil, fmt.Errorf("identity: public URL %q must be http(s)://host[:port]", d.Config.PublicURL)
 	}
-	loopback := public.Scheme == "http" && isLoopbackHost(public.Hostname())
+	loopback := public.Scheme == "http" && signin.IsLoopbackHost(public.Hostname())
 	if public.Scheme == "http" && !loopback {
 		return nil, fmt.Errorf("identity: public URL %q must be https unless it is loopback", d.Config.PublicURL)
 	}
@@ -170,27 +164,39 @@ func New(d Deps) (*Module, error) {
 	app.Client = d.HTTPClient
 	app.Resolver.Client = d.HTTPClient
 	app.Dir = d.Directory
+	refresher := grants.New(store, q, d.HTTPClient, &cfg, d.Logger, refreshCounts{d.Metrics})
 
-	return &Module{
-		pool: d.DB, q: q, logger: d.Logger, metrics: d.Metrics, cfg: d.Config,
-		http: d.HTTPClient, dir: d.Directory, store: store, oauth: app, public: public,
-		secure: public.Scheme == "https", admins: adminSet(d.Config.AdminDIDs),
-		refresher: grants.New(store, q, d.HTTPClient, &cfg, d.Logger, refreshCounts{d.Metrics}),
-	}, nil
+	m := &Module{
+		cfg: d.Config, pool: d.DB, logger: d.Logger, metrics: d.Metrics, public: public, secure: public.Scheme == "https",
+		app: app, store: store, operator: NewOperator(d.DB, d.Logger),
+	}
+	m.accounts = m.operator.accounts
+	m.prefs = m.operator.prefs
+	m.sessions = session.New(session.Deps{
+		Pool: d.DB, Logger: d.Logger, TTL: d.Config.SessionTTL, Admins: d.Config.AdminDIDs,
+		Refresher: refresher, Grants: app, Accounts: m.accounts,
+	})
+	m.tokens = devtoken.New(d.DB, d.Logger, m.sessions)
+	offered := make([]string, 0, len(d.Config.PDSOptions))
+	for _, o := range d.Config.PDSOptions {
+		offered = append(offered, o.URL)
+	}
+	m.signin = signin.New(signin.Deps{
+		Config: signin.Config{
+			Namespace: d.Config.Namespace, AccountCreation: d.Config.AccountCreation, Offered: offered,
+			AllowLoopbackPDS: d.Config.AllowLoopbackPDS, Secure: m.secure,
+		},
+		Q: q, Store: store, App: app, HTTPClient: d.HTTPClient, Directory: d.Directory, Logger: d.Logger,
+		Sessions: m.sessions, Tokens: m.tokens,
+	})
+	m.pds = pds.New(q, app, refresher)
+	return m, nil
 }
 
 // refreshCounts counts grant refreshes by outcome in plyr's metrics.
 type refreshCounts struct{ m *metrics.Metrics }
 
 func (c refreshCounts) Count(outcome string) { c.m.OAuthRefreshes.WithLabelValues(outcome).Inc() }
-
-func adminSet(dids []string) map[string]bool {
-	admins := make(map[string]bool, len(dids))
-	for _, did := range dids {
-		admins[did] = true
-	}
-	return admins
-}
 
 // policy is the access level of every IdentityService procedure.
 var policy = rpc.Policy{
@@ -216,31 +222,63 @@ var policy = rpc.Policy{
 // the client metadata and its public keys.
 func (m *Module) Mount(mux *http.ServeMux) {
 	mux.Handle(identityv1connect.NewIdentityServiceHandler(&handler{m: m}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
-	mux.HandleFunc("GET /auth/start", m.signInOn(m.handleStart))
-	mux.HandleFunc("POST /auth/start", m.signInOn(m.handleStart))
-	mux.HandleFunc("GET /auth/callback", m.signInOn(m.handleCallback))
-	mux.HandleFunc("GET /oauth-client-metadata.json", m.signInOn(m.handleClientMetadata))
-	mux.HandleFunc("GET /.well-known/jwks.json", m.signInOn(m.handleJWKS))
+	mux.HandleFunc("GET /auth/start", m.handleStart)
+	mux.HandleFunc("POST /auth/start", m.handleStart)
+	mux.HandleFunc("GET /auth/callback", m.handleCallback)
+	mux.HandleFunc("GET /oauth-client-metadata.json", m.handleClientMetadata)
+	mux.HandleFunc("GET /.well-known/jwks.json", m.handleJWKS)
 }
 
-// ErrSignInOff marks a plyr built without sign-in (no keyring to seal sessions).
-var ErrSignInOff = rpc.NewError(connect.CodeUnavailable, "sign-in is not configured on this server")
-
-// signInOn refuses OAuth routes when sign-in is off.
-func (m *Module) signInOn(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if m.oauth == nil {
-			m.writeError(r.Context(), w, ErrSignInOff)
-			return
-		}
-		h(w, r)
-	}
+// Authenticate resolves a token to its caller; it implements rpc.Authenticator. A session
+// whose current grant has lapsed or been revoked ends here.
+func (m *Module) Authenticate(ctx context.Context, token string) (rpc.Caller, error) {
+	return m.sessions.Authenticate(ctx, token)
 }
 
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// Handles returns the handle of each known DID among dids; unknown ones are absent.
+func (m *Module) Handles(ctx context.Context, dids []string) (map[string]string, error) {
+	return m.accounts.Handles(ctx, dids)
+}
+
+// EnsureAccount creates the account, or refreshes its handle (operators and tests;
+// sign-in records accounts itself).
+func (m *Module) EnsureAccount(ctx context.Context, did, handle string) (Account, error) {
+	return m.operator.EnsureAccount(ctx, did, handle)
+}
+
+// IssueDeveloperToken creates an operator token for an existing account: a bearer token
+// with no PDS grant, for scripts and tests. ttl is clamped to MaxDeveloperTokenTTL.
+func (m *Module) IssueDeveloperToken(ctx context.Context, did, name string, ttl time.Duration) (Token, error) {
+	return m.operator.IssueDeveloperToken(ctx, did, name, ttl)
+}
+
+// PDS returns an API client acting on the caller's PDS with the grant the caller's
+// session holds for them, refreshed first when its access token has expired.
+// ErrNoPDSAccess means the credential holds no grant (an operator token).
+func (m *Module) PDS(ctx context.Context, caller *rpc.Caller) (*atclient.APIClient, error) {
+	return m.pds.ForCaller(ctx, caller)
+}
+
+// PDSForDID returns an API client acting on an account's PDS for work that no browser
+// session is part of (workflows): it uses the account's most recently refreshed grant
+// that has not lapsed, under the same refresh locks as PDS. ErrNoPDSAccess means plyr
+// holds no live grant for the account (it has to sign in again).
+func (m *Module) PDSForDID(ctx context.Context, did string) (*atclient.APIClient, error) {
+	return m.pds.ForDID(ctx, did)
+}
+
+// PutRecord writes a record to the caller's repository. A write the grant does not cover
+// returns an error wrapping ErrScopeMissing that names the missing scope.
+func (m *Module) PutRecord(ctx context.Context, caller *rpc.Caller, collection, rkey string, record map[string]any) (uri, cid string, err error) {
+	return m.pds.PutRecord(ctx, caller, collection, rkey, record)
+}
+
+// SweepExpired removes what has outlived its use, at most limit rows of each kind:
+// expired sessions, developer tokens never claimed, expired claim codes and stale sign-in
+// requests; the grants they held, and grants no session holds, are deleted and revoked
+// at their authorization servers. now is the sweep's time (the housekeeping workflow's
+// clock). It is safe to run concurrently and again after a failure (session.Store's
+// SweepExpired says how).
+func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (SweepCounts, error) {
+	return m.sessions.SweepExpired(ctx, now, limit, devtoken.ClaimTTL)
 }

@@ -1,4 +1,12 @@
-package identity
+// Package pds is the identity module's access to accounts' PDSes: API clients acting with
+// a grant, for the signed-in caller (the grant their session holds) or for work no
+// browser is part of (workflows: the account's most recently refreshed live grant).
+//
+// Every PDS client plyr hands out comes from here, so every refresh goes through the
+// refresher's per-grant lease (internal/grants), before a request and when a PDS calls
+// the access token expired; indigo's own refresh, which knows nothing of other requests
+// and processes, is never used.
+package pds
 
 import (
 	"context"
@@ -11,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/bluesky-social/indigo/atproto/atclient"
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 	"github.com/bluesky-social/indigo/atproto/syntax"
@@ -20,72 +27,80 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
 	"github.com/plyrfm/plyr/modules/identity/internal/grants"
+	"github.com/plyrfm/plyr/modules/identity/internal/ierr"
 )
 
-// PDS returns an API client acting on the caller's PDS with the grant the caller's
-// session holds for them, refreshed first when its access token has expired.
-func (m *Module) PDS(ctx context.Context, caller *rpc.Caller) (*atclient.APIClient, error) {
-	if m.oauth == nil {
-		return nil, ErrSignInOff
-	}
-	link, err := m.q.GetLink(ctx, db.GetLinkParams{SessionID: caller.SessionID, Did: caller.DID})
-	if err != nil || link.GrantID == nil {
-		return nil, ErrNoPDSAccess
-	}
-	return m.pdsClient(ctx, caller.DID, *link.GrantID)
+// Access hands out PDS clients.
+type Access struct {
+	q         *db.Queries
+	app       *oauth.ClientApp
+	refresher *grants.Refresher
 }
 
-// PDSForDID returns an API client acting on an account's PDS for work that no browser
-// session is part of (workflows): it uses the account's most recently refreshed grant
-// that has not lapsed. ErrNoPDSAccess means plyr holds no live grant for the account (it
-// has to sign in again).
-func (m *Module) PDSForDID(ctx context.Context, did string) (*atclient.APIClient, error) {
-	if m.oauth == nil {
-		return nil, ErrSignInOff
+// New returns an Access that resumes grants through app and refreshes them through
+// refresher.
+func New(q *db.Queries, app *oauth.ClientApp, refresher *grants.Refresher) *Access {
+	return &Access{q: q, app: app, refresher: refresher}
+}
+
+// ForCaller returns an API client acting on the caller's PDS with the grant the caller's
+// session holds for them, refreshed first when its access token has expired.
+func (a *Access) ForCaller(ctx context.Context, caller *rpc.Caller) (*atclient.APIClient, error) {
+	link, err := a.q.GetLink(ctx, db.GetLinkParams{SessionID: caller.SessionID, Did: caller.DID})
+	if err != nil || link.GrantID == nil {
+		return nil, ierr.NoPDSAccess
 	}
-	grantID, err := m.q.LatestLiveGrant(ctx, did)
+	return a.client(ctx, caller.DID, *link.GrantID)
+}
+
+// ForDID returns an API client acting on an account's PDS for work that no browser
+// session is part of (workflows): it uses the account's most recently refreshed grant
+// that has not lapsed. ierr.NoPDSAccess means plyr holds no live grant for the account (it
+// has to sign in again).
+func (a *Access) ForDID(ctx context.Context, did string) (*atclient.APIClient, error) {
+	grantID, err := a.q.LatestLiveGrant(ctx, did)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNoPDSAccess
+		return nil, ierr.NoPDSAccess
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find a grant of %s: %w", did, err)
 	}
-	return m.pdsClient(ctx, did, grantID)
+	return a.client(ctx, did, grantID)
 }
 
-// pdsClient returns an API client for one grant. Every PDS client plyr hands out comes
+// client returns an API client for one grant. Every PDS client plyr hands out comes
 // from here, so every refresh goes through the refresher (its per-grant lease).
-func (m *Module) pdsClient(ctx context.Context, did, grantID string) (*atclient.APIClient, error) {
-	times, err := m.q.GetGrantTimes(ctx, grantID)
+func (a *Access) client(ctx context.Context, did, grantID string) (*atclient.APIClient, error) {
+	times, err := a.q.GetGrantTimes(ctx, grantID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNoPDSAccess
+		return nil, ierr.NoPDSAccess
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load grant: %w", err)
 	}
 	if !grants.Fresh(times.AccessExpiresAt, time.Now()) {
-		if err := m.refresher.Refresh(ctx, did, grantID); errors.Is(err, grants.ErrDead) {
-			return nil, fmt.Errorf("%w: %w", ErrAccountExpired, err)
+		if err := a.refresher.Refresh(ctx, did, grantID); errors.Is(err, grants.ErrDead) {
+			return nil, fmt.Errorf("%w: %w", ierr.AccountExpired, err)
 		} else if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrPDSUnreachable, err)
+			return nil, fmt.Errorf("%w: %w", ierr.PDSUnreachable, err)
 		}
 	}
-	sess, err := m.oauth.ResumeSession(ctx, syntax.DID(did), grantID)
+	sess, err := a.app.ResumeSession(ctx, syntax.DID(did), grantID)
 	if err != nil {
 		return nil, fmt.Errorf("resume grant: %w", err)
 	}
 	client := sess.APIClient()
-	client.Auth = &grantAuth{m: m, did: did, grantID: grantID, sess: sess}
+	client.Auth = &grantAuth{a: a, did: did, grantID: grantID, sess: sess}
 	return client, nil
 }
 
 // grantAuth signs PDS requests with a grant's access token and DPoP key, as indigo's
 // ClientSession.DoWithAuth does, with one difference: an access token the PDS calls
-// expired is refreshed through the module's refresher, never by indigo's own
+// expired is refreshed through the refresher, never by indigo's own
 // RefreshTokens, which knows nothing of other requests and processes and would spend the
 // single-use refresh token beside them.
 type grantAuth struct {
-	m            *Module
+	a            *Access
 	did, grantID string
 
 	mu   sync.Mutex
@@ -126,11 +141,11 @@ func (g *grantAuth) DoWithAuth(c *http.Client, req *http.Request, _ syntax.NSID)
 			sess.UpdateHostDPoPNonce(ctx, newNonce)
 		case strings.Contains(challenge, `error="invalid_token"`) && !refreshed:
 			refreshed = true
-			if err := g.m.refresher.Refresh(ctx, g.did, g.grantID); err != nil {
+			if err := g.a.refresher.Refresh(ctx, g.did, g.grantID); err != nil {
 				res.Body.Close()
 				return nil, fmt.Errorf("refresh grant: %w", err)
 			}
-			fresh, err := g.m.oauth.ResumeSession(ctx, syntax.DID(g.did), g.grantID)
+			fresh, err := g.a.app.ResumeSession(ctx, syntax.DID(g.did), g.grantID)
 			if err != nil {
 				res.Body.Close()
 				return nil, fmt.Errorf("reload grant: %w", err)
@@ -161,9 +176,9 @@ func proofURL(u *url.URL) string {
 }
 
 // PutRecord writes a record to the caller's repository. A write the grant does not cover
-// returns an error wrapping ErrScopeMissing that names the missing scope.
-func (m *Module) PutRecord(ctx context.Context, caller *rpc.Caller, collection, rkey string, record map[string]any) (uri, cid string, err error) {
-	client, err := m.PDS(ctx, caller)
+// returns an error wrapping ierr.ScopeMissing that names the missing scope.
+func (a *Access) PutRecord(ctx context.Context, caller *rpc.Caller, collection, rkey string, record map[string]any) (uri, cid string, err error) {
+	client, err := a.ForCaller(ctx, caller)
 	if err != nil {
 		return "", "", err
 	}
@@ -178,18 +193,15 @@ func (m *Module) PutRecord(ctx context.Context, caller *rpc.Caller, collection, 
 	return out.URI, out.CID, nil
 }
 
-// ErrPDSRefused marks a PDS refusing a request for what it says.
-var ErrPDSRefused = rpc.NewError(connect.CodeFailedPrecondition, "the PDS refused the request")
-
 // pdsError turns a PDS refusal into the module's errors. The PDS's own words are kept in
 // the chain for the logs; the client sees the sentinel's message.
 func pdsError(err error) error {
 	var apiErr *atclient.APIError
 	if errors.As(err, &apiErr) {
 		if apiErr.StatusCode == 403 && apiErr.Name == "ScopeMissingError" {
-			return ErrScopeMissing.Withf("%s (%s)", ErrScopeMissing.Error(), apiErr.Message)
+			return ierr.ScopeMissing.Withf("%s (%s)", ierr.ScopeMissing.Error(), apiErr.Message)
 		}
-		return fmt.Errorf("%w: %s: %s", ErrPDSRefused, apiErr.Name, apiErr.Message)
+		return fmt.Errorf("%w: %s: %s", ierr.PDSRefused, apiErr.Name, apiErr.Message)
 	}
-	return fmt.Errorf("%w: %w", ErrPDSUnreachable, err)
+	return fmt.Errorf("%w: %w", ierr.PDSUnreachable, err)
 }

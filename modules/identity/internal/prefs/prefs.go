@@ -1,4 +1,7 @@
-package identity
+// Package prefs is the identity module's per-account settings: preferences, acceptance of
+// the terms and feature flags. It needs the database only, so operator commands (feature
+// flags) use it as the IdentityService does.
+package prefs
 
 import (
 	"context"
@@ -12,40 +15,48 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/identity/internal/account"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/ierr"
 	"github.com/plyrfm/plyr/modules/identity/internal/scope"
+	"github.com/plyrfm/plyr/modules/identity/internal/session"
 )
 
-// Me is the caller as GetMe describes them.
-type Me struct {
-	Account
-	Linked       []LinkedAccount
-	Flags        []string
-	TermsPending bool
-	Admin        bool
+// Service reads and changes an account's settings.
+type Service struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
 }
 
-// me describes the caller.
-func (m *Module) me(ctx context.Context, caller *rpc.Caller) (Me, error) {
-	row, err := m.q.GetMe(ctx, caller.DID)
+// New returns a Service over pool.
+func New(pool *pgxpool.Pool) *Service { return &Service{pool: pool, q: db.New(pool)} }
+
+// Profile is an account as GetMe describes it: who it is, its flags, and whether it has
+// yet to accept the terms.
+type Profile struct {
+	account.Account
+	Flags        []string
+	TermsPending bool
+}
+
+// Me describes the account did.
+func (s *Service) Me(ctx context.Context, did string) (Profile, error) {
+	row, err := s.q.GetMe(ctx, did)
 	if err != nil {
-		return Me{}, fmt.Errorf("load %s: %w", caller.DID, err)
+		return Profile{}, fmt.Errorf("load %s: %w", did, err)
 	}
-	linked, err := m.linkedAccounts(ctx, caller.SessionID, caller.DID)
-	if err != nil {
-		return Me{}, err
-	}
-	return Me{
-		Account: Account{DID: row.Did, Handle: row.Handle, AvatarURL: row.AvatarUrl},
-		Linked:  linked, Flags: row.Flags, TermsPending: row.TermsAcceptedAt == nil, Admin: caller.Admin,
+	return Profile{
+		Account: account.Account{DID: row.Did, Handle: row.Handle, AvatarURL: row.AvatarUrl},
+		Flags:   row.Flags, TermsPending: row.TermsAcceptedAt == nil,
 	}, nil
 }
 
-// acceptTerms records the current account's acceptance of the terms.
-func (m *Module) acceptTerms(ctx context.Context, caller *rpc.Caller) (time.Time, error) {
-	at, err := m.q.AcceptTerms(ctx, caller.DID)
+// AcceptTerms records the account's acceptance of the terms.
+func (s *Service) AcceptTerms(ctx context.Context, did string) (time.Time, error) {
+	at, err := s.q.AcceptTerms(ctx, did)
 	if err != nil || at == nil {
 		return time.Time{}, fmt.Errorf("accept terms: %w", err)
 	}
@@ -58,27 +69,27 @@ type Preferences struct {
 	TealNeedsReauth bool
 }
 
-// preferences reads the caller's preferences (defaults on first read).
-func (m *Module) preferences(ctx context.Context, caller *rpc.Caller) (Preferences, error) {
-	row, err := m.q.GetPreferences(ctx, caller.DID)
+// Get reads the caller's preferences (defaults on first read).
+func (s *Service) Get(ctx context.Context, caller *rpc.Caller) (Preferences, error) {
+	row, err := s.q.GetPreferences(ctx, caller.DID)
 	if err != nil {
 		return Preferences{}, fmt.Errorf("load preferences: %w", err)
 	}
-	return m.withTealCheck(ctx, caller, row), nil
+	return s.withTealCheck(ctx, caller, row), nil
 }
 
 // withTealCheck flags scrobbling that the caller's grant cannot do.
-func (m *Module) withTealCheck(ctx context.Context, caller *rpc.Caller, row db.Preferences) Preferences {
+func (s *Service) withTealCheck(ctx context.Context, caller *rpc.Caller, row db.Preferences) Preferences {
 	p := Preferences{Preferences: row}
 	if !row.EnableTealScrobbling {
 		return p
 	}
 	p.TealNeedsReauth = true
-	link, err := m.q.GetLink(ctx, db.GetLinkParams{SessionID: caller.SessionID, Did: caller.DID})
+	link, err := s.q.GetLink(ctx, db.GetLinkParams{SessionID: caller.SessionID, Did: caller.DID})
 	if err != nil || link.GrantID == nil {
 		return p
 	}
-	grant, err := m.q.GetGrant(ctx, db.GetGrantParams{ID: *link.GrantID, Did: caller.DID})
+	grant, err := s.q.GetGrant(ctx, db.GetGrantParams{ID: *link.GrantID, Did: caller.DID})
 	if err == nil {
 		p.TealNeedsReauth = !scope.Parse(grant.Scope).Teal()
 	}
@@ -109,8 +120,8 @@ const (
 	maxSupportURLLen = 512
 )
 
-// updatePreferences validates and applies a partial update.
-func (m *Module) updatePreferences(ctx context.Context, caller *rpc.Caller, u PreferencesUpdate) (Preferences, error) {
+// Update validates and applies a partial update.
+func (s *Service) Update(ctx context.Context, caller *rpc.Caller, u PreferencesUpdate) (Preferences, error) {
 	params := db.ApplyPreferencesParams{
 		Did: caller.DID, AutoAdvance: u.AutoAdvance, AllowComments: u.AllowComments,
 		EnableTealScrobbling: u.EnableTealScrobbling, ShowSensitiveArtwork: u.ShowSensitiveArtwork,
@@ -118,7 +129,7 @@ func (m *Module) updatePreferences(ctx context.Context, caller *rpc.Caller, u Pr
 	}
 	if u.AccentColor != nil {
 		if !accentColor.MatchString(*u.AccentColor) {
-			return Preferences{}, ErrInvalidInput.Withf("accent_color must look like #6a9fff")
+			return Preferences{}, ierr.InvalidInput.Withf("accent_color must look like #6a9fff")
 		}
 		lower := strings.ToLower(*u.AccentColor)
 		params.AccentColor = &lower
@@ -139,12 +150,12 @@ func (m *Module) updatePreferences(ctx context.Context, caller *rpc.Caller, u Pr
 	if u.UISettings != nil {
 		raw, err := json.Marshal(u.UISettings)
 		if err != nil || len(raw) > maxUISettings {
-			return Preferences{}, ErrInvalidInput.Withf("ui_settings must be JSON of at most %d KiB", maxUISettings>>10)
+			return Preferences{}, ierr.InvalidInput.Withf("ui_settings must be JSON of at most %d KiB", maxUISettings>>10)
 		}
 		params.UiSettings = raw
 	}
 	var row db.Preferences
-	err := m.inTx(ctx, func(q *db.Queries) error {
+	err := session.InTx(ctx, s.pool, func(q *db.Queries) error {
 		if err := q.EnsurePreferences(ctx, caller.DID); err != nil {
 			return err
 		}
@@ -155,13 +166,13 @@ func (m *Module) updatePreferences(ctx context.Context, caller *rpc.Caller, u Pr
 	if err != nil {
 		return Preferences{}, fmt.Errorf("update preferences: %w", err)
 	}
-	return m.withTealCheck(ctx, caller, row), nil
+	return s.withTealCheck(ctx, caller, row), nil
 }
 
 // normaliseTags lower-cases, trims and de-duplicates hidden tags, within the limits.
 func normaliseTags(in []string) ([]string, error) {
 	if len(in) > maxHiddenTags {
-		return nil, ErrInvalidInput.Withf("at most %d hidden tags", maxHiddenTags)
+		return nil, ierr.InvalidInput.Withf("at most %d hidden tags", maxHiddenTags)
 	}
 	seen := map[string]bool{}
 	out := []string{}
@@ -171,7 +182,7 @@ func normaliseTags(in []string) ([]string, error) {
 			continue
 		}
 		if utf8.RuneCountInString(t) > maxTagLength {
-			return nil, ErrInvalidInput.Withf("a tag is longer than %d characters", maxTagLength)
+			return nil, ierr.InvalidInput.Withf("a tag is longer than %d characters", maxTagLength)
 		}
 		seen[t] = true
 		out = append(out, t)
@@ -186,7 +197,7 @@ func checkSupportURL(s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "https" || u.Host == "" || len(s) > maxSupportURLLen {
-		return ErrInvalidInput.Withf("support_url must be empty, \"atprotofans\" or an https URL")
+		return ierr.InvalidInput.Withf("support_url must be empty, \"atprotofans\" or an https URL")
 	}
 	return nil
 }
@@ -194,30 +205,30 @@ func checkSupportURL(s string) error {
 var flagName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 // SetFeatureFlag turns flag on or off for did and returns did's flags.
-func (m *Module) SetFeatureFlag(ctx context.Context, did, flag string, enabled bool) ([]string, error) {
+func (s *Service) SetFeatureFlag(ctx context.Context, did, flag string, enabled bool) ([]string, error) {
 	if !flagName.MatchString(flag) {
-		return nil, ErrInvalidInput.Withf("a flag name is lower-case letters, digits and dashes")
+		return nil, ierr.InvalidInput.Withf("a flag name is lower-case letters, digits and dashes")
 	}
-	if _, err := m.q.GetAccount(ctx, did); errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound.Withf("no account %s", did)
+	if _, err := s.q.GetAccount(ctx, did); errors.Is(err, pgx.ErrNoRows) {
+		return nil, ierr.NotFound.Withf("no account %s", did)
 	} else if err != nil {
 		return nil, err
 	}
 	var err error
 	if enabled {
-		err = m.q.SetFlag(ctx, db.SetFlagParams{Did: did, Flag: flag})
+		err = s.q.SetFlag(ctx, db.SetFlagParams{Did: did, Flag: flag})
 	} else {
-		_, err = m.q.UnsetFlag(ctx, db.UnsetFlagParams{Did: did, Flag: flag})
+		_, err = s.q.UnsetFlag(ctx, db.UnsetFlagParams{Did: did, Flag: flag})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("set flag %s for %s: %w", flag, did, err)
 	}
-	return m.FeatureFlags(ctx, did)
+	return s.FeatureFlags(ctx, did)
 }
 
 // FeatureFlags lists did's enabled flags.
-func (m *Module) FeatureFlags(ctx context.Context, did string) ([]string, error) {
-	flags, err := m.q.ListFlags(ctx, did)
+func (s *Service) FeatureFlags(ctx context.Context, did string) ([]string, error) {
+	flags, err := s.q.ListFlags(ctx, did)
 	if err != nil {
 		return nil, fmt.Errorf("list flags of %s: %w", did, err)
 	}

@@ -1,0 +1,72 @@
+// Package account is the identity module's record of the ATProto identities plyr knows:
+// DID, handle and avatar. It needs the database only, so operator commands use it as
+// sign-in does.
+package account
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bluesky-social/indigo/atproto/syntax"
+
+	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/ierr"
+)
+
+// Account is an identity known to plyr.
+type Account struct {
+	DID       string
+	Handle    string
+	AvatarURL string
+}
+
+// Accounts reads and records accounts.
+type Accounts struct {
+	q *db.Queries
+}
+
+// New returns Accounts over q.
+func New(q *db.Queries) *Accounts { return &Accounts{q: q} }
+
+// Ensure creates the account, or refreshes its handle (operators and tests; sign-in
+// records accounts itself).
+func (a *Accounts) Ensure(ctx context.Context, did, handle string) (Account, error) {
+	parsedDID, err := syntax.ParseDID(did)
+	if err != nil {
+		return Account{}, ierr.InvalidInput.Withf("%q is not a DID", did)
+	}
+	parsedHandle, err := syntax.ParseHandle(handle)
+	if err != nil {
+		return Account{}, ierr.InvalidInput.Withf("%q is not a handle", handle)
+	}
+	row, err := a.q.UpsertAccount(ctx, db.UpsertAccountParams{Did: parsedDID.String(), Handle: parsedHandle.Normalize().String()})
+	if err != nil {
+		return Account{}, fmt.Errorf("upsert account %s: %w", did, err)
+	}
+	return Account{DID: row.Did, Handle: row.Handle, AvatarURL: row.AvatarUrl}, nil
+}
+
+// Get loads an account.
+func (a *Accounts) Get(ctx context.Context, did string) (Account, error) {
+	row, err := a.q.GetAccount(ctx, did)
+	if err != nil {
+		return Account{}, fmt.Errorf("load account %s: %w", did, err)
+	}
+	return Account{DID: row.Did, Handle: row.Handle, AvatarURL: row.AvatarUrl}, nil
+}
+
+// Handles returns the handle of each known DID among dids; unknown ones are absent.
+func (a *Accounts) Handles(ctx context.Context, dids []string) (map[string]string, error) {
+	if len(dids) == 0 {
+		return map[string]string{}, nil
+	}
+	rows, err := a.q.ListHandles(ctx, dids)
+	if err != nil {
+		return nil, fmt.Errorf("list handles: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.Did] = r.Handle
+	}
+	return out, nil
+}

@@ -1,0 +1,583 @@
+// Package signin is the identity module's ATProto sign-in (OAuth with PAR, PKCE and DPoP,
+// through indigo's atproto/auth/oauth): it finds an account's authorization server,
+// pushes the authorization request, and when the browser comes back completes the token
+// exchange, records the account's verified handle and does what the sign-in was for
+// (a flow): start a browser session, add an account to one, re-authorise with other
+// scopes, or make a developer token.
+//
+// A sign-in belongs to the browser that started it: flows started at /auth/start carry a
+// sign-in cookie, flows started by a signed-in browser name its session; a callback that
+// arrives anywhere else is refused before anything is spent (login CSRF otherwise).
+package signin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bluesky-social/indigo/atproto/auth/oauth"
+	atid "github.com/bluesky-social/indigo/atproto/identity"
+	"github.com/bluesky-social/indigo/atproto/syntax"
+	"github.com/google/uuid"
+
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/identity/internal/db"
+	"github.com/plyrfm/plyr/modules/identity/internal/devtoken"
+	"github.com/plyrfm/plyr/modules/identity/internal/ierr"
+	"github.com/plyrfm/plyr/modules/identity/internal/oauthstore"
+	"github.com/plyrfm/plyr/modules/identity/internal/par"
+	"github.com/plyrfm/plyr/modules/identity/internal/scope"
+	"github.com/plyrfm/plyr/modules/identity/internal/session"
+)
+
+// What happens when a sign-in comes back.
+const (
+	FlowLogin          = "login"
+	FlowSignup         = "signup"
+	FlowAddAccount     = "add_account"
+	FlowDeveloperToken = "developer_token"
+	FlowScopeUpgrade   = "scope_upgrade"
+)
+
+// Config is what sign-in is allowed to do.
+type Config struct {
+	// Namespace is the NSID prefix of plyr's records and permission set (fm.plyr).
+	Namespace string
+	// AccountCreation enables creating accounts on Offered.
+	AccountCreation bool
+	// Offered are the URLs of the PDSes offered for new accounts; no other is accepted.
+	Offered []string
+	// AllowLoopbackPDS accepts authorization servers at http://localhost (development).
+	AllowLoopbackPDS bool
+	// Secure is set when plyr is served over https: cookies are Secure and __Host-.
+	Secure bool
+}
+
+// Sessions is what a completed sign-in does to sessions (session.Store).
+type Sessions interface {
+	Authenticate(ctx context.Context, token string) (rpc.Caller, error)
+	NewBrowser(ctx context.Context, did, grantID string) (session.Token, error)
+	Link(ctx context.Context, sessionID uuid.UUID, did, grantID string) error
+	Linked(ctx context.Context, sessionID uuid.UUID, current string) ([]session.LinkedAccount, error)
+	End(ctx context.Context, sessionID uuid.UUID, why string)
+	DropGrant(ctx context.Context, grantID string)
+}
+
+// Minter makes the developer token a sign-in was for (devtoken.Tokens).
+type Minter interface {
+	Mint(ctx context.Context, browserSession uuid.UUID, did, grantID, name string, ttl time.Duration) (string, error)
+}
+
+// Service starts and completes sign-ins.
+type Service struct {
+	cfg      Config
+	q        *db.Queries
+	store    *oauthstore.Store
+	app      *oauth.ClientApp
+	http     *http.Client
+	dir      atid.Directory
+	logger   *slog.Logger
+	sessions Sessions
+	tokens   Minter
+}
+
+// Deps are what a Service needs.
+type Deps struct {
+	Config Config
+	Q      *db.Queries
+	// Store keeps sign-ins in progress and the grants they make; App is indigo's client
+	// over it.
+	Store *oauthstore.Store
+	App   *oauth.ClientApp
+	// HTTPClient makes every outbound request; Directory resolves handles and DIDs.
+	HTTPClient *http.Client
+	Directory  atid.Directory
+	Logger     *slog.Logger
+	Sessions   Sessions
+	Tokens     Minter
+}
+
+// New returns a Service.
+func New(d Deps) *Service {
+	return &Service{
+		cfg: d.Config, q: d.Q, store: d.Store, app: d.App, http: d.HTTPClient, dir: d.Directory,
+		logger: d.Logger, sessions: d.Sessions, tokens: d.Tokens,
+	}
+}
+
+// request describes a sign-in to start.
+type request struct {
+	// identifier is the handle or DID signing in; empty for sign-up.
+	identifier string
+	// pds is where to create an account (sign-up only).
+	pds    string
+	prompt string
+	teal   bool
+	flow   oauthstore.Flow
+}
+
+// Started is a sign-in begun at /auth/start: where to send the browser, and the state to
+// keep in the browser's sign-in cookie.
+type Started struct {
+	AuthURL string
+	State   string
+}
+
+// BeginLogin begins signing identifier (a handle or DID) in, to land at returnTo.
+func (s *Service) BeginLogin(ctx context.Context, identifier, returnTo string) (Started, error) {
+	authURL, state, err := s.begin(ctx, request{identifier: identifier, flow: oauthstore.Flow{Kind: FlowLogin, ReturnTo: ReturnPath(returnTo)}})
+	return Started{AuthURL: authURL, State: state}, err
+}
+
+// BeginSignUp begins creating an account on pds, which must be offered.
+func (s *Service) BeginSignUp(ctx context.Context, pds, returnTo string) (Started, error) {
+	offered, err := s.signUpURL(pds)
+	if err != nil {
+		return Started{}, err
+	}
+	authURL, state, err := s.begin(ctx, request{pds: offered, prompt: "create", flow: oauthstore.Flow{Kind: FlowSignup, ReturnTo: ReturnPath(returnTo)}})
+	return Started{AuthURL: authURL, State: state}, err
+}
+
+// errAlreadyLinked refuses adding an account the browser already holds.
+var errAlreadyLinked = ierr.InvalidInput.Withf("that account is already signed in on this browser; switch to it")
+
+// StartAddAccount begins signing another account in on the caller's browser. It returns
+// the URL to send the browser to.
+func (s *Service) StartAddAccount(ctx context.Context, caller *rpc.Caller, identifier, returnTo string) (string, error) {
+	linked, err := s.sessions.Linked(ctx, caller.SessionID, caller.DID)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range linked {
+		if !l.Expired && (l.DID == identifier || l.Handle == identifier) {
+			return "", errAlreadyLinked
+		}
+	}
+	return s.beginForSession(ctx, caller, request{identifier: identifier, prompt: "login",
+		flow: oauthstore.Flow{Kind: FlowAddAccount, ReturnTo: ReturnPath(returnTo)}})
+}
+
+// StartScopeUpgrade re-authorises the current account with or without the teal scopes.
+func (s *Service) StartScopeUpgrade(ctx context.Context, caller *rpc.Caller, teal bool, returnTo string) (string, error) {
+	return s.beginForSession(ctx, caller, request{identifier: caller.DID, teal: teal, flow: oauthstore.Flow{
+		Kind: FlowScopeUpgrade, ExpectedDID: caller.DID, ReturnTo: ReturnPath(returnTo),
+	}})
+}
+
+// StartDeveloperToken begins a sign-in whose grant will back a new developer token.
+func (s *Service) StartDeveloperToken(ctx context.Context, caller *rpc.Caller, name string, ttlDays int32, returnTo string) (string, error) {
+	if !caller.Browser() {
+		return "", ierr.BrowserOnly
+	}
+	ttl, err := devtoken.CheckRequest(name, ttlDays)
+	if err != nil {
+		return "", err
+	}
+	return s.beginForSession(ctx, caller, request{identifier: caller.DID, flow: oauthstore.Flow{
+		Kind: FlowDeveloperToken, ExpectedDID: caller.DID, TokenName: name, TokenTTL: ttl, ReturnTo: ReturnPath(returnTo),
+	}})
+}
+
+// beginForSession begins a sign-in on behalf of the caller's browser session, which alone
+// may complete it (see sameBrowser). It returns the URL to send the browser to.
+func (s *Service) beginForSession(ctx context.Context, caller *rpc.Caller, r request) (string, error) {
+	if !caller.Browser() {
+		return "", ierr.BrowserOnly
+	}
+	sessionID := caller.SessionID
+	r.flow.SessionID = &sessionID
+	authURL, _, err := s.begin(ctx, r)
+	return authURL, err
+}
+
+// Outcome is what a returning sign-in came to.
+type Outcome struct {
+	// Matched reports that the callback belonged to a sign-in started in this browser:
+	// its sign-in cookie is spent.
+	Matched bool
+	// ReturnTo is where to send the browser, with what happened in its query.
+	ReturnTo string
+	// Session is a new browser session for the browser's cookie (login and sign-up).
+	Session *session.Token
+}
+
+// Complete completes a returning sign-in and does what it was for. An error is for the
+// browser at ReturnTo when the callback Matched, else at "/"; a refusal at the
+// authorization server, or a sign-in as another account than the one asked, is not an
+// error but a ReturnTo with auth_error=<code>.
+func (s *Service) Complete(r *http.Request) (Outcome, error) {
+	ctx := r.Context()
+	sess, req, err := s.finish(r)
+	out := Outcome{Matched: req.State != "", ReturnTo: req.ReturnTo}
+	if err != nil {
+		if !out.Matched {
+			return out, err
+		}
+		code := "sign_in_failed"
+		var denied *oauth.AuthRequestCallbackError
+		if errors.As(err, &denied) {
+			code = denied.ErrorCode
+		} else {
+			s.logger.WarnContext(ctx, "sign-in callback", "flow", req.Flow, "error", err.Error())
+		}
+		out.ReturnTo = WithQuery(req.ReturnTo, "auth_error", code)
+		return out, nil
+	}
+	did, grant := sess.AccountDID.String(), sess.SessionID
+	switch req.Flow {
+	case FlowLogin, FlowSignup:
+		token, err := s.sessions.NewBrowser(ctx, did, grant)
+		if err != nil {
+			return out, err
+		}
+		// One browser, one session: signing in afresh ends the one the cookie held.
+		if old, err := r.Cookie(rpc.SessionCookieName(s.cfg.Secure)); err == nil {
+			if caller, err := s.sessions.Authenticate(ctx, old.Value); err == nil && caller.Browser() {
+				s.sessions.End(ctx, caller.SessionID, "replaced by a new sign-in")
+			}
+		}
+		out.Session = &token
+		s.logger.InfoContext(ctx, "signed in", "did", did, "flow", req.Flow)
+	case FlowAddAccount:
+		if err := s.sessions.Link(ctx, *req.SessionID, did, grant); err != nil {
+			return out, err
+		}
+		out.ReturnTo = WithQuery(out.ReturnTo, "account_added", "1")
+	case FlowScopeUpgrade, FlowDeveloperToken:
+		if did != req.ExpectedDid {
+			s.sessions.DropGrant(ctx, grant)
+			out.ReturnTo = WithQuery(out.ReturnTo, "auth_error", "wrong_account")
+			return out, nil
+		}
+		if req.Flow == FlowScopeUpgrade {
+			if err := s.sessions.Link(ctx, *req.SessionID, did, grant); err != nil {
+				return out, err
+			}
+			out.ReturnTo = WithQuery(out.ReturnTo, "scope_upgraded", "1")
+			break
+		}
+		code, err := s.tokens.Mint(ctx, *req.SessionID, did, grant, req.TokenName, time.Duration(req.TokenTtlSeconds)*time.Second)
+		if err != nil {
+			return out, err
+		}
+		out.ReturnTo = WithQuery(out.ReturnTo, "developer_token", code)
+	}
+	return out, nil
+}
+
+// CookieName is the cookie that binds a sign-in started at /auth/start to the browser
+// that started it; __Host- prefixed over https, like the session cookie.
+func (s *Service) CookieName() string {
+	if s.cfg.Secure {
+		return "__Host-plyr_signin"
+	}
+	return "plyr_signin"
+}
+
+// sameBrowser checks that a callback arrives where its sign-in started: with the sign-in
+// cookie for flows started at /auth/start, with the session that asked for flows started
+// by a signed-in browser.
+func (s *Service) sameBrowser(r *http.Request, req db.AuthRequest) bool {
+	switch req.Flow {
+	case FlowLogin, FlowSignup:
+		c, err := r.Cookie(s.CookieName())
+		return err == nil && c.Value == req.State
+	default:
+		c, err := r.Cookie(rpc.SessionCookieName(s.cfg.Secure))
+		if err != nil || req.SessionID == nil {
+			return false
+		}
+		caller, err := s.sessions.Authenticate(r.Context(), c.Value)
+		return err == nil && caller.SessionID == *req.SessionID
+	}
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback address.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithQuery sets key=value in the query of path; a path it cannot parse becomes "/".
+func WithQuery(path, key, value string) string {
+	u, err := url.Parse(path)
+	if err != nil {
+		return "/"
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// begin resolves the account's authorization server, pushes the authorization request
+// and remembers what to do on return. It returns the URL to send the browser to and the
+// request's state.
+func (s *Service) begin(ctx context.Context, r request) (authURL, state string, err error) {
+	var meta *oauth.AuthServerMetadata
+	var accountDID *syntax.DID
+	var hint string
+	if r.pds != "" {
+		var err error
+		if meta, err = s.authServer(ctx, r.pds); err != nil {
+			return "", "", err
+		}
+	} else {
+		atIdent, err := syntax.ParseAtIdentifier(r.identifier)
+		if err != nil {
+			return "", "", ierr.InvalidInput.Withf("%q is neither a handle nor a DID", r.identifier)
+		}
+		ident, err := s.dir.Lookup(ctx, atIdent)
+		if err != nil {
+			s.logger.InfoContext(ctx, "resolve account", "identifier", r.identifier, "error", err.Error())
+			if noSuchAccount(err) {
+				return "", "", ierr.NotFound.Withf("no account %s exists", r.identifier)
+			}
+			return "", "", ierr.PDSUnreachable.Withf("could not look up %s; try again", r.identifier)
+		}
+		pds := ident.PDSEndpoint()
+		if pds == "" {
+			return "", "", ierr.InvalidInput.Withf("%s names no PDS", r.identifier)
+		}
+		if meta, err = s.authServer(ctx, pds); err != nil {
+			return "", "", err
+		}
+		accountDID, hint = &ident.DID, r.identifier
+		if r.flow.Kind == FlowLogin {
+			// Someone who scrobbles keeps the teal scopes when signing in again.
+			if teal, err := s.q.TealScrobbling(ctx, ident.DID.String()); err == nil && teal {
+				r.teal = true
+			}
+		}
+	}
+
+	data, err := par.Push(ctx, s.http, s.app.Config, meta, par.Request{
+		Scopes: scope.Requested(s.cfg.Namespace, r.teal), LoginHint: hint, Prompt: r.prompt,
+	})
+	var refused *par.Error
+	if errors.As(err, &refused) {
+		s.logger.WarnContext(ctx, "authorization request refused", "issuer", meta.Issuer, "error", err.Error())
+		return "", "", ierr.SignInRefused.Withf("the PDS refused to start signing in (%s)", refused.Code)
+	}
+	if err != nil {
+		s.logger.WarnContext(ctx, "authorization request", "issuer", meta.Issuer, "error", err.Error())
+		return "", "", ierr.PDSUnreachable.Withf("could not reach the account's PDS: its authorization server did not answer")
+	}
+	data.AccountDID = accountDID
+	if _, err := s.q.DeleteExpiredAuthRequests(ctx); err != nil {
+		s.logger.WarnContext(ctx, "clean up expired authorization requests", "error", err.Error())
+	}
+	if err := s.store.Begin(ctx, *data, r.flow); err != nil {
+		return "", "", err
+	}
+	q := url.Values{"client_id": {s.app.Config.ClientID}, "request_uri": {data.RequestURI}}
+	return meta.AuthorizationEndpoint + "?" + q.Encode(), data.State, nil
+}
+
+// noSuchAccount tells a lookup that found no account (the handle or DID does not exist,
+// or the DID document names no handle or another one) from one that could not be made.
+func noSuchAccount(err error) bool {
+	for _, target := range []error{atid.ErrHandleNotFound, atid.ErrDIDNotFound, atid.ErrHandleMismatch, atid.ErrHandleNotDeclared, atid.ErrHandleReservedTLD, atid.ErrInvalidHandle} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// authServer finds the authorization server of a PDS. In production that is indigo's
+// resolver: https only, through the SSRF-safe client. The development PDS lives at
+// http://localhost, which only a development configuration accepts.
+func (s *Service) authServer(ctx context.Context, pdsURL string) (*oauth.AuthServerMetadata, error) {
+	u, err := url.Parse(pdsURL)
+	if err != nil {
+		return nil, ierr.InvalidInput.Withf("%q is not a URL", pdsURL)
+	}
+	if s.cfg.AllowLoopbackPDS && u.Scheme == "http" && IsLoopbackHost(u.Hostname()) {
+		return s.loopbackAuthServer(ctx, u)
+	}
+	asURL, err := s.app.Resolver.ResolveAuthServerURL(ctx, pdsURL)
+	if err != nil {
+		s.logger.InfoContext(ctx, "resolve authorization server", "pds", pdsURL, "error", err.Error())
+		return nil, ierr.PDSUnreachable.Withf("could not reach the account's PDS: %s has no usable authorization server", u.Host)
+	}
+	meta, err := s.app.Resolver.ResolveAuthServerMetadata(ctx, asURL)
+	if err != nil {
+		s.logger.InfoContext(ctx, "authorization server metadata", "issuer", asURL, "error", err.Error())
+		return nil, ierr.PDSUnreachable.Withf("could not reach the account's PDS: %s has no usable authorization server", u.Host)
+	}
+	return meta, nil
+}
+
+// loopbackAuthServer resolves a development PDS's authorization server over plain HTTP,
+// with the same checks indigo makes except the scheme.
+func (s *Service) loopbackAuthServer(ctx context.Context, pds *url.URL) (*oauth.AuthServerMetadata, error) {
+	var resource struct {
+		AuthorizationServers []string `json:"authorization_servers"`
+	}
+	if err := s.getJSON(ctx, pds.Scheme+"://"+pds.Host+"/.well-known/oauth-protected-resource", &resource); err != nil || len(resource.AuthorizationServers) == 0 {
+		return nil, ierr.PDSUnreachable.Withf("could not reach the account's PDS: %s has no usable authorization server", pds.Host)
+	}
+	issuer := strings.TrimRight(resource.AuthorizationServers[0], "/")
+	as, err := url.Parse(issuer)
+	if err != nil || as.Scheme != "http" || !IsLoopbackHost(as.Hostname()) {
+		return nil, ierr.PDSUnreachable.Withf("could not reach the account's PDS: a loopback PDS must use a loopback authorization server")
+	}
+	var meta oauth.AuthServerMetadata
+	if err := s.getJSON(ctx, issuer+"/.well-known/oauth-authorization-server", &meta); err != nil || strings.TrimRight(meta.Issuer, "/") != issuer {
+		return nil, ierr.PDSUnreachable.Withf("could not reach the account's PDS: %s has no usable authorization server", pds.Host)
+	}
+	return &meta, nil
+}
+
+// finish completes the token exchange of a returning sign-in and records the account.
+// It returns the grant and the flow the sign-in was for.
+// A callback arriving in another browser than the one its sign-in started in is refused
+// before anything is spent, with an empty request (so the caller answers with the error
+// instead of redirecting to the flow's page).
+func (s *Service) finish(r *http.Request) (*oauth.ClientSessionData, db.AuthRequest, error) {
+	ctx, params := r.Context(), r.URL.Query()
+	// The flow is read first: indigo deletes the request once it has exchanged the code.
+	req, err := s.q.GetAuthRequest(ctx, params.Get("state"))
+	if err != nil {
+		return nil, db.AuthRequest{}, ierr.NotFound.Withf("this sign-in has expired or was already used; start again")
+	}
+	if !s.sameBrowser(r, req) {
+		return nil, db.AuthRequest{}, ierr.OtherBrowser
+	}
+	sess, err := s.app.ProcessCallback(ctx, params)
+	if err != nil {
+		return nil, req, err
+	}
+	s.recordProfile(ctx, sess.AccountDID, sess.HostURL)
+	return sess, req, nil
+}
+
+// recordProfile stores the account's handle, avatar and PDS. A handle is stored only when
+// it is verified both ways: it resolves to the DID, and the DID document claims it. The
+// directory's view comes first; a brand-new account's DID lookup may not show a verified
+// handle yet, and then the handle its PDS claims (describeRepo) is a candidate that must
+// pass the same check: a PDS can claim any handle, and showing it unverified would let
+// anyone appear as anyone. Otherwise the account shows handle.invalid until a later
+// sign-in verifies it.
+func (s *Service) recordProfile(ctx context.Context, did syntax.DID, pdsURL string) {
+	handle := syntax.HandleInvalid.String()
+	if ident, err := s.dir.LookupDID(ctx, did); err == nil && ident.Handle != syntax.HandleInvalid {
+		handle = ident.Handle.String()
+	} else if claimed, ok := s.claimedHandle(ctx, did, pdsURL); ok {
+		handle = claimed.String()
+	} else {
+		s.logger.WarnContext(ctx, "no verified handle for account", "did", did.String())
+	}
+	err := s.q.UpdateAccountProfile(ctx, db.UpdateAccountProfileParams{
+		Did: did.String(), Handle: handle, AvatarUrl: s.avatarURL(ctx, pdsURL, did), PdsUrl: pdsURL,
+	})
+	if err != nil {
+		s.logger.ErrorContext(ctx, "record account profile", "did", did.String(), "error", err.Error())
+	}
+}
+
+// claimedHandle is the handle the account's PDS claims for it, if that handle resolves to
+// the DID and the DID document claims it back (the directory's LookupHandle checks both).
+func (s *Service) claimedHandle(ctx context.Context, did syntax.DID, pdsURL string) (syntax.Handle, bool) {
+	var repo struct {
+		Handle string `json:"handle"`
+	}
+	if err := s.getJSON(ctx, pdsURL+"/xrpc/com.atproto.repo.describeRepo?repo="+url.QueryEscape(did.String()), &repo); err != nil {
+		return "", false
+	}
+	claimed, err := syntax.ParseHandle(repo.Handle)
+	if err != nil {
+		return "", false
+	}
+	ident, err := s.dir.LookupHandle(ctx, claimed.Normalize())
+	if err != nil || ident.DID != did {
+		return "", false
+	}
+	return ident.Handle, true
+}
+
+// avatarURL is the account's Bluesky profile picture, served by its PDS, or "".
+func (s *Service) avatarURL(ctx context.Context, pdsURL string, did syntax.DID) string {
+	var rec struct {
+		Value struct {
+			Avatar struct {
+				Ref struct {
+					Link string `json:"$link"`
+				} `json:"ref"`
+			} `json:"avatar"`
+		} `json:"value"`
+	}
+	q := url.Values{"repo": {did.String()}, "collection": {"app.bsky.actor.profile"}, "rkey": {"self"}}
+	if err := s.getJSON(ctx, pdsURL+"/xrpc/com.atproto.repo.getRecord?"+q.Encode(), &rec); err != nil {
+		return ""
+	}
+	cid := rec.Value.Avatar.Ref.Link
+	if cid == "" {
+		return ""
+	}
+	return pdsURL + "/xrpc/com.atproto.sync.getBlob?" + url.Values{"did": {did.String()}, "cid": {cid}}.Encode()
+}
+
+// getJSON fetches a small JSON document through the outbound client.
+func (s *Service) getJSON(ctx context.Context, u string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := s.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", u, res.StatusCode)
+	}
+	return json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(v)
+}
+
+// signUpURL checks a sign-up PDS against the offered ones. Nothing leaves plyr for a PDS
+// that is not offered: this is the SSRF gate of account creation.
+func (s *Service) signUpURL(raw string) (string, error) {
+	if !s.cfg.AccountCreation {
+		return "", ierr.AccountCreationOff
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || u.Scheme == "" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return "", ierr.NotOffered.Withf("%q is not offered for new accounts", raw)
+	}
+	for _, o := range s.cfg.Offered {
+		offered, err := url.Parse(strings.TrimRight(o, "/"))
+		if err == nil && strings.EqualFold(offered.Scheme, u.Scheme) && strings.EqualFold(offered.Host, u.Host) {
+			return offered.Scheme + "://" + offered.Host, nil
+		}
+	}
+	return "", ierr.NotOffered.Withf("%q is not offered for new accounts", raw)
+}
+
+// ReturnPath keeps a return_to that is a path on plyr, and refuses anything else (an open
+// redirect otherwise).
+func ReturnPath(raw string) string {
+	if raw == "" || len(raw) > 512 || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || strings.Contains(raw, "\\") {
+		return "/"
+	}
+	if u, err := url.Parse(raw); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return raw
+}
