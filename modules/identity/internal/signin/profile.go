@@ -1,0 +1,76 @@
+package signin
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/bluesky-social/indigo/atproto/syntax"
+
+	"github.com/plyrfm/plyr/modules/identity/internal/db"
+)
+
+// recordProfile stores the account's handle, avatar and PDS. A handle is stored only when
+// it is verified both ways: it resolves to the DID, and the DID document claims it. The
+// directory's view comes first; a brand-new account's DID lookup may not show a verified
+// handle yet, and then the handle its PDS claims (describeRepo) is a candidate that must
+// pass the same check: a PDS can claim any handle, and showing it unverified would let
+// anyone appear as anyone. Otherwise the account shows handle.invalid until a later
+// sign-in verifies it.
+func (s *Service) recordProfile(ctx context.Context, did syntax.DID, pdsURL string) {
+	handle := syntax.HandleInvalid.String()
+	if ident, err := s.dir.LookupDID(ctx, did); err == nil && ident.Handle != syntax.HandleInvalid {
+		handle = ident.Handle.String()
+	} else if claimed, ok := s.claimedHandle(ctx, did, pdsURL); ok {
+		handle = claimed.String()
+	} else {
+		s.logger.WarnContext(ctx, "no verified handle for account", "did", did.String())
+	}
+	err := s.q.UpdateAccountProfile(ctx, db.UpdateAccountProfileParams{
+		Did: did.String(), Handle: handle, AvatarUrl: s.avatarURL(ctx, pdsURL, did), PdsUrl: pdsURL,
+	})
+	if err != nil {
+		s.logger.ErrorContext(ctx, "record account profile", "did", did.String(), "error", err.Error())
+	}
+}
+
+// claimedHandle is the handle the account's PDS claims for it, if that handle resolves to
+// the DID and the DID document claims it back (the directory's LookupHandle checks both).
+func (s *Service) claimedHandle(ctx context.Context, did syntax.DID, pdsURL string) (syntax.Handle, bool) {
+	var repo struct {
+		Handle string `json:"handle"`
+	}
+	if err := s.getJSON(ctx, pdsURL+"/xrpc/com.atproto.repo.describeRepo?repo="+url.QueryEscape(did.String()), &repo); err != nil {
+		return "", false
+	}
+	claimed, err := syntax.ParseHandle(repo.Handle)
+	if err != nil {
+		return "", false
+	}
+	ident, err := s.dir.LookupHandle(ctx, claimed.Normalize())
+	if err != nil || ident.DID != did {
+		return "", false
+	}
+	return ident.Handle, true
+}
+
+// avatarURL is the account's Bluesky profile picture, served by its PDS, or "".
+func (s *Service) avatarURL(ctx context.Context, pdsURL string, did syntax.DID) string {
+	var rec struct {
+		Value struct {
+			Avatar struct {
+				Ref struct {
+					Link string `json:"$link"`
+				} `json:"ref"`
+			} `json:"avatar"`
+		} `json:"value"`
+	}
+	q := url.Values{"repo": {did.String()}, "collection": {"app.bsky.actor.profile"}, "rkey": {"self"}}
+	if err := s.getJSON(ctx, pdsURL+"/xrpc/com.atproto.repo.getRecord?"+q.Encode(), &rec); err != nil {
+		return ""
+	}
+	cid := rec.Value.Avatar.Ref.Link
+	if cid == "" {
+		return ""
+	}
+	return pdsURL + "/xrpc/com.atproto.sync.getBlob?" + url.Values{"did": {did.String()}, "cid": {cid}}.Encode()
+}
