@@ -98,13 +98,15 @@ const MaxDeveloperTokenTTL = devtoken.MaxTTL
 // Module is the identity module.
 type Module struct {
 	cfg     Config
-	pool    *pgxpool.Pool
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 	public  *url.URL
 	secure  bool // cookies are Secure unless plyr is reached over plain loopback HTTP
 	// app is indigo's OAuth client: its metadata and keys are served at fixed routes.
-	app   *oauth.ClientApp
+	app *oauth.ClientApp
+	// pool and store are what the test helpers (export_test.go) reach past the features
+	// with; the features hold their own.
+	pool  *pgxpool.Pool
 	store *oauthstore.Store
 
 	operator *Operator
