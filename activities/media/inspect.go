@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -69,6 +70,8 @@ var (
 // It heartbeats every few seconds, whatever ffmpeg is doing, so a worker that dies is
 // noticed by the heartbeat timeout while a slow file is judged by its decode allowance.
 func (a *Activities) InspectUpload(ctx context.Context, in InspectInput) (Inspection, error) {
+	a.inspecting.Add(1)
+	defer a.inspecting.Add(-1)
 	report := newProgressReporter(ctx)
 	defer report.stop()
 	result, err := a.inspect(ctx, in, report)
@@ -178,7 +181,9 @@ func (a *Activities) probeAndDecode(ctx context.Context, path string, format For
 		return giveUp(rejection)
 	}
 	report.setDeclared(facts.declared)
-	lengths <- facts.declared // a long file's decode takes a second core from here
+	if a.spareCores() {
+		lengths <- facts.declared // a long file's decode takes a second core from here
+	}
 
 	allowance := a.Limits.decodeAllowance(facts.declared)
 	timer := time.AfterFunc(allowance-time.Since(start), func() { stopDecode(errDecodeTooSlow) })
@@ -193,6 +198,12 @@ func (a *Activities) probeAndDecode(ctx context.Context, path string, format For
 		return audioFacts{}, ffmpeg.Decoded{}, res.err
 	}
 	return facts, res.decoded, nil
+}
+
+// spareCores reports whether this process's inspections leave at least half the cores
+// idle, so a second ffmpeg per decode shortens it rather than slowing the others down.
+func (a *Activities) spareCores() bool {
+	return int(a.inspecting.Load())*2 <= runtime.NumCPU()
 }
 
 // heartbeatEvery is how often a running step heartbeats even when its progress stands

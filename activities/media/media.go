@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
@@ -84,6 +85,10 @@ type Activities struct {
 	// TempDir receives the files being inspected (named TempFilePrefix…); they are removed
 	// when the step ends, and SweepTempFiles removes those a killed worker left.
 	TempDir string
+
+	// inspecting counts the inspections running in this process; a decode takes a
+	// second core only while at least half of them are idle.
+	inspecting atomic.Int32
 }
 
 // Register adds each step to the worker of the queue it runs on; workers maps a task
