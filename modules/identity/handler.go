@@ -26,18 +26,14 @@ func caller(ctx context.Context) *rpc.Caller { return rpc.CallerFrom(ctx) }
 
 func (h *handler) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*identityv1.GetMeResponse, error) {
 	c := caller(ctx)
-	me, err := h.m.prefs.Me(ctx, c.DID)
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	linked, err := h.m.sessions.Linked(ctx, c.SessionID, c.DID)
+	me, err := h.m.sessions.Me(ctx, c.SessionID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	res := &identityv1.GetMeResponse{
 		Account: accountProto(me.Account), EnabledFlags: me.Flags, TermsPending: me.TermsPending, Admin: c.Admin,
 	}
-	for _, l := range linked {
+	for _, l := range me.Linked {
 		res.LinkedAccounts = append(res.LinkedAccounts, &identityv1.LinkedAccount{
 			Account: accountProto(l.Account), Current: l.Current, Expired: l.Expired,
 		})

@@ -79,3 +79,20 @@ WHERE did = $1 AND kind = 'developer' AND token_prefix <> ''
 
 -- name: DeleteExpiredSessions :execrows
 DELETE FROM identity.sessions WHERE expires_at <= now();
+
+-- name: GetMeView :many
+-- GetMeView is what GetMe shows, in one trip: a session's accounts, first linked first,
+-- each with its grant's expiry; for the account the session acts as (current), also its
+-- feature flags and when it accepted the terms.
+SELECT sa.did, a.handle, a.avatar_url, sa.grant_id, g.expires_at AS grant_expires_at,
+       (sa.did = s.did)::boolean AS current,
+       (CASE WHEN sa.did = s.did THEN
+            COALESCE((SELECT array_agg(f.flag ORDER BY f.flag) FROM identity.feature_flags f WHERE f.did = sa.did), '{}')
+        ELSE '{}' END)::text[] AS flags,
+       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = sa.did AND sa.did = s.did) AS terms_accepted_at
+FROM identity.session_accounts sa
+JOIN identity.sessions s ON s.id = sa.session_id
+JOIN identity.accounts a ON a.did = sa.did
+LEFT JOIN identity.grants g ON g.id = sa.grant_id
+WHERE sa.session_id = $1
+ORDER BY sa.linked_at, sa.did;

@@ -151,6 +151,64 @@ func (q *Queries) GetLink(ctx context.Context, arg GetLinkParams) (GetLinkRow, e
 	return i, err
 }
 
+const getMeView = `-- name: GetMeView :many
+SELECT sa.did, a.handle, a.avatar_url, sa.grant_id, g.expires_at AS grant_expires_at,
+       (sa.did = s.did)::boolean AS current,
+       (CASE WHEN sa.did = s.did THEN
+            COALESCE((SELECT array_agg(f.flag ORDER BY f.flag) FROM identity.feature_flags f WHERE f.did = sa.did), '{}')
+        ELSE '{}' END)::text[] AS flags,
+       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = sa.did AND sa.did = s.did) AS terms_accepted_at
+FROM identity.session_accounts sa
+JOIN identity.sessions s ON s.id = sa.session_id
+JOIN identity.accounts a ON a.did = sa.did
+LEFT JOIN identity.grants g ON g.id = sa.grant_id
+WHERE sa.session_id = $1
+ORDER BY sa.linked_at, sa.did
+`
+
+type GetMeViewRow struct {
+	Did             string
+	Handle          string
+	AvatarUrl       string
+	GrantID         *string
+	GrantExpiresAt  *time.Time
+	Current         bool
+	Flags           []string
+	TermsAcceptedAt *time.Time
+}
+
+// GetMeView is what GetMe shows, in one trip: a session's accounts, first linked first,
+// each with its grant's expiry; for the account the session acts as (current), also its
+// feature flags and when it accepted the terms.
+func (q *Queries) GetMeView(ctx context.Context, sessionID uuid.UUID) ([]GetMeViewRow, error) {
+	rows, err := q.db.Query(ctx, getMeView, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GetMeViewRow{}
+	for rows.Next() {
+		var i GetMeViewRow
+		if err := rows.Scan(
+			&i.Did,
+			&i.Handle,
+			&i.AvatarUrl,
+			&i.GrantID,
+			&i.GrantExpiresAt,
+			&i.Current,
+			&i.Flags,
+			&i.TermsAcceptedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getSession = `-- name: GetSession :one
 SELECT id, token_hash, token_prefix, did, kind, name, created_at, expires_at FROM identity.sessions WHERE id = $1 AND expires_at > now()
 `

@@ -168,3 +168,38 @@ func (s *Store) unlink(ctx context.Context, sessionID uuid.UUID, did string) {
 		s.DropGrant(ctx, *grant)
 	}
 }
+
+// MeView is what GetMe shows: the account a session acts as, its feature flags and terms,
+// and every account the session holds.
+type MeView struct {
+	Account      account.Account
+	Flags        []string
+	TermsPending bool
+	Linked       []LinkedAccount
+}
+
+// Me reads a session's MeView in one database round trip (GetMe runs on every page load).
+func (s *Store) Me(ctx context.Context, sessionID uuid.UUID) (MeView, error) {
+	rows, err := s.q.GetMeView(ctx, sessionID)
+	if err != nil {
+		return MeView{}, fmt.Errorf("load session %s: %w", sessionID, err)
+	}
+	now := time.Now()
+	var view MeView
+	found := false
+	for _, r := range rows {
+		acct := account.Account{DID: r.Did, Handle: r.Handle, AvatarURL: r.AvatarUrl}
+		view.Linked = append(view.Linked, LinkedAccount{
+			Account: acct, Current: r.Current,
+			Expired: r.GrantID != nil && (r.GrantExpiresAt == nil || !now.Before(*r.GrantExpiresAt)),
+		})
+		if r.Current {
+			found = true
+			view.Account, view.Flags, view.TermsPending = acct, r.Flags, r.TermsAcceptedAt == nil
+		}
+	}
+	if !found {
+		return MeView{}, ierr.NotFound.Withf("the session ended meanwhile; sign in again")
+	}
+	return view, nil
+}
