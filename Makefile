@@ -49,23 +49,23 @@ dev-pds: deps bin/versitygw $(BUF) build ## make dev plus the reference ATProto 
 .PHONY: test
 test: deps bin/versitygw ## Run every test (starts its own PostgreSQL, Temporal, S3 and reference PDS).
 	$(GO) vet ./...
-	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/platform/testenv/testrun -- $(GO) test -count=1 -timeout 20m ./...
+	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/devstack/testenv/testrun -- $(GO) test -count=1 -timeout 20m ./...
 
 # Packages that link the Temporal server are left out: under the race detector they take
 # minutes to build, and their concurrency is the server's, tested upstream.
-RACE_PKGS = $(shell $(GO) list ./... | grep -vE '/(internal/app|cmd/plyr|testtemporal|devserver|testrun)$$')
+RACE_PKGS = $(shell $(GO) list ./... | grep -vE '/(cmd/plyr/internal/app|cmd/plyr|testtemporal|devserver|testrun)$$')
 
 .PHONY: race
 race: deps bin/versitygw ## Run the tests of plyr's own concurrent code under the race detector.
-	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/platform/testenv/testrun -- $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/devstack/testenv/testrun -- $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 .PHONY: bench
 bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable, audio Range throughput, GetMe and SwitchAccount).
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/app/ ./modules/identity/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/plyr/internal/app/ ./modules/identity/
 
 .PHONY: histories
 histories: deps bin/versitygw ## Record the workflow histories the replay tests replay (after a deliberate workflow change).
-	$(GO) test -count=1 -run 'TestEndToEnd|TestHousekeeping_RunsOnTheWorkers' ./internal/app/ -update-histories
+	$(GO) test -count=1 -run 'TestEndToEnd|TestHousekeeping_RunsOnTheWorkers' ./cmd/plyr/internal/app/ -update-histories
 
 .PHONY: generate
 generate: $(BUF) ## Regenerate protobuf/Connect code and sqlc queries.

@@ -21,7 +21,7 @@ import (
 	"github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -1,3 +1,5 @@
+//go:build !nodevstack
+
 package main
 
 import (
@@ -15,15 +17,17 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/plyrfm/plyr/internal/app"
-	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
+	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
+	"github.com/plyrfm/plyr/internal/devstack/devserver"
+	"github.com/plyrfm/plyr/internal/devstack/pgcluster"
+	"github.com/plyrfm/plyr/internal/devstack/s3dev"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/ports"
 	"github.com/plyrfm/plyr/internal/platform/postgres"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/platform/storage/s3dev"
 	"github.com/plyrfm/plyr/internal/platform/temporal"
 )
 
@@ -194,7 +198,7 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 
 // startDevPostgres starts the cluster under the data dir, on the port it used last time
 // when that port is still free, so URLs in other terminals keep working.
-func startDevPostgres(ctx context.Context, cfg config.Config, logger *slog.Logger) (*postgres.Cluster, error) {
+func startDevPostgres(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgcluster.Cluster, error) {
 	portFile := filepath.Join(cfg.DataDir, "pg-port")
 	port := cfg.DevPostgresPort
 	if port == 0 {
@@ -204,7 +208,7 @@ func startDevPostgres(ctx context.Context, cfg config.Config, logger *slog.Logge
 			}
 		}
 	}
-	cluster, err := postgres.StartCluster(ctx, postgres.ClusterOptions{
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{
 		Dir: filepath.Join(cfg.DataDir, "pg"), Port: port, BinDir: cfg.PostgresBinDir, Logger: logger,
 	})
 	if err != nil {
@@ -313,4 +317,18 @@ func (w slogWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// startDevTemporal runs the embedded Temporal server and Web UI for `plyr dev`. It is the
+// only code that links the Temporal server into plyr; production images build with
+// -tags nodevstack and leave it out (about 160 MB).
+func startDevTemporal(ctx context.Context, cfg config.Config) (addr string, stop func(time.Duration) error, err error) {
+	srv, err := devserver.Start(ctx, devserver.Options{
+		Addr: cfg.DevTemporalAddr, UIAddr: cfg.TemporalUIAddr, Namespace: cfg.TemporalNamespace,
+		DBFile: filepath.Join(cfg.DataDir, "temporal.db"),
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return srv.Addr(), srv.Stop, nil
 }

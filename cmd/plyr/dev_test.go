@@ -1,3 +1,5 @@
+//go:build !nodevstack
+
 package main
 
 import (
@@ -19,19 +21,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/internal/audiotest"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv/testtemporal"
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
 	identityv1 "github.com/plyrfm/plyr/internal/gen/plyr/identity/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/identity/v1/identityv1connect"
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
-	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/ports"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
-	"github.com/plyrfm/plyr/internal/platform/testenv/testtemporal"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

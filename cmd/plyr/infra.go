@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/plyrfm/plyr/internal/app"
+	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
 	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/postgres"

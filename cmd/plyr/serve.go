@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/plyrfm/plyr/internal/app"
+	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 )

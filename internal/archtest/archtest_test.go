@@ -68,9 +68,42 @@ func TestImportRules(t *testing.T) {
 			if under(p.ImportPath, "internal/platform") && (moduleOf(imp) != "" || under(imp, "workflows") || under(imp, "activities")) {
 				t.Errorf("%s imports %s: the platform knows nothing of the domain", p.ImportPath, imp)
 			}
-			if under(imp, "internal/app") && !under(p.ImportPath, "cmd") {
-				t.Errorf("%s imports %s: only cmd/ assembles the app", p.ImportPath, imp)
+			if under(imp, "cmd") && !under(p.ImportPath, "cmd/plyr") {
+				t.Errorf("%s imports %s: nothing imports the binary; only cmd/plyr assembles modules", p.ImportPath, imp)
 			}
+			if under(imp, "internal/devstack") && !under(p.ImportPath, "internal/devstack") && !under(p.ImportPath, "cmd/plyr") {
+				t.Errorf("%s imports %s: production code never imports the development stack (tests may)", p.ImportPath, imp)
+			}
+		}
+		if !under(p.ImportPath, "cmd/plyr") && modulesImported(p.Imports) > 1 {
+			t.Errorf("%s imports several modules: only cmd/plyr assembles modules", p.ImportPath)
+		}
+	}
+}
+
+// modulesImported counts the distinct modules among imports.
+func modulesImported(imports []string) int {
+	seen := map[string]bool{}
+	for _, imp := range imports {
+		if m := moduleOf(imp); m != "" {
+			seen[m] = true
+		}
+	}
+	return len(seen)
+}
+
+// TestProductionBuildLinksNoDevStack builds the production binary's package list
+// (-tags nodevstack): no private PostgreSQL, S3 server, Temporal server or reference PDS.
+func TestProductionBuildLinksNoDevStack(t *testing.T) {
+	cmd := exec.Command("go", "list", "-tags", "nodevstack", "-deps", module+"/cmd/plyr")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	require.NoError(t, cmd.Run(), errOut.String())
+	deps := strings.Fields(out.String())
+	require.Contains(t, deps, module+"/cmd/plyr/internal/app", "the list is the binary's")
+	for _, dep := range deps {
+		if under(dep, "internal/devstack") || dep == "go.temporal.io/server/temporal" {
+			t.Errorf("the production build links %s", dep)
 		}
 	}
 }
@@ -80,8 +113,8 @@ func TestImportRules(t *testing.T) {
 func TestTemporalServerStaysContained(t *testing.T) {
 	allowed := map[string]bool{
 		module + "/cmd/plyr":                               true,
-		module + "/internal/platform/temporal/devserver":   true,
-		module + "/internal/platform/testenv/testtemporal": true,
+		module + "/internal/devstack/devserver":            true,
+		module + "/internal/devstack/testenv/testtemporal": true,
 	}
 	for _, p := range listPackages(t) {
 		for _, dep := range p.Deps {

@@ -17,7 +17,7 @@ import (
 
 	identityv1 "github.com/plyrfm/plyr/internal/gen/plyr/identity/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/identity/v1/identityv1connect"
-	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/modules/identity"
 )

@@ -20,7 +20,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
 	"github.com/plyrfm/plyr/modules/identity/internal/session"
 )

@@ -21,12 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/internal/gen/plyr/identity/v1/identityv1connect"
-	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/modules/identity"
 )
 

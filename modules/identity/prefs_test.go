@@ -16,7 +16,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/modules/identity"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/modules/media"
 )
 

@@ -27,7 +27,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/workflows/upload"
 )

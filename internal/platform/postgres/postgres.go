@@ -1,6 +1,5 @@
-// Package postgres connects plyr to PostgreSQL (pgx), applies the embedded migrations
-// (goose), and can run a private PostgreSQL cluster from the machine's server binaries for
-// `plyr dev` and the tests.
+// Package postgres connects plyr to PostgreSQL (pgx) and applies the embedded migrations
+// (goose). The private cluster `plyr dev` and the tests run is internal/devstack/pgcluster.
 package postgres
 
 import (

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/internal/platform/postgres"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -43,14 +43,6 @@ func TestMigrate_IsIdempotentAndReportsStatus(t *testing.T) {
 func TestConnect_FailsClearlyForAnUnreachableDatabase(t *testing.T) {
 	_, err := postgres.Connect(context.Background(), "postgres://nobody:x@127.0.0.1:1/nothing?connect_timeout=2")
 	require.ErrorContains(t, err, "reach database nothing@127.0.0.1")
-}
-
-func TestFindBinDir(t *testing.T) {
-	dir, err := postgres.FindBinDir("")
-	require.NoError(t, err)
-	require.FileExists(t, dir+"/initdb")
-	_, err = postgres.FindBinDir(t.TempDir())
-	require.ErrorContains(t, err, "has no initdb and pg_ctl")
 }
 
 func TestConnect_SizesThePool(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 )
 
 // startMultipart begins a multipart upload of key and sends one small part, leaving it

@@ -178,7 +178,7 @@ func TestEndToEnd(t *testing.T) {
 
 	if *updateHistories {
 		for file, workflowID := range histories {
-			writeHistory(t, s, workflowID, filepath.Join("..", "..", "workflows", "testdata", file))
+			writeHistory(t, s, workflowID, filepath.Join("..", "..", "..", "..", "workflows", "testdata", file))
 		}
 	}
 }

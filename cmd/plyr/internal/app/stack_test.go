@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/plyrfm/plyr/internal/app"
+	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
@@ -26,8 +26,8 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
-	"github.com/plyrfm/plyr/internal/platform/testenv/testtemporal"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv/testtemporal"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

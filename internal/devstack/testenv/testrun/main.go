@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 )
 
 func main() {

@@ -8,7 +8,7 @@
 //     SQLite persistence plugin, not the Temporal CLI's dev server, which is internal to
 //     the CLI and pins older server versions.
 //   - Linking the server costs about 200 MB of binary and 2.6 GB of RAM at link time, so
-//     only cmd/plyr and internal/platform/testenv import this package.
+//     only cmd/plyr and internal/devstack/testenv import this package.
 //   - The frontend port is fixed (clients need it); history, matching and worker take free
 //     ports, so several servers run side by side.
 //   - plyr's search attributes are registered when the namespace is created, so workflows

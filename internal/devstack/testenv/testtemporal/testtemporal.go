@@ -15,8 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/plyrfm/plyr/internal/platform/temporal"
-	"github.com/plyrfm/plyr/internal/platform/temporal/devserver"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/devserver"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 )
 
 var server struct {

@@ -32,9 +32,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/plyrfm/plyr/internal/devstack/pgcluster"
 	"github.com/plyrfm/plyr/internal/platform/postgres"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/platform/storage/s3dev"
+	"github.com/plyrfm/plyr/internal/devstack/s3dev"
 )
 
 // Variables through which testrun shares its services with every test binary.
@@ -111,7 +112,7 @@ func reapAbandoned() {
 			continue
 		}
 		if pgDir := filepath.Join(dir, "pg"); fileExists(filepath.Join(pgDir, "postmaster.pid")) {
-			_ = postgres.KillCluster(pgDir)
+			_ = pgcluster.Kill(pgDir)
 		}
 		_ = os.RemoveAll(dir)
 	}
@@ -144,8 +145,8 @@ var pg struct {
 
 // StartPostgres starts a throwaway PostgreSQL cluster in dir and returns its admin URL.
 // testrun and this package both use it.
-func StartPostgres(ctx context.Context, dir string) (*postgres.Cluster, error) {
-	return postgres.StartCluster(ctx, postgres.ClusterOptions{
+func StartPostgres(ctx context.Context, dir string) (*pgcluster.Cluster, error) {
+	return pgcluster.Start(ctx, pgcluster.Options{
 		Dir: filepath.Join(dir, "pg"), Database: "plyr_test", Throwaway: true,
 	})
 }

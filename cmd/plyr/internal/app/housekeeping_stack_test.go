@@ -25,6 +25,6 @@ func TestHousekeeping_RunsOnTheWorkers(t *testing.T) {
 	require.NoError(t, run.Get(ctx, &out))
 	require.Equal(t, housekeeping.Output{}, out, "a new installation has nothing to sweep")
 	if *updateHistories {
-		writeHistory(t, s, id, filepath.Join("..", "..", "workflows", "testdata", "housekeeping_run.json"))
+		writeHistory(t, s, id, filepath.Join("..", "..", "..", "..", "workflows", "testdata", "housekeeping_run.json"))
 	}
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
-	"github.com/plyrfm/plyr/internal/platform/testenv/testtemporal"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv/testtemporal"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
 )
 

@@ -1,4 +1,8 @@
-package postgres
+// Package pgcluster runs a private PostgreSQL cluster from the machine's server binaries
+// (initdb, pg_ctl) for `plyr dev` and the tests: created on first use under a data
+// directory, started on a free loopback port, stopped by its process. It is part of the
+// development stack: the production build (-tags nodevstack) does not link it.
+package pgcluster
 
 import (
 	"bytes"
@@ -25,8 +29,8 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/ports"
 )
 
-// ClusterOptions configure a private PostgreSQL cluster.
-type ClusterOptions struct {
+// Options configure a private PostgreSQL cluster.
+type Options struct {
 	// Dir is the data directory (PGDATA). initdb runs when it holds no cluster yet; a
 	// second start reuses it.
 	Dir string
@@ -60,8 +64,8 @@ const superuser = "plyr"
 // passwordFile sits in the data directory, which only the server's user can read.
 const passwordFile = "plyr-password"
 
-// StartCluster initialises the cluster if needed, starts it and creates the database.
-func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
+// Start initialises the cluster if needed, starts it and creates the database.
+func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if o.Database == "" {
 		o.Database = "plyr"
 	}
@@ -355,9 +359,9 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// KillCluster stops whatever server runs in dir, immediately. It is for cleaning up after
+// Kill stops whatever server runs in dir, immediately. It is for cleaning up after
 // a process that died without stopping its cluster.
-func KillCluster(dir string) error {
+func Kill(dir string) error {
 	bin, err := FindBinDir("")
 	if err != nil {
 		return err

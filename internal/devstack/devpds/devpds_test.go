@@ -10,8 +10,8 @@ import (
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/stretchr/testify/require"
 
-	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
-	"github.com/plyrfm/plyr/internal/platform/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/plyrfm/plyr/internal/platform/atproto/devpds"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
 )
 
 // fakeNPM stands in for npm: it logs each call, takes a moment (so concurrent installs

@@ -1,0 +1,71 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/bluesky-social/indigo/atproto/atcrypto"
+
+	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/modules/catalog"
+	"github.com/plyrfm/plyr/modules/identity"
+	"github.com/plyrfm/plyr/modules/media"
+)
+
+// buildModules builds the modules, each from what its Deps ask for; a module reaches
+// another only through an interface it declares (catalog's HandleDirectory is identity).
+func (a *App) buildModules() error {
+	idCfg, err := identityConfig(a.cfg.Identity, a.infra.ATProto.AllowLoopbackPDS)
+	if err != nil {
+		return err
+	}
+	if a.identity, err = identity.New(identity.Deps{
+		DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics, Config: idCfg, Keys: a.infra.Keys,
+		HTTPClient: a.infra.ATProto.HTTPClient, Directory: a.infra.ATProto.Directory,
+	}); err != nil {
+		return err
+	}
+	a.catalog = catalog.New(catalog.Deps{DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics, Handles: a.identity})
+	a.media = media.New(media.Deps{
+		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics,
+		Workflows: media.NewTemporalUploads(a.infra.Temporal, a.metrics),
+		Limits: media.Limits{
+			MaxUploadBytes:          a.cfg.Media.MaxUploadBytes,
+			MaxConcurrentUploads:    a.cfg.Media.MaxConcurrentUploads,
+			MaxUploadsPerAccount:    a.cfg.Media.MaxUploadsPerAccount,
+			UploadIdleTimeout:       a.cfg.Media.UploadIdleTimeout,
+			UploadMinBytesPerSecond: uploadMinRate(a.cfg.Media.UploadMinKiBps),
+			UploadRateGrace:         a.cfg.Media.UploadRateGrace,
+			AudioURLTTL:             a.cfg.Media.AudioURLTTL,
+		},
+	})
+	return nil
+}
+
+// uploadMinRate is the media module's minimum upload rate for PLYR_UPLOAD_MIN_KIBPS,
+// where 0 means no minimum (the module reads 0 as its default, and negative as none).
+func uploadMinRate(kibps int) int64 {
+	if kibps <= 0 {
+		return -1
+	}
+	return int64(kibps) << 10
+}
+
+// identityConfig turns the environment's identity settings into the module's.
+func identityConfig(c config.Identity, allowLoopbackPDS bool) (identity.Config, error) {
+	out := identity.Config{
+		PublicURL: c.PublicURL, Namespace: c.Namespace, ClientKeyID: c.OAuthClientKeyID,
+		SessionTTL: c.SessionTTL, AdminDIDs: c.AdminDIDs, AccountCreation: c.AccountCreation,
+		AllowLoopbackPDS: allowLoopbackPDS,
+	}
+	for _, o := range c.PDSOptions {
+		out.PDSOptions = append(out.PDSOptions, identity.PDSOption{Name: o.Name, URL: o.URL, Recommended: o.Recommended, Description: o.Description})
+	}
+	if c.OAuthClientKey != "" {
+		key, err := atcrypto.ParsePrivateMultibase(c.OAuthClientKey)
+		if err != nil {
+			return identity.Config{}, fmt.Errorf("PLYR_OAUTH_CLIENT_KEY: %w", err)
+		}
+		out.ClientKey = key
+	}
+	return out, nil
+}

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/worker"
+
+	catalogact "github.com/plyrfm/plyr/activities/catalog"
+	mediaact "github.com/plyrfm/plyr/activities/media"
+	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
+	"github.com/plyrfm/plyr/workflows"
+)
+
+// RunWorkers runs the Temporal workers until ctx ends, then stops them, waiting at most
+// the shutdown timeout: a worker stuck in an activity must not hold the process.
+func (a *App) RunWorkers(ctx context.Context) error {
+	// Inspection temp files a killed worker left behind (the schedule sweeps them too).
+	if n, err := mediaact.SweepTempFiles(a.cfg.Media.TempDir, 10*time.Second); err != nil {
+		a.logger.Warn("sweep inspection temp files", "dir", a.cfg.Media.TempDir, "removed", n, "error", err.Error())
+	} else if n > 0 {
+		a.logger.Info("removed inspection temp files left by a stopped worker", "dir", a.cfg.Media.TempDir, "removed", n)
+	}
+	ws := a.newWorkers()
+	for i, w := range ws {
+		if err := w.Start(); err != nil {
+			stopAll(ws[:i], a.cfg.ShutdownTimeout, a.logger)
+			return fmt.Errorf("start worker: %w", err)
+		}
+	}
+	go a.housekeepAtStartup(ctx)
+	<-ctx.Done()
+	stopAll(ws, a.cfg.ShutdownTimeout, a.logger)
+	return nil
+}
+
+func (a *App) newWorkers() []worker.Worker {
+	stopTimeout := a.cfg.ShutdownTimeout / 2 // activities get half; the rest is margin
+	interceptors := []interceptor.WorkerInterceptor{plyrtemporal.NewOutcomeInterceptor(a.metrics)}
+
+	catalogActivities := &catalogact.Activities{Tracks: a.catalog}
+	mediaActivities := &mediaact.Activities{
+		Storage: a.infra.Storage,
+		Records: a.media,
+		Limits: mediaact.Limits{MaxBytes: a.cfg.Media.MaxUploadBytes, MaxDuration: a.cfg.Media.MaxDuration,
+			MinDecodeSpeed: a.cfg.Media.MinDecodeSpeed},
+		TempDir: a.cfg.Media.TempDir,
+	}
+
+	// Heartbeats reach the server at least every 2 s: within the steps' 10 s heartbeat
+	// timeout with room to spare, and often enough for WatchUpload's progress.
+	const heartbeatThrottle = 2 * time.Second
+	// "plyr": workflows and light steps.
+	light := worker.New(a.infra.Temporal, workflows.TaskQueue, worker.Options{
+		WorkerStopTimeout: stopTimeout, Interceptors: interceptors, MaxHeartbeatThrottleInterval: heartbeatThrottle,
+	})
+	workflows.Register(light)
+
+	// "plyr-media": ffmpeg, as many at once as the machine has cores for.
+	heavy := worker.New(a.infra.Temporal, workflows.MediaTaskQueue, worker.Options{
+		WorkerStopTimeout:                  stopTimeout,
+		MaxConcurrentActivityExecutionSize: a.cfg.Media.Concurrency,
+		MaxHeartbeatThrottleInterval:       heartbeatThrottle,
+		Interceptors:                       interceptors,
+	})
+	// Each activity package puts its steps on the queue they run on.
+	queues := map[string]worker.ActivityRegistry{workflows.TaskQueue: light, workflows.MediaTaskQueue: heavy}
+	catalogActivities.Register(queues)
+	mediaActivities.Register(queues)
+	a.housekeepingActivities().Register(queues)
+	return []worker.Worker{light, heavy}
+}
+
+func stopAll(ws []worker.Worker, timeout time.Duration, logger *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		for _, w := range ws {
+			w.Stop()
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		logger.Warn("temporal workers did not stop in time; leaving them behind", "timeout", timeout.String())
+	}
+}
