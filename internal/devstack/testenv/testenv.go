@@ -305,3 +305,50 @@ func NewStorage(t testing.TB) *storage.Client {
 	t.Helper()
 	return storage.New(NewBucket(t))
 }
+
+// shared is one migrated database per test binary for NewTx.
+var shared struct {
+	once sync.Once
+	pool *pgxpool.Pool
+	err  error
+}
+
+// NewTx returns a transaction on a migrated database the test binary's store-level tests
+// share, rolled back when the test ends. Such tests see only their own writes and leave
+// nothing behind, for the price of a BEGIN instead of a new database; they may run in
+// parallel (each holds its own connection). Tests that need commits to be visible to
+// another connection, or that run workflows, use NewDatabase instead.
+func NewTx(t testing.TB) pgx.Tx {
+	t.Helper()
+	pg.once.Do(func() { pg.err = setupPostgres() })
+	if pg.err != nil {
+		t.Fatalf("test postgres: %v", pg.err)
+	}
+	shared.once.Do(func() {
+		name := randomName("plyr_shared_")
+		pg.cloneMu.Lock()
+		_, err := pg.admin.Exec(context.Background(), fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
+			pgx.Identifier{name}.Sanitize(), pgx.Identifier{pg.template}.Sanitize()))
+		pg.cloneMu.Unlock()
+		if err != nil {
+			shared.err = fmt.Errorf("create shared test database: %w", err)
+			return
+		}
+		shared.pool, shared.err = postgres.Connect(context.Background(), databaseURL(pg.adminURL, name))
+		AtExit(func() {
+			if shared.pool != nil {
+				shared.pool.Close()
+			}
+			dropDatabase(name)
+		})
+	})
+	if shared.err != nil {
+		t.Fatalf("shared test database: %v", shared.err)
+	}
+	tx, err := shared.pool.Begin(context.Background())
+	if err != nil {
+		t.Fatalf("begin test transaction: %v", err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	return tx
+}

@@ -1,0 +1,90 @@
+package tracks_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// handles knows every artist as <did>.test.
+type handles struct{}
+
+func (handles) Handles(_ context.Context, dids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, d := range dids {
+		out[d] = d + ".test"
+	}
+	return out, nil
+}
+
+// newTracks is the feature on a transaction of its own, rolled back when the test ends:
+// store-level tests run in parallel on one database and leave nothing behind.
+func newTracks(t *testing.T) *tracks.Tracks {
+	t.Helper()
+	return tracks.New(db.New(testenv.NewTx(t)), handles{})
+}
+
+func TestTracks_ProcessingTracksAreTheirArtists(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr := newTracks(t)
+	const artist, listener = "did:plc:artist", "did:plc:listener"
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	draft, ready, file := uuid.New(), uuid.New(), uuid.New()
+	require.NoError(t, tr.CreateDraft(ctx, tracks.Draft{ID: draft, ArtistDID: artist, Title: "draft", CreatedAt: at}))
+	require.NoError(t, tr.CreateDraft(ctx, tracks.Draft{ID: ready, ArtistDID: artist, Title: "ready", CreatedAt: at.Add(time.Second)}))
+	require.NoError(t, tr.Publish(ctx, ready, file, 1000))
+
+	tests := []struct {
+		name, viewer string
+		want         []string
+	}{
+		{"the artist", artist, []string{"ready", "draft"}},
+		{"someone else", listener, []string{"ready"}},
+		{"anonymous", "", []string{"ready"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, err := tr.List(ctx, tracks.ListQuery{ArtistDID: artist, Viewer: tt.viewer})
+			require.NoError(t, err)
+			var titles []string
+			for _, track := range page.Tracks {
+				titles = append(titles, track.Title)
+				require.Equal(t, artist+".test", track.ArtistHandle)
+			}
+			require.Equal(t, tt.want, titles)
+			_, err = tr.Get(ctx, draft, tt.viewer)
+			if tt.viewer == artist {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tracks.ErrNotFound)
+			}
+		})
+	}
+}
+
+func TestTracks_ListRefusesBadPages(t *testing.T) {
+	t.Parallel()
+	tr := newTracks(t)
+	for _, q := range []tracks.ListQuery{
+		{PageSize: -1}, {PageSize: tracks.MaxPageSize + 1}, {PageToken: "not a token"}, {ArtistDID: "alice"},
+	} {
+		_, err := tr.List(context.Background(), q)
+		require.ErrorIs(t, err, tracks.ErrInvalidInput, "%+v", q)
+	}
+}
+
+func TestTracks_PublishingAnUnknownTrackIsNotFound(t *testing.T) {
+	t.Parallel()
+	err := newTracks(t).Publish(context.Background(), uuid.New(), uuid.New(), 1)
+	require.ErrorIs(t, err, tracks.ErrNotFound)
+}
