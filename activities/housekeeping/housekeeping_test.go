@@ -19,8 +19,8 @@ import (
 
 	"github.com/plyrfm/plyr/activities/housekeeping"
 	mediaact "github.com/plyrfm/plyr/activities/media"
-	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/platform/storage"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -15,9 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	identityv1 "github.com/plyrfm/plyr/internal/gen/plyr/identity/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/identity/v1/identityv1connect"
-	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/modules/identity"
 )

@@ -10,13 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	identityv1 "github.com/plyrfm/plyr/internal/gen/plyr/identity/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/identity/v1/identityv1connect"
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
-	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/modules/identity"
 )
 

@@ -21,13 +21,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/workflows/upload"
 )

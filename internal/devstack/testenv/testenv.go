@@ -33,9 +33,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plyrfm/plyr/internal/devstack/pgcluster"
+	"github.com/plyrfm/plyr/internal/devstack/s3dev"
 	"github.com/plyrfm/plyr/internal/platform/postgres"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/devstack/s3dev"
 )
 
 // Variables through which testrun shares its services with every test binary.

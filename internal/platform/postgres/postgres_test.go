@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/plyrfm/plyr/internal/platform/postgres"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/platform/postgres"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

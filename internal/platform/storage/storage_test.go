@@ -13,8 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/platform/storage"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

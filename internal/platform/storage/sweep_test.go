@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/platform/storage"
 )
 
 // startMultipart begins a multipart upload of key and sends one small part, leaving it

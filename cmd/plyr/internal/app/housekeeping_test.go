@@ -17,12 +17,12 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv/testtemporal"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/devstack/testenv"
-	"github.com/plyrfm/plyr/internal/devstack/testenv/testtemporal"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
 )
 

@@ -18,6 +18,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/devstack/testenv/testtemporal"
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
@@ -26,8 +28,6 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/internal/platform/storage"
-	"github.com/plyrfm/plyr/internal/devstack/testenv"
-	"github.com/plyrfm/plyr/internal/devstack/testenv/testtemporal"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -14,9 +14,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/plyrfm/plyr/internal/platform/temporal"
 	"github.com/plyrfm/plyr/internal/devstack/devserver"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/internal/platform/temporal"
 )
 
 var server struct {
