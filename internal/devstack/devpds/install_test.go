@@ -32,7 +32,7 @@ func TestHarnessInstall_ConcurrentInstallsShareOne(t *testing.T) {
 	tmp := t.TempDir()
 	npm, log, cache := filepath.Join(tmp, "npm"), filepath.Join(tmp, "npm.log"), filepath.Join(tmp, "cache")
 	require.NoError(t, os.WriteFile(npm, []byte(fakeNPM), 0o755))
-	script, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "scripts", "pds-harness"))
+	script, err := filepath.Abs(filepath.Join("..", "..", "..", "scripts", "pds-harness"))
 	require.NoError(t, err)
 
 	outs := make([]string, 2)

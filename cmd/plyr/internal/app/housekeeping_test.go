@@ -22,6 +22,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
 )
@@ -82,7 +83,7 @@ func TestHousekeepAtStartup(t *testing.T) {
 	bucket := testenv.NewBucket(t)
 	tc := testtemporal.NewClient(t, logging.Discard())
 	t.Cleanup(func() { _ = tc.ScheduleClient().GetHandle(ctx, housekeeping.ScheduleID).Delete(ctx) })
-	infra := Infra{DB: testenv.NewDatabase(t), Temporal: tc, Storage: storage.New(bucket)}
+	infra := Infra{DB: testenv.NewDatabase(t), Temporal: tc, Storage: storage.New(bucket), Keys: sealedKeys(t)}
 	newApp := func(h config.Housekeeping) *App {
 		cfg := config.Config{
 			ShutdownTimeout: 5 * time.Second,
@@ -129,4 +130,12 @@ func TestHousekeepAtStartup(t *testing.T) {
 	require.True(t, ok, "the schedule starts a workflow")
 	require.Equal(t, housekeeping.Name, action.Workflow)
 	require.Equal(t, housekeeping.TaskQueue, action.TaskQueue)
+}
+
+// sealedKeys is a keyring for an App in this package's tests (New requires one).
+func sealedKeys(tb testing.TB) *sealed.Keyring {
+	tb.Helper()
+	keys, err := sealed.ParseKeyring(sealed.NewKeySpec("test"))
+	require.NoError(tb, err)
+	return keys
 }
