@@ -92,10 +92,25 @@ func Fresh(expires *time.Time, now time.Time) bool {
 // when the authorization server could not be reached. The refresh itself runs detached
 // from ctx; ctx only bounds how long this caller waits for it.
 func (r *Refresher) Refresh(ctx context.Context, did, grantID string) error {
-	results := r.flights.DoChan(grantID, func() (any, error) {
+	return r.wait(ctx, grantID, func(rctx context.Context) error { return r.refresh(rctx, did, grantID, "") })
+}
+
+// RefreshRejected refreshes the grant because a PDS refused its access token (401
+// invalid_token) although the token had not expired by its own account (revoked early,
+// clocks apart). It refreshes unless the stored token is no longer the rejected one (a
+// refresh happened meanwhile), with the same lease and detachment as Refresh.
+func (r *Refresher) RefreshRejected(ctx context.Context, did, grantID, rejected string) error {
+	key := grantID + "\x00" + rejected
+	return r.wait(ctx, key, func(rctx context.Context) error { return r.refresh(rctx, did, grantID, rejected) })
+}
+
+// wait runs refresh once per key at a time, detached from ctx with its own deadline, and
+// waits for it as long as ctx allows.
+func (r *Refresher) wait(ctx context.Context, key string, refresh func(context.Context) error) error {
+	results := r.flights.DoChan(key, func() (any, error) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Timeout)
 		defer cancel()
-		return nil, r.refresh(rctx, did, grantID)
+		return nil, refresh(rctx)
 	})
 	select {
 	case res := <-results:
@@ -105,8 +120,11 @@ func (r *Refresher) Refresh(ctx context.Context, did, grantID string) error {
 	}
 }
 
-func (r *Refresher) refresh(ctx context.Context, did, grantID string) error {
-	fresh, err := r.lease(ctx, grantID)
+// refresh spends the grant's refresh token under its lease. rejected, when set, is an
+// access token a PDS refused: the refresh happens unless the stored token has changed,
+// whatever its expiry says.
+func (r *Refresher) refresh(ctx context.Context, did, grantID, rejected string) error {
+	fresh, err := r.lease(ctx, grantID, rejected != "")
 	if err != nil || fresh {
 		return err
 	}
@@ -126,6 +144,9 @@ func (r *Refresher) refresh(ctx context.Context, did, grantID string) error {
 	if err != nil {
 		return err
 	}
+	if rejected != "" && data.AccessToken != rejected {
+		return nil // refreshed since the PDS refused it
+	}
 	refreshed, err := r.requestTokens(ctx, *data)
 	if err != nil {
 		return err
@@ -141,14 +162,16 @@ func (r *Refresher) refresh(ctx context.Context, did, grantID string) error {
 }
 
 // lease takes the grant's refresh lease, waiting while another process holds it. fresh
-// reports that the access token was refreshed meanwhile (no lease is then held).
-func (r *Refresher) lease(ctx context.Context, grantID string) (fresh bool, err error) {
+// reports that the access token was refreshed meanwhile (no lease is then held); with
+// force, the token's expiry does not count as fresh (a PDS refused it), and the caller
+// compares tokens once it holds the lease.
+func (r *Refresher) lease(ctx context.Context, grantID string, force bool) (fresh bool, err error) {
 	for {
 		expires, err := r.q.AcquireRefreshLease(ctx, db.AcquireRefreshLeaseParams{
 			ID: grantID, Owner: &r.owner, LeaseSeconds: r.Lease.Seconds(),
 		})
 		if err == nil {
-			if Fresh(expires, time.Now()) {
+			if !force && Fresh(expires, time.Now()) {
 				_ = r.q.ReleaseRefreshLease(ctx, db.ReleaseRefreshLeaseParams{ID: grantID, Owner: &r.owner})
 				return true, nil
 			}
@@ -165,7 +188,7 @@ func (r *Refresher) lease(ctx context.Context, grantID string) (fresh bool, err 
 		if err != nil {
 			return false, fmt.Errorf("load grant %s: %w", grantID, err)
 		}
-		if Fresh(times.AccessExpiresAt, time.Now()) {
+		if !force && Fresh(times.AccessExpiresAt, time.Now()) {
 			return true, nil
 		}
 		select {

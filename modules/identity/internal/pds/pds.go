@@ -141,7 +141,7 @@ func (g *grantAuth) DoWithAuth(c *http.Client, req *http.Request, _ syntax.NSID)
 			sess.UpdateHostDPoPNonce(ctx, newNonce)
 		case strings.Contains(challenge, `error="invalid_token"`) && !refreshed:
 			refreshed = true
-			if err := g.a.refresher.Refresh(ctx, g.did, g.grantID); err != nil {
+			if err := g.a.refresher.RefreshRejected(ctx, g.did, g.grantID, accessToken); err != nil {
 				res.Body.Close()
 				return nil, fmt.Errorf("refresh grant: %w", err)
 			}
