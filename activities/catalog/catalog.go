@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/google/uuid"
+
 	"github.com/plyrfm/plyr/workflows/taskqueue"
 )
 
@@ -27,11 +29,11 @@ const (
 // Tracks is what the catalog module offers these activities.
 type Tracks interface {
 	// CreateDraftTrack records a processing track; again for the same id changes nothing.
-	CreateDraftTrack(ctx context.Context, trackID, artistDID, title string, createdAt time.Time) error
+	CreateDraftTrack(ctx context.Context, trackID uuid.UUID, artistDID, title string, createdAt time.Time) error
 	// PublishTrack makes a track ready with its audio file and duration.
-	PublishTrack(ctx context.Context, trackID, fileID string, durationMs int32) error
+	PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, durationMs int32) error
 	// DeleteDraftTrack removes a track that never became ready; a missing one is fine.
-	DeleteDraftTrack(ctx context.Context, trackID string) error
+	DeleteDraftTrack(ctx context.Context, trackID uuid.UUID) error
 }
 
 // Activities are the catalog steps, bound to the catalog module.
@@ -53,7 +55,7 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 
 // DraftTrack is the input of CreateDraftTrack.
 type DraftTrack struct {
-	TrackID   string
+	TrackID   uuid.UUID
 	ArtistDID string
 	Title     string
 	CreatedAt time.Time
@@ -66,8 +68,8 @@ func (a *Activities) CreateDraftTrack(ctx context.Context, in DraftTrack) error 
 
 // Publication is the input of PublishTrack.
 type Publication struct {
-	TrackID    string
-	FileID     string
+	TrackID    uuid.UUID
+	FileID     uuid.UUID
 	DurationMs int32
 }
 
@@ -77,6 +79,6 @@ func (a *Activities) PublishTrack(ctx context.Context, in Publication) error {
 }
 
 // DeleteDraftTrack removes a track whose upload did not complete.
-func (a *Activities) DeleteDraftTrack(ctx context.Context, trackID string) error {
+func (a *Activities) DeleteDraftTrack(ctx context.Context, trackID uuid.UUID) error {
 	return a.Tracks.DeleteDraftTrack(ctx, trackID)
 }

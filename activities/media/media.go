@@ -25,6 +25,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/google/uuid"
+
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
 )
@@ -57,14 +59,14 @@ type Records interface {
 	// RecordFile stores a validated file's row; again for the same id changes nothing.
 	RecordFile(ctx context.Context, f File) error
 	// DeleteFile removes a file's row; a missing one is fine.
-	DeleteFile(ctx context.Context, fileID string) error
+	DeleteFile(ctx context.Context, fileID uuid.UUID) error
 	// FinishUpload records how an upload ended; only the first ending counts.
-	FinishUpload(ctx context.Context, uploadID, status, message string) error
+	FinishUpload(ctx context.Context, uploadID uuid.UUID, status, message string) error
 }
 
 // File is a validated audio object.
 type File struct {
-	ID          string
+	ID          uuid.UUID
 	OwnerDID    string
 	StorageKey  string
 	ContentType string
@@ -110,12 +112,14 @@ func mustWorker(workers map[string]worker.ActivityRegistry, queue string) worker
 }
 
 // AudioKey is the permanent key of a validated file.
-func AudioKey(fileID, extension string) string { return "audio/" + fileID + "." + extension }
+func AudioKey(fileID uuid.UUID, extension string) string {
+	return "audio/" + fileID.String() + "." + extension
+}
 
 // StoreInput moves a validated upload to its permanent key.
 type StoreInput struct {
 	StagingKey string
-	FileID     string
+	FileID     uuid.UUID
 	OwnerDID   string
 	Inspection Inspection
 }
@@ -155,7 +159,7 @@ func (a *Activities) StoreFile(ctx context.Context, in StoreInput) (string, erro
 
 // FinishInput records how an upload ended.
 type FinishInput struct {
-	UploadID string
+	UploadID uuid.UUID
 	Status   string // ready, rejected or failed
 	Message  string
 }
@@ -169,7 +173,7 @@ func (a *Activities) FinishUpload(ctx context.Context, in FinishInput) error {
 // DiscardInput names what an abandoned upload may have left.
 type DiscardInput struct {
 	StagingKey string
-	FileID     string
+	FileID     uuid.UUID
 	// StoredKey is the permanent key, once the upload got as far as choosing it.
 	StoredKey string
 }

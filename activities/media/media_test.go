@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
@@ -29,12 +30,12 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // memRecords keeps the media module's rows in memory: these tests are about the steps.
 type memRecords struct {
 	mu      sync.Mutex
-	files   map[string]media.File
-	endings map[string][2]string
+	files   map[uuid.UUID]media.File
+	endings map[uuid.UUID][2]string
 }
 
 func newMemRecords() *memRecords {
-	return &memRecords{files: map[string]media.File{}, endings: map[string][2]string{}}
+	return &memRecords{files: map[uuid.UUID]media.File{}, endings: map[uuid.UUID][2]string{}}
 }
 
 func (m *memRecords) RecordFile(_ context.Context, f media.File) error {
@@ -46,14 +47,14 @@ func (m *memRecords) RecordFile(_ context.Context, f media.File) error {
 	return nil
 }
 
-func (m *memRecords) DeleteFile(_ context.Context, id string) error {
+func (m *memRecords) DeleteFile(_ context.Context, id uuid.UUID) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.files, id)
 	return nil
 }
 
-func (m *memRecords) FinishUpload(_ context.Context, id, status, message string) error {
+func (m *memRecords) FinishUpload(_ context.Context, id uuid.UUID, status, message string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.endings[id]; !ok {
@@ -261,33 +262,35 @@ func TestStoreFile_IsIdempotent(t *testing.T) {
 	data := audiotest.Make(t, "mp3", 2)
 	f.stage(t, "staging/u1", data)
 	insp := f.inspect(t, "staging/u1")
-	in := media.StoreInput{StagingKey: "staging/u1", FileID: "f1", OwnerDID: "did:plc:alice", Inspection: insp}
+	f1 := uuid.New()
+	in := media.StoreInput{StagingKey: "staging/u1", FileID: f1, OwnerDID: "did:plc:alice", Inspection: insp}
 
 	for attempt := range 2 { // the second run is a retry after the staged copy is gone
 		v, err := f.env.ExecuteActivity(f.acts.StoreFile, in)
 		require.NoError(t, err, "attempt %d", attempt+1)
 		var key string
 		require.NoError(t, v.Get(&key))
-		require.Equal(t, "audio/f1.mp3", key)
+		require.Equal(t, "audio/"+f1.String()+".mp3", key)
 	}
 	var got bytes.Buffer
-	_, err := f.store.Download(ctx, "audio/f1.mp3", &got)
+	_, err := f.store.Download(ctx, "audio/"+f1.String()+".mp3", &got)
 	require.NoError(t, err)
 	require.Equal(t, data, got.Bytes())
 	_, err = f.store.Head(ctx, "staging/u1")
 	require.ErrorIs(t, err, storage.ErrNotFound)
-	require.Equal(t, "audio/mpeg", f.records.files["f1"].ContentType)
-	require.Equal(t, int32(2000), f.records.files["f1"].DurationMs)
+	require.Equal(t, "audio/mpeg", f.records.files[f1].ContentType)
+	require.Equal(t, int32(2000), f.records.files[f1].DurationMs)
 }
 
 func TestDiscardUpload_RemovesEverythingAndIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, defaultLimits)
 	f.stage(t, "staging/u2", []byte("staged"))
-	f.stage(t, "audio/f2.mp3", []byte("stored"))
-	require.NoError(t, f.records.RecordFile(ctx, media.File{ID: "f2"}))
+	f2 := uuid.New()
+	f.stage(t, media.AudioKey(f2, "mp3"), []byte("stored"))
+	require.NoError(t, f.records.RecordFile(ctx, media.File{ID: f2}))
 
-	in := media.DiscardInput{StagingKey: "staging/u2", FileID: "f2", StoredKey: "audio/f2.mp3"}
+	in := media.DiscardInput{StagingKey: "staging/u2", FileID: f2, StoredKey: media.AudioKey(f2, "mp3")}
 	for range 2 {
 		_, err := f.env.ExecuteActivity(f.acts.DiscardUpload, in)
 		require.NoError(t, err)

@@ -62,12 +62,12 @@ func newFixture(t *testing.T) fixture {
 func (f fixture) addTrack(t *testing.T, artist, title string, at time.Time, ready bool) string {
 	t.Helper()
 	ctx := context.Background()
-	id := uuid.NewString()
+	id := uuid.New()
 	require.NoError(t, f.module.CreateDraftTrack(ctx, id, artist, title, at))
 	if ready {
-		require.NoError(t, f.module.PublishTrack(ctx, id, uuid.NewString(), 180_000))
+		require.NoError(t, f.module.PublishTrack(ctx, id, uuid.New(), 180_000))
 	}
-	return id
+	return id.String()
 }
 
 // listAll follows page tokens to the end and returns every title in order.
@@ -210,7 +210,7 @@ func TestGetTrack(t *testing.T) {
 func TestTrackLifecycle_StepsAreIdempotent(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	id, file := uuid.NewString(), uuid.NewString()
+	id, file := uuid.New(), uuid.New()
 	at := time.Now().UTC()
 	for range 2 {
 		require.NoError(t, f.module.CreateDraftTrack(ctx, id, alice, "twice", at))
@@ -218,15 +218,15 @@ func TestTrackLifecycle_StepsAreIdempotent(t *testing.T) {
 	}
 	// A ready track is never removed as a draft.
 	require.NoError(t, f.module.DeleteDraftTrack(ctx, id))
-	res, err := f.client.GetTrack(ctx, &catalogv1.GetTrackRequest{Id: id})
+	res, err := f.client.GetTrack(ctx, &catalogv1.GetTrackRequest{Id: id.String()})
 	require.NoError(t, err)
-	require.Equal(t, file, res.Track.FileId)
+	require.Equal(t, file.String(), res.Track.FileId)
 
-	require.ErrorIs(t, f.module.PublishTrack(ctx, uuid.NewString(), file, 1000), catalog.ErrNotFound)
-	draft := uuid.NewString()
+	require.ErrorIs(t, f.module.PublishTrack(ctx, uuid.New(), file, 1000), catalog.ErrNotFound)
+	draft := uuid.New()
 	require.NoError(t, f.module.CreateDraftTrack(ctx, draft, alice, "abandoned", at))
 	require.NoError(t, f.module.DeleteDraftTrack(ctx, draft))
 	require.NoError(t, f.module.DeleteDraftTrack(ctx, draft))
-	_, err = f.client.GetTrack(ctx, &catalogv1.GetTrackRequest{Id: draft})
+	_, err = f.client.GetTrack(ctx, &catalogv1.GetTrackRequest{Id: draft.String()})
 	require.Equal(t, connect.CodeNotFound, connect.CodeOf(err))
 }

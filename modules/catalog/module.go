@@ -10,7 +10,6 @@ package catalog
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -64,43 +63,17 @@ func (m *Module) Mount(mux *http.ServeMux) {
 
 // CreateDraftTrack records a processing track for an accepted upload; doing it again for
 // the same id changes nothing.
-func (m *Module) CreateDraftTrack(ctx context.Context, trackID, artistDID, title string, createdAt time.Time) error {
-	id, err := parseID("track", trackID)
-	if err != nil {
-		return err
-	}
-	return m.tracks.CreateDraft(ctx, tracks.Draft{ID: id, ArtistDID: artistDID, Title: title, CreatedAt: createdAt})
+func (m *Module) CreateDraftTrack(ctx context.Context, trackID uuid.UUID, artistDID, title string, createdAt time.Time) error {
+	return m.tracks.CreateDraft(ctx, tracks.Draft{ID: trackID, ArtistDID: artistDID, Title: title, CreatedAt: createdAt})
 }
 
 // PublishTrack makes a track ready to play with its audio file and duration.
-func (m *Module) PublishTrack(ctx context.Context, trackID, fileID string, durationMs int32) error {
-	id, err := parseID("track", trackID)
-	if err != nil {
-		return err
-	}
-	file, err := parseID("file", fileID)
-	if err != nil {
-		return err
-	}
-	return m.tracks.Publish(ctx, id, file, durationMs)
+func (m *Module) PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, durationMs int32) error {
+	return m.tracks.Publish(ctx, trackID, fileID, durationMs)
 }
 
 // DeleteDraftTrack removes a track that never became ready. A ready track, or none at
 // all, is left alone.
-func (m *Module) DeleteDraftTrack(ctx context.Context, trackID string) error {
-	id, err := parseID("track", trackID)
-	if err != nil {
-		return err
-	}
-	return m.tracks.DeleteDraft(ctx, id)
-}
-
-// parseID reads an id the upload workflow passes. The workflow's input still carries ids
-// as strings; typing them (uuid.UUID, the same JSON) is the next step of the template.
-func parseID(what, s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("%s id %q: %w", what, s, err)
-	}
-	return id, nil
+func (m *Module) DeleteDraftTrack(ctx context.Context, trackID uuid.UUID) error {
+	return m.tracks.DeleteDraft(ctx, trackID)
 }

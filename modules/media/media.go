@@ -56,11 +56,11 @@ type UploadWorkflows interface {
 	Start(ctx context.Context, in upload.Input) error
 	// Observe reports where the upload workflow for trackID stands. It returns
 	// ErrWorkflowNotFound when the server no longer has it (retention has passed).
-	Observe(ctx context.Context, trackID string) (UploadState, error)
+	Observe(ctx context.Context, trackID uuid.UUID) (UploadState, error)
 	// AwaitEnd blocks until the workflow for trackID has ended, ctx ends, or waiting
 	// fails (a workflow that is gone returns at once). WatchUpload uses it to send the
 	// last message as soon as the workflow ends rather than at its next look.
-	AwaitEnd(ctx context.Context, trackID string) error
+	AwaitEnd(ctx context.Context, trackID uuid.UUID) error
 }
 
 // UploadState is one look at an upload workflow.
@@ -143,7 +143,7 @@ type Module struct {
 	// accountUploads counts the upload bodies each account is streaming.
 	accountUploads *accountSlots
 	// watches shares one look at each upload's workflow among its WatchUpload streams.
-	watches *watch.Hub[UploadState]
+	watches *watch.Hub[uuid.UUID, UploadState]
 	// draining closes when the server shuts down, ending WatchUpload streams.
 	draining  chan struct{}
 	drainOnce sync.Once
@@ -157,9 +157,9 @@ func New(d Deps) *Module {
 	// Closures rather than method values: a module built without workflows (the
 	// housekeeping activities use it for its store) must not dereference them until asked.
 	wf := d.Workflows
-	watches := watch.New(watch.Config[UploadState]{
-		Look:  func(ctx context.Context, trackID string) (UploadState, error) { return wf.Observe(ctx, trackID) },
-		Ended: func(ctx context.Context, trackID string) error { return wf.AwaitEnd(ctx, trackID) },
+	watches := watch.New(watch.Config[uuid.UUID, UploadState]{
+		Look:  func(ctx context.Context, trackID uuid.UUID) (UploadState, error) { return wf.Observe(ctx, trackID) },
+		Ended: func(ctx context.Context, trackID uuid.UUID) error { return wf.AwaitEnd(ctx, trackID) },
 		// A look that failed ends the streams (they answer from the database or with an
 		// error), as does an ended workflow.
 		Final:     func(s UploadState, err error) bool { return err != nil || !s.Running },
@@ -200,12 +200,8 @@ func (m *Module) Mount(mux *http.ServeMux) {
 // RecordFile stores a validated file's row; again for the same id changes nothing. It is
 // the media side of the upload workflow's StoreFile step.
 func (m *Module) RecordFile(ctx context.Context, f mediaact.File) error {
-	id, err := uuid.Parse(f.ID)
-	if err != nil {
-		return fmt.Errorf("file id %q: %w", f.ID, err)
-	}
-	err = m.q.CreateFile(ctx, db.CreateFileParams{
-		ID: id, OwnerDid: f.OwnerDID, StorageKey: f.StorageKey, ContentType: f.ContentType,
+	err := m.q.CreateFile(ctx, db.CreateFileParams{
+		ID: f.ID, OwnerDid: f.OwnerDID, StorageKey: f.StorageKey, ContentType: f.ContentType,
 		Format: f.Format, Codec: f.Codec, SizeBytes: f.SizeBytes, DurationMs: f.DurationMs,
 		SampleRate: f.SampleRate, Channels: f.Channels, Sha256: f.SHA256,
 	})
@@ -216,24 +212,16 @@ func (m *Module) RecordFile(ctx context.Context, f mediaact.File) error {
 }
 
 // DeleteFile removes a file's row; a missing one is fine.
-func (m *Module) DeleteFile(ctx context.Context, fileID string) error {
-	id, err := uuid.Parse(fileID)
-	if err != nil {
-		return fmt.Errorf("file id %q: %w", fileID, err)
-	}
-	if _, err := m.q.DeleteFile(ctx, id); err != nil {
+func (m *Module) DeleteFile(ctx context.Context, fileID uuid.UUID) error {
+	if _, err := m.q.DeleteFile(ctx, fileID); err != nil {
 		return fmt.Errorf("delete file %s: %w", fileID, err)
 	}
 	return nil
 }
 
 // FinishUpload records how an upload ended; only the first ending counts.
-func (m *Module) FinishUpload(ctx context.Context, uploadID, status, message string) error {
-	id, err := uuid.Parse(uploadID)
-	if err != nil {
-		return fmt.Errorf("upload id %q: %w", uploadID, err)
-	}
-	if _, err := m.q.FinishUpload(ctx, db.FinishUploadParams{ID: id, Status: status, Error: message}); err != nil {
+func (m *Module) FinishUpload(ctx context.Context, uploadID uuid.UUID, status, message string) error {
+	if _, err := m.q.FinishUpload(ctx, db.FinishUploadParams{ID: uploadID, Status: status, Error: message}); err != nil {
 		return fmt.Errorf("finish upload %s: %w", uploadID, err)
 	}
 	return nil

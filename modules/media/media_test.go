@@ -41,10 +41,10 @@ type fakeWorkflows struct {
 	mu       sync.Mutex
 	started  []upload.Input
 	startErr error
-	script   map[string][]media.UploadState // Observe returns these in turn; the last repeats
-	missing  bool                           // Observe reports the workflow gone
-	ended    chan struct{}                  // closing it ends the workflows for AwaitEnd
-	looks    int                            // Observe calls
+	script   map[uuid.UUID][]media.UploadState // Observe returns these in turn; the last repeats
+	missing  bool                              // Observe reports the workflow gone
+	ended    chan struct{}                     // closing it ends the workflows for AwaitEnd
+	looks    int                               // Observe calls
 }
 
 func (f *fakeWorkflows) Start(_ context.Context, in upload.Input) error {
@@ -58,7 +58,7 @@ func (f *fakeWorkflows) Start(_ context.Context, in upload.Input) error {
 }
 
 // AwaitEnd returns when ended is closed (never, if it is nil) or ctx ends.
-func (f *fakeWorkflows) AwaitEnd(ctx context.Context, _ string) error {
+func (f *fakeWorkflows) AwaitEnd(ctx context.Context, _ uuid.UUID) error {
 	select {
 	case <-f.ended:
 		return nil
@@ -67,7 +67,7 @@ func (f *fakeWorkflows) AwaitEnd(ctx context.Context, _ string) error {
 	}
 }
 
-func (f *fakeWorkflows) Observe(_ context.Context, trackID string) (media.UploadState, error) {
+func (f *fakeWorkflows) Observe(_ context.Context, trackID uuid.UUID) (media.UploadState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.looks++
@@ -117,7 +117,7 @@ type fixtureOptions struct {
 
 func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
-	f := &fixture{pool: testenv.NewDatabase(t), store: testenv.NewStorage(t), workflows: &fakeWorkflows{script: map[string][]media.UploadState{}}}
+	f := &fixture{pool: testenv.NewDatabase(t), store: testenv.NewStorage(t), workflows: &fakeWorkflows{script: map[uuid.UUID][]media.UploadState{}}}
 	var store media.ObjectStore = f.store
 	if o.storage != nil {
 		store = o.storage(store)
@@ -192,11 +192,11 @@ func TestUpload_AcceptsAndStartsTheWorkflow(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, res.StatusCode)
 	require.Len(t, f.workflows.started, 1)
 	in := f.workflows.started[0]
-	require.Equal(t, out["trackId"], in.TrackID)
-	require.Equal(t, out["uploadId"], in.UploadID)
+	require.Equal(t, out["trackId"], in.TrackID.String())
+	require.Equal(t, out["uploadId"], in.UploadID.String())
 	require.Equal(t, alice, in.ArtistDID)
 	require.Equal(t, "My Song", in.Title)
-	require.Equal(t, "staging/"+in.UploadID, in.StagingKey)
+	require.Equal(t, "staging/"+in.UploadID.String(), in.StagingKey)
 
 	var staged bytes.Buffer
 	_, err := f.store.Download(context.Background(), in.StagingKey, &staged)
@@ -325,7 +325,7 @@ func TestWatchUpload_FollowsTheWorkflowToReady(t *testing.T) {
 		{Running: true, Phase: upload.PhasePublishing},
 		{Output: upload.Output{Status: upload.StatusReady, FileID: in.FileID, DurationMs: 20000}},
 	}
-	msgs, err := f.watchAll(t, "alice-token", in.UploadID)
+	msgs, err := f.watchAll(t, "alice-token", in.UploadID.String())
 	require.NoError(t, err)
 
 	type step struct {
@@ -334,7 +334,7 @@ func TestWatchUpload_FollowsTheWorkflowToReady(t *testing.T) {
 	}
 	var got []step
 	for _, m := range msgs {
-		require.Equal(t, in.TrackID, m.TrackId)
+		require.Equal(t, in.TrackID.String(), m.TrackId)
 		got = append(got, step{m.Phase, m.ProgressPercent})
 	}
 	require.Equal(t, []step{
@@ -347,7 +347,7 @@ func TestWatchUpload_FollowsTheWorkflowToReady(t *testing.T) {
 	}, got)
 	last := msgs[len(msgs)-1]
 	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, last.Status)
-	require.Equal(t, in.FileID, last.FileId)
+	require.Equal(t, in.FileID.String(), last.FileId)
 	require.Equal(t, int32(20000), last.DurationMs)
 }
 
@@ -381,7 +381,7 @@ func TestWatchUpload_Endings(t *testing.T) {
 				_, err := f.pool.Exec(context.Background(), "UPDATE media.uploads SET status = $1, error = 'recorded reason' WHERE id = $2", tt.rowStatus, in.UploadID)
 				require.NoError(t, err)
 			}
-			msgs, err := f.watchAll(t, "alice-token", in.UploadID)
+			msgs, err := f.watchAll(t, "alice-token", in.UploadID.String())
 			require.NoError(t, err)
 			last := msgs[len(msgs)-1]
 			require.Equal(t, tt.wantStatus, last.Status)
@@ -400,7 +400,7 @@ func TestWatchUpload_EndingIsPushedWithoutWaitingForALook(t *testing.T) {
 		{Output: upload.Output{Status: upload.StatusReady, FileID: in.FileID, DurationMs: 1}},
 	}
 	time.AfterFunc(50*time.Millisecond, func() { close(f.workflows.ended) })
-	msgs, err := f.watchAll(t, "alice-token", in.UploadID)
+	msgs, err := f.watchAll(t, "alice-token", in.UploadID.String())
 	require.NoError(t, err)
 	require.Len(t, msgs, 2)
 	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, msgs[1].Status)
@@ -410,18 +410,18 @@ func TestWatchUpload_EndedUploadIsAnsweredFromItsRow(t *testing.T) {
 	f := newFixture(t, 10<<20)
 	in := f.accept(t)
 	require.NoError(t, f.module.RecordFile(context.Background(), mediaact.File{
-		ID: in.FileID, OwnerDID: alice, StorageKey: "audio/" + in.FileID + ".mp3", ContentType: "audio/mpeg",
+		ID: in.FileID, OwnerDID: alice, StorageKey: mediaact.AudioKey(in.FileID, "mp3"), ContentType: "audio/mpeg",
 		Format: "mp3", Codec: "mp3", SizeBytes: 4, DurationMs: 1234, SampleRate: 44100, Channels: 2, SHA256: make([]byte, 32),
 	}))
 	require.NoError(t, f.module.FinishUpload(context.Background(), in.UploadID, "ready", ""))
 	f.workflows.missing = true // must not be asked
 
-	msgs, err := f.watchAll(t, "alice-token", in.UploadID)
+	msgs, err := f.watchAll(t, "alice-token", in.UploadID.String())
 	require.NoError(t, err)
 	require.Len(t, msgs, 1)
 	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, msgs[0].Status)
 	require.Equal(t, int32(1234), msgs[0].DurationMs)
-	require.Equal(t, in.FileID, msgs[0].FileId)
+	require.Equal(t, in.FileID.String(), msgs[0].FileId)
 }
 
 func TestWatchUpload_OnlyTheUploader(t *testing.T) {
@@ -431,10 +431,10 @@ func TestWatchUpload_OnlyTheUploader(t *testing.T) {
 		name, token, id string
 		want            connect.Code
 	}{
-		{"someone else's", "bob-token", in.UploadID, connect.CodeNotFound},
+		{"someone else's", "bob-token", in.UploadID.String(), connect.CodeNotFound},
 		{"unknown", "alice-token", uuid.NewString(), connect.CodeNotFound},
 		{"not an id", "alice-token", "123", connect.CodeInvalidArgument},
-		{"anonymous", "", in.UploadID, connect.CodeUnauthenticated},
+		{"anonymous", "", in.UploadID.String(), connect.CodeUnauthenticated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,7 +448,7 @@ func TestWatchUpload_DrainEndsStreams(t *testing.T) {
 	f := newFixture(t, 10<<20)
 	in := f.accept(t) // the fake keeps it running forever
 	done := make(chan error, 1)
-	go func() { _, err := f.watchAll(t, "alice-token", in.UploadID); done <- err }()
+	go func() { _, err := f.watchAll(t, "alice-token", in.UploadID.String()); done <- err }()
 	time.Sleep(50 * time.Millisecond)
 	f.module.Drain()
 	select {
@@ -468,7 +468,7 @@ func TestAudio(t *testing.T) {
 	_, err := f.store.Upload(ctx, key, bytes.NewReader(data), 1<<20)
 	require.NoError(t, err)
 	require.NoError(t, f.module.RecordFile(ctx, mediaact.File{
-		ID: fileID, OwnerDID: alice, StorageKey: key, ContentType: "audio/mpeg", Format: "mp3", Codec: "mp3",
+		ID: uuid.MustParse(fileID), OwnerDID: alice, StorageKey: key, ContentType: "audio/mpeg", Format: "mp3", Codec: "mp3",
 		SizeBytes: int64(len(data)), DurationMs: 1000, SampleRate: 44100, Channels: 2, SHA256: make([]byte, 32),
 	}))
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

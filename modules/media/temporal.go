@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	sdktemporal "go.temporal.io/sdk/temporal"
 
+	"github.com/google/uuid"
+
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
 	"github.com/plyrfm/plyr/workflows/upload"
@@ -37,7 +39,7 @@ func (t *TemporalUploads) Start(ctx context.Context, in upload.Input) error {
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		TypedSearchAttributes: sdktemporal.NewSearchAttributes(
-			plyrtemporal.TrackIDKey.ValueSet(in.TrackID),
+			plyrtemporal.TrackIDKey.ValueSet(in.TrackID.String()),
 			plyrtemporal.DIDKey.ValueSet(in.ArtistDID),
 		),
 	}, upload.Name, in)
@@ -57,7 +59,7 @@ func (t *TemporalUploads) Start(ctx context.Context, in upload.Input) error {
 }
 
 // AwaitEnd long-polls the workflow's history for its close event.
-func (t *TemporalUploads) AwaitEnd(ctx context.Context, trackID string) error {
+func (t *TemporalUploads) AwaitEnd(ctx context.Context, trackID uuid.UUID) error {
 	err := t.client.GetWorkflow(ctx, upload.WorkflowID(trackID), "").Get(ctx, nil)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -76,7 +78,7 @@ const queryTimeout = 2 * time.Second
 
 // Observe describes the workflow, asks a running one for its phase, and reads the pending
 // inspection's heartbeat for progress within validation.
-func (t *TemporalUploads) Observe(ctx context.Context, trackID string) (UploadState, error) {
+func (t *TemporalUploads) Observe(ctx context.Context, trackID uuid.UUID) (UploadState, error) {
 	id := upload.WorkflowID(trackID)
 	desc, err := t.client.DescribeWorkflowExecution(ctx, id, "")
 	var notFound *serviceerror.NotFound

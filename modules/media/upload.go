@@ -102,7 +102,7 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	in := upload.Input{
-		UploadID: ids.upload.String(), TrackID: ids.track.String(), FileID: ids.file.String(),
+		UploadID: ids.upload, TrackID: ids.track, FileID: ids.file,
 		ArtistDID: caller.DID, Title: form.title, StagingKey: ids.stagingKey(), AcceptedAt: time.Now().UTC(),
 	}
 	if err := m.accept(ctx, ids, in, form); err != nil {
@@ -113,7 +113,7 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 	m.logger.InfoContext(ctx, "upload accepted", "did", caller.DID, "size_bytes", form.size)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
-	_ = json.NewEncoder(w).Encode(uploadAccepted{TrackID: in.TrackID, UploadID: in.UploadID})
+	_ = json.NewEncoder(w).Encode(uploadAccepted{TrackID: in.TrackID.String(), UploadID: in.UploadID.String()})
 }
 
 // accept records the upload and starts its workflow. If the workflow cannot start, the

@@ -53,7 +53,7 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 		return send(h.endedFromRow(ctx, row))
 	}
 
-	watcher, err := h.m.watches.Subscribe(row.TrackID.String())
+	watcher, err := h.m.watches.Subscribe(row.TrackID)
 	if errors.Is(err, watch.ErrTooManyWatchers) {
 		return connect.NewError(connect.CodeResourceExhausted, errors.New("this upload is already watched from too many places; close one"))
 	}
@@ -146,9 +146,9 @@ func fillEnding(msg *mediav1.WatchUploadResponse, status, reason string) {
 	}
 }
 
-func fileIDIfReady(status upload.Status, fileID string) string {
+func fileIDIfReady(status upload.Status, fileID uuid.UUID) string {
 	if status == upload.StatusReady {
-		return fileID
+		return fileID.String()
 	}
 	return ""
 }

@@ -25,7 +25,7 @@ func TestWatchUpload_StreamsShareOneLookAndAreBounded(t *testing.T) {
 
 	const allowed = 8
 	for i := range allowed {
-		stream, err := f.watch.WatchUpload(ctx, &mediav1.WatchUploadRequest{UploadId: in.UploadID})
+		stream, err := f.watch.WatchUpload(ctx, &mediav1.WatchUploadRequest{UploadId: in.UploadID.String()})
 		require.NoError(t, err)
 		require.True(t, stream.Receive(), "stream %d: %v", i, stream.Err())
 		require.Equal(t, mediav1.UploadPhase_UPLOAD_PHASE_VALIDATING, stream.Msg().Phase)
@@ -36,6 +36,6 @@ func TestWatchUpload_StreamsShareOneLookAndAreBounded(t *testing.T) {
 	f.workflows.mu.Unlock()
 	require.Equal(t, 1, looks, "eight streams, one look at the workflow")
 
-	_, err := f.watchAll(t, "alice-token", in.UploadID)
+	_, err := f.watchAll(t, "alice-token", in.UploadID.String())
 	require.Equal(t, connect.CodeResourceExhausted, connect.CodeOf(err), "one stream too many")
 }

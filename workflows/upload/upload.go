@@ -30,6 +30,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/google/uuid"
+
 	catalogact "github.com/plyrfm/plyr/activities/catalog"
 	mediaact "github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
@@ -48,13 +50,13 @@ const QueryProgress = "progress"
 func RegisterOptions() workflow.RegisterOptions { return workflow.RegisterOptions{Name: Name} }
 
 // WorkflowID is the workflow's id for a track: one upload workflow per track.
-func WorkflowID(trackID string) string { return "upload/" + trackID }
+func WorkflowID(trackID uuid.UUID) string { return "upload/" + trackID.String() }
 
 // Input is everything the workflow needs, fixed when the upload is accepted.
 type Input struct {
-	UploadID   string
-	TrackID    string
-	FileID     string
+	UploadID   uuid.UUID
+	TrackID    uuid.UUID
+	FileID     uuid.UUID
 	ArtistDID  string
 	Title      string
 	StagingKey string
@@ -78,9 +80,10 @@ const FailedMessage = "plyr could not process this upload; nothing was kept, ple
 
 // Output is how the upload ended.
 type Output struct {
-	Status     Status
-	Reason     string
-	FileID     string
+	Status Status
+	Reason string
+	// FileID is the playable file of a ready upload (zero otherwise).
+	FileID     uuid.UUID `json:",omitzero"`
 	DurationMs int32
 }
 
@@ -157,7 +160,7 @@ var (
 func Workflow(ctx workflow.Context, in Input) (Output, error) {
 	u := &uploadRun{
 		in:       in,
-		logger:   log.With(workflow.GetLogger(ctx), "track_id", in.TrackID, "upload_id", in.UploadID),
+		logger:   log.With(workflow.GetLogger(ctx), "track_id", in.TrackID.String(), "upload_id", in.UploadID.String()),
 		progress: Progress{Phase: PhaseQueued},
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) { return u.progress, nil }); err != nil {
@@ -167,7 +170,7 @@ func Workflow(ctx workflow.Context, in Input) (Output, error) {
 	out, err := u.run(ctx)
 	if err == nil && out.Status == StatusReady {
 		u.finish(ctx, StatusReady, "")
-		u.logger.Info("upload ready", "file_id", in.FileID, "duration_ms", out.DurationMs)
+		u.logger.Info("upload ready", "file_id", in.FileID.String(), "duration_ms", out.DurationMs)
 		return out, nil
 	}
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
@@ -20,9 +21,16 @@ import (
 	"github.com/plyrfm/plyr/workflows/taskqueue"
 )
 
+// The ids of the test upload.
+var (
+	u1 = uuid.MustParse("00000000-0000-0000-0000-0000000000a1")
+	t1 = uuid.MustParse("00000000-0000-0000-0000-0000000000b1")
+	f1 = uuid.MustParse("00000000-0000-0000-0000-0000000000c1")
+)
+
 var testInput = Input{
-	UploadID: "u1", TrackID: "t1", FileID: "f1", ArtistDID: "did:plc:alice", Title: "Song",
-	StagingKey: "staging/u1", AcceptedAt: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC),
+	UploadID: u1, TrackID: t1, FileID: f1, ArtistDID: "did:plc:alice", Title: "Song",
+	StagingKey: "staging/" + u1.String(), AcceptedAt: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC),
 }
 
 var goodInspection = mediaact.Inspection{
@@ -44,27 +52,27 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 // expectCleanup expects the discard steps and the recorded ending.
 func expectCleanup(env *testsuite.TestWorkflowEnvironment, storedKey string, status Status, message string) {
 	env.OnActivity(media.DiscardUpload, mock.Anything, mediaact.DiscardInput{
-		StagingKey: "staging/u1", FileID: "f1", StoredKey: storedKey,
+		StagingKey: "staging/" + u1.String(), FileID: f1, StoredKey: storedKey,
 	}).Return(nil).Once()
-	env.OnActivity(catalog.DeleteDraftTrack, mock.Anything, "t1").Return(nil).Once()
+	env.OnActivity(catalog.DeleteDraftTrack, mock.Anything, t1).Return(nil).Once()
 	env.OnActivity(media.FinishUpload, mock.Anything, mediaact.FinishInput{
-		UploadID: "u1", Status: string(status), Message: message,
+		UploadID: u1, Status: string(status), Message: message,
 	}).Return(nil).Once()
 }
 
 func TestWorkflow_Ready(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(catalog.CreateDraftTrack, mock.Anything, catalogact.DraftTrack{
-		TrackID: "t1", ArtistDID: "did:plc:alice", Title: "Song", CreatedAt: testInput.AcceptedAt,
+		TrackID: t1, ArtistDID: "did:plc:alice", Title: "Song", CreatedAt: testInput.AcceptedAt,
 	}).Return(nil).Once()
-	env.OnActivity(media.InspectUpload, mock.Anything, mediaact.InspectInput{StagingKey: "staging/u1"}).
+	env.OnActivity(media.InspectUpload, mock.Anything, mediaact.InspectInput{StagingKey: "staging/" + u1.String()}).
 		Return(goodInspection, nil).Once()
 	env.OnActivity(media.StoreFile, mock.Anything, mediaact.StoreInput{
-		StagingKey: "staging/u1", FileID: "f1", OwnerDID: "did:plc:alice", Inspection: goodInspection,
-	}).Return("audio/f1.mp3", nil).Once()
-	env.OnActivity(catalog.PublishTrack, mock.Anything, catalogact.Publication{TrackID: "t1", FileID: "f1", DurationMs: 20000}).
+		StagingKey: "staging/" + u1.String(), FileID: f1, OwnerDID: "did:plc:alice", Inspection: goodInspection,
+	}).Return(mediaact.AudioKey(f1, "mp3"), nil).Once()
+	env.OnActivity(catalog.PublishTrack, mock.Anything, catalogact.Publication{TrackID: t1, FileID: f1, DurationMs: 20000}).
 		Return(nil).Once()
-	env.OnActivity(media.FinishUpload, mock.Anything, mediaact.FinishInput{UploadID: "u1", Status: "ready"}).Return(nil).Once()
+	env.OnActivity(media.FinishUpload, mock.Anything, mediaact.FinishInput{UploadID: u1, Status: "ready"}).Return(nil).Once()
 
 	env.ExecuteWorkflow(Workflow, testInput)
 
@@ -72,7 +80,7 @@ func TestWorkflow_Ready(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	var out Output
 	require.NoError(t, env.GetWorkflowResult(&out))
-	require.Equal(t, Output{Status: StatusReady, FileID: "f1", DurationMs: 20000}, out)
+	require.Equal(t, Output{Status: StatusReady, FileID: f1, DurationMs: 20000}, out)
 	env.AssertExpectations(t)
 }
 
@@ -113,10 +121,10 @@ func TestWorkflow_FailureAfterStoringRemovesTheStoredFile(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(catalog.CreateDraftTrack, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(media.InspectUpload, mock.Anything, mock.Anything).Return(goodInspection, nil)
-	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).Return("audio/f1.mp3", nil)
+	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).Return(mediaact.AudioKey(f1, "mp3"), nil)
 	env.OnActivity(catalog.PublishTrack, mock.Anything, mock.Anything).
 		Return(temporal.NewNonRetryableApplicationError("track vanished", "NotFound", nil))
-	expectCleanup(env, "audio/f1.mp3", StatusFailed, FailedMessage)
+	expectCleanup(env, mediaact.AudioKey(f1, "mp3"), StatusFailed, FailedMessage)
 
 	env.ExecuteWorkflow(Workflow, testInput)
 
@@ -133,7 +141,7 @@ func TestWorkflow_StoreFileFailingAfterItsCopyRemovesTheObject(t *testing.T) {
 	env.OnActivity(media.InspectUpload, mock.Anything, mock.Anything).Return(goodInspection, nil)
 	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).
 		Return("", temporal.NewNonRetryableApplicationError("record file: constraint violated", "Internal", nil))
-	expectCleanup(env, "audio/f1.mp3", StatusFailed, FailedMessage)
+	expectCleanup(env, mediaact.AudioKey(f1, "mp3"), StatusFailed, FailedMessage)
 
 	env.ExecuteWorkflow(Workflow, testInput)
 
@@ -166,10 +174,10 @@ func TestWorkflow_ActivityOptionsLetAStuckStepResumeQuickly(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(catalog.CreateDraftTrack, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(media.InspectUpload, mock.Anything, mock.Anything).Return(goodInspection, nil)
-	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).Return("audio/f1.mp3", nil)
+	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).Return(mediaact.AudioKey(f1, "mp3"), nil)
 	env.OnActivity(catalog.PublishTrack, mock.Anything, mock.Anything).
 		Return(temporal.NewNonRetryableApplicationError("track vanished", "NotFound", nil))
-	expectCleanup(env, "audio/f1.mp3", StatusFailed, FailedMessage)
+	expectCleanup(env, mediaact.AudioKey(f1, "mp3"), StatusFailed, FailedMessage)
 	var mu sync.Mutex
 	infos := map[string]activity.Info{}
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
@@ -202,7 +210,7 @@ func TestWorkflow_ProgressQuery(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(catalog.CreateDraftTrack, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(media.InspectUpload, mock.Anything, mock.Anything).After(time.Minute).Return(goodInspection, nil)
-	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).After(time.Minute).Return("audio/f1.mp3", nil)
+	env.OnActivity(media.StoreFile, mock.Anything, mock.Anything).After(time.Minute).Return(mediaact.AudioKey(f1, "mp3"), nil)
 	env.OnActivity(catalog.PublishTrack, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(media.FinishUpload, mock.Anything, mock.Anything).Return(nil)
 
@@ -229,5 +237,5 @@ func TestWorkflow_ProgressQuery(t *testing.T) {
 }
 
 func TestWorkflowID(t *testing.T) {
-	require.Equal(t, "upload/t1", WorkflowID("t1"))
+	require.Equal(t, "upload/"+t1.String(), WorkflowID(t1))
 }

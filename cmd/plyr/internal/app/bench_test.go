@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
@@ -65,7 +66,7 @@ func BenchmarkUploadToPlayable(b *testing.B) {
 			d, lastTrack = s.uploadAndWaitTrack(b, mp3)
 			latencies = append(latencies, d)
 			b.StopTimer()
-			inspections = append(inspections, s.activityDurations(b, upload.WorkflowID(lastTrack))[upload.ProgressActivity])
+			inspections = append(inspections, s.activityDurations(b, upload.WorkflowID(uuid.MustParse(lastTrack)))[upload.ProgressActivity])
 			b.StartTimer()
 		}
 	}
@@ -81,7 +82,7 @@ func BenchmarkUploadToPlayable(b *testing.B) {
 		len(latencies), float64(len(mp3))/1e6, p50, p95, latencies[0], latencies[len(latencies)-1],
 		percentile(inspections, 0.50))
 	b.Logf("where the last upload's time went (activity start to completion, from its history): %s",
-		s.activityTimes(b, upload.WorkflowID(lastTrack)))
+		s.activityTimes(b, upload.WorkflowID(uuid.MustParse(lastTrack))))
 }
 
 // uploadAndWait uploads audio and returns the time from the 202 to READY.

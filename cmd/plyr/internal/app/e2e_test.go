@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -47,7 +48,7 @@ func TestEndToEnd(t *testing.T) {
 			require.GreaterOrEqual(t, msgs[i].ProgressPercent, msgs[i-1].ProgressPercent, "progress went backwards")
 		}
 		fileID := last.FileId
-		histories["upload_ready.json"] = upload.WorkflowID(trackID)
+		histories["upload_ready.json"] = upload.WorkflowID(uuid.MustParse(trackID))
 
 		// The track is in the public feed with every field the web client shows.
 		res, err := s.catalog.ListTracks(context.Background(), &catalogv1.ListTracksRequest{})
@@ -86,7 +87,7 @@ func TestEndToEnd(t *testing.T) {
 		require.Equal(t, original, whole)
 
 		// Operators find the workflow by track in Temporal.
-		desc, err := s.temporal.DescribeWorkflowExecution(context.Background(), upload.WorkflowID(trackID), "")
+		desc, err := s.temporal.DescribeWorkflowExecution(context.Background(), upload.WorkflowID(uuid.MustParse(trackID)), "")
 		require.NoError(t, err)
 		require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
 		require.Contains(t, fmt.Sprint(desc.WorkflowExecutionInfo.SearchAttributes), trackID)
@@ -114,7 +115,7 @@ func TestEndToEnd(t *testing.T) {
 				require.Contains(t, last.Error, tt.reason)
 				require.Empty(t, last.FileId)
 				if tt.name == "truncated FLAC" {
-					histories["upload_rejected.json"] = upload.WorkflowID(accepted["trackId"])
+					histories["upload_rejected.json"] = upload.WorkflowID(uuid.MustParse(accepted["trackId"]))
 				}
 
 				// No track, not even for its artist.

@@ -18,15 +18,15 @@ import (
 var ErrTooManyWatchers = errors.New("too many watchers")
 
 // Config says how a Hub looks at a key.
-type Config[S any] struct {
+type Config[K comparable, S any] struct {
 	// Look returns the key's current state.
-	Look func(ctx context.Context, key string) (S, error)
+	Look func(ctx context.Context, key K) (S, error)
 	// Final reports whether a look is the last one worth making (the job ended, or the
 	// look failed for good).
 	Final func(S, error) bool
 	// Ended, when set, blocks until the key's job ends (or ctx does), so the poller looks
 	// at once instead of waiting for the next tick.
-	Ended func(ctx context.Context, key string) error
+	Ended func(ctx context.Context, key K) error
 	// Interval paces the looks.
 	Interval time.Duration
 	// MaxPerKey bounds the watchers of one key.
@@ -36,27 +36,27 @@ type Config[S any] struct {
 }
 
 // Hub shares polls among watchers.
-type Hub[S any] struct {
-	cfg Config[S]
+type Hub[K comparable, S any] struct {
+	cfg Config[K, S]
 
 	mu    sync.Mutex
-	polls map[string]*poll[S]
+	polls map[K]*poll[K, S]
 }
 
 // New returns a hub.
-func New[S any](cfg Config[S]) *Hub[S] {
+func New[K comparable, S any](cfg Config[K, S]) *Hub[K, S] {
 	if cfg.ticker == nil {
 		cfg.ticker = func(d time.Duration) (<-chan time.Time, func()) {
 			t := time.NewTicker(d)
 			return t.C, t.Stop
 		}
 	}
-	return &Hub[S]{cfg: cfg, polls: map[string]*poll[S]{}}
+	return &Hub[K, S]{cfg: cfg, polls: map[K]*poll[K, S]{}}
 }
 
 // poll is the one poller of a key and its watchers.
-type poll[S any] struct {
-	watchers map[*Watcher[S]]struct{}
+type poll[K comparable, S any] struct {
+	watchers map[*Watcher[K, S]]struct{}
 	stop     context.CancelFunc
 	// latest is the newest look, once there is one.
 	latest *result[S]
@@ -68,28 +68,28 @@ type result[S any] struct {
 }
 
 // Watcher receives a key's states.
-type Watcher[S any] struct {
-	hub *Hub[S]
-	key string
+type Watcher[K comparable, S any] struct {
+	hub *Hub[K, S]
+	key K
 	// updated holds a token when a state arrived that Latest has not returned yet.
 	updated chan struct{}
 }
 
 // Subscribe starts watching key. Close the watcher when done.
-func (h *Hub[S]) Subscribe(key string) (*Watcher[S], error) {
+func (h *Hub[K, S]) Subscribe(key K) (*Watcher[K, S], error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := h.polls[key]
 	if p == nil {
 		ctx, cancel := context.WithCancel(context.Background())
-		p = &poll[S]{watchers: map[*Watcher[S]]struct{}{}, stop: cancel}
+		p = &poll[K, S]{watchers: map[*Watcher[K, S]]struct{}{}, stop: cancel}
 		h.polls[key] = p
 		go h.run(ctx, key, p)
 	}
 	if len(p.watchers) >= h.cfg.MaxPerKey {
 		return nil, ErrTooManyWatchers
 	}
-	w := &Watcher[S]{hub: h, key: key, updated: make(chan struct{}, 1)}
+	w := &Watcher[K, S]{hub: h, key: key, updated: make(chan struct{}, 1)}
 	p.watchers[w] = struct{}{}
 	if p.latest != nil {
 		w.updated <- struct{}{}
@@ -98,10 +98,10 @@ func (h *Hub[S]) Subscribe(key string) (*Watcher[S], error) {
 }
 
 // Updated signals that a new state is ready for Latest.
-func (w *Watcher[S]) Updated() <-chan struct{} { return w.updated }
+func (w *Watcher[K, S]) Updated() <-chan struct{} { return w.updated }
 
 // Latest returns the newest state of the key.
-func (w *Watcher[S]) Latest() (S, error) {
+func (w *Watcher[K, S]) Latest() (S, error) {
 	w.hub.mu.Lock()
 	defer w.hub.mu.Unlock()
 	var zero S
@@ -113,7 +113,7 @@ func (w *Watcher[S]) Latest() (S, error) {
 }
 
 // Close stops watching; the last watcher of a key stops its poller.
-func (w *Watcher[S]) Close() {
+func (w *Watcher[K, S]) Close() {
 	h := w.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -129,7 +129,7 @@ func (w *Watcher[S]) Close() {
 }
 
 // run polls key until its job's state is final or nobody watches any more.
-func (h *Hub[S]) run(ctx context.Context, key string, p *poll[S]) {
+func (h *Hub[K, S]) run(ctx context.Context, key K, p *poll[K, S]) {
 	ticks, stopTicker := h.cfg.ticker(h.cfg.Interval)
 	defer stopTicker()
 	var ended chan struct{}
@@ -159,7 +159,7 @@ func (h *Hub[S]) run(ctx context.Context, key string, p *poll[S]) {
 	}
 }
 
-func (h *Hub[S]) publish(p *poll[S], state S, err error) {
+func (h *Hub[K, S]) publish(p *poll[K, S], state S, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p.latest = &result[S]{state: state, err: err}

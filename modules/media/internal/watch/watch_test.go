@@ -14,9 +14,9 @@ type manualTicks chan time.Time
 
 func (m manualTicks) ticker(time.Duration) (<-chan time.Time, func()) { return m, func() {} }
 
-func newHub(t *testing.T, looks *atomic.Int32, ticks manualTicks, maxPerKey int) *Hub[int32] {
+func newHub(t *testing.T, looks *atomic.Int32, ticks manualTicks, maxPerKey int) *Hub[string, int32] {
 	t.Helper()
-	return New(Config[int32]{
+	return New(Config[string, int32]{
 		Look: func(context.Context, string) (int32, error) { return looks.Add(1), nil },
 		Final: func(s int32, err error) bool {
 			return err != nil || s >= 3
@@ -25,7 +25,7 @@ func newHub(t *testing.T, looks *atomic.Int32, ticks manualTicks, maxPerKey int)
 	})
 }
 
-func next(t *testing.T, w *Watcher[int32]) int32 {
+func next(t *testing.T, w *Watcher[string, int32]) int32 {
 	t.Helper()
 	select {
 	case <-w.Updated():
@@ -43,7 +43,7 @@ func TestHub_WatchersShareOnePoll(t *testing.T) {
 	ticks := make(manualTicks)
 	hub := newHub(t, &looks, ticks, 8)
 
-	var watchers []*Watcher[int32]
+	var watchers []*Watcher[string, int32]
 	for range 5 {
 		w, err := hub.Subscribe("upload-1")
 		require.NoError(t, err)
