@@ -23,6 +23,7 @@ func (a *App) buildHTTP() {
 	a.identity.Mount(mux)
 	a.catalog.Mount(mux)
 	a.media.Mount(mux)
+	mux.HandleFunc("GET /{$}", landing)
 	var opMux *http.ServeMux
 	if a.cfg.OperatorAddr != "" {
 		opMux = http.NewServeMux()
