@@ -3,7 +3,8 @@
 // once (what one run removed, the other finds gone).
 //
 //   - SweepIdentity: expired sessions (their grants revoked at the authorization server),
-//     developer tokens never claimed, expired claim codes, stale sign-in requests.
+//     developer tokens never claimed, expired claim codes, stale sign-in requests; and it
+//     re-verifies a few accounts that show handle.invalid.
 //   - SweepStaging: staging/ objects older than StagingMaxAge that no upload still needs.
 //   - SweepMultipartUploads: multipart uploads started more than MultipartMaxAge ago and
 //     never completed (a killed upload's parts stay in storage, billed, until aborted).
@@ -70,6 +71,8 @@ type IdentityCounts struct {
 	AuthRequests    int
 	Grants          int
 	RevokeFailures  int
+	// HandlesVerified are accounts that showed handle.invalid and now show their handle.
+	HandlesVerified int
 }
 
 // IdentitySweep removes identity's expired rows as of now, at most limit of each kind.

@@ -78,3 +78,10 @@ func (m *Module) ClaimDeveloperTokenForTest(ctx context.Context, caller *rpc.Cal
 	value, _, err := m.tokens.Claim(ctx, caller, code)
 	return value, err
 }
+
+// SetHandleInvalidForTest makes accounts show handle.invalid, as a sign-in whose handle
+// could not be verified leaves them.
+func (m *Module) SetHandleInvalidForTest(ctx context.Context, dids ...string) error {
+	_, err := m.pool.Exec(ctx, "UPDATE identity.accounts SET handle = 'handle.invalid' WHERE did = ANY($1)", dids)
+	return err
+}

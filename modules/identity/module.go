@@ -284,3 +284,13 @@ func (m *Module) PutRecord(ctx context.Context, caller *rpc.Caller, collection, 
 func (m *Module) SweepExpired(ctx context.Context, now time.Time, limit int) (SweepCounts, error) {
 	return m.sessions.SweepExpired(ctx, now, limit, devtoken.ClaimTTL)
 }
+
+// HandleRecheck is how long an account showing handle.invalid waits between checks.
+const HandleRecheck = time.Hour
+
+// ReverifyHandles checks again at most limit accounts that show handle.invalid (not
+// checked within HandleRecheck of now) and stores the handles now verified both ways; it
+// returns how many were.
+func (m *Module) ReverifyHandles(ctx context.Context, now time.Time, limit int) (int, error) {
+	return m.signin.ReverifyHandles(ctx, now, HandleRecheck, limit)
+}

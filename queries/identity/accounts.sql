@@ -33,3 +33,24 @@ SELECT a.did, a.handle, a.avatar_url,
        (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = a.did) AS terms_accepted_at
 FROM identity.accounts a
 WHERE a.did = $1;
+
+-- name: TakeUnverifiedHandles :many
+-- TakeUnverifiedHandles marks at most @max_rows accounts that show handle.invalid, and
+-- were not checked since @checked_before, as checked now, and returns them to check (the
+-- least recently checked first; two sweeps at once take different accounts).
+UPDATE identity.accounts a
+SET handle_checked_at = @now
+FROM (
+    SELECT u.did FROM identity.accounts u
+    WHERE u.handle = 'handle.invalid' AND (u.handle_checked_at IS NULL OR u.handle_checked_at < @checked_before)
+    ORDER BY u.handle_checked_at NULLS FIRST
+    LIMIT @max_rows
+    FOR UPDATE SKIP LOCKED
+) picked
+WHERE a.did = picked.did
+RETURNING a.did, a.pds_url;
+
+-- name: SetVerifiedHandle :execrows
+-- SetVerifiedHandle stores a handle verified for an account that still shows handle.invalid.
+UPDATE identity.accounts SET handle = $2, updated_at = now()
+WHERE did = $1 AND handle = 'handle.invalid';

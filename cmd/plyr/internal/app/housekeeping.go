@@ -17,7 +17,16 @@ func (a *App) housekeepingActivities() *housekeepingact.Activities {
 	return &housekeepingact.Activities{
 		Identity: func(ctx context.Context, now time.Time, limit int) (housekeepingact.IdentityCounts, error) {
 			counts, err := a.identity.SweepExpired(ctx, now, limit)
-			return housekeepingact.IdentityCounts(counts), err
+			if err != nil {
+				return housekeepingact.IdentityCounts{}, err
+			}
+			out := housekeepingact.IdentityCounts{
+				Sessions: counts.Sessions, UnclaimedTokens: counts.UnclaimedTokens, TokenClaims: counts.TokenClaims,
+				AuthRequests: counts.AuthRequests, Grants: counts.Grants, RevokeFailures: counts.RevokeFailures,
+			}
+			// Handle lookups are outbound and slower than the deletes: a smaller batch.
+			out.HandlesVerified, err = a.identity.ReverifyHandles(ctx, now, min(limit, 20))
+			return out, err
 		},
 		Uploads: a.media,
 		Storage: a.infra.Storage,

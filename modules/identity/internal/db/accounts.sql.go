@@ -23,7 +23,7 @@ func (q *Queries) EnsureAccount(ctx context.Context, did string) error {
 }
 
 const getAccount = `-- name: GetAccount :one
-SELECT did, handle, created_at, updated_at, avatar_url, pds_url FROM identity.accounts WHERE did = $1
+SELECT did, handle, created_at, updated_at, avatar_url, pds_url, handle_checked_at FROM identity.accounts WHERE did = $1
 `
 
 func (q *Queries) GetAccount(ctx context.Context, did string) (Account, error) {
@@ -36,6 +36,7 @@ func (q *Queries) GetAccount(ctx context.Context, did string) (Account, error) {
 		&i.UpdatedAt,
 		&i.AvatarUrl,
 		&i.PdsUrl,
+		&i.HandleCheckedAt,
 	)
 	return i, err
 }
@@ -100,6 +101,73 @@ func (q *Queries) ListHandles(ctx context.Context, dids []string) ([]ListHandles
 	return items, nil
 }
 
+const setVerifiedHandle = `-- name: SetVerifiedHandle :execrows
+UPDATE identity.accounts SET handle = $2, updated_at = now()
+WHERE did = $1 AND handle = 'handle.invalid'
+`
+
+type SetVerifiedHandleParams struct {
+	Did    string
+	Handle string
+}
+
+// SetVerifiedHandle stores a handle verified for an account that still shows handle.invalid.
+func (q *Queries) SetVerifiedHandle(ctx context.Context, arg SetVerifiedHandleParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setVerifiedHandle, arg.Did, arg.Handle)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const takeUnverifiedHandles = `-- name: TakeUnverifiedHandles :many
+UPDATE identity.accounts a
+SET handle_checked_at = $1
+FROM (
+    SELECT u.did FROM identity.accounts u
+    WHERE u.handle = 'handle.invalid' AND (u.handle_checked_at IS NULL OR u.handle_checked_at < $2)
+    ORDER BY u.handle_checked_at NULLS FIRST
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+) picked
+WHERE a.did = picked.did
+RETURNING a.did, a.pds_url
+`
+
+type TakeUnverifiedHandlesParams struct {
+	Now           *time.Time
+	CheckedBefore *time.Time
+	MaxRows       int32
+}
+
+type TakeUnverifiedHandlesRow struct {
+	Did    string
+	PdsUrl string
+}
+
+// TakeUnverifiedHandles marks at most @max_rows accounts that show handle.invalid, and
+// were not checked since @checked_before, as checked now, and returns them to check (the
+// least recently checked first; two sweeps at once take different accounts).
+func (q *Queries) TakeUnverifiedHandles(ctx context.Context, arg TakeUnverifiedHandlesParams) ([]TakeUnverifiedHandlesRow, error) {
+	rows, err := q.db.Query(ctx, takeUnverifiedHandles, arg.Now, arg.CheckedBefore, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TakeUnverifiedHandlesRow{}
+	for rows.Next() {
+		var i TakeUnverifiedHandlesRow
+		if err := rows.Scan(&i.Did, &i.PdsUrl); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updateAccountProfile = `-- name: UpdateAccountProfile :exec
 UPDATE identity.accounts
 SET handle = $2, avatar_url = $3, pds_url = $4, updated_at = now()
@@ -130,7 +198,7 @@ ON CONFLICT (did) DO UPDATE
     SET handle = EXCLUDED.handle,
         updated_at = CASE WHEN identity.accounts.handle = EXCLUDED.handle
                           THEN identity.accounts.updated_at ELSE now() END
-RETURNING did, handle, created_at, updated_at, avatar_url, pds_url
+RETURNING did, handle, created_at, updated_at, avatar_url, pds_url, handle_checked_at
 `
 
 type UpsertAccountParams struct {
@@ -149,6 +217,7 @@ func (q *Queries) UpsertAccount(ctx context.Context, arg UpsertAccountParams) (A
 		&i.UpdatedAt,
 		&i.AvatarUrl,
 		&i.PdsUrl,
+		&i.HandleCheckedAt,
 	)
 	return i, err
 }

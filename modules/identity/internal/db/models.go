@@ -11,12 +11,13 @@ import (
 )
 
 type Account struct {
-	Did       string
-	Handle    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	AvatarUrl string
-	PdsUrl    string
+	Did             string
+	Handle          string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	AvatarUrl       string
+	PdsUrl          string
+	HandleCheckedAt *time.Time
 }
 
 type AuthRequest struct {

@@ -2,7 +2,9 @@ package signin
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
 
@@ -15,13 +17,11 @@ import (
 // handle yet, and then the handle its PDS claims (describeRepo) is a candidate that must
 // pass the same check: a PDS can claim any handle, and showing it unverified would let
 // anyone appear as anyone. Otherwise the account shows handle.invalid until a later
-// sign-in verifies it.
+// sign-in or the housekeeping sweep (ReverifyHandles) verifies it.
 func (s *Service) recordProfile(ctx context.Context, did syntax.DID, pdsURL string) {
 	handle := syntax.HandleInvalid.String()
-	if ident, err := s.dir.LookupDID(ctx, did); err == nil && ident.Handle != syntax.HandleInvalid {
-		handle = ident.Handle.String()
-	} else if claimed, ok := s.claimedHandle(ctx, did, pdsURL); ok {
-		handle = claimed.String()
+	if verified, ok := s.verifiedHandle(ctx, did, pdsURL); ok {
+		handle = verified.String()
 	} else {
 		s.logger.WarnContext(ctx, "no verified handle for account", "did", did.String())
 	}
@@ -73,4 +73,45 @@ func (s *Service) avatarURL(ctx context.Context, pdsURL string, did syntax.DID) 
 		return ""
 	}
 	return pdsURL + "/xrpc/com.atproto.sync.getBlob?" + url.Values{"did": {did.String()}, "cid": {cid}}.Encode()
+}
+
+// ReverifyHandles checks again, at most limit at a time, the accounts that show
+// handle.invalid and were not checked in the last recheck: a handle whose DNS or
+// well-known record was not in place at sign-in, or whose DID document lagged, is shown
+// once it is verified both ways. The batch is taken in one statement; the lookups that
+// follow hold no database connection.
+func (s *Service) ReverifyHandles(ctx context.Context, now time.Time, recheck time.Duration, limit int) (verified int, err error) {
+	checkedBefore := now.Add(-recheck)
+	rows, err := s.q.TakeUnverifiedHandles(ctx, db.TakeUnverifiedHandlesParams{Now: &now, CheckedBefore: &checkedBefore, MaxRows: int32(limit)})
+	if err != nil {
+		return 0, fmt.Errorf("take unverified handles: %w", err)
+	}
+	for _, row := range rows {
+		did, err := syntax.ParseDID(row.Did)
+		if err != nil {
+			continue
+		}
+		handle, ok := s.verifiedHandle(ctx, did, row.PdsUrl)
+		if !ok {
+			continue
+		}
+		n, err := s.q.SetVerifiedHandle(ctx, db.SetVerifiedHandleParams{Did: row.Did, Handle: handle.String()})
+		if err != nil {
+			return verified, fmt.Errorf("store verified handle of %s: %w", row.Did, err)
+		}
+		verified += int(n)
+	}
+	return verified, nil
+}
+
+// verifiedHandle is the account's handle when it is verified both ways: the directory's,
+// or else the one its PDS claims, checked the same way.
+func (s *Service) verifiedHandle(ctx context.Context, did syntax.DID, pdsURL string) (syntax.Handle, bool) {
+	if ident, err := s.dir.LookupDID(ctx, did); err == nil && ident.Handle != syntax.HandleInvalid {
+		return ident.Handle, true
+	}
+	if pdsURL == "" {
+		return "", false
+	}
+	return s.claimedHandle(ctx, did, pdsURL)
 }
