@@ -1,13 +1,10 @@
 package media
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 )
@@ -21,13 +18,9 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteHTTPError(w, r, m.logger, ErrFileNotFound)
 		return
 	}
-	file, err := m.q.GetFile(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		rpc.WriteHTTPError(w, r, m.logger, ErrFileNotFound)
-		return
-	}
+	file, err := m.files.Get(ctx, id)
 	if err != nil {
-		rpc.WriteHTTPError(w, r, m.logger, fmt.Errorf("get file %s: %w", id, err))
+		rpc.WriteHTTPError(w, r, m.logger, err)
 		return
 	}
 
@@ -42,13 +35,13 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	url, err := m.storage.PresignGet(ctx, file.StorageKey, m.limits.AudioURLTTL, file.ContentType)
+	url, err := m.files.URL(ctx, file)
 	if err != nil {
-		rpc.WriteHTTPError(w, r, m.logger, fmt.Errorf("presign %s: %w", file.StorageKey, err))
+		rpc.WriteHTTPError(w, r, m.logger, err)
 		return
 	}
 	// A browser may reuse the redirect while the URL it points to is still valid, so
 	// seeking does not come back to plyr for every range.
-	w.Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(m.limits.AudioURLTTL.Seconds()/2)))
+	w.Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(m.files.URLTTL().Seconds()/2)))
 	http.Redirect(w, r, url, http.StatusFound)
 }

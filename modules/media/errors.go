@@ -1,27 +1,29 @@
 package media
 
 import (
-	"connectrpc.com/connect"
-
-	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/media/internal/files"
+	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 )
 
 // Errors of the module, each with the Connect code and the message a client sees
 // (rpc.ConnectError); whatever wraps them stays in the logs. POST /upload answers some of
-// them with a more precise HTTP status than their code's (see writeUploadError).
+// them with a more precise HTTP status than their code's (see writeUploadError). They are
+// the features' own, re-exported.
 var (
 	// ErrInvalidUpload marks an upload refused for its form; cases say what to fix.
-	ErrInvalidUpload = rpc.NewError(connect.CodeInvalidArgument, "the upload form is not valid")
+	ErrInvalidUpload = uploads.ErrInvalidUpload
 	// ErrUploadTooLarge marks a body over the size limit: 413.
-	ErrUploadTooLarge = rpc.NewError(connect.CodeResourceExhausted, "the file is too large")
+	ErrUploadTooLarge = uploads.ErrUploadTooLarge
 	// ErrUploadTooSlow marks a body cut off for pausing or trickling: 408.
-	ErrUploadTooSlow = rpc.NewError(connect.CodeDeadlineExceeded, "the upload was too slow")
+	ErrUploadTooSlow = uploads.ErrUploadTooSlow
 	// ErrTooManyUploads marks an account already streaming as many uploads as it may: 429.
-	ErrTooManyUploads = rpc.NewError(connect.CodeResourceExhausted, "too many uploads in progress for this account")
+	ErrTooManyUploads = uploads.ErrTooManyUploads
 	// ErrUploadsBusy marks a server whose upload slots stayed full: 503.
-	ErrUploadsBusy = rpc.NewError(connect.CodeUnavailable, "too many uploads in progress; try again shortly")
+	ErrUploadsBusy = uploads.ErrUploadsBusy
 	// ErrNotAccepted marks an upload that could not be recorded or started: 503.
-	ErrNotAccepted = rpc.NewError(connect.CodeUnavailable, "could not start processing the upload; try again")
+	ErrNotAccepted = uploads.ErrNotAccepted
+	// ErrUploadNotFound marks an upload that does not exist or is not the caller's.
+	ErrUploadNotFound = uploads.ErrUploadNotFound
 	// ErrFileNotFound is what clients see for any file id plyr does not serve.
-	ErrFileNotFound = rpc.NewError(connect.CodeNotFound, "no audio with this id")
+	ErrFileNotFound = files.ErrFileNotFound
 )

@@ -7,20 +7,19 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
 
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
-	"github.com/plyrfm/plyr/modules/media/internal/db"
+	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 	"github.com/plyrfm/plyr/modules/media/internal/watch"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
-// errUploadNotFound is what clients see for an upload that is not theirs or does not exist.
-var errUploadNotFound = errors.New("upload not found")
-
-// handler adapts the MediaService to the module.
+// handler adapts the MediaService to the module: WatchUpload reads the upload through
+// internal/uploads and follows its workflow through the shared looks of internal/watch.
+// Errors are returned as they are: the service's error interceptor maps them
+// (rpc.ConnectError) and logs what clients must not see.
 type handler struct{ m *Module }
 
 // WatchUpload streams an upload's state until it ends. The streams of one upload share one
@@ -31,13 +30,10 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 	if err != nil {
 		return connect.NewError(connect.CodeInvalidArgument, errors.New("upload_id is not an upload id"))
 	}
-	row, err := h.m.q.GetUpload(ctx, id)
-	caller := rpc.CallerFrom(ctx)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.OwnerDid != caller.DID) {
-		return connect.NewError(connect.CodeNotFound, errUploadNotFound)
-	}
+	owner := rpc.CallerFrom(ctx).DID
+	row, err := h.m.uploads.Get(ctx, id, owner)
 	if err != nil {
-		return rpc.Internal(ctx, h.m.logger, fmt.Errorf("get upload %s: %w", id, err))
+		return err
 	}
 
 	var last *mediav1.WatchUploadResponse
@@ -49,7 +45,7 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 		return stream.Send(msg)
 	}
 	// An upload that already ended is answered from its row.
-	if row.Status != "processing" {
+	if row.Status != uploads.Processing {
 		return send(h.endedFromRow(ctx, row))
 	}
 
@@ -75,9 +71,9 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 		switch {
 		case errors.Is(err, ErrWorkflowNotFound):
 			// Gone from Temporal: the row holds the ending, if it was recorded.
-			latest, err := h.m.q.GetUpload(ctx, id)
+			latest, err := h.m.uploads.Get(ctx, id, owner)
 			if err != nil {
-				return fmt.Errorf("get upload %s: %w", id, err)
+				return err
 			}
 			return send(h.endedFromRow(ctx, latest))
 		case err != nil:
@@ -99,7 +95,7 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 }
 
 // stateMessage describes a look at the workflow.
-func stateMessage(row db.Upload, phase upload.Phase, s UploadState) *mediav1.WatchUploadResponse {
+func stateMessage(row uploads.Upload, phase upload.Phase, s UploadState) *mediav1.WatchUploadResponse {
 	msg := &mediav1.WatchUploadResponse{UploadId: row.ID.String(), TrackId: row.TrackID.String()}
 	switch {
 	case s.Running:
@@ -117,17 +113,17 @@ func stateMessage(row db.Upload, phase upload.Phase, s UploadState) *mediav1.Wat
 }
 
 // endedFromRow describes an ended upload from its row (and its file's, once ready).
-func (h *handler) endedFromRow(ctx context.Context, row db.Upload) *mediav1.WatchUploadResponse {
+func (h *handler) endedFromRow(ctx context.Context, row uploads.Upload) *mediav1.WatchUploadResponse {
 	msg := &mediav1.WatchUploadResponse{UploadId: row.ID.String(), TrackId: row.TrackID.String()}
 	status := row.Status
-	if status == "processing" {
+	if status == uploads.Processing {
 		// The workflow is gone but never recorded an ending: it was terminated or lost.
 		status = string(upload.StatusFailed)
 	}
 	fillEnding(msg, status, row.Error)
 	if upload.Status(status) == upload.StatusReady {
 		msg.FileId = row.FileID.String()
-		if file, err := h.m.q.GetFile(ctx, row.FileID); err == nil {
+		if file, err := h.m.files.Get(ctx, row.FileID); err == nil {
 			msg.DurationMs = file.DurationMs
 		}
 	}

@@ -1,0 +1,96 @@
+// Package files is the media module's files feature: the rows of validated audio files
+// in storage (recorded and removed by the upload workflow's steps) and what playing one
+// needs (its row, and a presigned storage URL for its bytes). It owns the SQL on
+// media.files.
+package files
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/media/internal/db"
+)
+
+// ErrFileNotFound is what clients see for any file id plyr does not serve. The module
+// re-exports it.
+var ErrFileNotFound = rpc.NewError(connect.CodeNotFound, "no audio with this id")
+
+// Presigner signs storage URLs that let a client read an object for a while.
+type Presigner interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
+}
+
+// File is a stored audio file as playing it needs.
+type File struct {
+	ID          uuid.UUID
+	StorageKey  string
+	ContentType string
+	SizeBytes   int64
+	DurationMs  int32
+}
+
+// Files is the feature.
+type Files struct {
+	q       *db.Queries
+	storage Presigner
+	// urlTTL is how long a presigned URL stays valid.
+	urlTTL time.Duration
+}
+
+// New returns the feature; its presigned URLs are valid for urlTTL.
+func New(q *db.Queries, storage Presigner, urlTTL time.Duration) *Files {
+	return &Files{q: q, storage: storage, urlTTL: urlTTL}
+}
+
+// Record stores a validated file's row; again for the same id changes nothing.
+func (f *Files) Record(ctx context.Context, file mediaact.File) error {
+	err := f.q.CreateFile(ctx, db.CreateFileParams{
+		ID: file.ID, OwnerDid: file.OwnerDID, StorageKey: file.StorageKey, ContentType: file.ContentType,
+		Format: file.Format, Codec: file.Codec, SizeBytes: file.SizeBytes, DurationMs: file.DurationMs,
+		SampleRate: file.SampleRate, Channels: file.Channels, Sha256: file.SHA256,
+	})
+	if err != nil {
+		return fmt.Errorf("record file %s: %w", file.ID, err)
+	}
+	return nil
+}
+
+// Delete removes a file's row; a missing one is fine.
+func (f *Files) Delete(ctx context.Context, id uuid.UUID) error {
+	if _, err := f.q.DeleteFile(ctx, id); err != nil {
+		return fmt.Errorf("delete file %s: %w", id, err)
+	}
+	return nil
+}
+
+// Get returns a file; ErrFileNotFound when there is none with this id.
+func (f *Files) Get(ctx context.Context, id uuid.UUID) (File, error) {
+	row, err := f.q.GetFile(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return File{}, ErrFileNotFound
+	}
+	if err != nil {
+		return File{}, fmt.Errorf("get file %s: %w", id, err)
+	}
+	return File{ID: row.ID, StorageKey: row.StorageKey, ContentType: row.ContentType, SizeBytes: row.SizeBytes, DurationMs: row.DurationMs}, nil
+}
+
+// URL returns a storage URL that serves file's bytes (ranges included) for URLTTL.
+func (f *Files) URL(ctx context.Context, file File) (string, error) {
+	url, err := f.storage.PresignGet(ctx, file.StorageKey, f.urlTTL, file.ContentType)
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", file.StorageKey, err)
+	}
+	return url, nil
+}
+
+// URLTTL is how long the URLs of URL stay valid.
+func (f *Files) URLTTL() time.Duration { return f.urlTTL }
