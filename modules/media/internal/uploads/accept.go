@@ -16,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
@@ -294,5 +293,3 @@ func (a *accountSlots) release(did string) {
 		delete(a.held, did) // the map holds only accounts uploading now
 	}
 }
-
-func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -7,12 +7,14 @@ package uploads
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/plyrfm/plyr/modules/media/internal/db"
 	"github.com/plyrfm/plyr/workflows/upload"
@@ -83,7 +85,7 @@ const Processing = "processing"
 // another account's.
 func (u *Uploads) Get(ctx context.Context, id uuid.UUID, owner string) (Upload, error) {
 	row, err := u.q.GetUpload(ctx, id)
-	if isNoRows(err) || (err == nil && row.OwnerDid != owner) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.OwnerDid != owner) {
 		return Upload{}, ErrUploadNotFound
 	}
 	if err != nil {

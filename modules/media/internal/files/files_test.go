@@ -1,0 +1,60 @@
+package files_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/modules/media/internal/db"
+	"github.com/plyrfm/plyr/modules/media/internal/files"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// presigner signs URLs that say what they were signed for.
+type presigner struct{}
+
+func (presigner) PresignGet(_ context.Context, key string, ttl time.Duration, contentType string) (string, error) {
+	return "https://storage.test/" + key + "?ttl=" + ttl.String() + "&type=" + contentType, nil
+}
+
+// newFiles is the feature on a transaction of its own, rolled back when the test ends.
+func newFiles(t *testing.T) *files.Files {
+	t.Helper()
+	return files.New(db.New(testenv.NewTx(t)), presigner{}, 10*time.Minute)
+}
+
+func TestFiles_RecordGetDelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFiles(t)
+	id := uuid.New()
+	stored := mediaact.File{
+		ID: id, OwnerDID: "did:plc:alice", StorageKey: mediaact.AudioKey(id, "mp3"), ContentType: "audio/mpeg",
+		Format: "mp3", Codec: "mp3", SizeBytes: 1234, DurationMs: 9000, SampleRate: 44100, Channels: 2, SHA256: make([]byte, 32),
+	}
+	require.NoError(t, f.Record(ctx, stored))
+	changed := stored
+	changed.SizeBytes = 1
+	require.NoError(t, f.Record(ctx, changed), "a retried step records the same id again")
+
+	got, err := f.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, files.File{ID: id, StorageKey: stored.StorageKey, ContentType: "audio/mpeg", SizeBytes: 1234, DurationMs: 9000}, got,
+		"the first record stands")
+
+	url, err := f.URL(ctx, got)
+	require.NoError(t, err)
+	require.Equal(t, "https://storage.test/"+stored.StorageKey+"?ttl=10m0s&type=audio/mpeg", url)
+	require.Equal(t, 10*time.Minute, f.URLTTL())
+
+	require.NoError(t, f.Delete(ctx, id))
+	_, err = f.Get(ctx, id)
+	require.ErrorIs(t, err, files.ErrFileNotFound)
+	require.NoError(t, f.Delete(ctx, id), "a missing row is fine")
+}
