@@ -20,6 +20,11 @@ import (
 )
 
 // TemporalUploads starts and observes upload workflows on a Temporal server.
+//
+// It lives in the module's root rather than in internal/uploads because it is an adapter
+// of this package's UploadWorkflows: it returns UploadState and ErrWorkflowNotFound, which
+// WatchUpload and its tests use, and cmd/plyr must be able to build it. The uploads
+// feature sees only its Start, through the narrower uploads.Starter.
 type TemporalUploads struct {
 	client  client.Client
 	metrics *metrics.Metrics

@@ -52,25 +52,25 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 	defer body.stop()
 	r.Body = http.MaxBytesReader(w, body, m.uploads.MaxBody())
 
-	form, err := m.multipartForm(r)
+	var accepted uploads.Accepted
+	form, err := multipartForm(r)
 	if err == nil {
-		var accepted uploads.Accepted
 		accepted, err = res.Receive(ctx, form)
-		if err == nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusAccepted)
-			_ = json.NewEncoder(w).Encode(uploadAccepted{TrackID: accepted.Input.TrackID.String(), UploadID: accepted.Input.UploadID.String()})
-			return
+	}
+	if err != nil {
+		if body.cutOff() {
+			err = fmt.Errorf("%w: %w", m.tooSlow(), err)
 		}
+		m.writeUploadError(w, r, err)
+		return
 	}
-	if body.cutOff() {
-		err = fmt.Errorf("%w: %w", m.tooSlow(), err)
-	}
-	m.writeUploadError(w, r, err)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_ = json.NewEncoder(w).Encode(uploadAccepted{TrackID: accepted.Input.TrackID.String(), UploadID: accepted.Input.UploadID.String()})
 }
 
 // multipartForm decodes the request as a multipart/form-data stream.
-func (m *Module) multipartForm(r *http.Request) (*multipart.Reader, error) {
+func multipartForm(r *http.Request) (*multipart.Reader, error) {
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType != "multipart/form-data" {
 		return nil, uploads.BadForm("send a multipart/form-data body with the fields title and file")
