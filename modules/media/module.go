@@ -31,7 +31,9 @@
 // types. The pacing of upload bodies (upload.go) is the handler's too, because it works
 // on the HTTP connection's read deadline. The Temporal adapter (temporal.go) stays here
 // because it implements this package's UploadWorkflows and returns its UploadState and
-// ErrWorkflowNotFound; cmd/plyr builds it with NewTemporalUploads.
+// ErrWorkflowNotFound; cmd/plyr builds it with NewTemporalUploads. Only the root imports
+// activities/media, for the file type of RecordFile that the activities' Records interface
+// names; internal/files has a File of its own, converted in one expression.
 //
 // # Audio delivery
 //
@@ -228,7 +230,7 @@ func (m *Module) Mount(mux *http.ServeMux) {
 // RecordFile stores a validated file's row; again for the same id changes nothing. It is
 // the media side of the upload workflow's StoreFile step.
 func (m *Module) RecordFile(ctx context.Context, f mediaact.File) error {
-	return m.files.Record(ctx, f)
+	return m.files.Record(ctx, files.File(f))
 }
 
 // DeleteFile removes a file's row; a missing one is fine.

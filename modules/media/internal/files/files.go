@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	mediaact "github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/media/internal/db"
 )
@@ -28,13 +27,21 @@ type Presigner interface {
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
 }
 
-// File is a stored audio file as playing it needs.
+// File is a validated audio file in storage. Its fields are those of the upload
+// workflow's activities/media.File, so that the module converts one into the other; the
+// feature itself depends on no activity package.
 type File struct {
 	ID          uuid.UUID
+	OwnerDID    string
 	StorageKey  string
 	ContentType string
+	Format      string
+	Codec       string
 	SizeBytes   int64
 	DurationMs  int32
+	SampleRate  int32
+	Channels    int32
+	SHA256      []byte
 }
 
 // Files is the feature.
@@ -51,7 +58,7 @@ func New(q *db.Queries, storage Presigner, urlTTL time.Duration) *Files {
 }
 
 // Record stores a validated file's row; again for the same id changes nothing.
-func (f *Files) Record(ctx context.Context, file mediaact.File) error {
+func (f *Files) Record(ctx context.Context, file File) error {
 	err := f.q.CreateFile(ctx, db.CreateFileParams{
 		ID: file.ID, OwnerDid: file.OwnerDID, StorageKey: file.StorageKey, ContentType: file.ContentType,
 		Format: file.Format, Codec: file.Codec, SizeBytes: file.SizeBytes, DurationMs: file.DurationMs,
@@ -80,7 +87,11 @@ func (f *Files) Get(ctx context.Context, id uuid.UUID) (File, error) {
 	if err != nil {
 		return File{}, fmt.Errorf("get file %s: %w", id, err)
 	}
-	return File{ID: row.ID, StorageKey: row.StorageKey, ContentType: row.ContentType, SizeBytes: row.SizeBytes, DurationMs: row.DurationMs}, nil
+	return File{
+		ID: row.ID, OwnerDID: row.OwnerDid, StorageKey: row.StorageKey, ContentType: row.ContentType,
+		Format: row.Format, Codec: row.Codec, SizeBytes: row.SizeBytes, DurationMs: row.DurationMs,
+		SampleRate: row.SampleRate, Channels: row.Channels, SHA256: row.Sha256,
+	}, nil
 }
 
 // URL returns a storage URL that serves file's bytes (ranges included) for URLTTL.
