@@ -217,16 +217,22 @@ func NewDatabaseURL(t testing.TB) string {
 		t.Fatalf("test postgres: %v", pg.err)
 	}
 	name := randomName("plyr_test_")
-	pg.cloneMu.Lock()
-	_, err := pg.admin.Exec(context.Background(), fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
-		pgx.Identifier{name}.Sanitize(), pgx.Identifier{pg.template}.Sanitize()))
-	pg.cloneMu.Unlock()
-	if err != nil {
+	if err := cloneTemplate(name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	// Registered before the caller's cleanups, so it runs after the pool is closed.
 	t.Cleanup(func() { dropDatabase(name) })
 	return databaseURL(pg.adminURL, name)
+}
+
+// cloneTemplate creates database name as a copy of the migrated template (one clone at a
+// time: PostgreSQL refuses to copy a template another clone is reading).
+func cloneTemplate(name string) error {
+	pg.cloneMu.Lock()
+	defer pg.cloneMu.Unlock()
+	_, err := pg.admin.Exec(context.Background(), fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
+		pgx.Identifier{name}.Sanitize(), pgx.Identifier{pg.template}.Sanitize()))
+	return err
 }
 
 func dropDatabase(name string) {
@@ -326,11 +332,7 @@ func NewTx(t testing.TB) pgx.Tx {
 	}
 	shared.once.Do(func() {
 		name := randomName("plyr_shared_")
-		pg.cloneMu.Lock()
-		_, err := pg.admin.Exec(context.Background(), fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
-			pgx.Identifier{name}.Sanitize(), pgx.Identifier{pg.template}.Sanitize()))
-		pg.cloneMu.Unlock()
-		if err != nil {
+		if err := cloneTemplate(name); err != nil {
 			shared.err = fmt.Errorf("create shared test database: %w", err)
 			return
 		}
