@@ -191,7 +191,7 @@ func New(d Deps) (*Module, error) {
 		Q: q, Store: store, App: app, HTTPClient: d.HTTPClient, Directory: d.Directory, Logger: d.Logger,
 		Sessions: m.sessions, Tokens: m.tokens,
 	})
-	m.pds = pds.New(q, app, refresher)
+	m.pds = pds.New(q, app, store, refresher, d.Logger)
 	return m, nil
 }
 
@@ -263,7 +263,7 @@ func (m *Module) PDS(ctx context.Context, caller *rpc.Caller) (*atclient.APIClie
 
 // PDSForDID returns an API client acting on an account's PDS for work that no browser
 // session is part of (workflows): it uses the account's most recently refreshed grant
-// that has not lapsed, under the same refresh locks as PDS. ErrNoPDSAccess means plyr
+// that has not lapsed, under the same per-grant refresh lease as PDS. ErrNoPDSAccess means plyr
 // holds no live grant for the account (it has to sign in again).
 func (m *Module) PDSForDID(ctx context.Context, did string) (*atclient.APIClient, error) {
 	return m.pds.ForDID(ctx, did)

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,4 +78,43 @@ func TestPDSForDID_RefreshesThroughTheModule(t *testing.T) {
 
 	_, err = m.PDSForDID(ctx, "did:plc:nobody")
 	require.ErrorIs(t, err, identity.ErrNoPDSAccess)
+}
+
+// A grant deleted while a request to its PDS is under way (a logout, a sweep) stays
+// deleted: the PDS's nonce handshake saves a nonce, never the whole grant again.
+func TestPDSClient_NonceHandshakeDoesNotBringADeletedGrantBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ts := newTokenServer(t, false)
+	m, pool := refreshModule(t, 4)
+	data := expiredGrant(t, ts, 2)
+	data.AccessToken = accessToken(time.Now().Add(time.Hour))
+	var calls atomic.Int32
+	pdsServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if calls.Add(1) == 1 {
+			// The user logs out while plyr's request is at the PDS.
+			_, err := pool.Exec(context.Background(), "DELETE FROM identity.grants WHERE id = $1", data.SessionID)
+			require.NoError(t, err)
+			w.Header().Set("DPoP-Nonce", "fresh-nonce")
+			w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"use_dpop_nonce"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(pdsServer.Close)
+	data.HostURL = pdsServer.URL
+	signedIn(t, m, data)
+
+	client, err := m.PDSForDID(ctx, data.AccountDID.String())
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, client.Get(ctx, "com.atproto.server.getSession", nil, &out))
+	require.EqualValues(t, 2, calls.Load(), "the request was sent again with the nonce")
+
+	var grants int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM identity.grants WHERE id = $1", data.SessionID).Scan(&grants))
+	require.Zero(t, grants, "the deleted grant came back")
 }

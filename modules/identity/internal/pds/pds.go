@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,19 +29,22 @@ import (
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
 	"github.com/plyrfm/plyr/modules/identity/internal/grants"
 	"github.com/plyrfm/plyr/modules/identity/internal/ierr"
+	"github.com/plyrfm/plyr/modules/identity/internal/oauthstore"
 )
 
 // Access hands out PDS clients.
 type Access struct {
 	q         *db.Queries
 	app       *oauth.ClientApp
+	store     *oauthstore.Store
 	refresher *grants.Refresher
+	logger    *slog.Logger
 }
 
-// New returns an Access that resumes grants through app and refreshes them through
-// refresher.
-func New(q *db.Queries, app *oauth.ClientApp, refresher *grants.Refresher) *Access {
-	return &Access{q: q, app: app, refresher: refresher}
+// New returns an Access that resumes grants through app (whose store is store) and
+// refreshes them through refresher.
+func New(q *db.Queries, app *oauth.ClientApp, store *oauthstore.Store, refresher *grants.Refresher, logger *slog.Logger) *Access {
+	return &Access{q: q, app: app, store: store, refresher: refresher, logger: logger}
 }
 
 // ForCaller returns an API client acting on the caller's PDS with the grant the caller's
@@ -89,9 +93,21 @@ func (a *Access) client(ctx context.Context, did, grantID string) (*atclient.API
 	if err != nil {
 		return nil, fmt.Errorf("resume grant: %w", err)
 	}
+	a.saveNonceOnly(sess)
 	client := sess.APIClient()
 	client.Auth = &grantAuth{a: a, did: did, grantID: grantID, sess: sess}
 	return client, nil
+}
+
+// saveNonceOnly makes sess save a new PDS nonce as a nonce only: indigo's callback saves
+// the whole session through the store, which inserts a grant it does not find, so a
+// grant deleted (logout, sweep) while a request was under way would come back.
+func (a *Access) saveNonceOnly(sess *oauth.ClientSession) {
+	sess.PersistSessionCallback = func(ctx context.Context, data *oauth.ClientSessionData) {
+		if err := a.store.SaveHostNonce(ctx, *data); err != nil && !errors.Is(err, oauthstore.ErrNotFound) {
+			a.logger.WarnContext(ctx, "save the PDS's DPoP nonce", "grant_id", data.SessionID, "error", err.Error())
+		}
+	}
 }
 
 // grantAuth signs PDS requests with a grant's access token and DPoP key, as indigo's
@@ -141,7 +157,10 @@ func (g *grantAuth) DoWithAuth(c *http.Client, req *http.Request, _ syntax.NSID)
 			sess.UpdateHostDPoPNonce(ctx, newNonce)
 		case strings.Contains(challenge, `error="invalid_token"`) && !refreshed:
 			refreshed = true
-			if err := g.a.refresher.RefreshRejected(ctx, g.did, g.grantID, accessToken); err != nil {
+			if err := g.a.refresher.RefreshRejected(ctx, g.did, g.grantID, accessToken); errors.Is(err, grants.ErrDead) {
+				res.Body.Close()
+				return nil, fmt.Errorf("%w: %w", ierr.AccountExpired, err)
+			} else if err != nil {
 				res.Body.Close()
 				return nil, fmt.Errorf("refresh grant: %w", err)
 			}
@@ -150,11 +169,15 @@ func (g *grantAuth) DoWithAuth(c *http.Client, req *http.Request, _ syntax.NSID)
 				res.Body.Close()
 				return nil, fmt.Errorf("reload grant: %w", err)
 			}
+			g.a.saveNonceOnly(fresh)
 			g.mu.Lock()
 			g.sess = fresh
 			g.mu.Unlock()
 		default:
 			return res, nil
+		}
+		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+			return res, nil // a streamed body is spent: the caller sees the 401
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 		res.Body.Close()
@@ -202,6 +225,9 @@ func pdsError(err error) error {
 			return ierr.ScopeMissing.Withf("%s (%s)", ierr.ScopeMissing.Error(), apiErr.Message)
 		}
 		return fmt.Errorf("%w: %s: %s", ierr.PDSRefused, apiErr.Name, apiErr.Message)
+	}
+	if errors.Is(err, ierr.AccountExpired) {
+		return err
 	}
 	return fmt.Errorf("%w: %w", ierr.PDSUnreachable, err)
 }
