@@ -45,6 +45,7 @@ type fakeWorkflows struct {
 	missing  bool                              // Observe reports the workflow gone
 	ended    chan struct{}                     // closing it ends the workflows for AwaitEnd
 	looks    int                               // Observe calls
+	flaky    int                               // Observe fails this many times first, as Temporal may
 }
 
 func (f *fakeWorkflows) Start(_ context.Context, in upload.Input) error {
@@ -71,6 +72,10 @@ func (f *fakeWorkflows) Observe(_ context.Context, trackID uuid.UUID) (media.Upl
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.looks++
+	if f.flaky > 0 {
+		f.flaky--
+		return media.UploadState{}, errors.New("context deadline exceeded: temporal did not answer")
+	}
 	if f.missing {
 		return media.UploadState{}, media.ErrWorkflowNotFound
 	}

@@ -195,7 +195,11 @@ func New(d Deps) *Module {
 		Ended: func(ctx context.Context, trackID uuid.UUID) error { return wf.AwaitEnd(ctx, trackID) },
 		// A look that failed ends the streams (they answer from the database or with an
 		// error), as does an ended workflow.
-		Final:     func(s UploadState, err error) bool { return err != nil || !s.Running },
+		// A look that failed for a moment (Temporal slow or restarting) is not an ending:
+		// the poll goes on and the streams wait for the next look.
+		Final: func(s UploadState, err error) bool {
+			return errors.Is(err, ErrWorkflowNotFound) || (err == nil && !s.Running)
+		},
 		Interval:  d.WatchInterval,
 		MaxPerKey: maxWatchersPerUpload,
 	})

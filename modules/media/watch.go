@@ -3,7 +3,6 @@ package media
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -77,7 +76,9 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 			}
 			return send(h.endedFromRow(ctx, latest))
 		case err != nil:
-			return fmt.Errorf("observe upload %s: %w", id, err)
+			// Temporal did not answer this time; the next look may. Keep the stream.
+			h.m.logger.DebugContext(ctx, "observe upload", "upload_id", id.String(), "error", err.Error())
+			continue
 		}
 		if state.Phase != "" {
 			phase = state.Phase

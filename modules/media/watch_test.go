@@ -39,3 +39,18 @@ func TestWatchUpload_StreamsShareOneLookAndAreBounded(t *testing.T) {
 	_, err := f.watchAll(t, "alice-token", in.UploadID.String())
 	require.Equal(t, connect.CodeResourceExhausted, connect.CodeOf(err), "one stream too many")
 }
+
+// A look at the workflow that fails for a moment (Temporal slow or restarting) does not
+// end the streams: they wait for the next look.
+func TestWatchUpload_TransientErrorsDoNotEndTheStream(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	in := f.accept(t)
+	f.workflows.flaky = 3
+	f.workflows.script[in.TrackID] = []media.UploadState{
+		{Running: true, Phase: upload.PhaseValidating},
+		{Output: upload.Output{Status: upload.StatusReady, FileID: in.FileID, DurationMs: 1000}},
+	}
+	msgs, err := f.watchAll(t, "alice-token", in.UploadID.String())
+	require.NoError(t, err)
+	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, msgs[len(msgs)-1].Status)
+}

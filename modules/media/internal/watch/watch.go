@@ -80,14 +80,14 @@ func (h *Hub[K, S]) Subscribe(key K) (*Watcher[K, S], error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := h.polls[key]
+	if p != nil && len(p.watchers) >= h.cfg.MaxPerKey || h.cfg.MaxPerKey <= 0 {
+		return nil, ErrTooManyWatchers
+	}
 	if p == nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		p = &poll[K, S]{watchers: map[*Watcher[K, S]]struct{}{}, stop: cancel}
 		h.polls[key] = p
 		go h.run(ctx, key, p)
-	}
-	if len(p.watchers) >= h.cfg.MaxPerKey {
-		return nil, ErrTooManyWatchers
 	}
 	w := &Watcher[K, S]{hub: h, key: key, updated: make(chan struct{}, 1)}
 	p.watchers[w] = struct{}{}

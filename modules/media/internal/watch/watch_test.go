@@ -95,3 +95,13 @@ func TestHub_FinalStateEndsThePoll(t *testing.T) {
 	ticks <- time.Now()
 	require.Equal(t, int32(3), looks.Load(), "no look after the final one")
 }
+
+// A hub that allows no watchers starts no poll for a refused one.
+func TestHub_RefusedWatcherStartsNoPoll(t *testing.T) {
+	var looks atomic.Int32
+	hub := newHub(t, &looks, make(manualTicks), 0)
+	_, err := hub.Subscribe("upload-1")
+	require.ErrorIs(t, err, ErrTooManyWatchers)
+	require.Empty(t, hub.polls)
+	require.Zero(t, looks.Load())
+}
