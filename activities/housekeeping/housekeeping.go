@@ -50,9 +50,9 @@ const (
 	SweepTempFilesName        = "SweepTempFiles"
 )
 
-// StagingPrefix is where upload bodies wait for their workflow (the media module's
-// media.StagingPrefix).
-const StagingPrefix = "staging/"
+// DefaultStagingPrefix is where upload bodies wait for their workflow when Config names
+// no other; cmd/plyr passes the media module's media.StagingPrefix.
+const DefaultStagingPrefix = "staging/"
 
 // Defaults for Config.
 const (
@@ -108,6 +108,8 @@ type Config struct {
 	// be aborted. An upload body in flight is one, so this is longer than any upload may
 	// take to arrive.
 	MultipartMaxAge time.Duration
+	// StagingPrefix is where upload bodies wait for their workflow (media.StagingPrefix).
+	StagingPrefix string
 	// TempDir holds the inspection temp files (the media activities' TempDir).
 	TempDir string
 	// TempFileMinAge is how old an unlocked temp file must be to be removed (a file is
@@ -133,6 +135,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TempDir == "" {
 		c.TempDir = os.TempDir()
+	}
+	if c.StagingPrefix == "" {
+		c.StagingPrefix = DefaultStagingPrefix
 	}
 	return c
 }
@@ -195,7 +200,7 @@ func (a *Activities) SweepStaging(ctx context.Context, in SweepInput) (int, erro
 }
 
 func (a *Activities) sweepStaging(ctx context.Context, cutoff, processingSince time.Time, limit int) (int, error) {
-	objects, err := a.Storage.ListOlder(ctx, StagingPrefix, cutoff, limit)
+	objects, err := a.Storage.ListOlder(ctx, a.Config.withDefaults().StagingPrefix, cutoff, limit)
 	if err != nil {
 		return 0, fmt.Errorf("sweep staging: %w", err)
 	}

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	housekeepingact "github.com/plyrfm/plyr/activities/housekeeping"
+	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
 )
 
@@ -16,21 +18,24 @@ const startupHousekeepingTimeout = time.Minute
 func (a *App) housekeepingActivities() *housekeepingact.Activities {
 	return &housekeepingact.Activities{
 		Identity: func(ctx context.Context, now time.Time, limit int) (housekeepingact.IdentityCounts, error) {
-			counts, err := a.identity.SweepExpired(ctx, now, limit)
-			if err != nil {
-				return housekeepingact.IdentityCounts{}, err
-			}
+			// One kind failing does not stop the other; both errors are returned.
+			counts, sweepErr := a.identity.SweepExpired(ctx, now, limit)
 			out := housekeepingact.IdentityCounts{
 				Sessions: counts.Sessions, UnclaimedTokens: counts.UnclaimedTokens, TokenClaims: counts.TokenClaims,
 				AuthRequests: counts.AuthRequests, Grants: counts.Grants, RevokeFailures: counts.RevokeFailures,
 			}
 			// Handle lookups are outbound and slower than the deletes: a smaller batch.
-			out.HandlesVerified, err = a.identity.ReverifyHandles(ctx, now, min(limit, 20))
-			return out, err
+			verified, verifyErr := a.identity.ReverifyHandles(ctx, now, min(limit, 20))
+			out.HandlesVerified = verified
+			return out, errors.Join(sweepErr, verifyErr)
 		},
 		Uploads: a.media,
 		Storage: a.infra.Storage,
-		Config:  housekeepingact.Config{TempDir: a.cfg.Media.TempDir},
+		Config: housekeepingact.Config{
+			TempDir: a.cfg.Media.TempDir, StagingPrefix: media.StagingPrefix,
+			// An incomplete multipart upload may be a slow upload still arriving.
+			MultipartMaxAge: max(housekeepingact.DefaultMultipartMaxAge, a.longestUpload()+time.Hour),
+		},
 	}
 }
 
@@ -46,7 +51,14 @@ func (a *App) housekeepAtStartup(ctx context.Context) {
 		a.logger.Error("housekeeping schedule", "error", err.Error())
 	}
 	now := time.Now()
-	cutoff := now.Add(-a.cfg.Housekeeping.StartupGrace)
+	// A startup grace of 0 says this process alone streams uploads to this storage (plyr
+	// dev): whatever is older than the process is a leftover. Otherwise another process
+	// may be receiving a slow upload, which may legally take longestUpload.
+	grace := a.cfg.Housekeeping.StartupGrace
+	if grace > 0 {
+		grace = max(grace, a.longestUpload()+time.Hour)
+	}
+	cutoff := now.Add(-grace)
 	if a.started.Before(cutoff) {
 		cutoff = a.started
 	}
@@ -58,4 +70,15 @@ func (a *App) housekeepAtStartup(ctx context.Context) {
 		a.logger.Info("startup cleanup: removed what a stopped process left in storage",
 			"multipart_uploads", counts.Multipart, "staging_objects", counts.Staging)
 	}
+}
+
+// longestUpload is how long an upload body may legally take to arrive: the pacing's
+// grace, then the largest body at the slowest average rate the pacing accepts (about 27 h
+// with the defaults). Without a minimum rate, a week.
+func (a *App) longestUpload() time.Duration {
+	m := a.cfg.Media
+	if m.UploadMinKiBps <= 0 {
+		return 7 * 24 * time.Hour
+	}
+	return m.UploadRateGrace + time.Duration(m.MaxUploadBytes/(int64(m.UploadMinKiBps)<<10))*time.Second
 }

@@ -139,3 +139,17 @@ func sealedKeys(tb testing.TB) *sealed.Keyring {
 	require.NoError(tb, err)
 	return keys
 }
+
+// No sweep aborts a multipart upload that may still be a slow upload arriving: the
+// multipart age (and a non-zero startup grace) cover the longest body the pacing allows.
+func TestLongestUpload_BoundsTheMultipartSweeps(t *testing.T) {
+	a := &App{cfg: config.Config{Media: config.Media{
+		MaxUploadBytes: 1536 << 20, UploadMinKiBps: 16, UploadRateGrace: 30 * time.Second,
+	}}}
+	require.Equal(t, 30*time.Second+98304*time.Second, a.longestUpload(), "1536 MiB at 16 KiB/s after 30 s")
+	acts := a.housekeepingActivities()
+	require.Greater(t, acts.Config.MultipartMaxAge, a.longestUpload())
+
+	a.cfg.Media.UploadMinKiBps = 0
+	require.Equal(t, 7*24*time.Hour, a.longestUpload(), "no minimum rate: a week")
+}
