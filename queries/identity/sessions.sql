@@ -77,9 +77,6 @@ SELECT id FROM identity.sessions
 WHERE did = $1 AND kind = 'developer' AND token_prefix <> ''
   AND (starts_with(token_prefix, @prefix::text) OR starts_with(@prefix::text, token_prefix));
 
--- name: DeleteExpiredSessions :execrows
-DELETE FROM identity.sessions WHERE expires_at <= now();
-
 -- name: GetMeView :many
 -- GetMeView is what GetMe shows, in one trip: a session's accounts, first linked first,
 -- each with its grant's expiry; for the account the session acts as (current), also its

@@ -145,7 +145,12 @@ func PublicOrigin(publicURL string) AuthOption {
 		if err != nil || u.Host == "" {
 			return
 		}
-		c.origin = u.Scheme + "://" + u.Host
+		// Browsers leave a scheme's default port out of Origin.
+		host := u.Host
+		if (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80") {
+			host = u.Hostname()
+		}
+		c.origin = u.Scheme + "://" + host
 		c.cookie = SessionCookieName(u.Scheme == "https")
 	}
 }

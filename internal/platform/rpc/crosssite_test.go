@@ -80,3 +80,17 @@ func TestAuthenticate_HostPrefixedCookieOverHTTPS(t *testing.T) {
 		require.Equal(t, tt.want, caller != nil, "%s with cookie %s", tt.publicURL, tt.cookie)
 	}
 }
+
+// A public URL written with its scheme's default port matches the Origin browsers send,
+// which leaves that port out.
+func TestPublicOrigin_DefaultPorts(t *testing.T) {
+	for _, publicURL := range []string{"https://plyr.example:443", "https://plyr.example"} {
+		reached := false
+		h := Authenticate(&fakeAuth{}, PublicOrigin(publicURL))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true }))
+		req := httptest.NewRequest(http.MethodPost, "/upload", nil)
+		req.Header.Set("Origin", "https://plyr.example")
+		req.AddCookie(&http.Cookie{Name: SecureSessionCookie, Value: "good"})
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		require.True(t, reached, publicURL)
+	}
+}

@@ -64,8 +64,6 @@ var (
 	ErrCanceled = NewError(connect.CodeCanceled, "the request was canceled")
 	// ErrDeadline is what a client sees when the request's deadline passed.
 	ErrDeadline = NewError(connect.CodeDeadlineExceeded, "the request took too long")
-	// ErrRateLimited is what a client sees when it sends too much too fast.
-	ErrRateLimited = NewError(connect.CodeResourceExhausted, "too many requests; slow down")
 )
 
 // internalMessage is all a client learns of a failure of plyr's own.
@@ -102,13 +100,6 @@ func ConnectError(ctx context.Context, logger *slog.Logger, err error) *connect.
 		logger.Log(ctx, level, "request failed", "code", safe.code.String(), "error", err.Error())
 	}
 	return connect.NewError(safe.code, errors.New(safe.msg))
-}
-
-// Internal logs err with the request's context and returns the error a client sees: the
-// code internal and a message that gives nothing away.
-func Internal(ctx context.Context, logger *slog.Logger, err error) *connect.Error {
-	logger.ErrorContext(ctx, "internal error", "error", err.Error())
-	return connect.NewError(connect.CodeInternal, errors.New(internalMessage))
 }
 
 // WriteHTTPError answers a plain HTTP request with err mapped as ConnectError maps it.
