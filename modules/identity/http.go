@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"html/template"
 	"net/http"
 	"strings"
@@ -162,7 +161,7 @@ func (m *Module) handleClientMetadata(w http.ResponseWriter, _ *http.Request) {
 // handleJWKS serves the confidential client's public key; a public client has none.
 func (m *Module) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	if !m.app.Config.IsConfidential() {
-		rpc.WriteError(w, connect.NewError(connect.CodeNotFound, errors.New("plyr is a public OAuth client here: it has no keys")))
+		rpc.WriteHTTPError(w, r, m.logger, ErrNotFound.Withf("plyr is a public OAuth client here: it has no keys"))
 		return
 	}
 	writeJSON(w, m.app.Config.PublicJWKS())

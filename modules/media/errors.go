@@ -1,6 +1,9 @@
 package media
 
 import (
+	"connectrpc.com/connect"
+
+	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/media/internal/files"
 	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 )
@@ -26,4 +29,10 @@ var (
 	ErrUploadNotFound = uploads.ErrUploadNotFound
 	// ErrFileNotFound is what clients see for any file id plyr does not serve.
 	ErrFileNotFound = files.ErrFileNotFound
+	// ErrInvalidUploadID marks a WatchUpload request whose upload_id is not an id.
+	ErrInvalidUploadID = rpc.NewError(connect.CodeInvalidArgument, "upload_id is not an upload id")
+	// ErrTooManyWatchers marks one WatchUpload stream too many for one upload.
+	ErrTooManyWatchers = rpc.NewError(connect.CodeResourceExhausted, "this upload is already watched from too many places; close one")
+	// ErrRestarting ends WatchUpload streams when the server shuts down; clients reconnect.
+	ErrRestarting = rpc.NewError(connect.CodeUnavailable, "the server is restarting; watch the upload again")
 )

@@ -27,7 +27,7 @@ type handler struct{ m *Module }
 func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadRequest, stream *connect.ServerStream[mediav1.WatchUploadResponse]) error {
 	id, err := uuid.Parse(req.GetUploadId())
 	if err != nil {
-		return connect.NewError(connect.CodeInvalidArgument, errors.New("upload_id is not an upload id"))
+		return ErrInvalidUploadID
 	}
 	owner := rpc.CallerFrom(ctx).DID
 	row, err := h.m.uploads.Get(ctx, id, owner)
@@ -50,7 +50,7 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 
 	watcher, err := h.m.watches.Subscribe(row.TrackID)
 	if errors.Is(err, watch.ErrTooManyWatchers) {
-		return connect.NewError(connect.CodeResourceExhausted, errors.New("this upload is already watched from too many places; close one"))
+		return ErrTooManyWatchers
 	}
 	if err != nil {
 		return err
@@ -63,7 +63,7 @@ func (h *handler) WatchUpload(ctx context.Context, req *mediav1.WatchUploadReque
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-h.m.draining:
-			return connect.NewError(connect.CodeUnavailable, errors.New("the server is restarting; watch the upload again"))
+			return ErrRestarting
 		case <-watcher.Updated():
 		}
 		state, err := watcher.Latest()
