@@ -342,14 +342,27 @@ func TestWatchUpload_FollowsTheWorkflowToReady(t *testing.T) {
 		require.Equal(t, in.TrackID.String(), m.TrackId)
 		got = append(got, step{m.Phase, m.ProgressPercent})
 	}
-	require.Equal(t, []step{
+	// The streams of an upload share one poll that keeps only its latest look, so a
+	// stream slower than the poll sees some steps merged into later ones; whatever it sees
+	// comes in order, once each, and ends with the ending.
+	want := []step{
 		{mediav1.UploadPhase_UPLOAD_PHASE_QUEUED, 0},
 		{mediav1.UploadPhase_UPLOAD_PHASE_VALIDATING, 30},
 		{mediav1.UploadPhase_UPLOAD_PHASE_VALIDATING, 55},
 		{mediav1.UploadPhase_UPLOAD_PHASE_STORING, 85},
 		{mediav1.UploadPhase_UPLOAD_PHASE_PUBLISHING, 95},
 		{mediav1.UploadPhase_UPLOAD_PHASE_DONE, 100},
-	}, got)
+	}
+	require.NotEmpty(t, got)
+	require.Equal(t, want[len(want)-1], got[len(got)-1])
+	next := 0
+	for _, g := range got {
+		for next < len(want) && want[next] != g {
+			next++
+		}
+		require.Less(t, next, len(want), "%v is not in order, or was sent twice: %v", g, got)
+		next++
+	}
 	last := msgs[len(msgs)-1]
 	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, last.Status)
 	require.Equal(t, in.FileID.String(), last.FileId)
@@ -407,8 +420,8 @@ func TestWatchUpload_EndingIsPushedWithoutWaitingForALook(t *testing.T) {
 	time.AfterFunc(50*time.Millisecond, func() { close(f.workflows.ended) })
 	msgs, err := f.watchAll(t, "alice-token", in.UploadID.String())
 	require.NoError(t, err)
-	require.Len(t, msgs, 2)
-	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, msgs[1].Status)
+	require.NotEmpty(t, msgs) // the first look's message may merge into the ending (shared poll)
+	require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, msgs[len(msgs)-1].Status)
 }
 
 func TestWatchUpload_EndedUploadIsAnsweredFromItsRow(t *testing.T) {
