@@ -129,23 +129,16 @@ func (s *Store) End(ctx context.Context, sessionID uuid.UUID, why string) {
 // DropGrant forgets a grant at once and revokes it at its authorization server in the
 // background, briefly: the user is gone either way, and a slow PDS must not hold them.
 func (s *Store) DropGrant(ctx context.Context, grantID string) {
-	var sess interface{ RevokeSession(context.Context) error }
-	if did, err := s.q.GetGrantDID(ctx, grantID); err == nil {
-		if cs, err := s.grants.ResumeSession(ctx, syntax.DID(did), grantID); err == nil {
-			sess = cs
-		}
+	revoke, _, err := s.forgetGrant(ctx, grantID)
+	if err != nil {
+		s.logger.ErrorContext(ctx, "drop grant", "grant_id", grantID, "error", err.Error())
 	}
-	if err := s.q.DeleteGrant(ctx, grantID); err != nil {
-		s.logger.ErrorContext(ctx, "delete grant", "grant_id", grantID, "error", err.Error())
-	}
-	if sess == nil {
+	if revoke == nil {
 		return
 	}
 	go func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
 		defer cancel()
-		if err := sess.RevokeSession(rctx); err != nil {
-			s.logger.Warn("revoke grant", "grant_id", grantID, "error", err.Error())
-		}
+		_ = revoke(rctx) // forgetGrant's revoke logs its own failure
 	}()
 }
