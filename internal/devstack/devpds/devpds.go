@@ -117,8 +117,19 @@ func HarnessDir() (string, error) {
 	}
 }
 
-// Start launches the harness and waits until it is ready.
+// Start launches the harness and waits until it is ready. The harness binds its three
+// ports seconds after they were found free; if another process took one meanwhile it is
+// started again on fresh ports.
 func Start(ctx context.Context, o Options) (*Network, error) {
+	for attempt := 1; ; attempt++ {
+		n, err := start(ctx, o)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "EADDRINUSE") {
+			return n, err
+		}
+	}
+}
+
+func start(ctx context.Context, o Options) (*Network, error) {
 	dir, err := HarnessDir()
 	if err != nil {
 		return nil, err

@@ -28,3 +28,12 @@ func TestAvailable_FalseWhileBound(t *testing.T) {
 	defer l.Close()
 	require.False(t, Available(l.Addr().String()))
 }
+
+func TestFree_BelowTheEphemeralRange(t *testing.T) {
+	for range 20 {
+		p, err := Free("127.0.0.1")
+		require.NoError(t, err)
+		require.Less(t, p, ephemeralLow(), "ports drawn from the ephemeral range race outgoing connections")
+		require.GreaterOrEqual(t, p, 20000)
+	}
+}
