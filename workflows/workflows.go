@@ -9,9 +9,12 @@
 package workflows
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/plyrfm/plyr/workflows/housekeeping"
+	"github.com/plyrfm/plyr/workflows/recordsync"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
@@ -30,8 +33,26 @@ type Registry interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
 }
 
+// Options tune the workflows where a deployment (or a test) needs to.
+type Options struct {
+	// RecordWriteAttempts bounds the tries of a record write; 0 means
+	// recordsync.DefaultWriteRetry's.
+	RecordWriteAttempts int
+	// RecordWriteTimeout bounds one try of a record write; 0 means
+	// recordsync.DefaultWriteTimeout.
+	RecordWriteTimeout time.Duration
+}
+
 // Register adds every workflow to r under its stable name.
-func Register(r Registry) {
+func Register(r Registry, o Options) {
 	r.RegisterWorkflowWithOptions(upload.Workflow, upload.RegisterOptions())
 	r.RegisterWorkflowWithOptions(housekeeping.Workflow, housekeeping.RegisterOptions())
+	records := recordsync.Workflow{WriteRetry: recordsync.DefaultWriteRetry, WriteTimeout: recordsync.DefaultWriteTimeout}
+	if o.RecordWriteAttempts > 0 {
+		records.WriteRetry.MaximumAttempts = int32(o.RecordWriteAttempts)
+	}
+	if o.RecordWriteTimeout > 0 {
+		records.WriteTimeout = o.RecordWriteTimeout
+	}
+	r.RegisterWorkflowWithOptions(records.Run, recordsync.RegisterOptions())
 }

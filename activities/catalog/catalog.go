@@ -30,8 +30,9 @@ const (
 type Tracks interface {
 	// CreateDraftTrack records a processing track; again for the same id changes nothing.
 	CreateDraftTrack(ctx context.Context, trackID uuid.UUID, artistDID, title string, createdAt time.Time) error
-	// PublishTrack makes a track ready with its audio file and duration.
-	PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, durationMs int32) error
+	// PublishTrack makes a track ready with its audio file, file type and duration, and
+	// starts the write of its record.
+	PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, fileType string, durationMs int32) error
 	// DeleteDraftTrack removes a track that never became ready; a missing one is fine.
 	DeleteDraftTrack(ctx context.Context, trackID uuid.UUID) error
 }
@@ -68,14 +69,16 @@ func (a *Activities) CreateDraftTrack(ctx context.Context, in DraftTrack) error 
 
 // Publication is the input of PublishTrack.
 type Publication struct {
-	TrackID    uuid.UUID
-	FileID     uuid.UUID
+	TrackID  uuid.UUID
+	FileID   uuid.UUID
+	FileType string
+	// DurationMs is the decoded length of the audio.
 	DurationMs int32
 }
 
-// PublishTrack makes the track ready to play.
+// PublishTrack makes the track ready to play and starts the write of its record.
 func (a *Activities) PublishTrack(ctx context.Context, in Publication) error {
-	return a.Tracks.PublishTrack(ctx, in.TrackID, in.FileID, in.DurationMs)
+	return a.Tracks.PublishTrack(ctx, in.TrackID, in.FileID, in.FileType, in.DurationMs)
 }
 
 // DeleteDraftTrack removes a track whose upload did not complete.

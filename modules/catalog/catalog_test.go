@@ -3,6 +3,8 @@ package catalog_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	recordsact "github.com/plyrfm/plyr/activities/records"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
@@ -42,20 +45,42 @@ func (h handles) Handles(_ context.Context, dids []string) (map[string]string, e
 type fixture struct {
 	module *catalog.Module
 	client catalogv1connect.CatalogServiceClient
+	starts *starts
+}
+
+// starts stands in for the record workflows: it records which records were started.
+type starts struct {
+	mu   sync.Mutex
+	refs []recordsact.Ref
+}
+
+func (s *starts) Start(_ context.Context, ref recordsact.Ref) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refs = append(s.refs, ref)
+	return nil
+}
+
+func (s *starts) started() []recordsact.Ref {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.refs)
 }
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
+	st := &starts{}
 	m := catalog.New(catalog.Deps{
 		DB: testenv.NewDatabase(t), Logger: logging.Discard(), Metrics: metrics.New(),
-		Handles: handles{alice: "alice.test", bob: "bob.test"},
+		Config:  catalog.Config{Namespace: "fm.plyr", PublicURL: "https://plyr.example"},
+		Handles: handles{alice: "alice.test", bob: "bob.test"}, Records: st,
 	})
 	srv := rpctest.NewServer(t, rpctest.Tokens{
 		"alice-token": {DID: alice, Handle: "alice.test"},
 		"bob-token":   {DID: bob, Handle: "bob.test"},
 	}, m)
 	// JSON, as the web client speaks it.
-	return fixture{module: m, client: catalogv1connect.NewCatalogServiceClient(srv.Client(), srv.URL, connect.WithProtoJSON())}
+	return fixture{module: m, client: catalogv1connect.NewCatalogServiceClient(srv.Client(), srv.URL, connect.WithProtoJSON()), starts: st}
 }
 
 // addTrack creates a track the way the upload workflow does: draft, then (if ready) published.
@@ -65,7 +90,7 @@ func (f fixture) addTrack(t *testing.T, artist, title string, at time.Time, read
 	id := uuid.New()
 	require.NoError(t, f.module.CreateDraftTrack(ctx, id, artist, title, at))
 	if ready {
-		require.NoError(t, f.module.PublishTrack(ctx, id, uuid.New(), 180_000))
+		require.NoError(t, f.module.PublishTrack(ctx, id, uuid.New(), "mp3", 180_000))
 	}
 	return id.String()
 }
@@ -214,7 +239,7 @@ func TestTrackLifecycle_StepsAreIdempotent(t *testing.T) {
 	at := time.Now().UTC()
 	for range 2 {
 		require.NoError(t, f.module.CreateDraftTrack(ctx, id, alice, "twice", at))
-		require.NoError(t, f.module.PublishTrack(ctx, id, file, 1000))
+		require.NoError(t, f.module.PublishTrack(ctx, id, file, "mp3", 1000))
 	}
 	// A ready track is never removed as a draft.
 	require.NoError(t, f.module.DeleteDraftTrack(ctx, id))
@@ -222,7 +247,7 @@ func TestTrackLifecycle_StepsAreIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, file.String(), res.Track.FileId)
 
-	require.ErrorIs(t, f.module.PublishTrack(ctx, uuid.New(), file, 1000), catalog.ErrNotFound)
+	require.ErrorIs(t, f.module.PublishTrack(ctx, uuid.New(), file, "mp3", 1000), catalog.ErrNotFound)
 	draft := uuid.New()
 	require.NoError(t, f.module.CreateDraftTrack(ctx, draft, alice, "abandoned", at))
 	require.NoError(t, f.module.DeleteDraftTrack(ctx, draft))

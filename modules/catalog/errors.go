@@ -9,4 +9,8 @@ var (
 	ErrNotFound = tracks.ErrNotFound
 	// ErrInvalidInput marks a request refused for what it says; cases say what.
 	ErrInvalidInput = tracks.ErrInvalidInput
+	// ErrNotOwner marks a change to a track that is not the caller's.
+	ErrNotOwner = tracks.ErrNotOwner
+	// ErrNotReady marks a change that needs a track whose upload has finished.
+	ErrNotReady = tracks.ErrNotReady
 )

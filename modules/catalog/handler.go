@@ -6,8 +6,10 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	recordsact "github.com/plyrfm/plyr/activities/records"
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
 
@@ -50,15 +52,84 @@ func (h *handler) GetTrack(ctx context.Context, req *catalogv1.GetTrackRequest) 
 	return &catalogv1.GetTrackResponse{Track: trackProto(t)}, nil
 }
 
-func trackProto(t tracks.Track) *catalogv1.Track {
+func (h *handler) ListMyTracks(ctx context.Context, req *catalogv1.ListMyTracksRequest) (*catalogv1.ListMyTracksResponse, error) {
+	me := viewer(ctx)
+	page, err := h.tracks.List(ctx, tracks.ListQuery{
+		ArtistDID: me, Viewer: me, PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
+		UnsyncedOnly: req.GetUnsyncedOnly(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*catalogv1.Track, 0, len(page.Tracks))
+	for _, t := range page.Tracks {
+		out = append(out, trackProtoFor(t, me))
+	}
+	return &catalogv1.ListMyTracksResponse{Tracks: out, NextPageToken: page.Next}, nil
+}
+
+func (h *handler) RestoreRecord(ctx context.Context, req *catalogv1.RestoreRecordRequest) (*catalogv1.RestoreRecordResponse, error) {
+	id, err := uuid.Parse(req.GetTrackId())
+	if err != nil {
+		return nil, ErrInvalidInput.Withf("track_id is not a track id")
+	}
+	me := viewer(ctx)
+	t, err := h.tracks.RestoreRecord(ctx, id, me)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogv1.RestoreRecordResponse{Track: trackProtoFor(t, me)}, nil
+}
+
+// trackProto is a track as anyone sees it: why its record failed is its artist's to know.
+func trackProto(t tracks.Track) *catalogv1.Track { return trackProtoFor(t, "") }
+
+// trackProtoFor is a track as viewer sees it.
+func trackProtoFor(t tracks.Track, viewer string) *catalogv1.Track {
 	out := &catalogv1.Track{
 		Id: t.ID.String(), Title: t.Title, ArtistDid: t.ArtistDID, ArtistHandle: t.ArtistHandle,
 		Status: statusProto(t.Status), DurationMs: t.DurationMs, CreatedAt: timestamppb.New(t.CreatedAt),
+		FileType: t.FileType,
+		Record: &catalogv1.TrackRecord{
+			State: recordStateProto(t.Record.State), Failure: recordFailureProto(t.Record.Failure),
+			Uri: t.Record.URI, Cid: t.Record.CID,
+		},
+	}
+	if viewer != "" && viewer == t.ArtistDID {
+		out.Record.FailureReason = t.Record.Reason
 	}
 	if t.FileID != nil {
 		out.FileId = t.FileID.String()
 	}
 	return out
+}
+
+func recordStateProto(s records.State) catalogv1.RecordState {
+	switch s {
+	case records.StatePending:
+		return catalogv1.RecordState_RECORD_STATE_PENDING
+	case records.StateSynced:
+		return catalogv1.RecordState_RECORD_STATE_SYNCED
+	case records.StateFailed:
+		return catalogv1.RecordState_RECORD_STATE_FAILED
+	default:
+		return catalogv1.RecordState_RECORD_STATE_UNSPECIFIED
+	}
+}
+
+func recordFailureProto(f recordsact.Failure) catalogv1.RecordFailure {
+	switch f {
+	case recordsact.FailureNetwork:
+		return catalogv1.RecordFailure_RECORD_FAILURE_NETWORK
+	case recordsact.FailureAuth:
+		return catalogv1.RecordFailure_RECORD_FAILURE_AUTH
+	case recordsact.FailureRejected:
+		return catalogv1.RecordFailure_RECORD_FAILURE_REJECTED
+	case recordsact.FailureScope:
+		return catalogv1.RecordFailure_RECORD_FAILURE_SCOPE
+	default:
+		return catalogv1.RecordFailure_RECORD_FAILURE_UNSPECIFIED
+	}
 }
 
 func statusProto(s tracks.Status) catalogv1.TrackStatus {

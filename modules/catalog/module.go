@@ -1,11 +1,14 @@
 // Package catalog is plyr's catalog module: the tracks listeners browse and play (and,
-// later, albums, playlists, likes, comments, tags and search).
+// later, albums, playlists, likes, comments, tags and search), each of them a record on
+// its owner's PDS that plyr's database indexes.
 //
-// This package is the module's door: New, Mount (the CatalogService), and the methods the
-// upload workflow's steps call to create, publish and remove tracks. Features live in
-// internal/: tracks (the track rows and their rules), cursor (page tokens), db (sqlc).
-// Handles of artists come from the identity module through the HandleDirectory it is
-// given.
+// This package is the module's door: New, Mount (the CatalogService), the methods the
+// upload workflow's steps call to create, publish and remove tracks, and RecordSources,
+// through which the recordsync workflow learns what each record should be. Features live
+// in internal/: tracks (the track rows, their rules and their records), records (the
+// bookkeeping of every record: revision, state, URI and CID), cursor (page tokens), db
+// (sqlc). Handles of artists come from the identity module through the HandleDirectory it
+// is given; records are written by the workflows the RecordStarter starts.
 package catalog
 
 import (
@@ -17,10 +20,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	recordsact "github.com/plyrfm/plyr/activities/records"
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
 
@@ -30,30 +35,54 @@ type HandleDirectory interface {
 	Handles(ctx context.Context, dids []string) (map[string]string, error)
 }
 
+// RecordStarter starts (or signals) the workflow that writes a record: recordsync's
+// Starter.
+type RecordStarter interface {
+	Start(ctx context.Context, ref recordsact.Ref) error
+}
+
+// Config is the module's configuration.
+type Config struct {
+	// Namespace prefixes the collections of plyr's records (fm.plyr).
+	Namespace string
+	// PublicURL is where plyr is reached; records point at its audio (PublicURL/audio/…).
+	PublicURL string
+}
+
 // Deps are what the module needs.
 type Deps struct {
 	DB      *pgxpool.Pool
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
+	Config  Config
 	Handles HandleDirectory
+	Records RecordStarter
 }
 
 // Module is the catalog module.
 type Module struct {
 	logger  *slog.Logger
 	metrics *metrics.Metrics
+	records *records.Store
 	tracks  *tracks.Tracks
 }
 
 // New builds the module.
 func New(d Deps) *Module {
-	return &Module{logger: d.Logger, metrics: d.Metrics, tracks: tracks.New(db.New(d.DB), d.Handles)}
+	q := db.New(d.DB)
+	recs := records.New(d.Config.Namespace, d.Records)
+	return &Module{
+		logger: d.Logger, metrics: d.Metrics, records: recs,
+		tracks: tracks.New(d.DB, q, recs, d.Handles, d.Config.PublicURL),
+	}
 }
 
 // policy is the access level of every CatalogService procedure.
 var policy = rpc.Policy{
-	catalogv1connect.CatalogServiceListTracksProcedure: rpc.Optional,
-	catalogv1connect.CatalogServiceGetTrackProcedure:   rpc.Optional,
+	catalogv1connect.CatalogServiceListTracksProcedure:    rpc.Optional,
+	catalogv1connect.CatalogServiceGetTrackProcedure:      rpc.Optional,
+	catalogv1connect.CatalogServiceListMyTracksProcedure:  rpc.Session,
+	catalogv1connect.CatalogServiceRestoreRecordProcedure: rpc.Session,
 }
 
 // Mount registers the CatalogService.
@@ -67,9 +96,28 @@ func (m *Module) CreateDraftTrack(ctx context.Context, trackID uuid.UUID, artist
 	return m.tracks.CreateDraft(ctx, tracks.Draft{ID: trackID, ArtistDID: artistDID, Title: title, CreatedAt: createdAt})
 }
 
-// PublishTrack makes a track ready to play with its audio file and duration.
-func (m *Module) PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, durationMs int32) error {
-	return m.tracks.Publish(ctx, trackID, fileID, durationMs)
+// PublishTrack makes a track ready to play with its audio file (of type fileType: mp3…)
+// and duration, and starts the write of its record to the artist's PDS.
+func (m *Module) PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, fileType string, durationMs int32) error {
+	return m.tracks.Publish(ctx, trackID, tracks.Publication{FileID: fileID, FileType: fileType, DurationMs: durationMs})
+}
+
+// RecordSources are the record owners for the recordsync workflow's steps, by collection.
+func (m *Module) RecordSources() map[string]recordsact.Source {
+	return map[string]recordsact.Source{
+		m.records.Collection(records.KindTrack): trackRecords{m.tracks},
+	}
+}
+
+// trackRecords is the Source of track records.
+type trackRecords struct{ tracks *tracks.Tracks }
+
+func (s trackRecords) Wanted(ctx context.Context, ref recordsact.Ref) (recordsact.Wanted, error) {
+	return s.tracks.WantedRecord(ctx, ref.DID, ref.RKey)
+}
+
+func (s trackRecords) Settle(ctx context.Context, ref recordsact.Ref, o recordsact.Outcome) (bool, error) {
+	return s.tracks.SettleRecord(ctx, ref.DID, ref.RKey, o)
 }
 
 // DeleteDraftTrack removes a track that never became ready. A ready track, or none at

@@ -1,16 +1,17 @@
 -- name: CreateDraftTrack :exec
 -- CreateDraftTrack records a track whose upload is being processed. Running it again for
 -- the same id changes nothing, so a retried workflow step is harmless.
-INSERT INTO catalog.tracks (id, artist_did, title, status, created_at)
-VALUES ($1, $2, $3, 'processing', $4)
+INSERT INTO catalog.tracks (id, artist_did, title, status, created_at, record_rkey)
+VALUES ($1, $2, $3, 'processing', $4, $5)
 ON CONFLICT (id) DO NOTHING;
 
--- name: PublishTrack :execrows
+-- name: PublishTrack :one
 -- PublishTrack makes a track playable. It is idempotent: publishing a ready track again with
 -- the same file sets the same values.
 UPDATE catalog.tracks
-SET status = 'ready', file_id = $2, duration_ms = $3, updated_at = now()
-WHERE id = $1;
+SET status = 'ready', file_id = $2, duration_ms = $3, file_type = $4, updated_at = now()
+WHERE id = $1
+RETURNING *;
 
 -- name: DeleteDraftTrack :execrows
 -- DeleteDraftTrack removes a track whose upload was abandoned. A ready track is never
@@ -18,22 +19,38 @@ WHERE id = $1;
 DELETE FROM catalog.tracks WHERE id = $1 AND status = 'processing';
 
 -- name: GetTrack :one
-SELECT * FROM catalog.tracks WHERE id = $1;
+SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+WHERE t.id = $1;
+
+-- name: GetTrackByRecordKey :one
+-- GetTrackByRecordKey finds the track a record stands for.
+SELECT * FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2;
 
 -- name: ListReadyTracks :many
 -- ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first.
-SELECT * FROM catalog.tracks
-WHERE status = 'ready'
-  AND (created_at, id) < (@before_created_at::timestamptz, @before_id::uuid)
-ORDER BY created_at DESC, id DESC
+SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+WHERE t.status = 'ready'
+  AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
+ORDER BY t.created_at DESC, t.id DESC
 LIMIT @page_limit;
 
 -- name: ListArtistTracks :many
 -- ListArtistTracks is one artist's tracks strictly before the cursor, newest first; tracks
--- still processing are included only when asked for (the artist looking at their own).
-SELECT * FROM catalog.tracks
-WHERE artist_did = @artist_did
-  AND (status = 'ready' OR @include_processing::boolean)
-  AND (created_at, id) < (@before_created_at::timestamptz, @before_id::uuid)
-ORDER BY created_at DESC, id DESC
+-- still processing are included only when asked for (the artist looking at their own), and
+-- with @unsynced_only only those whose record is not on the PDS as it should be.
+SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+WHERE t.artist_did = @artist_did
+  AND (t.status = 'ready' OR @include_processing::boolean)
+  AND (NOT @unsynced_only::boolean OR (t.status = 'ready' AND (r.state IS NULL OR r.state <> 'synced')))
+  AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
+ORDER BY t.created_at DESC, t.id DESC
 LIMIT @page_limit;

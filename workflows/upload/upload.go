@@ -1,7 +1,8 @@
 // Package upload is the workflow that turns an accepted upload into a playable track:
 //
 //	create the draft track → inspect the audio (plyr-media queue) → store it under its
-//	permanent key → publish the track → record the ending
+//	permanent key → publish the track (which starts its record's write, recordsync) →
+//	record the ending
 //
 // An upload refused for its content (InspectUpload's verdict) ends the workflow normally
 // with status rejected and a reason for the uploader; a failure of plyr's own (retries
@@ -264,7 +265,7 @@ func (u *uploadRun) store(ctx workflow.Context, inspection mediaact.Inspection) 
 
 func (u *uploadRun) publish(ctx workflow.Context, inspection mediaact.Inspection) error {
 	return workflow.ExecuteActivity(on(ctx, lightOptions, catalogact.TaskQueue), catalog.PublishTrack,
-		catalogact.Publication{TrackID: u.in.TrackID, FileID: u.in.FileID, DurationMs: inspection.DurationMs},
+		catalogact.Publication{TrackID: u.in.TrackID, FileID: u.in.FileID, FileType: inspection.Extension, DurationMs: inspection.DurationMs},
 	).Get(ctx, nil)
 }
 

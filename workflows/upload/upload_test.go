@@ -70,7 +70,7 @@ func TestWorkflow_Ready(t *testing.T) {
 	env.OnActivity(media.StoreFile, mock.Anything, mediaact.StoreInput{
 		StagingKey: "staging/" + u1.String(), FileID: f1, OwnerDID: "did:plc:alice", Inspection: goodInspection,
 	}).Return(mediaact.AudioKey(f1, "mp3"), nil).Once()
-	env.OnActivity(catalog.PublishTrack, mock.Anything, catalogact.Publication{TrackID: t1, FileID: f1, DurationMs: 20000}).
+	env.OnActivity(catalog.PublishTrack, mock.Anything, catalogact.Publication{TrackID: t1, FileID: f1, FileType: "mp3", DurationMs: 20000}).
 		Return(nil).Once()
 	env.OnActivity(media.FinishUpload, mock.Anything, mediaact.FinishInput{UploadID: u1, Status: "ready"}).Return(nil).Once()
 

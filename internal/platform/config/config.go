@@ -66,6 +66,9 @@ type Config struct {
 	// Housekeeping configures the removal of what has outlived its use.
 	Housekeeping Housekeeping
 
+	// Records configures the writing of records to users' PDSes.
+	Records Records
+
 	// Identity configures ATProto sign-in and sessions.
 	Identity Identity
 }
@@ -80,6 +83,17 @@ type Housekeeping struct {
 	// still arriving at another plyr process must be younger. 0 removes everything from
 	// before this process started, for a process that is alone with its storage (plyr dev).
 	StartupGrace time.Duration
+}
+
+// Records configures the writing of records to users' PDSes (the recordsync workflow).
+type Records struct {
+	// WriteAttempts is how often a record's write is tried (1 s, doubling to at most 5 min
+	// between tries) before the record shows failed: network; 0 means the default, 12
+	// (about twenty minutes).
+	WriteAttempts int
+	// WriteTimeout bounds one try: a worker that died during a write is given up, and the
+	// write retried elsewhere, after this long.
+	WriteTimeout time.Duration
 }
 
 // Identity configures ATProto sign-in and sessions.
@@ -224,6 +238,8 @@ var Vars = []Var{
 	{"PLYR_RATE_UPLOAD_ACCOUNT", "60/1h", "POST /upload per account; 0: no limit."},
 	{"PLYR_RATE_WRITE_ADDR", "300/1m", "Calls per client address to RPCs that change state (all but NO_SIDE_EFFECTS ones); 0: no limit."},
 	{"PLYR_RATE_WRITE_ACCOUNT", "120/1m", "Calls per account to RPCs that change state; 0: no limit."},
+	{"PLYR_RECORD_WRITE_ATTEMPTS", "12", "Tries of one record write on a PDS (1 s doubling to 5 min apart, about 20 min) before the record shows failed: network."},
+	{"PLYR_RECORD_WRITE_TIMEOUT", "30s", "Bound on one try of a record write; a worker that died mid-write is given up after this."},
 	{"PLYR_TRUSTED_PROXIES", "", "Comma-separated CIDRs of the proxies in front of plyr; only requests from them have PLYR_CLIENT_IP_HEADER believed. Unset: the connection's address is the client."},
 	{"PLYR_CLIENT_IP_HEADER", "X-Forwarded-For", "Header carrying the client's address through PLYR_TRUSTED_PROXIES (read from the right, skipping trusted hops); e.g. CF-Connecting-IP."},
 	{"PLYR_MEDIA_CONCURRENCY", "number of CPUs", "ffmpeg jobs at once per worker process."},
@@ -300,6 +316,10 @@ func Parse(getenv func(string) string) (Config, error) {
 			WritePerAccount:  p.rate("PLYR_RATE_WRITE_ACCOUNT", "120/1m"),
 			TrustedProxies:   p.prefixes("PLYR_TRUSTED_PROXIES"),
 			ClientIPHeader:   http.CanonicalHeaderKey(p.str("PLYR_CLIENT_IP_HEADER", "X-Forwarded-For")),
+		},
+		Records: Records{
+			WriteAttempts: p.int("PLYR_RECORD_WRITE_ATTEMPTS", 12),
+			WriteTimeout:  p.duration("PLYR_RECORD_WRITE_TIMEOUT", 30*time.Second),
 		},
 		Identity: Identity{
 			Namespace:        p.str("PLYR_ATPROTO_NAMESPACE", "fm.plyr"),

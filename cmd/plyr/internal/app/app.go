@@ -23,6 +23,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/sealed"
 	"github.com/plyrfm/plyr/internal/platform/storage"
+	"github.com/plyrfm/plyr/lexicons"
 	"github.com/plyrfm/plyr/modules/catalog"
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/modules/media"
@@ -58,6 +59,10 @@ type App struct {
 	identity *identity.Module
 	catalog  *catalog.Module
 	media    *media.Module
+
+	// namespace prefixes plyr's collections; lexicons validates records before they leave.
+	namespace string
+	lexicons  *lexicons.Validator
 
 	handler http.Handler
 	// started is when New ran: the startup cleanup removes nothing newer.

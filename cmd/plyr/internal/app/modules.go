@@ -6,9 +6,11 @@ import (
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 
 	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/lexicons"
 	"github.com/plyrfm/plyr/modules/catalog"
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/modules/media"
+	"github.com/plyrfm/plyr/workflows/recordsync"
 )
 
 // buildModules builds the modules, each from what its Deps ask for; a module reaches
@@ -24,7 +26,18 @@ func (a *App) buildModules() error {
 	}); err != nil {
 		return err
 	}
-	a.catalog = catalog.New(catalog.Deps{DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics, Handles: a.identity})
+	a.namespace = a.cfg.Identity.Namespace
+	if a.namespace == "" {
+		a.namespace = lexicons.DefaultNamespace
+	}
+	if a.lexicons, err = lexicons.NewValidator(a.namespace); err != nil {
+		return fmt.Errorf("load the lexicons: %w", err)
+	}
+	a.catalog = catalog.New(catalog.Deps{
+		DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics,
+		Config:  catalog.Config{Namespace: a.namespace, PublicURL: a.cfg.Identity.PublicURL},
+		Handles: a.identity, Records: recordsync.NewStarter(a.infra.Temporal),
+	})
 	a.media = media.New(media.Deps{
 		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics,
 		Workflows: media.NewTemporalUploads(a.infra.Temporal, a.metrics),

@@ -2,16 +2,23 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/bluesky-social/indigo/atproto/atclient"
+	"github.com/bluesky-social/indigo/atproto/syntax"
+
 	catalogact "github.com/plyrfm/plyr/activities/catalog"
 	mediaact "github.com/plyrfm/plyr/activities/media"
+	recordsact "github.com/plyrfm/plyr/activities/records"
 	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
+	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/workflows"
 )
 
@@ -42,6 +49,9 @@ func (a *App) newWorkers() []worker.Worker {
 	interceptors := []interceptor.WorkerInterceptor{plyrtemporal.NewOutcomeInterceptor(a.metrics)}
 
 	catalogActivities := &catalogact.Activities{Tracks: a.catalog}
+	recordActivities := &recordsact.Activities{
+		Sources: a.catalog.RecordSources(), PDS: recordPDS{a.identity}, Validator: a.lexicons,
+	}
 	mediaActivities := &mediaact.Activities{
 		Storage: a.infra.Storage,
 		Records: a.media,
@@ -57,7 +67,9 @@ func (a *App) newWorkers() []worker.Worker {
 	light := worker.New(a.infra.Temporal, workflows.TaskQueue, worker.Options{
 		WorkerStopTimeout: stopTimeout, Interceptors: interceptors, MaxHeartbeatThrottleInterval: heartbeatThrottle,
 	})
-	workflows.Register(light)
+	workflows.Register(light, workflows.Options{
+		RecordWriteAttempts: a.cfg.Records.WriteAttempts, RecordWriteTimeout: a.cfg.Records.WriteTimeout,
+	})
 
 	// "plyr-media": ffmpeg, as many at once as the machine has cores for.
 	heavy := worker.New(a.infra.Temporal, workflows.MediaTaskQueue, worker.Options{
@@ -69,6 +81,7 @@ func (a *App) newWorkers() []worker.Worker {
 	// Each activity package puts its steps on the queue they run on.
 	queues := map[string]worker.ActivityRegistry{workflows.TaskQueue: light, workflows.MediaTaskQueue: heavy}
 	catalogActivities.Register(queues)
+	recordActivities.Register(queues)
 	mediaActivities.Register(queues)
 	a.housekeepingActivities().Register(queues)
 	return []worker.Worker{light, heavy}
@@ -87,4 +100,33 @@ func stopAll(ws []worker.Worker, timeout time.Duration, logger *slog.Logger) {
 	case <-time.After(timeout):
 		logger.Warn("temporal workers did not stop in time; leaving them behind", "timeout", timeout.String())
 	}
+}
+
+// recordPDS gives the record steps identity's PDS access by DID. identity's answers for
+// an account plyr holds no live grant for become recordsact.ErrNoAccess, both when the
+// client is made and when a request finds the grant dead, so the record shows failed:
+// auth rather than being retried as a network failure.
+type recordPDS struct{ identity *identity.Module }
+
+func (p recordPDS) ForDID(ctx context.Context, did string) (*atclient.APIClient, error) {
+	c, err := p.identity.PDSForDID(ctx, did)
+	if err != nil {
+		return nil, noAccess(err)
+	}
+	c.Auth = noAccessAuth{c.Auth}
+	return c, nil
+}
+
+type noAccessAuth struct{ atclient.AuthMethod }
+
+func (a noAccessAuth) DoWithAuth(c *http.Client, req *http.Request, endpoint syntax.NSID) (*http.Response, error) {
+	res, err := a.AuthMethod.DoWithAuth(c, req, endpoint)
+	return res, noAccess(err)
+}
+
+func noAccess(err error) error {
+	if errors.Is(err, identity.ErrNoPDSAccess) || errors.Is(err, identity.ErrAccountExpired) {
+		return fmt.Errorf("%w: %w", recordsact.ErrNoAccess, err)
+	}
+	return err
 }

@@ -10,6 +10,21 @@ import (
 	"github.com/google/uuid"
 )
 
+type CatalogRecord struct {
+	Did            string
+	Kind           string
+	Rkey           string
+	Revision       int64
+	SyncedRevision int64
+	Absent         bool
+	Uri            *string
+	Cid            *string
+	State          string
+	Failure        *string
+	FailureReason  *string
+	UpdatedAt      time.Time
+}
+
 type Track struct {
 	ID         uuid.UUID
 	ArtistDid  string
@@ -19,4 +34,6 @@ type Track struct {
 	DurationMs *int32
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	RecordRkey string
+	FileType   *string
 }

@@ -13,16 +13,17 @@ import (
 )
 
 const createDraftTrack = `-- name: CreateDraftTrack :exec
-INSERT INTO catalog.tracks (id, artist_did, title, status, created_at)
-VALUES ($1, $2, $3, 'processing', $4)
+INSERT INTO catalog.tracks (id, artist_did, title, status, created_at, record_rkey)
+VALUES ($1, $2, $3, 'processing', $4, $5)
 ON CONFLICT (id) DO NOTHING
 `
 
 type CreateDraftTrackParams struct {
-	ID        uuid.UUID
-	ArtistDid string
-	Title     string
-	CreatedAt time.Time
+	ID         uuid.UUID
+	ArtistDid  string
+	Title      string
+	CreatedAt  time.Time
+	RecordRkey string
 }
 
 // CreateDraftTrack records a track whose upload is being processed. Running it again for
@@ -33,6 +34,7 @@ func (q *Queries) CreateDraftTrack(ctx context.Context, arg CreateDraftTrackPara
 		arg.ArtistDid,
 		arg.Title,
 		arg.CreatedAt,
+		arg.RecordRkey,
 	)
 	return err
 }
@@ -52,11 +54,57 @@ func (q *Queries) DeleteDraftTrack(ctx context.Context, id uuid.UUID) (int64, er
 }
 
 const getTrack = `-- name: GetTrack :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at FROM catalog.tracks WHERE id = $1
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+WHERE t.id = $1
 `
 
-func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (Track, error) {
+type GetTrackRow struct {
+	Track               Track
+	RecordUri           *string
+	RecordCid           *string
+	RecordState         *string
+	RecordFailure       *string
+	RecordFailureReason *string
+}
+
+func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, error) {
 	row := q.db.QueryRow(ctx, getTrack, id)
+	var i GetTrackRow
+	err := row.Scan(
+		&i.Track.ID,
+		&i.Track.ArtistDid,
+		&i.Track.Title,
+		&i.Track.Status,
+		&i.Track.FileID,
+		&i.Track.DurationMs,
+		&i.Track.CreatedAt,
+		&i.Track.UpdatedAt,
+		&i.Track.RecordRkey,
+		&i.Track.FileType,
+		&i.RecordUri,
+		&i.RecordCid,
+		&i.RecordState,
+		&i.RecordFailure,
+		&i.RecordFailureReason,
+	)
+	return i, err
+}
+
+const getTrackByRecordKey = `-- name: GetTrackByRecordKey :one
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
+`
+
+type GetTrackByRecordKeyParams struct {
+	ArtistDid  string
+	RecordRkey string
+}
+
+// GetTrackByRecordKey finds the track a record stands for.
+func (q *Queries) GetTrackByRecordKey(ctx context.Context, arg GetTrackByRecordKeyParams) (Track, error) {
+	row := q.db.QueryRow(ctx, getTrackByRecordKey, arg.ArtistDid, arg.RecordRkey)
 	var i Track
 	err := row.Scan(
 		&i.ID,
@@ -67,33 +115,51 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (Track, error) {
 		&i.DurationMs,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RecordRkey,
+		&i.FileType,
 	)
 	return i, err
 }
 
 const listArtistTracks = `-- name: ListArtistTracks :many
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at FROM catalog.tracks
-WHERE artist_did = $1
-  AND (status = 'ready' OR $2::boolean)
-  AND (created_at, id) < ($3::timestamptz, $4::uuid)
-ORDER BY created_at DESC, id DESC
-LIMIT $5
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+WHERE t.artist_did = $1
+  AND (t.status = 'ready' OR $2::boolean)
+  AND (NOT $3::boolean OR (t.status = 'ready' AND (r.state IS NULL OR r.state <> 'synced')))
+  AND (t.created_at, t.id) < ($4::timestamptz, $5::uuid)
+ORDER BY t.created_at DESC, t.id DESC
+LIMIT $6
 `
 
 type ListArtistTracksParams struct {
 	ArtistDid         string
 	IncludeProcessing bool
+	UnsyncedOnly      bool
 	BeforeCreatedAt   time.Time
 	BeforeID          uuid.UUID
 	PageLimit         int32
 }
 
+type ListArtistTracksRow struct {
+	Track               Track
+	RecordUri           *string
+	RecordCid           *string
+	RecordState         *string
+	RecordFailure       *string
+	RecordFailureReason *string
+}
+
 // ListArtistTracks is one artist's tracks strictly before the cursor, newest first; tracks
-// still processing are included only when asked for (the artist looking at their own).
-func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksParams) ([]Track, error) {
+// still processing are included only when asked for (the artist looking at their own), and
+// with @unsynced_only only those whose record is not on the PDS as it should be.
+func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksParams) ([]ListArtistTracksRow, error) {
 	rows, err := q.db.Query(ctx, listArtistTracks,
 		arg.ArtistDid,
 		arg.IncludeProcessing,
+		arg.UnsyncedOnly,
 		arg.BeforeCreatedAt,
 		arg.BeforeID,
 		arg.PageLimit,
@@ -102,18 +168,25 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Track{}
+	items := []ListArtistTracksRow{}
 	for rows.Next() {
-		var i Track
+		var i ListArtistTracksRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.ArtistDid,
-			&i.Title,
-			&i.Status,
-			&i.FileID,
-			&i.DurationMs,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Track.ID,
+			&i.Track.ArtistDid,
+			&i.Track.Title,
+			&i.Track.Status,
+			&i.Track.FileID,
+			&i.Track.DurationMs,
+			&i.Track.CreatedAt,
+			&i.Track.UpdatedAt,
+			&i.Track.RecordRkey,
+			&i.Track.FileType,
+			&i.RecordUri,
+			&i.RecordCid,
+			&i.RecordState,
+			&i.RecordFailure,
+			&i.RecordFailureReason,
 		); err != nil {
 			return nil, err
 		}
@@ -126,10 +199,13 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 }
 
 const listReadyTracks = `-- name: ListReadyTracks :many
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at FROM catalog.tracks
-WHERE status = 'ready'
-  AND (created_at, id) < ($1::timestamptz, $2::uuid)
-ORDER BY created_at DESC, id DESC
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+WHERE t.status = 'ready'
+  AND (t.created_at, t.id) < ($1::timestamptz, $2::uuid)
+ORDER BY t.created_at DESC, t.id DESC
 LIMIT $3
 `
 
@@ -139,25 +215,41 @@ type ListReadyTracksParams struct {
 	PageLimit       int32
 }
 
+type ListReadyTracksRow struct {
+	Track               Track
+	RecordUri           *string
+	RecordCid           *string
+	RecordState         *string
+	RecordFailure       *string
+	RecordFailureReason *string
+}
+
 // ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first.
-func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams) ([]Track, error) {
+func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams) ([]ListReadyTracksRow, error) {
 	rows, err := q.db.Query(ctx, listReadyTracks, arg.BeforeCreatedAt, arg.BeforeID, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Track{}
+	items := []ListReadyTracksRow{}
 	for rows.Next() {
-		var i Track
+		var i ListReadyTracksRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.ArtistDid,
-			&i.Title,
-			&i.Status,
-			&i.FileID,
-			&i.DurationMs,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Track.ID,
+			&i.Track.ArtistDid,
+			&i.Track.Title,
+			&i.Track.Status,
+			&i.Track.FileID,
+			&i.Track.DurationMs,
+			&i.Track.CreatedAt,
+			&i.Track.UpdatedAt,
+			&i.Track.RecordRkey,
+			&i.Track.FileType,
+			&i.RecordUri,
+			&i.RecordCid,
+			&i.RecordState,
+			&i.RecordFailure,
+			&i.RecordFailureReason,
 		); err != nil {
 			return nil, err
 		}
@@ -169,24 +261,41 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 	return items, nil
 }
 
-const publishTrack = `-- name: PublishTrack :execrows
+const publishTrack = `-- name: PublishTrack :one
 UPDATE catalog.tracks
-SET status = 'ready', file_id = $2, duration_ms = $3, updated_at = now()
+SET status = 'ready', file_id = $2, duration_ms = $3, file_type = $4, updated_at = now()
 WHERE id = $1
+RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type
 `
 
 type PublishTrackParams struct {
 	ID         uuid.UUID
 	FileID     *uuid.UUID
 	DurationMs *int32
+	FileType   *string
 }
 
 // PublishTrack makes a track playable. It is idempotent: publishing a ready track again with
 // the same file sets the same values.
-func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (int64, error) {
-	result, err := q.db.Exec(ctx, publishTrack, arg.ID, arg.FileID, arg.DurationMs)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Track, error) {
+	row := q.db.QueryRow(ctx, publishTrack,
+		arg.ID,
+		arg.FileID,
+		arg.DurationMs,
+		arg.FileType,
+	)
+	var i Track
+	err := row.Scan(
+		&i.ID,
+		&i.ArtistDid,
+		&i.Title,
+		&i.Status,
+		&i.FileID,
+		&i.DurationMs,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.RecordRkey,
+		&i.FileType,
+	)
+	return i, err
 }

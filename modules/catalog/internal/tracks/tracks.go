@@ -1,7 +1,8 @@
 // Package tracks is the catalog's tracks feature: a track appears as processing when its
 // upload is accepted, becomes ready when its audio is published, and is listed and read
-// by anyone once ready (by its artist alone before). It owns the SQL; the module's
-// handlers only decode requests and encode answers.
+// by anyone once ready (by its artist alone before). A ready track is a record on its
+// artist's PDS (record.go builds it); publishing the track starts the record's write.
+// It owns the SQL; the module's handlers only decode requests and encode answers.
 package tracks
 
 import (
@@ -15,9 +16,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/catalog/internal/cursor"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 )
 
 // Errors of the feature, with the Connect code and message a client sees. The module
@@ -27,6 +30,10 @@ var (
 	ErrNotFound = rpc.NewError(connect.CodeNotFound, "track not found")
 	// ErrInvalidInput marks a request refused for what it says; cases say what.
 	ErrInvalidInput = rpc.NewError(connect.CodeInvalidArgument, "invalid input")
+	// ErrNotOwner marks a change to a track that is not the caller's.
+	ErrNotOwner = rpc.NewError(connect.CodePermissionDenied, "this track is not yours")
+	// ErrNotReady marks a change that needs a track whose upload has finished.
+	ErrNotReady = rpc.NewError(connect.CodeFailedPrecondition, "this track is still processing")
 )
 
 // Page sizes of List.
@@ -51,10 +58,14 @@ type Track struct {
 	ArtistDID    string
 	ArtistHandle string
 	Status       Status
-	// FileID is the playable audio, once ready.
+	// FileID is the playable audio, once ready, and FileType its format (mp3…).
 	FileID     *uuid.UUID
+	FileType   string
 	DurationMs int32
 	CreatedAt  time.Time
+	// RecordKey is the rkey of the track's record; Record where that record is.
+	RecordKey string
+	Record    records.Status
 }
 
 // Handles finds the current handle of accounts by DID (the identity module).
@@ -62,14 +73,25 @@ type Handles interface {
 	Handles(ctx context.Context, dids []string) (map[string]string, error)
 }
 
+// Beginner starts transactions (a pool, or a transaction for a savepoint in tests).
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
 // Tracks is the feature, over the catalog's queries.
 type Tracks struct {
+	db      Beginner
 	q       *db.Queries
+	records *records.Store
 	handles Handles
+	// publicURL is where plyr serves audio: a record's audioUrl is publicURL/audio/<file-id>.
+	publicURL string
 }
 
 // New returns the feature.
-func New(q *db.Queries, handles Handles) *Tracks { return &Tracks{q: q, handles: handles} }
+func New(conn Beginner, q *db.Queries, recs *records.Store, handles Handles, publicURL string) *Tracks {
+	return &Tracks{db: conn, q: q, records: recs, handles: handles, publicURL: publicURL}
+}
 
 // ListQuery is what List is asked.
 type ListQuery struct {
@@ -82,6 +104,9 @@ type ListQuery struct {
 	PageSize int
 	// PageToken continues a listing from where a previous page ended.
 	PageToken string
+	// UnsyncedOnly keeps the ready tracks whose record is not on the PDS as it should
+	// be (pending or failed); only with ArtistDID = Viewer.
+	UnsyncedOnly bool
 }
 
 // Page is one page of a listing, newest first.
@@ -105,22 +130,31 @@ func (t *Tracks) List(ctx context.Context, in ListQuery) (Page, error) {
 		return Page{}, ErrInvalidInput.Withf("page_token is not one this service issued")
 	}
 
-	var rows []db.Track
+	var rows []db.GetTrackRow
 	if in.ArtistDID != "" {
 		if _, err := syntax.ParseDID(in.ArtistDID); err != nil {
 			return Page{}, ErrInvalidInput.Withf("artist_did is not a DID")
 		}
-		rows, err = t.q.ListArtistTracks(ctx, db.ListArtistTracksParams{
+		var artistRows []db.ListArtistTracksRow
+		artistRows, err = t.q.ListArtistTracks(ctx, db.ListArtistTracksParams{
 			ArtistDid:         in.ArtistDID,
 			IncludeProcessing: in.Viewer == in.ArtistDID,
+			UnsyncedOnly:      in.UnsyncedOnly,
 			BeforeCreatedAt:   after.CreatedAt,
 			BeforeID:          after.ID,
 			PageLimit:         int32(size + 1),
 		})
+		for _, r := range artistRows {
+			rows = append(rows, db.GetTrackRow(r))
+		}
 	} else {
-		rows, err = t.q.ListReadyTracks(ctx, db.ListReadyTracksParams{
+		var feedRows []db.ListReadyTracksRow
+		feedRows, err = t.q.ListReadyTracks(ctx, db.ListReadyTracksParams{
 			BeforeCreatedAt: after.CreatedAt, BeforeID: after.ID, PageLimit: int32(size + 1),
 		})
+		for _, r := range feedRows {
+			rows = append(rows, db.GetTrackRow(r))
+		}
 	}
 	if err != nil {
 		return Page{}, fmt.Errorf("list tracks: %w", err)
@@ -130,7 +164,7 @@ func (t *Tracks) List(ctx context.Context, in ListQuery) (Page, error) {
 	var page Page
 	if len(rows) > size {
 		rows = rows[:size]
-		last := rows[len(rows)-1]
+		last := rows[len(rows)-1].Track
 		page.Next = cursor.Encode(cursor.Position{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	page.Tracks, err = t.withHandles(ctx, rows)
@@ -146,10 +180,10 @@ func (t *Tracks) Get(ctx context.Context, id uuid.UUID, viewer string) (Track, e
 	if err != nil {
 		return Track{}, fmt.Errorf("get track %s: %w", id, err)
 	}
-	if Status(row.Status) != StatusReady && viewer != row.ArtistDid {
+	if Status(row.Track.Status) != StatusReady && viewer != row.Track.ArtistDid {
 		return Track{}, ErrNotFound // a track still processing is its artist's business only
 	}
-	tracks, err := t.withHandles(ctx, []db.Track{row})
+	tracks, err := t.withHandles(ctx, []db.GetTrackRow{row})
 	if err != nil {
 		return Track{}, err
 	}
@@ -165,25 +199,83 @@ type Draft struct {
 	CreatedAt time.Time
 }
 
-// CreateDraft records a processing track; doing it again for the same id changes nothing.
+// CreateDraft records a processing track, with the key its record will have; doing it
+// again for the same id changes nothing.
 func (t *Tracks) CreateDraft(ctx context.Context, d Draft) error {
-	err := t.q.CreateDraftTrack(ctx, db.CreateDraftTrackParams{ID: d.ID, ArtistDid: d.ArtistDID, Title: d.Title, CreatedAt: d.CreatedAt})
+	err := t.q.CreateDraftTrack(ctx, db.CreateDraftTrackParams{
+		ID: d.ID, ArtistDid: d.ArtistDID, Title: d.Title, CreatedAt: d.CreatedAt,
+		RecordRkey: atproto.RecordKey(d.CreatedAt, d.ID),
+	})
 	if err != nil {
 		return fmt.Errorf("create draft track %s: %w", d.ID, err)
 	}
 	return nil
 }
 
-// Publish makes a track ready to play with its audio file and duration.
-func (t *Tracks) Publish(ctx context.Context, id, fileID uuid.UUID, durationMs int32) error {
-	n, err := t.q.PublishTrack(ctx, db.PublishTrackParams{ID: id, FileID: &fileID, DurationMs: &durationMs})
+// Publication is a track's playable audio.
+type Publication struct {
+	FileID     uuid.UUID
+	FileType   string
+	DurationMs int32
+}
+
+// Publish makes a track ready to play with its audio, and starts the write of its record
+// (pending until written). Again for the same track sets the same values, and starts the
+// write again, which writes nothing new.
+func (t *Tracks) Publish(ctx context.Context, id uuid.UUID, p Publication) error {
+	var key records.Key
+	err := pgx.BeginFunc(ctx, t.db, func(tx pgx.Tx) error {
+		q := t.q.WithTx(tx)
+		row, err := q.PublishTrack(ctx, db.PublishTrackParams{ID: id, FileID: &p.FileID, DurationMs: &p.DurationMs, FileType: &p.FileType})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		key = recordKey(row)
+		return t.records.Add(ctx, q, key)
+	})
 	if err != nil {
 		return fmt.Errorf("publish track %s: %w", id, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("publish track %s: %w", id, ErrNotFound)
+	return t.records.Start(ctx, key)
+}
+
+// RestoreRecord writes a track's record again, as the track is now: for its artist alone,
+// for a ready track. The record shows pending until written.
+func (t *Tracks) RestoreRecord(ctx context.Context, id uuid.UUID, caller string) (Track, error) {
+	row, err := t.q.GetTrack(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Track{}, ErrNotFound
 	}
-	return nil
+	if err != nil {
+		return Track{}, fmt.Errorf("get track %s: %w", id, err)
+	}
+	switch {
+	case row.Track.ArtistDid != caller && Status(row.Track.Status) != StatusReady:
+		return Track{}, ErrNotFound
+	case row.Track.ArtistDid != caller:
+		return Track{}, ErrNotOwner
+	case Status(row.Track.Status) != StatusReady:
+		return Track{}, ErrNotReady
+	}
+	key := recordKey(row.Track)
+	err = pgx.BeginFunc(ctx, t.db, func(tx pgx.Tx) error {
+		return t.records.Revise(ctx, t.q.WithTx(tx), key, false)
+	})
+	if err != nil {
+		return Track{}, fmt.Errorf("restore record of %s: %w", id, err)
+	}
+	if err := t.records.Start(ctx, key); err != nil {
+		return Track{}, err
+	}
+	return t.Get(ctx, id, caller)
+}
+
+// recordKey is the key of a track's record.
+func recordKey(row db.Track) records.Key {
+	return records.Key{DID: row.ArtistDid, Kind: records.KindTrack, RKey: row.RecordRkey}
 }
 
 // DeleteDraft removes a track that never became ready. A ready track, or none at all, is
@@ -196,13 +288,13 @@ func (t *Tracks) DeleteDraft(ctx context.Context, id uuid.UUID) error {
 }
 
 // withHandles converts rows, looking up all their artists' handles in one call.
-func (t *Tracks) withHandles(ctx context.Context, rows []db.Track) ([]Track, error) {
+func (t *Tracks) withHandles(ctx context.Context, rows []db.GetTrackRow) ([]Track, error) {
 	dids := make([]string, 0, len(rows))
 	seen := map[string]bool{}
 	for _, r := range rows {
-		if !seen[r.ArtistDid] {
-			seen[r.ArtistDid] = true
-			dids = append(dids, r.ArtistDid)
+		if !seen[r.Track.ArtistDid] {
+			seen[r.Track.ArtistDid] = true
+			dids = append(dids, r.Track.ArtistDid)
 		}
 	}
 	handles, err := t.handles.Handles(ctx, dids)
@@ -210,13 +302,18 @@ func (t *Tracks) withHandles(ctx context.Context, rows []db.Track) ([]Track, err
 		return nil, fmt.Errorf("artist handles: %w", err)
 	}
 	out := make([]Track, 0, len(rows))
-	for _, r := range rows {
+	for _, row := range rows {
+		r := row.Track
 		tr := Track{
 			ID: r.ID, Title: r.Title, ArtistDID: r.ArtistDid, ArtistHandle: handles[r.ArtistDid],
-			Status: Status(r.Status), FileID: r.FileID, CreatedAt: r.CreatedAt,
+			Status: Status(r.Status), FileID: r.FileID, CreatedAt: r.CreatedAt, RecordKey: r.RecordRkey,
+			Record: records.StatusOf(row.RecordState, row.RecordFailure, row.RecordFailureReason, row.RecordUri, row.RecordCid),
 		}
 		if r.DurationMs != nil {
 			tr.DurationMs = *r.DurationMs
+		}
+		if r.FileType != nil {
+			tr.FileType = *r.FileType
 		}
 		out = append(out, tr)
 	}

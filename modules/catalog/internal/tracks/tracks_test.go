@@ -2,14 +2,17 @@ package tracks_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	recordsact "github.com/plyrfm/plyr/activities/records"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
 
@@ -26,23 +29,38 @@ func (handles) Handles(_ context.Context, dids []string) (map[string]string, err
 	return out, nil
 }
 
+// starts records the record workflows the feature starts.
+type starts struct {
+	mu   sync.Mutex
+	refs []recordsact.Ref
+}
+
+func (s *starts) Start(_ context.Context, ref recordsact.Ref) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refs = append(s.refs, ref)
+	return nil
+}
+
 // newTracks is the feature on a transaction of its own, rolled back when the test ends:
 // store-level tests run in parallel on one database and leave nothing behind.
-func newTracks(t *testing.T) *tracks.Tracks {
+func newTracks(t *testing.T) (*tracks.Tracks, *starts) {
 	t.Helper()
-	return tracks.New(db.New(testenv.NewTx(t)), handles{})
+	tx := testenv.NewTx(t)
+	s := &starts{}
+	return tracks.New(tx, db.New(tx), records.New("fm.plyr", s), handles{}, "https://plyr.example"), s
 }
 
 func TestTracks_ProcessingTracksAreTheirArtists(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tr := newTracks(t)
+	tr, _ := newTracks(t)
 	const artist, listener = "did:plc:artist", "did:plc:listener"
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	draft, ready, file := uuid.New(), uuid.New(), uuid.New()
 	require.NoError(t, tr.CreateDraft(ctx, tracks.Draft{ID: draft, ArtistDID: artist, Title: "draft", CreatedAt: at}))
 	require.NoError(t, tr.CreateDraft(ctx, tracks.Draft{ID: ready, ArtistDID: artist, Title: "ready", CreatedAt: at.Add(time.Second)}))
-	require.NoError(t, tr.Publish(ctx, ready, file, 1000))
+	require.NoError(t, tr.Publish(ctx, ready, tracks.Publication{FileID: file, FileType: "mp3", DurationMs: 1000}))
 
 	tests := []struct {
 		name, viewer string
@@ -74,7 +92,7 @@ func TestTracks_ProcessingTracksAreTheirArtists(t *testing.T) {
 
 func TestTracks_ListRefusesBadPages(t *testing.T) {
 	t.Parallel()
-	tr := newTracks(t)
+	tr, _ := newTracks(t)
 	for _, q := range []tracks.ListQuery{
 		{PageSize: -1}, {PageSize: tracks.MaxPageSize + 1}, {PageToken: "not a token"}, {ArtistDID: "alice"},
 	} {
@@ -85,6 +103,8 @@ func TestTracks_ListRefusesBadPages(t *testing.T) {
 
 func TestTracks_PublishingAnUnknownTrackIsNotFound(t *testing.T) {
 	t.Parallel()
-	err := newTracks(t).Publish(context.Background(), uuid.New(), uuid.New(), 1)
+	tr, started := newTracks(t)
+	err := tr.Publish(context.Background(), uuid.New(), tracks.Publication{FileID: uuid.New(), FileType: "mp3", DurationMs: 1})
 	require.ErrorIs(t, err, tracks.ErrNotFound)
+	require.Empty(t, started.refs)
 }

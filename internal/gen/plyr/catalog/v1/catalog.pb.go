@@ -75,6 +75,127 @@ func (TrackStatus) EnumDescriptor() ([]byte, []int) {
 	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{0}
 }
 
+// RecordState says whether a record on the owner's PDS is what plyr means it to be.
+type RecordState int32
+
+const (
+	// RECORD_STATE_UNSPECIFIED is never returned.
+	RecordState_RECORD_STATE_UNSPECIFIED RecordState = 0
+	// RECORD_STATE_PENDING: plyr is writing the record (or will, once the track is ready).
+	RecordState_RECORD_STATE_PENDING RecordState = 1
+	// RECORD_STATE_SYNCED: the record on the PDS is the track as it is.
+	RecordState_RECORD_STATE_SYNCED RecordState = 2
+	// RECORD_STATE_FAILED: plyr gave up writing it; failure says why, RestoreRecord retries.
+	RecordState_RECORD_STATE_FAILED RecordState = 3
+)
+
+// Enum value maps for RecordState.
+var (
+	RecordState_name = map[int32]string{
+		0: "RECORD_STATE_UNSPECIFIED",
+		1: "RECORD_STATE_PENDING",
+		2: "RECORD_STATE_SYNCED",
+		3: "RECORD_STATE_FAILED",
+	}
+	RecordState_value = map[string]int32{
+		"RECORD_STATE_UNSPECIFIED": 0,
+		"RECORD_STATE_PENDING":     1,
+		"RECORD_STATE_SYNCED":      2,
+		"RECORD_STATE_FAILED":      3,
+	}
+)
+
+func (x RecordState) Enum() *RecordState {
+	p := new(RecordState)
+	*p = x
+	return p
+}
+
+func (x RecordState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecordState) Descriptor() protoreflect.EnumDescriptor {
+	return file_plyr_catalog_v1_catalog_proto_enumTypes[1].Descriptor()
+}
+
+func (RecordState) Type() protoreflect.EnumType {
+	return &file_plyr_catalog_v1_catalog_proto_enumTypes[1]
+}
+
+func (x RecordState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecordState.Descriptor instead.
+func (RecordState) EnumDescriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+// RecordFailure is why a record could not be written.
+type RecordFailure int32
+
+const (
+	// RECORD_FAILURE_UNSPECIFIED: the record has not failed.
+	RecordFailure_RECORD_FAILURE_UNSPECIFIED RecordFailure = 0
+	// RECORD_FAILURE_NETWORK: the PDS could not be reached, or failed, for the whole retry
+	// budget (about twenty minutes).
+	RecordFailure_RECORD_FAILURE_NETWORK RecordFailure = 1
+	// RECORD_FAILURE_AUTH: plyr holds no live sign-in for the account (signed in with an
+	// operator token only, or the sign-in lapsed or was revoked): sign in, then restore.
+	RecordFailure_RECORD_FAILURE_AUTH RecordFailure = 2
+	// RECORD_FAILURE_REJECTED: the PDS refused the record.
+	RecordFailure_RECORD_FAILURE_REJECTED RecordFailure = 3
+	// RECORD_FAILURE_SCOPE: the account's sign-in does not allow plyr to write this kind of
+	// record: sign in again granting it, then restore.
+	RecordFailure_RECORD_FAILURE_SCOPE RecordFailure = 4
+)
+
+// Enum value maps for RecordFailure.
+var (
+	RecordFailure_name = map[int32]string{
+		0: "RECORD_FAILURE_UNSPECIFIED",
+		1: "RECORD_FAILURE_NETWORK",
+		2: "RECORD_FAILURE_AUTH",
+		3: "RECORD_FAILURE_REJECTED",
+		4: "RECORD_FAILURE_SCOPE",
+	}
+	RecordFailure_value = map[string]int32{
+		"RECORD_FAILURE_UNSPECIFIED": 0,
+		"RECORD_FAILURE_NETWORK":     1,
+		"RECORD_FAILURE_AUTH":        2,
+		"RECORD_FAILURE_REJECTED":    3,
+		"RECORD_FAILURE_SCOPE":       4,
+	}
+)
+
+func (x RecordFailure) Enum() *RecordFailure {
+	p := new(RecordFailure)
+	*p = x
+	return p
+}
+
+func (x RecordFailure) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecordFailure) Descriptor() protoreflect.EnumDescriptor {
+	return file_plyr_catalog_v1_catalog_proto_enumTypes[2].Descriptor()
+}
+
+func (RecordFailure) Type() protoreflect.EnumType {
+	return &file_plyr_catalog_v1_catalog_proto_enumTypes[2]
+}
+
+func (x RecordFailure) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecordFailure.Descriptor instead.
+func (RecordFailure) EnumDescriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+}
+
 // Track is one piece of audio an artist published.
 type Track struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -93,7 +214,11 @@ type Track struct {
 	// status says whether the track can be played yet.
 	Status TrackStatus `protobuf:"varint,7,opt,name=status,proto3,enum=plyr.catalog.v1.TrackStatus" json:"status,omitempty"`
 	// created_at is when the upload was accepted.
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// file_type is the playable audio's format (mp3); empty while processing.
+	FileType string `protobuf:"bytes,9,opt,name=file_type,json=fileType,proto3" json:"file_type,omitempty"`
+	// record is the track's record on the artist's PDS.
+	Record        *TrackRecord `protobuf:"bytes,10,opt,name=record,proto3" json:"record,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -184,6 +309,313 @@ func (x *Track) GetCreatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Track) GetFileType() string {
+	if x != nil {
+		return x.FileType
+	}
+	return ""
+}
+
+func (x *Track) GetRecord() *TrackRecord {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
+// TrackRecord is where a track's record is.
+type TrackRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// state is where the record is.
+	State RecordState `protobuf:"varint,1,opt,name=state,proto3,enum=plyr.catalog.v1.RecordState" json:"state,omitempty"`
+	// failure is why it failed (failed records only).
+	Failure RecordFailure `protobuf:"varint,2,opt,name=failure,proto3,enum=plyr.catalog.v1.RecordFailure" json:"failure,omitempty"`
+	// failure_reason explains the failure; only the track's artist sees it.
+	FailureReason string `protobuf:"bytes,3,opt,name=failure_reason,json=failureReason,proto3" json:"failure_reason,omitempty"`
+	// uri is the record's at:// URI once written.
+	Uri string `protobuf:"bytes,4,opt,name=uri,proto3" json:"uri,omitempty"`
+	// cid is the content id of the record as last written.
+	Cid           string `protobuf:"bytes,5,opt,name=cid,proto3" json:"cid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackRecord) Reset() {
+	*x = TrackRecord{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackRecord) ProtoMessage() {}
+
+func (x *TrackRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackRecord.ProtoReflect.Descriptor instead.
+func (*TrackRecord) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *TrackRecord) GetState() RecordState {
+	if x != nil {
+		return x.State
+	}
+	return RecordState_RECORD_STATE_UNSPECIFIED
+}
+
+func (x *TrackRecord) GetFailure() RecordFailure {
+	if x != nil {
+		return x.Failure
+	}
+	return RecordFailure_RECORD_FAILURE_UNSPECIFIED
+}
+
+func (x *TrackRecord) GetFailureReason() string {
+	if x != nil {
+		return x.FailureReason
+	}
+	return ""
+}
+
+func (x *TrackRecord) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *TrackRecord) GetCid() string {
+	if x != nil {
+		return x.Cid
+	}
+	return ""
+}
+
+// ListMyTracksRequest selects a page of the caller's tracks.
+type ListMyTracksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// page_size is the most tracks to return: 1 to 100, default 50 when 0.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is the next_page_token of the previous page; empty for the first page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// unsynced_only keeps the ready tracks whose record is pending or failed.
+	UnsyncedOnly  bool `protobuf:"varint,3,opt,name=unsynced_only,json=unsyncedOnly,proto3" json:"unsynced_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMyTracksRequest) Reset() {
+	*x = ListMyTracksRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMyTracksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMyTracksRequest) ProtoMessage() {}
+
+func (x *ListMyTracksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMyTracksRequest.ProtoReflect.Descriptor instead.
+func (*ListMyTracksRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListMyTracksRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMyTracksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListMyTracksRequest) GetUnsyncedOnly() bool {
+	if x != nil {
+		return x.UnsyncedOnly
+	}
+	return false
+}
+
+// ListMyTracksResponse is one page of the caller's tracks.
+type ListMyTracksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tracks are ordered newest first.
+	Tracks []*Track `protobuf:"bytes,1,rep,name=tracks,proto3" json:"tracks,omitempty"`
+	// next_page_token fetches the following page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMyTracksResponse) Reset() {
+	*x = ListMyTracksResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMyTracksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMyTracksResponse) ProtoMessage() {}
+
+func (x *ListMyTracksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMyTracksResponse.ProtoReflect.Descriptor instead.
+func (*ListMyTracksResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ListMyTracksResponse) GetTracks() []*Track {
+	if x != nil {
+		return x.Tracks
+	}
+	return nil
+}
+
+func (x *ListMyTracksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// RestoreRecordRequest names the track whose record to write again.
+type RestoreRecordRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// track_id is the track's id.
+	TrackId       string `protobuf:"bytes,1,opt,name=track_id,json=trackId,proto3" json:"track_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreRecordRequest) Reset() {
+	*x = RestoreRecordRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreRecordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreRecordRequest) ProtoMessage() {}
+
+func (x *RestoreRecordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreRecordRequest.ProtoReflect.Descriptor instead.
+func (*RestoreRecordRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RestoreRecordRequest) GetTrackId() string {
+	if x != nil {
+		return x.TrackId
+	}
+	return ""
+}
+
+// RestoreRecordResponse carries the track, its record pending.
+type RestoreRecordResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// track is the track as it is now.
+	Track         *Track `protobuf:"bytes,1,opt,name=track,proto3" json:"track,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreRecordResponse) Reset() {
+	*x = RestoreRecordResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreRecordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreRecordResponse) ProtoMessage() {}
+
+func (x *RestoreRecordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreRecordResponse.ProtoReflect.Descriptor instead.
+func (*RestoreRecordResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RestoreRecordResponse) GetTrack() *Track {
+	if x != nil {
+		return x.Track
+	}
+	return nil
+}
+
 // ListTracksRequest selects a page of tracks.
 type ListTracksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -200,7 +632,7 @@ type ListTracksRequest struct {
 
 func (x *ListTracksRequest) Reset() {
 	*x = ListTracksRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -212,7 +644,7 @@ func (x *ListTracksRequest) String() string {
 func (*ListTracksRequest) ProtoMessage() {}
 
 func (x *ListTracksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -225,7 +657,7 @@ func (x *ListTracksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTracksRequest.ProtoReflect.Descriptor instead.
 func (*ListTracksRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListTracksRequest) GetArtistDid() string {
@@ -262,7 +694,7 @@ type ListTracksResponse struct {
 
 func (x *ListTracksResponse) Reset() {
 	*x = ListTracksResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -274,7 +706,7 @@ func (x *ListTracksResponse) String() string {
 func (*ListTracksResponse) ProtoMessage() {}
 
 func (x *ListTracksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -287,7 +719,7 @@ func (x *ListTracksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTracksResponse.ProtoReflect.Descriptor instead.
 func (*ListTracksResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListTracksResponse) GetTracks() []*Track {
@@ -315,7 +747,7 @@ type GetTrackRequest struct {
 
 func (x *GetTrackRequest) Reset() {
 	*x = GetTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -327,7 +759,7 @@ func (x *GetTrackRequest) String() string {
 func (*GetTrackRequest) ProtoMessage() {}
 
 func (x *GetTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -340,7 +772,7 @@ func (x *GetTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackRequest.ProtoReflect.Descriptor instead.
 func (*GetTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetTrackRequest) GetId() string {
@@ -361,7 +793,7 @@ type GetTrackResponse struct {
 
 func (x *GetTrackResponse) Reset() {
 	*x = GetTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +805,7 @@ func (x *GetTrackResponse) String() string {
 func (*GetTrackResponse) ProtoMessage() {}
 
 func (x *GetTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +818,7 @@ func (x *GetTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackResponse.ProtoReflect.Descriptor instead.
 func (*GetTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetTrackResponse) GetTrack() *Track {
@@ -400,7 +832,7 @@ var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x02\n" +
+	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x02\n" +
 	"\x05Track\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x17\n" +
@@ -412,7 +844,28 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\rartist_handle\x18\x06 \x01(\tR\fartistHandle\x124\n" +
 	"\x06status\x18\a \x01(\x0e2\x1c.plyr.catalog.v1.TrackStatusR\x06status\x129\n" +
 	"\n" +
-	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"n\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1b\n" +
+	"\tfile_type\x18\t \x01(\tR\bfileType\x124\n" +
+	"\x06record\x18\n" +
+	" \x01(\v2\x1c.plyr.catalog.v1.TrackRecordR\x06record\"\xc6\x01\n" +
+	"\vTrackRecord\x122\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x1c.plyr.catalog.v1.RecordStateR\x05state\x128\n" +
+	"\afailure\x18\x02 \x01(\x0e2\x1e.plyr.catalog.v1.RecordFailureR\afailure\x12%\n" +
+	"\x0efailure_reason\x18\x03 \x01(\tR\rfailureReason\x12\x10\n" +
+	"\x03uri\x18\x04 \x01(\tR\x03uri\x12\x10\n" +
+	"\x03cid\x18\x05 \x01(\tR\x03cid\"v\n" +
+	"\x13ListMyTracksRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12#\n" +
+	"\runsynced_only\x18\x03 \x01(\bR\funsyncedOnly\"n\n" +
+	"\x14ListMyTracksResponse\x12.\n" +
+	"\x06tracks\x18\x01 \x03(\v2\x16.plyr.catalog.v1.TrackR\x06tracks\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"1\n" +
+	"\x14RestoreRecordRequest\x12\x19\n" +
+	"\btrack_id\x18\x01 \x01(\tR\atrackId\"E\n" +
+	"\x15RestoreRecordResponse\x12,\n" +
+	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track\"n\n" +
 	"\x11ListTracksRequest\x12\x1d\n" +
 	"\n" +
 	"artist_did\x18\x01 \x01(\tR\tartistDid\x12\x1b\n" +
@@ -429,11 +882,24 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\vTrackStatus\x12\x1c\n" +
 	"\x18TRACK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRACK_STATUS_PROCESSING\x10\x01\x12\x16\n" +
-	"\x12TRACK_STATUS_READY\x10\x022\xc2\x01\n" +
+	"\x12TRACK_STATUS_READY\x10\x02*w\n" +
+	"\vRecordState\x12\x1c\n" +
+	"\x18RECORD_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14RECORD_STATE_PENDING\x10\x01\x12\x17\n" +
+	"\x13RECORD_STATE_SYNCED\x10\x02\x12\x17\n" +
+	"\x13RECORD_STATE_FAILED\x10\x03*\x9b\x01\n" +
+	"\rRecordFailure\x12\x1e\n" +
+	"\x1aRECORD_FAILURE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16RECORD_FAILURE_NETWORK\x10\x01\x12\x17\n" +
+	"\x13RECORD_FAILURE_AUTH\x10\x02\x12\x1b\n" +
+	"\x17RECORD_FAILURE_REJECTED\x10\x03\x12\x18\n" +
+	"\x14RECORD_FAILURE_SCOPE\x10\x042\x89\x03\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\n" +
 	"ListTracks\x12\".plyr.catalog.v1.ListTracksRequest\x1a#.plyr.catalog.v1.ListTracksResponse\"\x03\x90\x02\x01\x12T\n" +
-	"\bGetTrack\x12 .plyr.catalog.v1.GetTrackRequest\x1a!.plyr.catalog.v1.GetTrackResponse\"\x03\x90\x02\x01B\xc0\x01\n" +
+	"\bGetTrack\x12 .plyr.catalog.v1.GetTrackRequest\x1a!.plyr.catalog.v1.GetTrackResponse\"\x03\x90\x02\x01\x12`\n" +
+	"\fListMyTracks\x12$.plyr.catalog.v1.ListMyTracksRequest\x1a%.plyr.catalog.v1.ListMyTracksResponse\"\x03\x90\x02\x01\x12c\n" +
+	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02B\xc0\x01\n" +
 	"\x13com.plyr.catalog.v1B\fCatalogProtoP\x01Z=github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1;catalogv1\xa2\x02\x03PCX\xaa\x02\x0fPlyr.Catalog.V1\xca\x02\x0fPlyr\\Catalog\\V1\xe2\x02\x1bPlyr\\Catalog\\V1\\GPBMetadata\xea\x02\x11Plyr::Catalog::V1b\x06proto3"
 
 var (
@@ -448,31 +914,47 @@ func file_plyr_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_plyr_catalog_v1_catalog_proto_rawDescData
 }
 
-var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(TrackStatus)(0),              // 0: plyr.catalog.v1.TrackStatus
-	(*Track)(nil),                 // 1: plyr.catalog.v1.Track
-	(*ListTracksRequest)(nil),     // 2: plyr.catalog.v1.ListTracksRequest
-	(*ListTracksResponse)(nil),    // 3: plyr.catalog.v1.ListTracksResponse
-	(*GetTrackRequest)(nil),       // 4: plyr.catalog.v1.GetTrackRequest
-	(*GetTrackResponse)(nil),      // 5: plyr.catalog.v1.GetTrackResponse
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(RecordState)(0),              // 1: plyr.catalog.v1.RecordState
+	(RecordFailure)(0),            // 2: plyr.catalog.v1.RecordFailure
+	(*Track)(nil),                 // 3: plyr.catalog.v1.Track
+	(*TrackRecord)(nil),           // 4: plyr.catalog.v1.TrackRecord
+	(*ListMyTracksRequest)(nil),   // 5: plyr.catalog.v1.ListMyTracksRequest
+	(*ListMyTracksResponse)(nil),  // 6: plyr.catalog.v1.ListMyTracksResponse
+	(*RestoreRecordRequest)(nil),  // 7: plyr.catalog.v1.RestoreRecordRequest
+	(*RestoreRecordResponse)(nil), // 8: plyr.catalog.v1.RestoreRecordResponse
+	(*ListTracksRequest)(nil),     // 9: plyr.catalog.v1.ListTracksRequest
+	(*ListTracksResponse)(nil),    // 10: plyr.catalog.v1.ListTracksResponse
+	(*GetTrackRequest)(nil),       // 11: plyr.catalog.v1.GetTrackRequest
+	(*GetTrackResponse)(nil),      // 12: plyr.catalog.v1.GetTrackResponse
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
 }
 var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
-	0, // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
-	6, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
-	1, // 2: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
-	1, // 3: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
-	2, // 4: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
-	4, // 5: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
-	3, // 6: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
-	5, // 7: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0,  // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
+	13, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
+	4,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.TrackRecord
+	1,  // 3: plyr.catalog.v1.TrackRecord.state:type_name -> plyr.catalog.v1.RecordState
+	2,  // 4: plyr.catalog.v1.TrackRecord.failure:type_name -> plyr.catalog.v1.RecordFailure
+	3,  // 5: plyr.catalog.v1.ListMyTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
+	3,  // 6: plyr.catalog.v1.RestoreRecordResponse.track:type_name -> plyr.catalog.v1.Track
+	3,  // 7: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
+	3,  // 8: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
+	9,  // 9: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
+	11, // 10: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
+	5,  // 11: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
+	7,  // 12: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
+	10, // 13: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
+	12, // 14: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
+	6,  // 15: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
+	8,  // 16: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
+	13, // [13:17] is the sub-list for method output_type
+	9,  // [9:13] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_plyr_catalog_v1_catalog_proto_init() }
@@ -485,8 +967,8 @@ func file_plyr_catalog_v1_catalog_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_catalog_v1_catalog_proto_rawDesc), len(file_plyr_catalog_v1_catalog_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   5,
+			NumEnums:      3,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

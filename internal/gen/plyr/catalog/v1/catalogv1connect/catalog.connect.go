@@ -38,6 +38,12 @@ const (
 	CatalogServiceListTracksProcedure = "/plyr.catalog.v1.CatalogService/ListTracks"
 	// CatalogServiceGetTrackProcedure is the fully-qualified name of the CatalogService's GetTrack RPC.
 	CatalogServiceGetTrackProcedure = "/plyr.catalog.v1.CatalogService/GetTrack"
+	// CatalogServiceListMyTracksProcedure is the fully-qualified name of the CatalogService's
+	// ListMyTracks RPC.
+	CatalogServiceListMyTracksProcedure = "/plyr.catalog.v1.CatalogService/ListMyTracks"
+	// CatalogServiceRestoreRecordProcedure is the fully-qualified name of the CatalogService's
+	// RestoreRecord RPC.
+	CatalogServiceRestoreRecordProcedure = "/plyr.catalog.v1.CatalogService/RestoreRecord"
 )
 
 // CatalogServiceClient is a client for the plyr.catalog.v1.CatalogService service.
@@ -48,6 +54,15 @@ type CatalogServiceClient interface {
 	// GetTrack returns one track. A track still processing is visible only to its artist;
 	// anyone else gets NOT_FOUND, as for a track that does not exist.
 	GetTrack(context.Context, *v1.GetTrackRequest) (*v1.GetTrackResponse, error)
+	// ListMyTracks returns the caller's tracks, every status, newest first, with where each
+	// one's record is; unsynced_only keeps those whose record is pending or failed.
+	ListMyTracks(context.Context, *v1.ListMyTracksRequest) (*v1.ListMyTracksResponse, error)
+	// RestoreRecord writes the caller's track's record to their PDS again, as the track is
+	// now: after a failure (sign in again first for failed: auth), or to put back a record
+	// deleted on the PDS. It answers at once with the record pending. Calling it again is
+	// harmless. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for a
+	// track still processing.
+	RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error)
 }
 
 // NewCatalogServiceClient constructs a client for the plyr.catalog.v1.CatalogService service. By
@@ -75,13 +90,29 @@ func NewCatalogServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		listMyTracks: connect.NewClient[v1.ListMyTracksRequest, v1.ListMyTracksResponse](
+			httpClient,
+			baseURL+CatalogServiceListMyTracksProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("ListMyTracks")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		restoreRecord: connect.NewClient[v1.RestoreRecordRequest, v1.RestoreRecordResponse](
+			httpClient,
+			baseURL+CatalogServiceRestoreRecordProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("RestoreRecord")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // catalogServiceClient implements CatalogServiceClient.
 type catalogServiceClient struct {
-	listTracks *connect.Client[v1.ListTracksRequest, v1.ListTracksResponse]
-	getTrack   *connect.Client[v1.GetTrackRequest, v1.GetTrackResponse]
+	listTracks    *connect.Client[v1.ListTracksRequest, v1.ListTracksResponse]
+	getTrack      *connect.Client[v1.GetTrackRequest, v1.GetTrackResponse]
+	listMyTracks  *connect.Client[v1.ListMyTracksRequest, v1.ListMyTracksResponse]
+	restoreRecord *connect.Client[v1.RestoreRecordRequest, v1.RestoreRecordResponse]
 }
 
 // ListTracks calls plyr.catalog.v1.CatalogService.ListTracks.
@@ -102,6 +133,24 @@ func (c *catalogServiceClient) GetTrack(ctx context.Context, req *v1.GetTrackReq
 	return nil, err
 }
 
+// ListMyTracks calls plyr.catalog.v1.CatalogService.ListMyTracks.
+func (c *catalogServiceClient) ListMyTracks(ctx context.Context, req *v1.ListMyTracksRequest) (*v1.ListMyTracksResponse, error) {
+	response, err := c.listMyTracks.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RestoreRecord calls plyr.catalog.v1.CatalogService.RestoreRecord.
+func (c *catalogServiceClient) RestoreRecord(ctx context.Context, req *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error) {
+	response, err := c.restoreRecord.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // CatalogServiceHandler is an implementation of the plyr.catalog.v1.CatalogService service.
 type CatalogServiceHandler interface {
 	// ListTracks returns tracks newest first, one page at a time. Everyone sees ready tracks;
@@ -110,6 +159,15 @@ type CatalogServiceHandler interface {
 	// GetTrack returns one track. A track still processing is visible only to its artist;
 	// anyone else gets NOT_FOUND, as for a track that does not exist.
 	GetTrack(context.Context, *v1.GetTrackRequest) (*v1.GetTrackResponse, error)
+	// ListMyTracks returns the caller's tracks, every status, newest first, with where each
+	// one's record is; unsynced_only keeps those whose record is pending or failed.
+	ListMyTracks(context.Context, *v1.ListMyTracksRequest) (*v1.ListMyTracksResponse, error)
+	// RestoreRecord writes the caller's track's record to their PDS again, as the track is
+	// now: after a failure (sign in again first for failed: auth), or to put back a record
+	// deleted on the PDS. It answers at once with the record pending. Calling it again is
+	// harmless. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for a
+	// track still processing.
+	RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error)
 }
 
 // NewCatalogServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -133,12 +191,30 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	catalogServiceListMyTracksHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceListMyTracksProcedure,
+		svc.ListMyTracks,
+		connect.WithSchema(catalogServiceMethods.ByName("ListMyTracks")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceRestoreRecordHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceRestoreRecordProcedure,
+		svc.RestoreRecord,
+		connect.WithSchema(catalogServiceMethods.ByName("RestoreRecord")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/plyr.catalog.v1.CatalogService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case CatalogServiceListTracksProcedure:
 			catalogServiceListTracksHandler.ServeHTTP(w, r)
 		case CatalogServiceGetTrackProcedure:
 			catalogServiceGetTrackHandler.ServeHTTP(w, r)
+		case CatalogServiceListMyTracksProcedure:
+			catalogServiceListMyTracksHandler.ServeHTTP(w, r)
+		case CatalogServiceRestoreRecordProcedure:
+			catalogServiceRestoreRecordHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -154,4 +230,12 @@ func (UnimplementedCatalogServiceHandler) ListTracks(context.Context, *v1.ListTr
 
 func (UnimplementedCatalogServiceHandler) GetTrack(context.Context, *v1.GetTrackRequest) (*v1.GetTrackResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.GetTrack is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) ListMyTracks(context.Context, *v1.ListMyTracksRequest) (*v1.ListMyTracksResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.ListMyTracks is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.RestoreRecord is not implemented"))
 }
