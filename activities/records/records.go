@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 
@@ -203,7 +204,7 @@ func (a *Activities) WriteRecord(ctx context.Context, ref Ref) (Written, error) 
 	if err != nil {
 		return Written{}, classify("read the record", err)
 	}
-	record, err := want.Build(current)
+	record, err := want.Build(maps.Clone(current)) // a Build that edits its argument must not fool the comparison below
 	if err != nil {
 		return Written{}, temporal.NewNonRetryableApplicationError("build "+ref.URI()+": "+err.Error(), ErrorTypeInvalid, err)
 	}
@@ -217,9 +218,11 @@ func (a *Activities) WriteRecord(ctx context.Context, ref Ref) (Written, error) 
 		return Written{Revision: want.Revision, URI: ref.URI(), CID: currentCID, Unchanged: true}, nil
 	}
 
-	body := map[string]any{"repo": ref.DID, "collection": ref.Collection, "rkey": ref.RKey, "record": record}
+	// swapRecord is the CID read, or null for "no record yet": someone else's write in
+	// between fails the put, which is retried and reads again.
+	body := map[string]any{"repo": ref.DID, "collection": ref.Collection, "rkey": ref.RKey, "record": record, "swapRecord": nil}
 	if current != nil {
-		body["swapRecord"] = currentCID // someone else's write in between fails, and is read again
+		body["swapRecord"] = currentCID
 	}
 	var out struct {
 		URI string `json:"uri"`
@@ -324,5 +327,6 @@ func normalize(m map[string]any) (any, error) {
 		return nil, err
 	}
 	var out any
-	return out, json.Unmarshal(b, &out)
+	err = json.Unmarshal(b, &out)
+	return out, err
 }

@@ -206,7 +206,8 @@ func TestWriteRecord_New(t *testing.T) {
 	require.Equal(t, []map[string]any{nil}, seen, "Build sees no current record")
 	require.Len(t, f.puts, 1)
 	body := f.puts[0]
-	require.NotContains(t, body, "swapRecord")
+	require.Contains(t, body, "swapRecord")
+	require.Nil(t, body["swapRecord"], "a new record is put with swapRecord null: only if there is none")
 	require.Equal(t, []any{did, track, rkey}, []any{body["repo"], body["collection"], body["rkey"]})
 	want := fields()
 	want["$type"], want["duration"] = track, float64(200) // as JSON sent it
