@@ -64,7 +64,10 @@ ALTER TABLE catalog.tracks
     ADD COLUMN file_type   text CHECK (file_type ~ '^[a-z0-9]{1,16}$');
 UPDATE catalog.tracks SET record_rkey = catalog.record_key(created_at, id);
 UPDATE catalog.tracks SET file_type = 'mp3' WHERE status = 'ready';
+-- A title is at most 256 bytes, as the record's (fm.plyr.track's maxLength counts UTF-8
+-- bytes); rows from before are left as they are (NOT VALID) and fail their record instead.
 ALTER TABLE catalog.tracks
+    ADD CONSTRAINT tracks_title_bytes CHECK (octet_length(title) <= 256) NOT VALID,
     ALTER COLUMN record_rkey SET NOT NULL,
     ADD CONSTRAINT tracks_record_rkey_key UNIQUE (artist_did, record_rkey),
     ADD CONSTRAINT tracks_ready_has_type CHECK (status <> 'ready' OR file_type IS NOT NULL);
@@ -76,6 +79,7 @@ SELECT artist_did, 'track', record_rkey FROM catalog.tracks WHERE status = 'read
 
 -- +goose Down
 ALTER TABLE catalog.tracks
+    DROP CONSTRAINT tracks_title_bytes,
     DROP CONSTRAINT tracks_ready_has_type,
     DROP CONSTRAINT tracks_record_rkey_key,
     DROP COLUMN file_type,

@@ -45,11 +45,12 @@ func (h *handler) GetTrack(ctx context.Context, req *catalogv1.GetTrackRequest) 
 	if err != nil {
 		return nil, ErrInvalidInput.Withf("id is not a track id")
 	}
-	t, err := h.tracks.Get(ctx, id, viewer(ctx))
+	me := viewer(ctx)
+	t, err := h.tracks.Get(ctx, id, me)
 	if err != nil {
 		return nil, err
 	}
-	return &catalogv1.GetTrackResponse{Track: trackProto(t)}, nil
+	return &catalogv1.GetTrackResponse{Track: trackProtoFor(t, me)}, nil
 }
 
 func (h *handler) ListMyTracks(ctx context.Context, req *catalogv1.ListMyTracksRequest) (*catalogv1.ListMyTracksResponse, error) {

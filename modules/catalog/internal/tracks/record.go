@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	recordsact "github.com/plyrfm/plyr/activities/records"
+	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 )
@@ -93,7 +94,7 @@ func buildTrackRecord(current, fields map[string]any, createdAt time.Time) map[s
 	}
 	maps.Copy(out, fields)
 	if s, ok := out["createdAt"].(string); !ok || !validDatetime(s) {
-		out["createdAt"] = createdAt.UTC().Format(syntax.AtprotoDatetimeLayout)
+		out["createdAt"] = atproto.Datetime(createdAt)
 	}
 	return out
 }

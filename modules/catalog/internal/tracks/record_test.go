@@ -253,13 +253,6 @@ func TestWantedRecord_CreatedAtHasMillisecondPrecision(t *testing.T) {
 			require.NoError(t, err)
 			got, err := w.Build(nil)
 			require.NoError(t, err)
-			if got["createdAt"] != tt.want && tt.at.Nanosecond()%10_000_000 == 0 {
-				// Known bug, reported: record.go formats createdAt with
-				// syntax.AtprotoDatetimeLayout ("...05.999Z"), which drops the trailing zeros
-				// of the milliseconds (the whole fraction when it is zero) instead of the
-				// preferred fixed "...05.000Z" form.
-				t.Skipf("createdAt for %s is %v, want %s (known bug: trailing zeros dropped)", tt.at, got["createdAt"], tt.want)
-			}
 			require.Equal(t, tt.want, got["createdAt"], "%s", tt.at)
 		})
 	}

@@ -28,8 +28,9 @@ import (
 const (
 	// FormOverhead is what a form may add to the file: boundaries, part headers, the title.
 	FormOverhead = 64 << 10
-	// maxTitleRunes bounds a track title.
-	maxTitleRunes = 256
+	// maxTitleBytes bounds a track title: the fm.plyr.track lexicon allows 256 bytes of
+	// UTF-8 (256 plain letters, fewer accented or non-Latin ones).
+	maxTitleBytes = 256
 	// maxFilenameRunes bounds the uploaded file's name (most file systems stop at 255).
 	maxFilenameRunes = 255
 	// maxFieldBytes bounds any field other than the file.
@@ -167,7 +168,7 @@ func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, stagingKey
 			if staged {
 				return f, BadForm("send one file per upload")
 			}
-			if f.filename, err = cleanText("the file name", part.FileName(), maxFilenameRunes); err != nil {
+			if f.filename, err = cleanText("the file name", part.FileName(), maxFilenameRunes, 0); err != nil {
 				return f, err
 			}
 			staged = true
@@ -184,7 +185,7 @@ func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, stagingKey
 			if err != nil {
 				return f, u.BodyError(err)
 			}
-			if f.title, err = cleanText("the title", value, maxTitleRunes); err != nil {
+			if f.title, err = cleanText("the title", value, maxTitleBytes, maxTitleBytes); err != nil {
 				return f, err
 			}
 			titleSeen = true
@@ -206,8 +207,8 @@ func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, stagingKey
 
 // cleanText checks and normalises a short text the client names (what is its name in
 // messages): valid UTF-8, trimmed, in Unicode NFC (so that the same title typed on two
-// systems is stored the same way and counted the same), at most maxRunes characters, and
-// free of control characters.
+// systems is stored the same way and counted the same), at most maxRunes characters and
+// maxBytes bytes (0: no byte bound), and free of control characters.
 //
 // Tabs and line breaks are control characters too and are refused, not replaced: a title
 // or file name is one line wherever it is shown (lists, records on the PDS, logs), and
@@ -216,7 +217,7 @@ func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, stagingKey
 // Unicode line and paragraph separators (U+2028, U+2029) are refused for the same reason.
 // Other invisible format characters (zero-width joiners in emoji, bidirectional marks in
 // right-to-left titles) are legitimate and kept.
-func cleanText(what, value string, maxRunes int) (string, error) {
+func cleanText(what, value string, maxRunes, maxBytes int) (string, error) {
 	if !utf8.ValidString(value) {
 		return "", BadForm("%s is not valid UTF-8", what)
 	}
@@ -228,6 +229,9 @@ func cleanText(what, value string, maxRunes int) (string, error) {
 	}
 	if utf8.RuneCountInString(value) > maxRunes {
 		return "", BadForm("%s is longer than %d characters", what, maxRunes)
+	}
+	if maxBytes > 0 && len(value) > maxBytes {
+		return "", BadForm("%s is longer than %d bytes of UTF-8 (%d plain letters, fewer accented or non-Latin ones)", what, maxBytes, maxBytes)
 	}
 	return value, nil
 }
