@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/internal/devstack/testenv/testtemporal"
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
@@ -44,35 +45,67 @@ type stack struct {
 	temporal client.Client
 	logs     *syncBuffer
 	token    string // alice's developer token
+	app      *app.App
+
+	cfg   config.Config
+	infra app.Infra
+	// stopWorkers stops this stack's workers (as a process that dies would), at most once.
+	stopWorkers func()
 }
 
 const aliceDID = "did:plc:alice"
 
+// stackOptions shape a stack.
+type stackOptions struct {
+	maxUpload int64
+	// pds makes the stack's ATProto network the reference PDS (sign-in, records); tap,
+	// when set, wraps plyr's outbound requests to it.
+	pds *devpds.Network
+	tap func(http.RoundTripper) http.RoundTripper
+	// records shortens the record writes' retry budget and per-try bound.
+	records config.Records
+}
+
 func newStack(tb testing.TB, maxUpload int64) *stack {
+	return newStackWith(tb, stackOptions{maxUpload: maxUpload})
+}
+
+func newStackWith(tb testing.TB, o stackOptions) *stack {
 	tb.Helper()
 	logs := &syncBuffer{}
 	logger := logging.New(logs, slog.LevelInfo)
 	s := &stack{logs: logs, store: storage.New(testenv.NewBucket(tb)), temporal: testtemporal.NewClient(tb, logger)}
 	pool := testenv.NewDatabase(tb)
-	cfg := config.Config{
+
+	// The listener comes first: its URL is plyr's public URL, where OAuth comes back.
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	s.cfg = config.Config{
 		ShutdownTimeout: 5 * time.Second,
-		Identity:        config.Identity{PublicURL: "http://127.0.0.1:1", SessionTTL: time.Hour},
+		Identity:        config.Identity{PublicURL: srv.URL, SessionTTL: time.Hour},
 		Media: config.Media{
-			MaxUploadBytes: maxUpload, MaxDuration: time.Hour, MaxConcurrentUploads: 64,
+			MaxUploadBytes: o.maxUpload, MaxDuration: time.Hour, MaxConcurrentUploads: 64,
 			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(),
 		},
+		Records: o.records,
 	}
-	a, err := app.New(cfg, app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store, Keys: testKeys(tb)}, logger, metrics.New())
+	s.infra = app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store, Keys: testKeys(tb)}
+	if o.pds != nil {
+		client := o.pds.HTTPClient()
+		if o.tap != nil {
+			client.Transport = o.tap(client.Transport)
+		}
+		s.infra.ATProto = app.ATProto{HTTPClient: client, Directory: o.pds.Directory()}
+	}
+	a, err := app.New(s.cfg, s.infra, logger, metrics.New())
 	require.NoError(tb, err)
+	s.app = a
+	handler = a.Handler()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	workersDone := make(chan error, 1)
-	go func() { workersDone <- a.RunWorkers(ctx) }()
-	srv := httptest.NewServer(a.Handler())
+	s.stopWorkers = s.runWorkers(tb, a)
 	tb.Cleanup(func() {
 		srv.Close()
-		cancel()
-		require.NoError(tb, <-workersDone)
+		s.stopWorkers()
 	})
 	s.url = srv.URL
 	s.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
@@ -86,6 +119,21 @@ func newStack(tb testing.TB, maxUpload int64) *stack {
 	require.NoError(tb, err)
 	s.token = token.Value
 	return s
+}
+
+// runWorkers runs a's workers until the returned stop is called (once; later calls wait
+// for nothing).
+func (s *stack) runWorkers(tb testing.TB, a *app.App) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.RunWorkers(ctx) }()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			require.NoError(tb, <-done)
+		})
+	}
 }
 
 // postUpload sends a multipart upload and returns the status and decoded JSON body.
