@@ -34,6 +34,8 @@ CREATE TABLE catalog.records (
 
 -- "My records that need attention": an artist's failed and pending records.
 CREATE INDEX records_unsynced_idx ON catalog.records (did, kind) WHERE state <> 'synced';
+-- The housekeeping sweep's pending records, oldest first.
+CREATE INDEX records_pending_idx ON catalog.records (updated_at) WHERE state = 'pending';
 
 -- catalog.record_key(created_at, id) is atproto.RecordKey in SQL: the TID of the entity's
 -- creation time (microseconds), clock id from the last two bytes of its id (10 bits).
@@ -72,8 +74,8 @@ ALTER TABLE catalog.tracks
     ADD CONSTRAINT tracks_record_rkey_key UNIQUE (artist_did, record_rkey),
     ADD CONSTRAINT tracks_ready_has_type CHECK (status <> 'ready' OR file_type IS NOT NULL);
 
--- Ready tracks from before get a record to write (pending); `plyr` drives them through
--- RestoreRecord or the sweep that finds pending records without a workflow.
+-- Ready tracks from before get a record to write (pending): the housekeeping sweep that
+-- resumes stalled records starts their workflows.
 INSERT INTO catalog.records (did, kind, rkey)
 SELECT artist_did, 'track', record_rkey FROM catalog.tracks WHERE status = 'ready';
 

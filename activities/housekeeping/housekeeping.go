@@ -9,6 +9,9 @@
 //   - SweepMultipartUploads: multipart uploads started more than MultipartMaxAge ago and
 //     never completed (a killed upload's parts stay in storage, billed, until aborted).
 //   - SweepTempFiles: inspection temp files a killed worker left (activities/media).
+//   - ResumeRecords: records pending for longer than RecordStallAge without a workflow
+//     writing them (a start lost while Temporal was down, rows a migration added): their
+//     recordsync workflows are started.
 //
 // Every step takes the time from its input (the workflow's clock), so a retry sweeps by
 // the same cutoffs. SweepAtStartup runs the storage sweeps once when a worker starts,
@@ -48,6 +51,7 @@ const (
 	SweepStagingName          = "SweepStaging"
 	SweepMultipartUploadsName = "SweepMultipartUploads"
 	SweepTempFilesName        = "SweepTempFiles"
+	ResumeRecordsName         = "ResumeRecords"
 )
 
 // DefaultStagingPrefix is where upload bodies wait for their workflow when Config names
@@ -61,6 +65,9 @@ const (
 	DefaultProcessingWindow = 7 * 24 * time.Hour
 	DefaultMultipartMaxAge  = 6 * time.Hour
 	DefaultTempFileMinAge   = time.Minute
+	// DefaultRecordStallAge is longer than a record write's whole retry budget (about 20
+	// minutes), so a workflow still retrying is not started again for nothing.
+	DefaultRecordStallAge = time.Hour
 )
 
 // IdentityCounts is what one identity sweep removed (the identity module's SweepCounts).
@@ -77,6 +84,10 @@ type IdentityCounts struct {
 
 // IdentitySweep removes identity's expired rows as of now, at most limit of each kind.
 type IdentitySweep func(ctx context.Context, now time.Time, limit int) (IdentityCounts, error)
+
+// RecordResume starts the workflows of at most limit records pending since before
+// stalledSince, and returns how many it started (the catalog module).
+type RecordResume func(ctx context.Context, stalledSince time.Time, limit int) (int, error)
 
 // Uploads is what the media module tells the staging sweep.
 type Uploads interface {
@@ -115,6 +126,9 @@ type Config struct {
 	// TempFileMinAge is how old an unlocked temp file must be to be removed (a file is
 	// locked by its inspection a moment after it is created).
 	TempFileMinAge time.Duration
+	// RecordStallAge is how long a record may stay pending before its workflow is started
+	// again.
+	RecordStallAge time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -133,6 +147,9 @@ func (c Config) withDefaults() Config {
 	if c.TempFileMinAge <= 0 {
 		c.TempFileMinAge = DefaultTempFileMinAge
 	}
+	if c.RecordStallAge <= 0 {
+		c.RecordStallAge = DefaultRecordStallAge
+	}
 	if c.TempDir == "" {
 		c.TempDir = os.TempDir()
 	}
@@ -145,6 +162,7 @@ func (c Config) withDefaults() Config {
 // Activities are the housekeeping steps.
 type Activities struct {
 	Identity IdentitySweep
+	Records  RecordResume
 	Uploads  Uploads
 	Storage  Storage
 	Config   Config
@@ -157,6 +175,7 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	light.RegisterActivityWithOptions(a.SweepIdentity, activity.RegisterOptions{Name: SweepIdentityName})
 	light.RegisterActivityWithOptions(a.SweepStaging, activity.RegisterOptions{Name: SweepStagingName})
 	light.RegisterActivityWithOptions(a.SweepMultipartUploads, activity.RegisterOptions{Name: SweepMultipartUploadsName})
+	light.RegisterActivityWithOptions(a.ResumeRecords, activity.RegisterOptions{Name: ResumeRecordsName})
 	heavy.RegisterActivityWithOptions(a.SweepTempFiles, activity.RegisterOptions{Name: SweepTempFilesName})
 }
 
@@ -186,6 +205,20 @@ func (a *Activities) SweepIdentity(ctx context.Context, in SweepInput) (Identity
 		"unclaimed_tokens", counts.UnclaimedTokens, "token_claims", counts.TokenClaims,
 		"auth_requests", counts.AuthRequests, "grants", counts.Grants, "revoke_failures", counts.RevokeFailures)
 	return counts, nil
+}
+
+// ResumeRecords starts the workflows of records pending for longer than RecordStallAge,
+// and returns how many it started.
+func (a *Activities) ResumeRecords(ctx context.Context, in SweepInput) (int, error) {
+	cfg := a.Config.withDefaults()
+	n, err := a.Records(ctx, in.Now.Add(-cfg.RecordStallAge), cfg.BatchSize)
+	if n > 0 || err != nil {
+		activity.GetLogger(ctx).Info("stalled records resumed", "records", n)
+	}
+	if err != nil {
+		return n, fmt.Errorf("resume records: %w", err)
+	}
+	return n, nil
 }
 
 // SweepStaging deletes staging objects older than StagingMaxAge whose upload is not

@@ -63,6 +63,7 @@ type Deps struct {
 type Module struct {
 	logger  *slog.Logger
 	metrics *metrics.Metrics
+	q       *db.Queries
 	records *records.Store
 	tracks  *tracks.Tracks
 }
@@ -72,7 +73,7 @@ func New(d Deps) *Module {
 	q := db.New(d.DB)
 	recs := records.New(d.Config.Namespace, d.Records)
 	return &Module{
-		logger: d.Logger, metrics: d.Metrics, records: recs,
+		logger: d.Logger, metrics: d.Metrics, q: q, records: recs,
 		tracks: tracks.New(d.DB, q, recs, d.Handles, d.Config.PublicURL),
 	}
 }
@@ -100,6 +101,13 @@ func (m *Module) CreateDraftTrack(ctx context.Context, trackID uuid.UUID, artist
 // and duration, and starts the write of its record to the artist's PDS.
 func (m *Module) PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, fileType string, durationMs int32) error {
 	return m.tracks.Publish(ctx, trackID, tracks.Publication{FileID: fileID, FileType: fileType, DurationMs: durationMs})
+}
+
+// ResumeStalledRecords starts the writes of at most limit records still pending since
+// before stalledSince (housekeeping): a workflow start lost to a Temporal outage, or
+// records a migration added. It returns how many it started.
+func (m *Module) ResumeStalledRecords(ctx context.Context, stalledSince time.Time, limit int) (int, error) {
+	return m.records.ResumeStalled(ctx, m.q, stalledSince, limit)
 }
 
 // RecordSources are the record owners for the recordsync workflow's steps, by collection.

@@ -43,10 +43,19 @@ RETURNING *;
 DELETE FROM catalog.records
 WHERE did = $1 AND kind = $2 AND rkey = $3 AND absent AND synced_revision = revision;
 
--- name: ListStalledRecords :many
--- ListStalledRecords finds records pending for longer than @stalled_since: a workflow start
--- that was lost (Temporal down at the moment of a change) or a row from a migration.
-SELECT did, kind, rkey FROM catalog.records
-WHERE state = 'pending' AND updated_at < @stalled_since
-ORDER BY updated_at
-LIMIT @max_rows;
+-- name: ClaimStalledRecords :many
+-- ClaimStalledRecords finds records pending since before @stalled_since, a workflow start
+-- that was lost (Temporal down at the moment of a change) or a row from a migration, and
+-- marks them touched now so that another sweep running at once, or the next one, leaves
+-- them to the workflow this sweep starts.
+UPDATE catalog.records r
+SET updated_at = now()
+FROM (
+    SELECT p.did, p.kind, p.rkey FROM catalog.records p
+    WHERE p.state = 'pending' AND p.updated_at < @stalled_since
+    ORDER BY p.updated_at
+    LIMIT @max_rows
+    FOR UPDATE SKIP LOCKED
+) stalled
+WHERE (r.did, r.kind, r.rkey) = (stalled.did, stalled.kind, stalled.rkey)
+RETURNING r.did, r.kind, r.rkey;

@@ -41,6 +41,8 @@ type Output struct {
 	Staging   int
 	Multipart int
 	TempFiles int
+	// Records are the stalled records whose workflows were started again.
+	Records int
 }
 
 // sweepOptions: a sweep is a bounded batch of short statements and storage calls (and,
@@ -73,6 +75,13 @@ func Workflow(ctx workflow.Context, _ Input) (Output, error) {
 		{housekeepingact.SweepMultipartUploadsName, housekeepingact.TaskQueue, &out.Multipart},
 		{housekeepingact.SweepTempFilesName, housekeepingact.TempFilesTaskQueue, &out.TempFiles},
 	}
+	// Runs recorded before records existed replay without this step.
+	if workflow.GetVersion(ctx, "resume-records", workflow.DefaultVersion, 1) >= 1 {
+		sweeps = append(sweeps, struct {
+			name, queue string
+			result      any
+		}{housekeepingact.ResumeRecordsName, housekeepingact.TaskQueue, &out.Records})
+	}
 	futures := make([]workflow.Future, len(sweeps))
 	for i, s := range sweeps {
 		o := sweepOptions
@@ -90,6 +99,6 @@ func Workflow(ctx workflow.Context, _ Input) (Output, error) {
 		return out, err
 	}
 	logger.Info("housekeeping done", "sessions", out.Identity.Sessions, "grants", out.Identity.Grants,
-		"staging", out.Staging, "multipart", out.Multipart, "temp_files", out.TempFiles)
+		"staging", out.Staging, "multipart", out.Multipart, "temp_files", out.TempFiles, "records", out.Records)
 	return out, nil
 }

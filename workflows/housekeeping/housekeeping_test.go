@@ -39,13 +39,14 @@ func TestWorkflow_RunsEverySweep(t *testing.T) {
 	env.OnActivity(housekeepingact.SweepStagingName, mock.Anything, sweepInput()).Return(5, nil).Once()
 	env.OnActivity(housekeepingact.SweepMultipartUploadsName, mock.Anything, sweepInput()).Return(6, nil).Once()
 	env.OnActivity(housekeepingact.SweepTempFilesName, mock.Anything, sweepInput()).Return(7, nil).Once()
+	env.OnActivity(housekeepingact.ResumeRecordsName, mock.Anything, sweepInput()).Return(8, nil).Once()
 
 	env.ExecuteWorkflow(Name, Input{})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var out Output
 	require.NoError(t, env.GetWorkflowResult(&out))
-	require.Equal(t, Output{Identity: identity, Staging: 5, Multipart: 6, TempFiles: 7}, out)
+	require.Equal(t, Output{Identity: identity, Staging: 5, Multipart: 6, TempFiles: 7, Records: 8}, out)
 	env.AssertExpectations(t)
 }
 
@@ -56,6 +57,7 @@ func TestWorkflow_AFailedSweepDoesNotStopTheOthers(t *testing.T) {
 		Return(0, temporal.NewNonRetryableApplicationError("storage down", "test", nil)).Once()
 	env.OnActivity(housekeepingact.SweepMultipartUploadsName, mock.Anything, mock.Anything).Return(1, nil).Once()
 	env.OnActivity(housekeepingact.SweepTempFilesName, mock.Anything, mock.Anything).Return(1, nil).Once()
+	env.OnActivity(housekeepingact.ResumeRecordsName, mock.Anything, mock.Anything).Return(0, nil).Once()
 
 	env.ExecuteWorkflow(Name, Input{})
 	require.True(t, env.IsWorkflowCompleted())
@@ -72,6 +74,7 @@ func TestWorkflow_RetriesASweep(t *testing.T) {
 	env.OnActivity(housekeepingact.SweepStagingName, mock.Anything, sweepInput()).Return(2, nil).Once()
 	env.OnActivity(housekeepingact.SweepMultipartUploadsName, mock.Anything, mock.Anything).Return(0, nil).Once()
 	env.OnActivity(housekeepingact.SweepTempFilesName, mock.Anything, mock.Anything).Return(0, nil).Once()
+	env.OnActivity(housekeepingact.ResumeRecordsName, mock.Anything, mock.Anything).Return(0, nil).Once()
 
 	env.ExecuteWorkflow(Name, Input{})
 	require.NoError(t, env.GetWorkflowError())

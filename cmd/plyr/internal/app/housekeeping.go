@@ -29,6 +29,7 @@ func (a *App) housekeepingActivities() *housekeepingact.Activities {
 			out.HandlesVerified = verified
 			return out, errors.Join(sweepErr, verifyErr)
 		},
+		Records: a.catalog.ResumeStalledRecords,
 		Uploads: a.media,
 		Storage: a.infra.Storage,
 		Config: housekeepingact.Config{

@@ -28,6 +28,55 @@ func (q *Queries) AddRecord(ctx context.Context, arg AddRecordParams) error {
 	return err
 }
 
+const claimStalledRecords = `-- name: ClaimStalledRecords :many
+UPDATE catalog.records r
+SET updated_at = now()
+FROM (
+    SELECT p.did, p.kind, p.rkey FROM catalog.records p
+    WHERE p.state = 'pending' AND p.updated_at < $1
+    ORDER BY p.updated_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) stalled
+WHERE (r.did, r.kind, r.rkey) = (stalled.did, stalled.kind, stalled.rkey)
+RETURNING r.did, r.kind, r.rkey
+`
+
+type ClaimStalledRecordsParams struct {
+	StalledSince time.Time
+	MaxRows      int32
+}
+
+type ClaimStalledRecordsRow struct {
+	Did  string
+	Kind string
+	Rkey string
+}
+
+// ClaimStalledRecords finds records pending since before @stalled_since, a workflow start
+// that was lost (Temporal down at the moment of a change) or a row from a migration, and
+// marks them touched now so that another sweep running at once, or the next one, leaves
+// them to the workflow this sweep starts.
+func (q *Queries) ClaimStalledRecords(ctx context.Context, arg ClaimStalledRecordsParams) ([]ClaimStalledRecordsRow, error) {
+	rows, err := q.db.Query(ctx, claimStalledRecords, arg.StalledSince, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClaimStalledRecordsRow{}
+	for rows.Next() {
+		var i ClaimStalledRecordsRow
+		if err := rows.Scan(&i.Did, &i.Kind, &i.Rkey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const forgetRecord = `-- name: ForgetRecord :execrows
 DELETE FROM catalog.records
 WHERE did = $1 AND kind = $2 AND rkey = $3 AND absent AND synced_revision = revision
@@ -76,46 +125,6 @@ func (q *Queries) GetRecord(ctx context.Context, arg GetRecordParams) (CatalogRe
 		&i.UpdatedAt,
 	)
 	return i, err
-}
-
-const listStalledRecords = `-- name: ListStalledRecords :many
-SELECT did, kind, rkey FROM catalog.records
-WHERE state = 'pending' AND updated_at < $1
-ORDER BY updated_at
-LIMIT $2
-`
-
-type ListStalledRecordsParams struct {
-	StalledSince time.Time
-	MaxRows      int32
-}
-
-type ListStalledRecordsRow struct {
-	Did  string
-	Kind string
-	Rkey string
-}
-
-// ListStalledRecords finds records pending for longer than @stalled_since: a workflow start
-// that was lost (Temporal down at the moment of a change) or a row from a migration.
-func (q *Queries) ListStalledRecords(ctx context.Context, arg ListStalledRecordsParams) ([]ListStalledRecordsRow, error) {
-	rows, err := q.db.Query(ctx, listStalledRecords, arg.StalledSince, arg.MaxRows)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListStalledRecordsRow{}
-	for rows.Next() {
-		var i ListStalledRecordsRow
-		if err := rows.Scan(&i.Did, &i.Kind, &i.Rkey); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const reviseRecord = `-- name: ReviseRecord :one

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -186,6 +187,26 @@ func (s *Store) Settle(ctx context.Context, q *db.Queries, k Key, o recordsact.O
 		}
 	}
 	return false, nil
+}
+
+// ResumeStalled starts the workflows of at most limit records pending since before
+// stalledSince (a start that was lost, or rows a migration added) and returns how many it
+// started. It claims them first, so sweeps running at once start each record once.
+func (s *Store) ResumeStalled(ctx context.Context, q *db.Queries, stalledSince time.Time, limit int) (int, error) {
+	rows, err := q.ClaimStalledRecords(ctx, db.ClaimStalledRecordsParams{StalledSince: stalledSince, MaxRows: int32(limit)})
+	if err != nil {
+		return 0, fmt.Errorf("claim stalled records: %w", err)
+	}
+	started := 0
+	var errs []error
+	for _, r := range rows {
+		if err := s.Start(ctx, Key{DID: r.Did, Kind: Kind(r.Kind), RKey: r.Rkey}); err != nil {
+			errs = append(errs, err) // the next sweep tries again
+			continue
+		}
+		started++
+	}
+	return started, errors.Join(errs...)
 }
 
 func ptr[T any](v T) *T { return &v }
