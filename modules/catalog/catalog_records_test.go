@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,4 +262,43 @@ func TestTrackRecord_PassesTheLexicon(t *testing.T) {
 			require.NoError(t, v.Validate("fm.plyr.track", rec))
 		})
 	}
+}
+
+// Records pending for longer than the stall age get their workflows started again, each
+// once per sweep however many sweeps run at once; records pending for less are left to
+// the workflow already writing them.
+func TestResumeStalledRecords(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.addTrack(t, alice, "a", time.Now().Add(-time.Hour), true)
+	f.addTrack(t, alice, "b", time.Now(), true)
+	before := len(f.starts.started())
+
+	// Nothing is older than the cutoff yet.
+	n, err := f.module.ResumeStalledRecords(ctx, time.Now().Add(-time.Hour), 10)
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	// Both are older than a cutoff taken now; two sweeps at once start each once (a
+	// claimed record is touched, so it is newer than the cutoff for the other sweep).
+	time.Sleep(10 * time.Millisecond)
+	cutoff := time.Now()
+	time.Sleep(10 * time.Millisecond)
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i := range counts {
+		wg.Go(func() {
+			n, err := f.module.ResumeStalledRecords(ctx, cutoff, 10)
+			require.NoError(t, err)
+			counts[i] = n
+		})
+	}
+	wg.Wait()
+	require.Equal(t, 2, counts[0]+counts[1])
+	require.Len(t, f.starts.started(), before+2)
+
+	// Claimed records were touched: the next sweep with the same cutoff leaves them.
+	n, err = f.module.ResumeStalledRecords(ctx, cutoff, 10)
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
