@@ -141,6 +141,9 @@ func (m *Module) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if out.Session != nil {
 		m.setCookie(w, *out.Session)
 	}
+	if out.SignedIn != "" && m.signedIn != nil {
+		m.signedIn(r.Context(), out.SignedIn)
+	}
 	http.Redirect(w, r, out.ReturnTo, http.StatusSeeOther)
 }
 

@@ -81,10 +81,18 @@ type Deps struct {
 	HTTPClient *http.Client
 	// Directory resolves handles and DIDs.
 	Directory atid.Directory
+	// SignedIn, when set, is told of every completed sign-in (login, sign-up, an added
+	// account, a scope upgrade), after the account's profile was recorded: the
+	// composition root starts the sign-in sync there. It must return quickly and not fail
+	// the sign-in; errors are its to log.
+	SignedIn func(ctx context.Context, did string)
 }
 
 // Account is an identity known to plyr.
 type Account = account.Account
+
+// Profile is what others see of an account: handle, Bluesky display name, avatar.
+type Profile = account.Profile
 
 // Token is a newly issued credential. Value is shown once and never stored.
 type Token = session.Token
@@ -116,6 +124,8 @@ type Module struct {
 	tokens   *devtoken.Tokens
 	prefs    *prefs.Service
 	pds      *pds.Access
+
+	signedIn func(ctx context.Context, did string)
 }
 
 // New builds the module.
@@ -170,7 +180,7 @@ func New(d Deps) (*Module, error) {
 
 	m := &Module{
 		cfg: d.Config, pool: d.DB, logger: d.Logger, metrics: d.Metrics, public: public, secure: public.Scheme == "https",
-		app: app, store: store, operator: NewOperator(d.DB, d.Logger),
+		app: app, store: store, operator: NewOperator(d.DB, d.Logger), signedIn: d.SignedIn,
 	}
 	m.accounts = m.operator.accounts
 	m.prefs = m.operator.prefs
@@ -240,6 +250,17 @@ func (m *Module) Authenticate(ctx context.Context, token string) (rpc.Caller, er
 // Handles returns the handle of each known DID among dids; unknown ones are absent.
 func (m *Module) Handles(ctx context.Context, dids []string) (map[string]string, error) {
 	return m.accounts.Handles(ctx, dids)
+}
+
+// Profiles returns the profile of each known DID among dids; unknown ones are absent.
+func (m *Module) Profiles(ctx context.Context, dids []string) (map[string]Profile, error) {
+	return m.accounts.Profiles(ctx, dids)
+}
+
+// DIDByHandle returns the DID of the account that shows handle (verified both ways);
+// ErrNotFound if none does.
+func (m *Module) DIDByHandle(ctx context.Context, handle string) (string, error) {
+	return m.accounts.DIDByHandle(ctx, handle)
 }
 
 // EnsureAccount creates the account, or refreshes its handle (operators and tests;

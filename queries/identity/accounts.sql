@@ -22,8 +22,16 @@ ON CONFLICT (did) DO NOTHING;
 
 -- name: UpdateAccountProfile :exec
 UPDATE identity.accounts
-SET handle = $2, avatar_url = $3, pds_url = $4, updated_at = now()
+SET handle = $2, avatar_url = $3, pds_url = $4, display_name = $5, updated_at = now()
 WHERE did = $1;
+
+-- name: ListProfiles :many
+-- ListProfiles is what the catalog shows of accounts: handle, display name, avatar.
+SELECT did, handle, display_name, avatar_url FROM identity.accounts WHERE did = ANY(@dids::text[]);
+
+-- name: GetDIDByHandle :one
+-- GetDIDByHandle finds the account that shows handle (verified both ways when stored).
+SELECT did FROM identity.accounts WHERE handle = $1 AND handle <> 'handle.invalid';
 
 -- name: GetMe :one
 -- GetMe is the account with its feature flags and whether terms are accepted, in one trip.

@@ -5,9 +5,11 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
 	"github.com/plyrfm/plyr/modules/identity/internal/ierr"
@@ -69,4 +71,45 @@ func (a *Accounts) Handles(ctx context.Context, dids []string) (map[string]strin
 		out[r.Did] = r.Handle
 	}
 	return out, nil
+}
+
+// Profile is what others see of an account: its handle (handle.invalid until verified),
+// its Bluesky display name ("" when unset) and avatar URL ("" when none).
+type Profile struct {
+	Handle      string
+	DisplayName string
+	AvatarURL   string
+}
+
+// Profiles returns the profile of each known DID among dids; unknown ones are absent.
+func (a *Accounts) Profiles(ctx context.Context, dids []string) (map[string]Profile, error) {
+	if len(dids) == 0 {
+		return map[string]Profile{}, nil
+	}
+	rows, err := a.q.ListProfiles(ctx, dids)
+	if err != nil {
+		return nil, fmt.Errorf("list profiles: %w", err)
+	}
+	out := make(map[string]Profile, len(rows))
+	for _, r := range rows {
+		out[r.Did] = Profile{Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl}
+	}
+	return out, nil
+}
+
+// DIDByHandle returns the DID of the account that shows handle; ierr.NotFound if none
+// does (or the handle is not one).
+func (a *Accounts) DIDByHandle(ctx context.Context, handle string) (string, error) {
+	h, err := syntax.ParseHandle(handle)
+	if err != nil || h.IsInvalidHandle() {
+		return "", ierr.NotFound
+	}
+	did, err := a.q.GetDIDByHandle(ctx, h.Normalize().String())
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ierr.NotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find account by handle: %w", err)
+	}
+	return did, nil
 }

@@ -23,7 +23,7 @@ func (q *Queries) EnsureAccount(ctx context.Context, did string) error {
 }
 
 const getAccount = `-- name: GetAccount :one
-SELECT did, handle, created_at, updated_at, avatar_url, pds_url, handle_checked_at FROM identity.accounts WHERE did = $1
+SELECT did, handle, created_at, updated_at, avatar_url, pds_url, handle_checked_at, display_name FROM identity.accounts WHERE did = $1
 `
 
 func (q *Queries) GetAccount(ctx context.Context, did string) (Account, error) {
@@ -37,8 +37,21 @@ func (q *Queries) GetAccount(ctx context.Context, did string) (Account, error) {
 		&i.AvatarUrl,
 		&i.PdsUrl,
 		&i.HandleCheckedAt,
+		&i.DisplayName,
 	)
 	return i, err
+}
+
+const getDIDByHandle = `-- name: GetDIDByHandle :one
+SELECT did FROM identity.accounts WHERE handle = $1 AND handle <> 'handle.invalid'
+`
+
+// GetDIDByHandle finds the account that shows handle (verified both ways when stored).
+func (q *Queries) GetDIDByHandle(ctx context.Context, handle string) (string, error) {
+	row := q.db.QueryRow(ctx, getDIDByHandle, handle)
+	var did string
+	err := row.Scan(&did)
+	return did, err
 }
 
 const getMe = `-- name: GetMe :one
@@ -91,6 +104,43 @@ func (q *Queries) ListHandles(ctx context.Context, dids []string) ([]ListHandles
 	for rows.Next() {
 		var i ListHandlesRow
 		if err := rows.Scan(&i.Did, &i.Handle); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listProfiles = `-- name: ListProfiles :many
+SELECT did, handle, display_name, avatar_url FROM identity.accounts WHERE did = ANY($1::text[])
+`
+
+type ListProfilesRow struct {
+	Did         string
+	Handle      string
+	DisplayName string
+	AvatarUrl   string
+}
+
+// ListProfiles is what the catalog shows of accounts: handle, display name, avatar.
+func (q *Queries) ListProfiles(ctx context.Context, dids []string) ([]ListProfilesRow, error) {
+	rows, err := q.db.Query(ctx, listProfiles, dids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListProfilesRow{}
+	for rows.Next() {
+		var i ListProfilesRow
+		if err := rows.Scan(
+			&i.Did,
+			&i.Handle,
+			&i.DisplayName,
+			&i.AvatarUrl,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -170,15 +220,16 @@ func (q *Queries) TakeUnverifiedHandles(ctx context.Context, arg TakeUnverifiedH
 
 const updateAccountProfile = `-- name: UpdateAccountProfile :exec
 UPDATE identity.accounts
-SET handle = $2, avatar_url = $3, pds_url = $4, updated_at = now()
+SET handle = $2, avatar_url = $3, pds_url = $4, display_name = $5, updated_at = now()
 WHERE did = $1
 `
 
 type UpdateAccountProfileParams struct {
-	Did       string
-	Handle    string
-	AvatarUrl string
-	PdsUrl    string
+	Did         string
+	Handle      string
+	AvatarUrl   string
+	PdsUrl      string
+	DisplayName string
 }
 
 func (q *Queries) UpdateAccountProfile(ctx context.Context, arg UpdateAccountProfileParams) error {
@@ -187,6 +238,7 @@ func (q *Queries) UpdateAccountProfile(ctx context.Context, arg UpdateAccountPro
 		arg.Handle,
 		arg.AvatarUrl,
 		arg.PdsUrl,
+		arg.DisplayName,
 	)
 	return err
 }
@@ -198,7 +250,7 @@ ON CONFLICT (did) DO UPDATE
     SET handle = EXCLUDED.handle,
         updated_at = CASE WHEN identity.accounts.handle = EXCLUDED.handle
                           THEN identity.accounts.updated_at ELSE now() END
-RETURNING did, handle, created_at, updated_at, avatar_url, pds_url, handle_checked_at
+RETURNING did, handle, created_at, updated_at, avatar_url, pds_url, handle_checked_at, display_name
 `
 
 type UpsertAccountParams struct {
@@ -218,6 +270,7 @@ func (q *Queries) UpsertAccount(ctx context.Context, arg UpsertAccountParams) (A
 		&i.AvatarUrl,
 		&i.PdsUrl,
 		&i.HandleCheckedAt,
+		&i.DisplayName,
 	)
 	return i, err
 }

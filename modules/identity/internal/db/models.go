@@ -18,6 +18,7 @@ type Account struct {
 	AvatarUrl       string
 	PdsUrl          string
 	HandleCheckedAt *time.Time
+	DisplayName     string
 }
 
 type AuthRequest struct {

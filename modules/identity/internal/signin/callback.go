@@ -20,6 +20,9 @@ type Outcome struct {
 	Matched bool
 	// ReturnTo is where to send the browser, with what happened in its query.
 	ReturnTo string
+	// SignedIn is the account that signed in, when a sign-in completed (login, sign-up,
+	// added account, scope upgrade, developer token): its profile was just recorded.
+	SignedIn string
 	// Session is a new browser session for the browser's cookie (login and sign-up).
 	Session *session.Token
 }
@@ -47,6 +50,7 @@ func (s *Service) Complete(r *http.Request) (Outcome, error) {
 		return out, nil
 	}
 	did, grant := sess.AccountDID.String(), sess.SessionID
+	out.SignedIn = did
 	switch req.Flow {
 	case FlowLogin, FlowSignup:
 		token, err := s.sessions.NewBrowser(ctx, did, grant)
@@ -68,6 +72,7 @@ func (s *Service) Complete(r *http.Request) (Outcome, error) {
 		out.ReturnTo = WithQuery(out.ReturnTo, "account_added", "1")
 	case FlowScopeUpgrade, FlowDeveloperToken:
 		if did != req.ExpectedDid {
+			out.SignedIn = ""
 			s.sessions.DropGrant(ctx, grant)
 			out.ReturnTo = WithQuery(out.ReturnTo, "auth_error", "wrong_account")
 			return out, nil

@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
 
 	"github.com/plyrfm/plyr/modules/identity/internal/db"
 )
 
-// recordProfile stores the account's handle, avatar and PDS. A handle is stored only when
+// recordProfile stores the account's handle, display name, avatar and PDS. A handle is stored only when
 // it is verified both ways: it resolves to the DID, and the DID document claims it. The
 // directory's view comes first; a brand-new account's DID lookup may not show a verified
 // handle yet, and then the handle its PDS claims (describeRepo) is a candidate that must
@@ -25,8 +28,9 @@ func (s *Service) recordProfile(ctx context.Context, did syntax.DID, pdsURL stri
 	} else {
 		s.logger.WarnContext(ctx, "no verified handle for account", "did", did.String())
 	}
+	displayName, avatar := s.blueskyProfile(ctx, pdsURL, did)
 	err := s.q.UpdateAccountProfile(ctx, db.UpdateAccountProfileParams{
-		Did: did.String(), Handle: handle, AvatarUrl: s.avatarURL(ctx, pdsURL, did), PdsUrl: pdsURL,
+		Did: did.String(), Handle: handle, AvatarUrl: avatar, PdsUrl: pdsURL, DisplayName: displayName,
 	})
 	if err != nil {
 		s.logger.ErrorContext(ctx, "record account profile", "did", did.String(), "error", err.Error())
@@ -53,11 +57,19 @@ func (s *Service) claimedHandle(ctx context.Context, did syntax.DID, pdsURL stri
 	return ident.Handle, true
 }
 
-// avatarURL is the account's Bluesky profile picture, served by its PDS, or "".
-func (s *Service) avatarURL(ctx context.Context, pdsURL string, did syntax.DID) string {
+// maxDisplayNameBytes bounds a stored display name (app.bsky.actor.profile allows 640
+// bytes, 64 graphemes).
+const maxDisplayNameBytes = 640
+
+// blueskyProfile is the account's Bluesky display name (one line of text, at most
+// maxDisplayNameBytes, "" when unset or unreadable) and profile picture served by its PDS
+// ("" when none). It reads app.bsky.actor.profile from the account's own PDS, so it works
+// for any PDS and offline against the reference one.
+func (s *Service) blueskyProfile(ctx context.Context, pdsURL string, did syntax.DID) (displayName, avatar string) {
 	var rec struct {
 		Value struct {
-			Avatar struct {
+			DisplayName string `json:"displayName"`
+			Avatar      struct {
 				Ref struct {
 					Link string `json:"$link"`
 				} `json:"ref"`
@@ -66,13 +78,25 @@ func (s *Service) avatarURL(ctx context.Context, pdsURL string, did syntax.DID) 
 	}
 	q := url.Values{"repo": {did.String()}, "collection": {"app.bsky.actor.profile"}, "rkey": {"self"}}
 	if err := s.getJSON(ctx, pdsURL+"/xrpc/com.atproto.repo.getRecord?"+q.Encode(), &rec); err != nil {
-		return ""
+		return "", ""
 	}
-	cid := rec.Value.Avatar.Ref.Link
-	if cid == "" {
-		return ""
+	displayName = oneLine(rec.Value.DisplayName, maxDisplayNameBytes)
+	if cid := rec.Value.Avatar.Ref.Link; cid != "" {
+		avatar = pdsURL + "/xrpc/com.atproto.sync.getBlob?" + url.Values{"did": {did.String()}, "cid": {cid}}.Encode()
 	}
-	return pdsURL + "/xrpc/com.atproto.sync.getBlob?" + url.Values{"did": {did.String()}, "cid": {cid}}.Encode()
+	return displayName, avatar
+}
+
+// oneLine is s as one line of valid UTF-8: control characters become spaces, runs of
+// space collapse, and it is cut (at a character boundary) to at most maxBytes.
+func oneLine(s string, maxBytes int) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	for len(s) > maxBytes {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // ReverifyHandles checks again, at most limit at a time, the accounts that show
