@@ -5,12 +5,14 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/media/internal/files"
+	"github.com/plyrfm/plyr/modules/media/internal/images"
 	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 )
 
 // Errors of the module, each with the Connect code and the message a client sees
 // (rpc.ConnectError); whatever wraps them stays in the logs. POST /upload answers some of
-// them with a more precise HTTP status than their code's (see writeUploadError). They are
+// them with a more precise HTTP status than their code's (see writeUploadError), as POST
+// /images does (writeImageError). They are
 // the features' own, re-exported.
 var (
 	// ErrInvalidUpload marks an upload refused for its form; cases say what to fix.
@@ -29,6 +31,21 @@ var (
 	ErrUploadNotFound = uploads.ErrUploadNotFound
 	// ErrFileNotFound is what clients see for any file id plyr does not serve.
 	ErrFileNotFound = files.ErrFileNotFound
+	// ErrInvalidImage marks an image refused for its form or content (its dimensions, a
+	// damaged file); cases say what to fix.
+	ErrInvalidImage = images.ErrInvalidImage
+	// ErrUnsupportedImage marks a file whose content is not a JPEG, PNG, WebP or GIF image,
+	// whatever its name: 415 from POST /images.
+	ErrUnsupportedImage = images.ErrUnsupportedImage
+	// ErrImageTooLarge marks an image over the size limit: 413.
+	ErrImageTooLarge = images.ErrImageTooLarge
+	// ErrTooManyImages marks an account already sending as many images as it may: 429.
+	ErrTooManyImages = images.ErrTooManyImages
+	// ErrImagesBusy marks a server whose image slots stayed full: 503.
+	ErrImagesBusy = images.ErrImagesBusy
+	// ErrImageNotFound is what clients see for any image id or variant plyr does not serve,
+	// and what Image returns for an unknown id.
+	ErrImageNotFound = images.ErrImageNotFound
 	// ErrInvalidUploadID marks a WatchUpload request whose upload_id is not an id.
 	ErrInvalidUploadID = rpc.NewError(connect.CodeInvalidArgument, "upload_id is not an upload id")
 	// ErrTooManyWatchers marks one WatchUpload stream too many for one upload.

@@ -118,6 +118,8 @@ type fixtureOptions struct {
 	watchInterval time.Duration
 	// storage wraps the test storage the module writes to, when set.
 	storage func(media.ObjectStore) media.ObjectStore
+	// publicURL is the module's PublicURL.
+	publicURL string
 }
 
 func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
@@ -129,7 +131,7 @@ func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 	}
 	f.module = media.New(media.Deps{
 		DB: f.pool, Storage: store, Workflows: f.workflows, Logger: logging.Discard(), Metrics: metrics.New(),
-		Limits: o.limits, WatchInterval: o.watchInterval,
+		Limits: o.limits, WatchInterval: o.watchInterval, PublicURL: o.publicURL,
 	})
 	srv := rpctest.NewServer(t, rpctest.Tokens{
 		"alice-token": {DID: alice, Handle: "alice.test"},

@@ -25,6 +25,17 @@ type File struct {
 	CreatedAt   time.Time
 }
 
+type MediaImage struct {
+	ID          uuid.UUID
+	OwnerDid    string
+	Sha256      []byte
+	ContentType string
+	Width       int32
+	Height      int32
+	SizeBytes   int64
+	CreatedAt   time.Time
+}
+
 type Upload struct {
 	ID         uuid.UUID
 	TrackID    uuid.UUID
