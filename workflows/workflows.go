@@ -15,6 +15,7 @@ import (
 
 	"github.com/plyrfm/plyr/workflows/housekeeping"
 	"github.com/plyrfm/plyr/workflows/recordsync"
+	"github.com/plyrfm/plyr/workflows/signinsync"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
@@ -55,4 +56,5 @@ func Register(r Registry, o Options) {
 		records.WriteTimeout = o.RecordWriteTimeout
 	}
 	r.RegisterWorkflowWithOptions(records.Run, recordsync.RegisterOptions())
+	r.RegisterWorkflowWithOptions(signinsync.Workflow, signinsync.RegisterOptions())
 }

@@ -1,6 +1,7 @@
 // Package catalog holds the workflow steps that change catalog rows: a track appears as
-// processing, becomes ready, or is removed when its upload is abandoned. Every step is a
-// short database write and runs on TaskQueue.
+// processing, becomes ready, or is removed when its upload is abandoned; an artist is
+// synced after a sign-in. Every step is a short database write (and a workflow start) and
+// runs on TaskQueue.
 package catalog
 
 import (
@@ -24,6 +25,7 @@ const (
 	CreateDraftTrackName = "CreateDraftTrack"
 	PublishTrackName     = "PublishTrack"
 	DeleteDraftTrackName = "DeleteDraftTrack"
+	SyncArtistName       = "SyncArtist"
 )
 
 // Tracks is what the catalog module offers these activities.
@@ -35,6 +37,9 @@ type Tracks interface {
 	PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, fileType string, durationMs int32) error
 	// DeleteDraftTrack removes a track that never became ready; a missing one is fine.
 	DeleteDraftTrack(ctx context.Context, trackID uuid.UUID) error
+	// SyncArtist makes sure an account's artist exists and starts the write of its
+	// profile record.
+	SyncArtist(ctx context.Context, did string) error
 }
 
 // Activities are the catalog steps, bound to the catalog module.
@@ -52,6 +57,7 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.CreateDraftTrack, activity.RegisterOptions{Name: CreateDraftTrackName})
 	w.RegisterActivityWithOptions(a.PublishTrack, activity.RegisterOptions{Name: PublishTrackName})
 	w.RegisterActivityWithOptions(a.DeleteDraftTrack, activity.RegisterOptions{Name: DeleteDraftTrackName})
+	w.RegisterActivityWithOptions(a.SyncArtist, activity.RegisterOptions{Name: SyncArtistName})
 }
 
 // DraftTrack is the input of CreateDraftTrack.
@@ -84,4 +90,9 @@ func (a *Activities) PublishTrack(ctx context.Context, in Publication) error {
 // DeleteDraftTrack removes a track whose upload did not complete.
 func (a *Activities) DeleteDraftTrack(ctx context.Context, trackID uuid.UUID) error {
 	return a.Tracks.DeleteDraftTrack(ctx, trackID)
+}
+
+// SyncArtist is the sign-in sync's step for the artist.
+func (a *Activities) SyncArtist(ctx context.Context, did string) error {
+	return a.Tracks.SyncArtist(ctx, did)
 }

@@ -29,17 +29,26 @@ const (
 	bob   = "did:plc:bob"
 )
 
-// handles stands in for the identity module.
+// handles stands in for the identity module: accounts by DID, with their handles.
 type handles map[string]string
 
-func (h handles) Handles(_ context.Context, dids []string) (map[string]string, error) {
-	out := map[string]string{}
+func (h handles) Profiles(_ context.Context, dids []string) (map[string]catalog.AccountProfile, error) {
+	out := map[string]catalog.AccountProfile{}
 	for _, d := range dids {
 		if v, ok := h[d]; ok {
-			out[d] = v
+			out[d] = catalog.AccountProfile{Handle: v}
 		}
 	}
 	return out, nil
+}
+
+func (h handles) DIDByHandle(_ context.Context, handle string) (string, bool, error) {
+	for did, v := range h {
+		if v == handle {
+			return did, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 type fixture struct {
@@ -72,8 +81,8 @@ func newFixture(t *testing.T) fixture {
 	st := &starts{}
 	m := catalog.New(catalog.Deps{
 		DB: testenv.NewDatabase(t), Logger: logging.Discard(), Metrics: metrics.New(),
-		Config:  catalog.Config{Namespace: "fm.plyr", PublicURL: "https://plyr.example"},
-		Handles: handles{alice: "alice.test", bob: "bob.test"}, Records: st,
+		Config:   catalog.Config{Namespace: "fm.plyr", PublicURL: "https://plyr.example"},
+		Accounts: handles{alice: "alice.test", bob: "bob.test"}, Records: st,
 	})
 	srv := rpctest.NewServer(t, rpctest.Tokens{
 		"alice-token": {DID: alice, Handle: "alice.test"},

@@ -1,6 +1,9 @@
 package catalog
 
-import "github.com/plyrfm/plyr/modules/catalog/internal/tracks"
+import (
+	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
+	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
+)
 
 // Errors of the module, each with the Connect code and the message a client sees
 // (rpc.ConnectError). Whatever wraps them stays in the logs.
@@ -13,4 +16,8 @@ var (
 	ErrNotOwner = tracks.ErrNotOwner
 	// ErrNotReady marks a change that needs a track whose upload has finished.
 	ErrNotReady = tracks.ErrNotReady
+	// ErrArtistNotFound marks an artist plyr does not know.
+	ErrArtistNotFound = artists.ErrNotFound
+	// ErrInvalidProfile marks a profile change refused for what it says.
+	ErrInvalidProfile = artists.ErrInvalidInput
 )

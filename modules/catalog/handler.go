@@ -9,6 +9,7 @@ import (
 	recordsact "github.com/plyrfm/plyr/activities/records"
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
@@ -16,7 +17,10 @@ import (
 // handler adapts the CatalogService to the tracks feature: decode, call, encode. Errors
 // are returned as they are: the service's error interceptor maps them (rpc.ConnectError)
 // and logs what clients must not see.
-type handler struct{ tracks *tracks.Tracks }
+type handler struct {
+	tracks  *tracks.Tracks
+	artists *artists.Artists
+}
 
 // viewer is the signed-in caller's DID, or "".
 func viewer(ctx context.Context) string {
@@ -90,17 +94,23 @@ func trackProtoFor(t tracks.Track, viewer string) *catalogv1.Track {
 	out := &catalogv1.Track{
 		Id: t.ID.String(), Title: t.Title, ArtistDid: t.ArtistDID, ArtistHandle: t.ArtistHandle,
 		Status: statusProto(t.Status), DurationMs: t.DurationMs, CreatedAt: timestamppb.New(t.CreatedAt),
-		FileType: t.FileType,
-		Record: &catalogv1.TrackRecord{
-			State: recordStateProto(t.Record.State), Failure: recordFailureProto(t.Record.Failure),
-			Uri: t.Record.URI, Cid: t.Record.CID,
-		},
-	}
-	if viewer != "" && viewer == t.ArtistDID {
-		out.Record.FailureReason = t.Record.Reason
+		FileType: t.FileType, Record: recordProto(t.Record, viewer != "" && viewer == t.ArtistDID),
+		ArtistDisplayName: t.ArtistName, ArtistAvatarUrl: t.ArtistAvatarURL,
+		PlayCount: t.Plays, LikeCount: t.Likes, CommentCount: t.Comments,
 	}
 	if t.FileID != nil {
 		out.FileId = t.FileID.String()
+	}
+	return out
+}
+
+// recordProto is a record's status; why it failed only for its owner.
+func recordProto(s records.Status, owner bool) *catalogv1.RecordStatus {
+	out := &catalogv1.RecordStatus{
+		State: recordStateProto(s.State), Failure: recordFailureProto(s.Failure), Uri: s.URI, Cid: s.CID,
+	}
+	if owner {
+		out.FailureReason = s.Reason
 	}
 	return out
 }

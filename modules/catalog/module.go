@@ -24,15 +24,23 @@ import (
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
 
-// HandleDirectory finds the current handle of accounts by DID.
-type HandleDirectory interface {
-	// Handles returns the handle of each known DID among dids; unknown ones are absent.
-	Handles(ctx context.Context, dids []string) (map[string]string, error)
+// AccountProfile is what the identity module knows of an account: handle, Bluesky
+// display name, avatar.
+type AccountProfile = artists.AccountProfile
+
+// Accounts is the identity module as the catalog sees it.
+type Accounts interface {
+	// Profiles returns the profile of each known DID among dids; unknown ones are absent.
+	Profiles(ctx context.Context, dids []string) (map[string]AccountProfile, error)
+	// DIDByHandle returns the DID of the account showing handle; ok is false when no
+	// account does.
+	DIDByHandle(ctx context.Context, handle string) (did string, ok bool, err error)
 }
 
 // RecordStarter starts (or signals) the workflow that writes a record: recordsync's
@@ -51,12 +59,12 @@ type Config struct {
 
 // Deps are what the module needs.
 type Deps struct {
-	DB      *pgxpool.Pool
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics
-	Config  Config
-	Handles HandleDirectory
-	Records RecordStarter
+	DB       *pgxpool.Pool
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
+	Config   Config
+	Accounts Accounts
+	Records  RecordStarter
 }
 
 // Module is the catalog module.
@@ -66,6 +74,7 @@ type Module struct {
 	q       *db.Queries
 	records *records.Store
 	tracks  *tracks.Tracks
+	artists *artists.Artists
 }
 
 // New builds the module.
@@ -74,7 +83,8 @@ func New(d Deps) *Module {
 	recs := records.New(d.Config.Namespace, d.Records)
 	return &Module{
 		logger: d.Logger, metrics: d.Metrics, q: q, records: recs,
-		tracks: tracks.New(d.DB, q, recs, d.Handles, d.Config.PublicURL),
+		tracks:  tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL),
+		artists: artists.New(d.DB, q, recs, d.Accounts),
 	}
 }
 
@@ -84,11 +94,16 @@ var policy = rpc.Policy{
 	catalogv1connect.CatalogServiceGetTrackProcedure:      rpc.Optional,
 	catalogv1connect.CatalogServiceListMyTracksProcedure:  rpc.Session,
 	catalogv1connect.CatalogServiceRestoreRecordProcedure: rpc.Session,
+	// The artist reading their own profile sees why its record failed.
+	catalogv1connect.CatalogServiceGetArtistProcedure:          rpc.Optional,
+	catalogv1connect.CatalogServiceGetArtistsProcedure:         rpc.Optional,
+	catalogv1connect.CatalogServiceUpdateMyProfileProcedure:    rpc.Session,
+	catalogv1connect.CatalogServiceGetArtistAnalyticsProcedure: rpc.Public,
 }
 
 // Mount registers the CatalogService.
 func (m *Module) Mount(mux *http.ServeMux) {
-	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{tracks: m.tracks}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
+	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{tracks: m.tracks, artists: m.artists}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
 }
 
 // CreateDraftTrack records a processing track for an accepted upload; doing it again for
@@ -103,6 +118,12 @@ func (m *Module) PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, fi
 	return m.tracks.Publish(ctx, trackID, tracks.Publication{FileID: fileID, FileType: fileType, DurationMs: durationMs})
 }
 
+// SyncArtist is the sign-in sync's step for an account: its artist row exists and its
+// profile record is written as the profile is now (skipped on the PDS when unchanged).
+func (m *Module) SyncArtist(ctx context.Context, did string) error {
+	return m.artists.Sync(ctx, did)
+}
+
 // ResumeStalledRecords starts the writes of at most limit records still pending since
 // before stalledSince (housekeeping): a workflow start lost to a Temporal outage, or
 // records a migration added. It returns how many it started.
@@ -113,8 +134,23 @@ func (m *Module) ResumeStalledRecords(ctx context.Context, stalledSince time.Tim
 // RecordSources are the record owners for the recordsync workflow's steps, by collection.
 func (m *Module) RecordSources() map[string]recordsact.Source {
 	return map[string]recordsact.Source{
-		m.records.Collection(records.KindTrack): trackRecords{m.tracks},
+		m.records.Collection(records.KindTrack):   trackRecords{m.tracks},
+		m.records.Collection(records.KindProfile): profileRecords{m.artists},
 	}
+}
+
+// profileRecords is the Source of artists' profile records (rkey self).
+type profileRecords struct{ artists *artists.Artists }
+
+func (s profileRecords) Wanted(ctx context.Context, ref recordsact.Ref) (recordsact.Wanted, error) {
+	if ref.RKey != artists.RecordKey {
+		return recordsact.Wanted{}, recordsact.ErrNotTracked
+	}
+	return s.artists.WantedRecord(ctx, ref.DID)
+}
+
+func (s profileRecords) Settle(ctx context.Context, ref recordsact.Ref, o recordsact.Outcome) (bool, error) {
+	return s.artists.SettleRecord(ctx, ref.DID, o)
 }
 
 // trackRecords is the Source of track records.

@@ -20,9 +20,10 @@ DELETE FROM catalog.tracks WHERE id = $1 AND status = 'processing';
 
 -- name: GetTrack :one
 SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
-       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.id = $1;
 
 -- name: GetTrackByRecordKey :one
@@ -32,9 +33,10 @@ SELECT * FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2;
 -- name: ListReadyTracks :many
 -- ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first.
 SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
-       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.status = 'ready'
   AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
 ORDER BY t.created_at DESC, t.id DESC
@@ -45,9 +47,10 @@ LIMIT @page_limit;
 -- still processing are included only when asked for (the artist looking at their own), and
 -- with @unsynced_only only those whose record is not on the PDS as it should be.
 SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
-       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.artist_did = @artist_did
   AND (t.status = 'ready' OR @include_processing::boolean)
   AND (NOT @unsynced_only::boolean OR (t.status = 'ready' AND (r.state IS NULL OR r.state <> 'synced')))

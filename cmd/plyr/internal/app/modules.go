@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
@@ -11,6 +13,7 @@ import (
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/workflows/recordsync"
+	"github.com/plyrfm/plyr/workflows/signinsync"
 )
 
 // buildModules builds the modules, each from what its Deps ask for; a module reaches
@@ -23,6 +26,7 @@ func (a *App) buildModules() error {
 	if a.identity, err = identity.New(identity.Deps{
 		DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics, Config: idCfg, Keys: a.infra.Keys,
 		HTTPClient: a.infra.ATProto.HTTPClient, Directory: a.infra.ATProto.Directory,
+		SignedIn: a.startSignInSync,
 	}); err != nil {
 		return err
 	}
@@ -36,7 +40,7 @@ func (a *App) buildModules() error {
 	a.catalog = catalog.New(catalog.Deps{
 		DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics,
 		Config:  catalog.Config{Namespace: a.namespace, PublicURL: a.cfg.Identity.PublicURL},
-		Handles: a.identity, Records: recordsync.NewStarter(a.infra.Temporal),
+		Accounts: catalogAccounts{a.identity}, Records: recordsync.NewStarter(a.infra.Temporal),
 	})
 	a.media = media.New(media.Deps{
 		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics,
@@ -81,4 +85,36 @@ func identityConfig(c config.Identity, allowLoopbackPDS bool) (identity.Config, 
 		out.ClientKey = key
 	}
 	return out, nil
+}
+
+// startSignInSync starts the sync that follows a sign-in. A failure is logged, not the
+// sign-in's: the next sign-in syncs again, and records left pending are resumed by
+// housekeeping.
+func (a *App) startSignInSync(ctx context.Context, did string) {
+	if err := signinsync.Start(ctx, a.infra.Temporal, did); err != nil {
+		a.logger.ErrorContext(ctx, "start the sign-in sync", "did", did, "error", err.Error())
+	}
+}
+
+// catalogAccounts is the identity module as the catalog's Accounts.
+type catalogAccounts struct{ identity *identity.Module }
+
+func (c catalogAccounts) Profiles(ctx context.Context, dids []string) (map[string]catalog.AccountProfile, error) {
+	profiles, err := c.identity.Profiles(ctx, dids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]catalog.AccountProfile, len(profiles))
+	for did, p := range profiles {
+		out[did] = catalog.AccountProfile{Handle: p.Handle, DisplayName: p.DisplayName, AvatarURL: p.AvatarURL}
+	}
+	return out, nil
+}
+
+func (c catalogAccounts) DIDByHandle(ctx context.Context, handle string) (string, bool, error) {
+	did, err := c.identity.DIDByHandle(ctx, handle)
+	if errors.Is(err, identity.ErrNotFound) {
+		return "", false, nil
+	}
+	return did, err == nil, err
 }

@@ -10,6 +10,16 @@ import (
 	"github.com/google/uuid"
 )
 
+type CatalogArtist struct {
+	Did                string
+	DisplayName        string
+	Bio                string
+	SupportUrl         string
+	ShowLikedOnProfile bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
 type CatalogRecord struct {
 	Did            string
 	Kind           string
@@ -26,14 +36,17 @@ type CatalogRecord struct {
 }
 
 type Track struct {
-	ID         uuid.UUID
-	ArtistDid  string
-	Title      string
-	Status     string
-	FileID     *uuid.UUID
-	DurationMs *int32
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	RecordRkey string
-	FileType   *string
+	ID           uuid.UUID
+	ArtistDid    string
+	Title        string
+	Status       string
+	FileID       *uuid.UUID
+	DurationMs   *int32
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	RecordRkey   string
+	FileType     *string
+	PlayCount    int64
+	LikeCount    int64
+	CommentCount int64
 }

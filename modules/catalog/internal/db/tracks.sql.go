@@ -54,10 +54,11 @@ func (q *Queries) DeleteDraftTrack(ctx context.Context, id uuid.UUID) (int64, er
 }
 
 const getTrack = `-- name: GetTrack :one
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
-       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.id = $1
 `
 
@@ -68,6 +69,7 @@ type GetTrackRow struct {
 	RecordState         *string
 	RecordFailure       *string
 	RecordFailureReason *string
+	ArtistDisplayName   *string
 }
 
 func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, error) {
@@ -84,17 +86,21 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 		&i.Track.UpdatedAt,
 		&i.Track.RecordRkey,
 		&i.Track.FileType,
+		&i.Track.PlayCount,
+		&i.Track.LikeCount,
+		&i.Track.CommentCount,
 		&i.RecordUri,
 		&i.RecordCid,
 		&i.RecordState,
 		&i.RecordFailure,
 		&i.RecordFailureReason,
+		&i.ArtistDisplayName,
 	)
 	return i, err
 }
 
 const getTrackByRecordKey = `-- name: GetTrackByRecordKey :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
 `
 
 type GetTrackByRecordKeyParams struct {
@@ -117,15 +123,19 @@ func (q *Queries) GetTrackByRecordKey(ctx context.Context, arg GetTrackByRecordK
 		&i.UpdatedAt,
 		&i.RecordRkey,
 		&i.FileType,
+		&i.PlayCount,
+		&i.LikeCount,
+		&i.CommentCount,
 	)
 	return i, err
 }
 
 const listArtistTracks = `-- name: ListArtistTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
-       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.artist_did = $1
   AND (t.status = 'ready' OR $2::boolean)
   AND (NOT $3::boolean OR (t.status = 'ready' AND (r.state IS NULL OR r.state <> 'synced')))
@@ -150,6 +160,7 @@ type ListArtistTracksRow struct {
 	RecordState         *string
 	RecordFailure       *string
 	RecordFailureReason *string
+	ArtistDisplayName   *string
 }
 
 // ListArtistTracks is one artist's tracks strictly before the cursor, newest first; tracks
@@ -182,11 +193,15 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 			&i.Track.UpdatedAt,
 			&i.Track.RecordRkey,
 			&i.Track.FileType,
+			&i.Track.PlayCount,
+			&i.Track.LikeCount,
+			&i.Track.CommentCount,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
 			&i.RecordFailure,
 			&i.RecordFailureReason,
+			&i.ArtistDisplayName,
 		); err != nil {
 			return nil, err
 		}
@@ -199,10 +214,11 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 }
 
 const listReadyTracks = `-- name: ListReadyTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
-       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.status = 'ready'
   AND (t.created_at, t.id) < ($1::timestamptz, $2::uuid)
 ORDER BY t.created_at DESC, t.id DESC
@@ -222,6 +238,7 @@ type ListReadyTracksRow struct {
 	RecordState         *string
 	RecordFailure       *string
 	RecordFailureReason *string
+	ArtistDisplayName   *string
 }
 
 // ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first.
@@ -245,11 +262,15 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 			&i.Track.UpdatedAt,
 			&i.Track.RecordRkey,
 			&i.Track.FileType,
+			&i.Track.PlayCount,
+			&i.Track.LikeCount,
+			&i.Track.CommentCount,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
 			&i.RecordFailure,
 			&i.RecordFailureReason,
+			&i.ArtistDisplayName,
 		); err != nil {
 			return nil, err
 		}
@@ -265,7 +286,7 @@ const publishTrack = `-- name: PublishTrack :one
 UPDATE catalog.tracks
 SET status = 'ready', file_id = $2, duration_ms = $3, file_type = $4, updated_at = now()
 WHERE id = $1
-RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type
+RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count
 `
 
 type PublishTrackParams struct {
@@ -296,6 +317,9 @@ func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Tra
 		&i.UpdatedAt,
 		&i.RecordRkey,
 		&i.FileType,
+		&i.PlayCount,
+		&i.LikeCount,
+		&i.CommentCount,
 	)
 	return i, err
 }

@@ -25,7 +25,8 @@ type Kind string
 
 // The kinds of record the catalog writes.
 const (
-	KindTrack Kind = "track"
+	KindTrack   Kind = "track"
+	KindProfile Kind = "actor.profile"
 )
 
 // State is where a record is.

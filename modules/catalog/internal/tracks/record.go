@@ -9,15 +9,35 @@ import (
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/jackc/pgx/v5"
+	"github.com/rivo/uniseg"
 
 	recordsact "github.com/plyrfm/plyr/activities/records"
 	"github.com/plyrfm/plyr/internal/platform/atproto"
+	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 )
 
-// unknownArtist is the record's artist when plyr knows no name for the account at all.
-const unknownArtist = "unknown artist"
+// maxRecordArtistBytes bounds the record's artist (the lexicon's maxLength, in bytes).
+const maxRecordArtistBytes = 256
+
+// recordArtist is name cut to fit the record's artist field, at a grapheme boundary: a
+// display name may be up to 640 bytes.
+func recordArtist(name string) string {
+	if len(name) <= maxRecordArtistBytes {
+		return name
+	}
+	g := uniseg.NewGraphemes(name)
+	end := 0
+	for g.Next() {
+		_, to := g.Positions()
+		if to > maxRecordArtistBytes {
+			break
+		}
+		end = to
+	}
+	return name[:end]
+}
 
 // WantedRecord is what the record of the artist's track with record key rkey should be
 // now; recordsact.ErrNotTracked if no such track exists. A track not ready yet has no
@@ -38,14 +58,15 @@ func (t *Tracks) WantedRecord(ctx context.Context, did, rkey string) (recordsact
 	if err != nil {
 		return recordsact.Wanted{}, fmt.Errorf("load track %s/%s: %w", did, rkey, err)
 	}
-	handles, err := t.handles.Handles(ctx, []string{did})
+	profiles, err := t.profiles.Profiles(ctx, []string{did})
 	if err != nil {
-		return recordsact.Wanted{}, fmt.Errorf("artist handle: %w", err)
+		return recordsact.Wanted{}, fmt.Errorf("artist profile: %w", err)
 	}
-	artist := handles[did]
-	if artist == "" {
-		artist = unknownArtist
+	own, err := t.q.GetArtist(ctx, did)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return recordsact.Wanted{}, fmt.Errorf("load artist %s: %w", did, err)
 	}
+	artist := recordArtist(artists.DisplayName(own.DisplayName, profiles[did]))
 	fields := trackFields(row, artist, t.publicURL)
 	return recordsact.Wanted{Revision: state.Revision, Build: func(current map[string]any) (map[string]any, error) {
 		return buildTrackRecord(current, fields, row.CreatedAt), nil

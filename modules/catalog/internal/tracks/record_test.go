@@ -14,6 +14,7 @@ import (
 	recordsact "github.com/plyrfm/plyr/activities/records"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	"github.com/plyrfm/plyr/internal/platform/atproto"
+	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
@@ -280,8 +281,8 @@ func TestWantedRecord_DurationInWholeSecondsRounded(t *testing.T) {
 // noHandles knows no account.
 type noHandles struct{}
 
-func (noHandles) Handles(context.Context, []string) (map[string]string, error) {
-	return map[string]string{}, nil
+func (noHandles) Profiles(context.Context, []string) (map[string]artists.AccountProfile, error) {
+	return map[string]artists.AccountProfile{}, nil
 }
 
 func TestWantedRecord_ArtistWithoutHandle(t *testing.T) {
@@ -295,7 +296,7 @@ func TestWantedRecord_ArtistWithoutHandle(t *testing.T) {
 	require.NoError(t, err)
 	got, err := w.Build(nil)
 	require.NoError(t, err)
-	require.Equal(t, "unknown artist", got["artist"])
+	require.Equal(t, "handle.invalid", got["artist"], "an account plyr knows nothing of shows as handle.invalid, never as its DID")
 }
 
 func TestWantedRecord_NotTracked(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/cursor"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
@@ -57,7 +58,11 @@ type Track struct {
 	Title        string
 	ArtistDID    string
 	ArtistHandle string
-	Status       Status
+	// ArtistName is the artist's display name (see artists.DisplayName); ArtistAvatarURL
+	// their avatar, or "".
+	ArtistName      string
+	ArtistAvatarURL string
+	Status          Status
 	// FileID is the playable audio, once ready, and FileType its format (mp3…).
 	FileID     *uuid.UUID
 	FileType   string
@@ -66,11 +71,14 @@ type Track struct {
 	// RecordKey is the rkey of the track's record; Record where that record is.
 	RecordKey string
 	Record    records.Status
+	// Counters (the listener side of the catalog fills them).
+	Plays, Likes, Comments int64
 }
 
-// Handles finds the current handle of accounts by DID (the identity module).
-type Handles interface {
-	Handles(ctx context.Context, dids []string) (map[string]string, error)
+// Profiles finds what the identity module knows of accounts: handle, Bluesky display
+// name, avatar.
+type Profiles interface {
+	Profiles(ctx context.Context, dids []string) (map[string]artists.AccountProfile, error)
 }
 
 // Beginner starts transactions (a pool, or a transaction for a savepoint in tests).
@@ -82,15 +90,15 @@ type Beginner interface {
 type Tracks struct {
 	db      Beginner
 	q       *db.Queries
-	records *records.Store
-	handles Handles
+	records  *records.Store
+	profiles Profiles
 	// publicURL is where plyr serves audio: a record's audioUrl is publicURL/audio/<file-id>.
 	publicURL string
 }
 
 // New returns the feature.
-func New(conn Beginner, q *db.Queries, recs *records.Store, handles Handles, publicURL string) *Tracks {
-	return &Tracks{db: conn, q: q, records: recs, handles: handles, publicURL: publicURL}
+func New(conn Beginner, q *db.Queries, recs *records.Store, profiles Profiles, publicURL string) *Tracks {
+	return &Tracks{db: conn, q: q, records: recs, profiles: profiles, publicURL: publicURL}
 }
 
 // ListQuery is what List is asked.
@@ -167,7 +175,7 @@ func (t *Tracks) List(ctx context.Context, in ListQuery) (Page, error) {
 		last := rows[len(rows)-1].Track
 		page.Next = cursor.Encode(cursor.Position{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
-	page.Tracks, err = t.withHandles(ctx, rows)
+	page.Tracks, err = t.withArtists(ctx, rows)
 	return page, err
 }
 
@@ -183,7 +191,7 @@ func (t *Tracks) Get(ctx context.Context, id uuid.UUID, viewer string) (Track, e
 	if Status(row.Track.Status) != StatusReady && viewer != row.Track.ArtistDid {
 		return Track{}, ErrNotFound // a track still processing is its artist's business only
 	}
-	tracks, err := t.withHandles(ctx, []db.GetTrackRow{row})
+	tracks, err := t.withArtists(ctx, []db.GetTrackRow{row})
 	if err != nil {
 		return Track{}, err
 	}
@@ -199,12 +207,19 @@ type Draft struct {
 	CreatedAt time.Time
 }
 
-// CreateDraft records a processing track, with the key its record will have; doing it
-// again for the same id changes nothing.
+// CreateDraft records a processing track, with the key its record will have, and makes
+// sure its artist exists (an operator token's account never signed in); doing it again
+// for the same id changes nothing.
 func (t *Tracks) CreateDraft(ctx context.Context, d Draft) error {
-	err := t.q.CreateDraftTrack(ctx, db.CreateDraftTrackParams{
-		ID: d.ID, ArtistDid: d.ArtistDID, Title: d.Title, CreatedAt: d.CreatedAt,
-		RecordRkey: atproto.RecordKey(d.CreatedAt, d.ID),
+	err := pgx.BeginFunc(ctx, t.db, func(tx pgx.Tx) error {
+		q := t.q.WithTx(tx)
+		if err := q.EnsureArtist(ctx, d.ArtistDID); err != nil {
+			return err
+		}
+		return q.CreateDraftTrack(ctx, db.CreateDraftTrackParams{
+			ID: d.ID, ArtistDid: d.ArtistDID, Title: d.Title, CreatedAt: d.CreatedAt,
+			RecordRkey: atproto.RecordKey(d.CreatedAt, d.ID),
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("create draft track %s: %w", d.ID, err)
@@ -287,8 +302,8 @@ func (t *Tracks) DeleteDraft(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// withHandles converts rows, looking up all their artists' handles in one call.
-func (t *Tracks) withHandles(ctx context.Context, rows []db.GetTrackRow) ([]Track, error) {
+// withArtists converts rows, looking up all their artists' profiles in one call.
+func (t *Tracks) withArtists(ctx context.Context, rows []db.GetTrackRow) ([]Track, error) {
 	dids := make([]string, 0, len(rows))
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -297,17 +312,28 @@ func (t *Tracks) withHandles(ctx context.Context, rows []db.GetTrackRow) ([]Trac
 			dids = append(dids, r.Track.ArtistDid)
 		}
 	}
-	handles, err := t.handles.Handles(ctx, dids)
+	profiles, err := t.profiles.Profiles(ctx, dids)
 	if err != nil {
-		return nil, fmt.Errorf("artist handles: %w", err)
+		return nil, fmt.Errorf("artist profiles: %w", err)
 	}
 	out := make([]Track, 0, len(rows))
 	for _, row := range rows {
 		r := row.Track
+		p := profiles[r.ArtistDid]
+		own := ""
+		if row.ArtistDisplayName != nil {
+			own = *row.ArtistDisplayName
+		}
+		handle := p.Handle
+		if handle == "" {
+			handle = syntax.HandleInvalid.String()
+		}
 		tr := Track{
-			ID: r.ID, Title: r.Title, ArtistDID: r.ArtistDid, ArtistHandle: handles[r.ArtistDid],
+			ID: r.ID, Title: r.Title, ArtistDID: r.ArtistDid, ArtistHandle: handle,
+			ArtistName: artists.DisplayName(own, p), ArtistAvatarURL: p.AvatarURL,
 			Status: Status(r.Status), FileID: r.FileID, CreatedAt: r.CreatedAt, RecordKey: r.RecordRkey,
 			Record: records.StatusOf(row.RecordState, row.RecordFailure, row.RecordFailureReason, row.RecordUri, row.RecordCid),
+			Plays:  r.PlayCount, Likes: r.LikeCount, Comments: r.CommentCount,
 		}
 		if r.DurationMs != nil {
 			tr.DurationMs = *r.DurationMs

@@ -11,6 +11,7 @@ import (
 
 	recordsact "github.com/plyrfm/plyr/activities/records"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
@@ -18,13 +19,13 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// handles knows every artist as <did>.test.
+// handles knows every artist as <did>.test, without a Bluesky display name or avatar.
 type handles struct{}
 
-func (handles) Handles(_ context.Context, dids []string) (map[string]string, error) {
-	out := map[string]string{}
+func (handles) Profiles(_ context.Context, dids []string) (map[string]artists.AccountProfile, error) {
+	out := map[string]artists.AccountProfile{}
 	for _, d := range dids {
-		out[d] = d + ".test"
+		out[d] = artists.AccountProfile{Handle: d + ".test"}
 	}
 	return out, nil
 }

@@ -218,7 +218,16 @@ type Track struct {
 	// file_type is the playable audio's format (mp3); empty while processing.
 	FileType string `protobuf:"bytes,9,opt,name=file_type,json=fileType,proto3" json:"file_type,omitempty"`
 	// record is the track's record on the artist's PDS.
-	Record        *TrackRecord `protobuf:"bytes,10,opt,name=record,proto3" json:"record,omitempty"`
+	Record *RecordStatus `protobuf:"bytes,10,opt,name=record,proto3" json:"record,omitempty"`
+	// artist_display_name is the name the artist is shown by: their own in plyr, else their
+	// Bluesky display name, else their handle.
+	ArtistDisplayName string `protobuf:"bytes,11,opt,name=artist_display_name,json=artistDisplayName,proto3" json:"artist_display_name,omitempty"`
+	// artist_avatar_url is the artist's avatar; empty when they have none.
+	ArtistAvatarUrl string `protobuf:"bytes,12,opt,name=artist_avatar_url,json=artistAvatarUrl,proto3" json:"artist_avatar_url,omitempty"`
+	// play_count, like_count and comment_count are the track's counters.
+	PlayCount     int64 `protobuf:"varint,13,opt,name=play_count,json=playCount,proto3" json:"play_count,omitempty"`
+	LikeCount     int64 `protobuf:"varint,14,opt,name=like_count,json=likeCount,proto3" json:"like_count,omitempty"`
+	CommentCount  int64 `protobuf:"varint,15,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -316,21 +325,56 @@ func (x *Track) GetFileType() string {
 	return ""
 }
 
-func (x *Track) GetRecord() *TrackRecord {
+func (x *Track) GetRecord() *RecordStatus {
 	if x != nil {
 		return x.Record
 	}
 	return nil
 }
 
-// TrackRecord is where a track's record is.
-type TrackRecord struct {
+func (x *Track) GetArtistDisplayName() string {
+	if x != nil {
+		return x.ArtistDisplayName
+	}
+	return ""
+}
+
+func (x *Track) GetArtistAvatarUrl() string {
+	if x != nil {
+		return x.ArtistAvatarUrl
+	}
+	return ""
+}
+
+func (x *Track) GetPlayCount() int64 {
+	if x != nil {
+		return x.PlayCount
+	}
+	return 0
+}
+
+func (x *Track) GetLikeCount() int64 {
+	if x != nil {
+		return x.LikeCount
+	}
+	return 0
+}
+
+func (x *Track) GetCommentCount() int64 {
+	if x != nil {
+		return x.CommentCount
+	}
+	return 0
+}
+
+// RecordStatus is where a record on its owner's PDS is.
+type RecordStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// state is where the record is.
 	State RecordState `protobuf:"varint,1,opt,name=state,proto3,enum=plyr.catalog.v1.RecordState" json:"state,omitempty"`
 	// failure is why it failed (failed records only).
 	Failure RecordFailure `protobuf:"varint,2,opt,name=failure,proto3,enum=plyr.catalog.v1.RecordFailure" json:"failure,omitempty"`
-	// failure_reason explains the failure; only the track's artist sees it.
+	// failure_reason explains the failure; only the record's owner sees it.
 	FailureReason string `protobuf:"bytes,3,opt,name=failure_reason,json=failureReason,proto3" json:"failure_reason,omitempty"`
 	// uri is the record's at:// URI once written.
 	Uri string `protobuf:"bytes,4,opt,name=uri,proto3" json:"uri,omitempty"`
@@ -340,20 +384,20 @@ type TrackRecord struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *TrackRecord) Reset() {
-	*x = TrackRecord{}
+func (x *RecordStatus) Reset() {
+	*x = RecordStatus{}
 	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *TrackRecord) String() string {
+func (x *RecordStatus) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*TrackRecord) ProtoMessage() {}
+func (*RecordStatus) ProtoMessage() {}
 
-func (x *TrackRecord) ProtoReflect() protoreflect.Message {
+func (x *RecordStatus) ProtoReflect() protoreflect.Message {
 	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -365,40 +409,40 @@ func (x *TrackRecord) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use TrackRecord.ProtoReflect.Descriptor instead.
-func (*TrackRecord) Descriptor() ([]byte, []int) {
+// Deprecated: Use RecordStatus.ProtoReflect.Descriptor instead.
+func (*RecordStatus) Descriptor() ([]byte, []int) {
 	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *TrackRecord) GetState() RecordState {
+func (x *RecordStatus) GetState() RecordState {
 	if x != nil {
 		return x.State
 	}
 	return RecordState_RECORD_STATE_UNSPECIFIED
 }
 
-func (x *TrackRecord) GetFailure() RecordFailure {
+func (x *RecordStatus) GetFailure() RecordFailure {
 	if x != nil {
 		return x.Failure
 	}
 	return RecordFailure_RECORD_FAILURE_UNSPECIFIED
 }
 
-func (x *TrackRecord) GetFailureReason() string {
+func (x *RecordStatus) GetFailureReason() string {
 	if x != nil {
 		return x.FailureReason
 	}
 	return ""
 }
 
-func (x *TrackRecord) GetUri() string {
+func (x *RecordStatus) GetUri() string {
 	if x != nil {
 		return x.Uri
 	}
 	return ""
 }
 
-func (x *TrackRecord) GetCid() string {
+func (x *RecordStatus) GetCid() string {
 	if x != nil {
 		return x.Cid
 	}
@@ -828,11 +872,720 @@ func (x *GetTrackResponse) GetTrack() *Track {
 	return nil
 }
 
+// Artist is an account as the catalog shows it.
+type Artist struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// did is the artist's ATProto DID.
+	Did string `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	// handle is their handle (handle.invalid while it is not verified both ways).
+	Handle string `protobuf:"bytes,2,opt,name=handle,proto3" json:"handle,omitempty"`
+	// display_name is the name shown: their own in plyr, else their Bluesky display name,
+	// else their handle.
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// avatar_url is their Bluesky avatar; empty when they have none.
+	AvatarUrl string `protobuf:"bytes,4,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
+	// bio is their bio, up to 256 characters; it may hold line breaks.
+	Bio string `protobuf:"bytes,5,opt,name=bio,proto3" json:"bio,omitempty"`
+	// bio_links are the bio's links as UTF-8 byte ranges of bio, so every client renders
+	// the same ones.
+	BioLinks []*Link `protobuf:"bytes,6,rep,name=bio_links,json=bioLinks,proto3" json:"bio_links,omitempty"`
+	// support_url is where to support them: an https link, "atprotofans", or empty.
+	SupportUrl string `protobuf:"bytes,7,opt,name=support_url,json=supportUrl,proto3" json:"support_url,omitempty"`
+	// show_liked_on_profile says whether their likes show on their profile.
+	ShowLikedOnProfile bool `protobuf:"varint,8,opt,name=show_liked_on_profile,json=showLikedOnProfile,proto3" json:"show_liked_on_profile,omitempty"`
+	// created_at is when plyr first saw them.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// profile_record is their fm.plyr.actor.profile record.
+	ProfileRecord *RecordStatus `protobuf:"bytes,10,opt,name=profile_record,json=profileRecord,proto3" json:"profile_record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Artist) Reset() {
+	*x = Artist{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Artist) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Artist) ProtoMessage() {}
+
+func (x *Artist) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Artist.ProtoReflect.Descriptor instead.
+func (*Artist) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Artist) GetDid() string {
+	if x != nil {
+		return x.Did
+	}
+	return ""
+}
+
+func (x *Artist) GetHandle() string {
+	if x != nil {
+		return x.Handle
+	}
+	return ""
+}
+
+func (x *Artist) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Artist) GetAvatarUrl() string {
+	if x != nil {
+		return x.AvatarUrl
+	}
+	return ""
+}
+
+func (x *Artist) GetBio() string {
+	if x != nil {
+		return x.Bio
+	}
+	return ""
+}
+
+func (x *Artist) GetBioLinks() []*Link {
+	if x != nil {
+		return x.BioLinks
+	}
+	return nil
+}
+
+func (x *Artist) GetSupportUrl() string {
+	if x != nil {
+		return x.SupportUrl
+	}
+	return ""
+}
+
+func (x *Artist) GetShowLikedOnProfile() bool {
+	if x != nil {
+		return x.ShowLikedOnProfile
+	}
+	return false
+}
+
+func (x *Artist) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Artist) GetProfileRecord() *RecordStatus {
+	if x != nil {
+		return x.ProfileRecord
+	}
+	return nil
+}
+
+// Link is a link in a text: bytes [byte_start, byte_end) of the UTF-8 text point at uri.
+type Link struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ByteStart     int32                  `protobuf:"varint,1,opt,name=byte_start,json=byteStart,proto3" json:"byte_start,omitempty"`
+	ByteEnd       int32                  `protobuf:"varint,2,opt,name=byte_end,json=byteEnd,proto3" json:"byte_end,omitempty"`
+	Uri           string                 `protobuf:"bytes,3,opt,name=uri,proto3" json:"uri,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Link) Reset() {
+	*x = Link{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Link) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Link) ProtoMessage() {}
+
+func (x *Link) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Link.ProtoReflect.Descriptor instead.
+func (*Link) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Link) GetByteStart() int32 {
+	if x != nil {
+		return x.ByteStart
+	}
+	return 0
+}
+
+func (x *Link) GetByteEnd() int32 {
+	if x != nil {
+		return x.ByteEnd
+	}
+	return 0
+}
+
+func (x *Link) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+// GetArtistRequest names an artist by DID or by handle.
+type GetArtistRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Artist:
+	//
+	//	*GetArtistRequest_Did
+	//	*GetArtistRequest_Handle
+	Artist        isGetArtistRequest_Artist `protobuf_oneof:"artist"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetArtistRequest) Reset() {
+	*x = GetArtistRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetArtistRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetArtistRequest) ProtoMessage() {}
+
+func (x *GetArtistRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetArtistRequest.ProtoReflect.Descriptor instead.
+func (*GetArtistRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetArtistRequest) GetArtist() isGetArtistRequest_Artist {
+	if x != nil {
+		return x.Artist
+	}
+	return nil
+}
+
+func (x *GetArtistRequest) GetDid() string {
+	if x != nil {
+		if x, ok := x.Artist.(*GetArtistRequest_Did); ok {
+			return x.Did
+		}
+	}
+	return ""
+}
+
+func (x *GetArtistRequest) GetHandle() string {
+	if x != nil {
+		if x, ok := x.Artist.(*GetArtistRequest_Handle); ok {
+			return x.Handle
+		}
+	}
+	return ""
+}
+
+type isGetArtistRequest_Artist interface {
+	isGetArtistRequest_Artist()
+}
+
+type GetArtistRequest_Did struct {
+	Did string `protobuf:"bytes,1,opt,name=did,proto3,oneof"`
+}
+
+type GetArtistRequest_Handle struct {
+	Handle string `protobuf:"bytes,2,opt,name=handle,proto3,oneof"`
+}
+
+func (*GetArtistRequest_Did) isGetArtistRequest_Artist() {}
+
+func (*GetArtistRequest_Handle) isGetArtistRequest_Artist() {}
+
+// GetArtistResponse carries the artist.
+type GetArtistResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Artist        *Artist                `protobuf:"bytes,1,opt,name=artist,proto3" json:"artist,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetArtistResponse) Reset() {
+	*x = GetArtistResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetArtistResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetArtistResponse) ProtoMessage() {}
+
+func (x *GetArtistResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetArtistResponse.ProtoReflect.Descriptor instead.
+func (*GetArtistResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetArtistResponse) GetArtist() *Artist {
+	if x != nil {
+		return x.Artist
+	}
+	return nil
+}
+
+// GetArtistsRequest names up to 100 artists.
+type GetArtistsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dids          []string               `protobuf:"bytes,1,rep,name=dids,proto3" json:"dids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetArtistsRequest) Reset() {
+	*x = GetArtistsRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetArtistsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetArtistsRequest) ProtoMessage() {}
+
+func (x *GetArtistsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetArtistsRequest.ProtoReflect.Descriptor instead.
+func (*GetArtistsRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetArtistsRequest) GetDids() []string {
+	if x != nil {
+		return x.Dids
+	}
+	return nil
+}
+
+// GetArtistsResponse carries the known ones, in the order asked.
+type GetArtistsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Artists       []*Artist              `protobuf:"bytes,1,rep,name=artists,proto3" json:"artists,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetArtistsResponse) Reset() {
+	*x = GetArtistsResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetArtistsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetArtistsResponse) ProtoMessage() {}
+
+func (x *GetArtistsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetArtistsResponse.ProtoReflect.Descriptor instead.
+func (*GetArtistsResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetArtistsResponse) GetArtists() []*Artist {
+	if x != nil {
+		return x.Artists
+	}
+	return nil
+}
+
+// UpdateMyProfileRequest is a change to the caller's profile; unset fields stay.
+type UpdateMyProfileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// display_name, at most 64 characters; empty returns to the Bluesky display name.
+	DisplayName *string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3,oneof" json:"display_name,omitempty"`
+	// bio, at most 256 characters (2560 bytes); line breaks are kept.
+	Bio *string `protobuf:"bytes,2,opt,name=bio,proto3,oneof" json:"bio,omitempty"`
+	// support_url: an https link, "atprotofans", or empty for none.
+	SupportUrl         *string `protobuf:"bytes,3,opt,name=support_url,json=supportUrl,proto3,oneof" json:"support_url,omitempty"`
+	ShowLikedOnProfile *bool   `protobuf:"varint,4,opt,name=show_liked_on_profile,json=showLikedOnProfile,proto3,oneof" json:"show_liked_on_profile,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *UpdateMyProfileRequest) Reset() {
+	*x = UpdateMyProfileRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMyProfileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMyProfileRequest) ProtoMessage() {}
+
+func (x *UpdateMyProfileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMyProfileRequest.ProtoReflect.Descriptor instead.
+func (*UpdateMyProfileRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UpdateMyProfileRequest) GetDisplayName() string {
+	if x != nil && x.DisplayName != nil {
+		return *x.DisplayName
+	}
+	return ""
+}
+
+func (x *UpdateMyProfileRequest) GetBio() string {
+	if x != nil && x.Bio != nil {
+		return *x.Bio
+	}
+	return ""
+}
+
+func (x *UpdateMyProfileRequest) GetSupportUrl() string {
+	if x != nil && x.SupportUrl != nil {
+		return *x.SupportUrl
+	}
+	return ""
+}
+
+func (x *UpdateMyProfileRequest) GetShowLikedOnProfile() bool {
+	if x != nil && x.ShowLikedOnProfile != nil {
+		return *x.ShowLikedOnProfile
+	}
+	return false
+}
+
+// UpdateMyProfileResponse carries the profile as it now is.
+type UpdateMyProfileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Artist        *Artist                `protobuf:"bytes,1,opt,name=artist,proto3" json:"artist,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMyProfileResponse) Reset() {
+	*x = UpdateMyProfileResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMyProfileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMyProfileResponse) ProtoMessage() {}
+
+func (x *UpdateMyProfileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMyProfileResponse.ProtoReflect.Descriptor instead.
+func (*UpdateMyProfileResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UpdateMyProfileResponse) GetArtist() *Artist {
+	if x != nil {
+		return x.Artist
+	}
+	return nil
+}
+
+// GetArtistAnalyticsRequest names the artist.
+type GetArtistAnalyticsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Did           string                 `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetArtistAnalyticsRequest) Reset() {
+	*x = GetArtistAnalyticsRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetArtistAnalyticsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetArtistAnalyticsRequest) ProtoMessage() {}
+
+func (x *GetArtistAnalyticsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetArtistAnalyticsRequest.ProtoReflect.Descriptor instead.
+func (*GetArtistAnalyticsRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetArtistAnalyticsRequest) GetDid() string {
+	if x != nil {
+		return x.Did
+	}
+	return ""
+}
+
+// TrackCount is a track with one of its counters.
+type TrackCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TrackId       string                 `protobuf:"bytes,1,opt,name=track_id,json=trackId,proto3" json:"track_id,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Count         int64                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackCount) Reset() {
+	*x = TrackCount{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackCount) ProtoMessage() {}
+
+func (x *TrackCount) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackCount.ProtoReflect.Descriptor instead.
+func (*TrackCount) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *TrackCount) GetTrackId() string {
+	if x != nil {
+		return x.TrackId
+	}
+	return ""
+}
+
+func (x *TrackCount) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *TrackCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// GetArtistAnalyticsResponse is the artist's totals over their ready tracks.
+type GetArtistAnalyticsResponse struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	TotalPlays           int64                  `protobuf:"varint,1,opt,name=total_plays,json=totalPlays,proto3" json:"total_plays,omitempty"`
+	TotalItems           int64                  `protobuf:"varint,2,opt,name=total_items,json=totalItems,proto3" json:"total_items,omitempty"`
+	TotalDurationSeconds int64                  `protobuf:"varint,3,opt,name=total_duration_seconds,json=totalDurationSeconds,proto3" json:"total_duration_seconds,omitempty"`
+	// top_played and top_liked are unset until a track has a play or a like.
+	TopPlayed     *TrackCount `protobuf:"bytes,4,opt,name=top_played,json=topPlayed,proto3" json:"top_played,omitempty"`
+	TopLiked      *TrackCount `protobuf:"bytes,5,opt,name=top_liked,json=topLiked,proto3" json:"top_liked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetArtistAnalyticsResponse) Reset() {
+	*x = GetArtistAnalyticsResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetArtistAnalyticsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetArtistAnalyticsResponse) ProtoMessage() {}
+
+func (x *GetArtistAnalyticsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetArtistAnalyticsResponse.ProtoReflect.Descriptor instead.
+func (*GetArtistAnalyticsResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetArtistAnalyticsResponse) GetTotalPlays() int64 {
+	if x != nil {
+		return x.TotalPlays
+	}
+	return 0
+}
+
+func (x *GetArtistAnalyticsResponse) GetTotalItems() int64 {
+	if x != nil {
+		return x.TotalItems
+	}
+	return 0
+}
+
+func (x *GetArtistAnalyticsResponse) GetTotalDurationSeconds() int64 {
+	if x != nil {
+		return x.TotalDurationSeconds
+	}
+	return 0
+}
+
+func (x *GetArtistAnalyticsResponse) GetTopPlayed() *TrackCount {
+	if x != nil {
+		return x.TopPlayed
+	}
+	return nil
+}
+
+func (x *GetArtistAnalyticsResponse) GetTopLiked() *TrackCount {
+	if x != nil {
+		return x.TopLiked
+	}
+	return nil
+}
+
 var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x02\n" +
+	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x04\n" +
 	"\x05Track\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x17\n" +
@@ -845,10 +1598,17 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x06status\x18\a \x01(\x0e2\x1c.plyr.catalog.v1.TrackStatusR\x06status\x129\n" +
 	"\n" +
 	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1b\n" +
-	"\tfile_type\x18\t \x01(\tR\bfileType\x124\n" +
+	"\tfile_type\x18\t \x01(\tR\bfileType\x125\n" +
 	"\x06record\x18\n" +
-	" \x01(\v2\x1c.plyr.catalog.v1.TrackRecordR\x06record\"\xc6\x01\n" +
-	"\vTrackRecord\x122\n" +
+	" \x01(\v2\x1d.plyr.catalog.v1.RecordStatusR\x06record\x12.\n" +
+	"\x13artist_display_name\x18\v \x01(\tR\x11artistDisplayName\x12*\n" +
+	"\x11artist_avatar_url\x18\f \x01(\tR\x0fartistAvatarUrl\x12\x1d\n" +
+	"\n" +
+	"play_count\x18\r \x01(\x03R\tplayCount\x12\x1d\n" +
+	"\n" +
+	"like_count\x18\x0e \x01(\x03R\tlikeCount\x12#\n" +
+	"\rcomment_count\x18\x0f \x01(\x03R\fcommentCount\"\xc7\x01\n" +
+	"\fRecordStatus\x122\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x1c.plyr.catalog.v1.RecordStateR\x05state\x128\n" +
 	"\afailure\x18\x02 \x01(\x0e2\x1e.plyr.catalog.v1.RecordFailureR\afailure\x12%\n" +
 	"\x0efailure_reason\x18\x03 \x01(\tR\rfailureReason\x12\x10\n" +
@@ -878,7 +1638,65 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x0fGetTrackRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"@\n" +
 	"\x10GetTrackResponse\x12,\n" +
-	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track*`\n" +
+	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track\"\x8f\x03\n" +
+	"\x06Artist\x12\x10\n" +
+	"\x03did\x18\x01 \x01(\tR\x03did\x12\x16\n" +
+	"\x06handle\x18\x02 \x01(\tR\x06handle\x12!\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x1d\n" +
+	"\n" +
+	"avatar_url\x18\x04 \x01(\tR\tavatarUrl\x12\x10\n" +
+	"\x03bio\x18\x05 \x01(\tR\x03bio\x122\n" +
+	"\tbio_links\x18\x06 \x03(\v2\x15.plyr.catalog.v1.LinkR\bbioLinks\x12\x1f\n" +
+	"\vsupport_url\x18\a \x01(\tR\n" +
+	"supportUrl\x121\n" +
+	"\x15show_liked_on_profile\x18\b \x01(\bR\x12showLikedOnProfile\x129\n" +
+	"\n" +
+	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12D\n" +
+	"\x0eprofile_record\x18\n" +
+	" \x01(\v2\x1d.plyr.catalog.v1.RecordStatusR\rprofileRecord\"R\n" +
+	"\x04Link\x12\x1d\n" +
+	"\n" +
+	"byte_start\x18\x01 \x01(\x05R\tbyteStart\x12\x19\n" +
+	"\bbyte_end\x18\x02 \x01(\x05R\abyteEnd\x12\x10\n" +
+	"\x03uri\x18\x03 \x01(\tR\x03uri\"J\n" +
+	"\x10GetArtistRequest\x12\x12\n" +
+	"\x03did\x18\x01 \x01(\tH\x00R\x03did\x12\x18\n" +
+	"\x06handle\x18\x02 \x01(\tH\x00R\x06handleB\b\n" +
+	"\x06artist\"D\n" +
+	"\x11GetArtistResponse\x12/\n" +
+	"\x06artist\x18\x01 \x01(\v2\x17.plyr.catalog.v1.ArtistR\x06artist\"'\n" +
+	"\x11GetArtistsRequest\x12\x12\n" +
+	"\x04dids\x18\x01 \x03(\tR\x04dids\"G\n" +
+	"\x12GetArtistsResponse\x121\n" +
+	"\aartists\x18\x01 \x03(\v2\x17.plyr.catalog.v1.ArtistR\aartists\"\xf8\x01\n" +
+	"\x16UpdateMyProfileRequest\x12&\n" +
+	"\fdisplay_name\x18\x01 \x01(\tH\x00R\vdisplayName\x88\x01\x01\x12\x15\n" +
+	"\x03bio\x18\x02 \x01(\tH\x01R\x03bio\x88\x01\x01\x12$\n" +
+	"\vsupport_url\x18\x03 \x01(\tH\x02R\n" +
+	"supportUrl\x88\x01\x01\x126\n" +
+	"\x15show_liked_on_profile\x18\x04 \x01(\bH\x03R\x12showLikedOnProfile\x88\x01\x01B\x0f\n" +
+	"\r_display_nameB\x06\n" +
+	"\x04_bioB\x0e\n" +
+	"\f_support_urlB\x18\n" +
+	"\x16_show_liked_on_profile\"J\n" +
+	"\x17UpdateMyProfileResponse\x12/\n" +
+	"\x06artist\x18\x01 \x01(\v2\x17.plyr.catalog.v1.ArtistR\x06artist\"-\n" +
+	"\x19GetArtistAnalyticsRequest\x12\x10\n" +
+	"\x03did\x18\x01 \x01(\tR\x03did\"S\n" +
+	"\n" +
+	"TrackCount\x12\x19\n" +
+	"\btrack_id\x18\x01 \x01(\tR\atrackId\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"\x8a\x02\n" +
+	"\x1aGetArtistAnalyticsResponse\x12\x1f\n" +
+	"\vtotal_plays\x18\x01 \x01(\x03R\n" +
+	"totalPlays\x12\x1f\n" +
+	"\vtotal_items\x18\x02 \x01(\x03R\n" +
+	"totalItems\x124\n" +
+	"\x16total_duration_seconds\x18\x03 \x01(\x03R\x14totalDurationSeconds\x12:\n" +
+	"\n" +
+	"top_played\x18\x04 \x01(\v2\x1b.plyr.catalog.v1.TrackCountR\ttopPlayed\x128\n" +
+	"\ttop_liked\x18\x05 \x01(\v2\x1b.plyr.catalog.v1.TrackCountR\btopLiked*`\n" +
 	"\vTrackStatus\x12\x1c\n" +
 	"\x18TRACK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRACK_STATUS_PROCESSING\x10\x01\x12\x16\n" +
@@ -893,13 +1711,18 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16RECORD_FAILURE_NETWORK\x10\x01\x12\x17\n" +
 	"\x13RECORD_FAILURE_AUTH\x10\x02\x12\x1b\n" +
 	"\x17RECORD_FAILURE_REJECTED\x10\x03\x12\x18\n" +
-	"\x14RECORD_FAILURE_SCOPE\x10\x042\x89\x03\n" +
+	"\x14RECORD_FAILURE_SCOPE\x10\x042\x9d\x06\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\n" +
 	"ListTracks\x12\".plyr.catalog.v1.ListTracksRequest\x1a#.plyr.catalog.v1.ListTracksResponse\"\x03\x90\x02\x01\x12T\n" +
 	"\bGetTrack\x12 .plyr.catalog.v1.GetTrackRequest\x1a!.plyr.catalog.v1.GetTrackResponse\"\x03\x90\x02\x01\x12`\n" +
 	"\fListMyTracks\x12$.plyr.catalog.v1.ListMyTracksRequest\x1a%.plyr.catalog.v1.ListMyTracksResponse\"\x03\x90\x02\x01\x12c\n" +
-	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02B\xc0\x01\n" +
+	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02\x12W\n" +
+	"\tGetArtist\x12!.plyr.catalog.v1.GetArtistRequest\x1a\".plyr.catalog.v1.GetArtistResponse\"\x03\x90\x02\x01\x12Z\n" +
+	"\n" +
+	"GetArtists\x12\".plyr.catalog.v1.GetArtistsRequest\x1a#.plyr.catalog.v1.GetArtistsResponse\"\x03\x90\x02\x01\x12i\n" +
+	"\x0fUpdateMyProfile\x12'.plyr.catalog.v1.UpdateMyProfileRequest\x1a(.plyr.catalog.v1.UpdateMyProfileResponse\"\x03\x90\x02\x02\x12r\n" +
+	"\x12GetArtistAnalytics\x12*.plyr.catalog.v1.GetArtistAnalyticsRequest\x1a+.plyr.catalog.v1.GetArtistAnalyticsResponse\"\x03\x90\x02\x01B\xc0\x01\n" +
 	"\x13com.plyr.catalog.v1B\fCatalogProtoP\x01Z=github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1;catalogv1\xa2\x02\x03PCX\xaa\x02\x0fPlyr.Catalog.V1\xca\x02\x0fPlyr\\Catalog\\V1\xe2\x02\x1bPlyr\\Catalog\\V1\\GPBMetadata\xea\x02\x11Plyr::Catalog::V1b\x06proto3"
 
 var (
@@ -915,46 +1738,73 @@ func file_plyr_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
-	(TrackStatus)(0),              // 0: plyr.catalog.v1.TrackStatus
-	(RecordState)(0),              // 1: plyr.catalog.v1.RecordState
-	(RecordFailure)(0),            // 2: plyr.catalog.v1.RecordFailure
-	(*Track)(nil),                 // 3: plyr.catalog.v1.Track
-	(*TrackRecord)(nil),           // 4: plyr.catalog.v1.TrackRecord
-	(*ListMyTracksRequest)(nil),   // 5: plyr.catalog.v1.ListMyTracksRequest
-	(*ListMyTracksResponse)(nil),  // 6: plyr.catalog.v1.ListMyTracksResponse
-	(*RestoreRecordRequest)(nil),  // 7: plyr.catalog.v1.RestoreRecordRequest
-	(*RestoreRecordResponse)(nil), // 8: plyr.catalog.v1.RestoreRecordResponse
-	(*ListTracksRequest)(nil),     // 9: plyr.catalog.v1.ListTracksRequest
-	(*ListTracksResponse)(nil),    // 10: plyr.catalog.v1.ListTracksResponse
-	(*GetTrackRequest)(nil),       // 11: plyr.catalog.v1.GetTrackRequest
-	(*GetTrackResponse)(nil),      // 12: plyr.catalog.v1.GetTrackResponse
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(TrackStatus)(0),                   // 0: plyr.catalog.v1.TrackStatus
+	(RecordState)(0),                   // 1: plyr.catalog.v1.RecordState
+	(RecordFailure)(0),                 // 2: plyr.catalog.v1.RecordFailure
+	(*Track)(nil),                      // 3: plyr.catalog.v1.Track
+	(*RecordStatus)(nil),               // 4: plyr.catalog.v1.RecordStatus
+	(*ListMyTracksRequest)(nil),        // 5: plyr.catalog.v1.ListMyTracksRequest
+	(*ListMyTracksResponse)(nil),       // 6: plyr.catalog.v1.ListMyTracksResponse
+	(*RestoreRecordRequest)(nil),       // 7: plyr.catalog.v1.RestoreRecordRequest
+	(*RestoreRecordResponse)(nil),      // 8: plyr.catalog.v1.RestoreRecordResponse
+	(*ListTracksRequest)(nil),          // 9: plyr.catalog.v1.ListTracksRequest
+	(*ListTracksResponse)(nil),         // 10: plyr.catalog.v1.ListTracksResponse
+	(*GetTrackRequest)(nil),            // 11: plyr.catalog.v1.GetTrackRequest
+	(*GetTrackResponse)(nil),           // 12: plyr.catalog.v1.GetTrackResponse
+	(*Artist)(nil),                     // 13: plyr.catalog.v1.Artist
+	(*Link)(nil),                       // 14: plyr.catalog.v1.Link
+	(*GetArtistRequest)(nil),           // 15: plyr.catalog.v1.GetArtistRequest
+	(*GetArtistResponse)(nil),          // 16: plyr.catalog.v1.GetArtistResponse
+	(*GetArtistsRequest)(nil),          // 17: plyr.catalog.v1.GetArtistsRequest
+	(*GetArtistsResponse)(nil),         // 18: plyr.catalog.v1.GetArtistsResponse
+	(*UpdateMyProfileRequest)(nil),     // 19: plyr.catalog.v1.UpdateMyProfileRequest
+	(*UpdateMyProfileResponse)(nil),    // 20: plyr.catalog.v1.UpdateMyProfileResponse
+	(*GetArtistAnalyticsRequest)(nil),  // 21: plyr.catalog.v1.GetArtistAnalyticsRequest
+	(*TrackCount)(nil),                 // 22: plyr.catalog.v1.TrackCount
+	(*GetArtistAnalyticsResponse)(nil), // 23: plyr.catalog.v1.GetArtistAnalyticsResponse
+	(*timestamppb.Timestamp)(nil),      // 24: google.protobuf.Timestamp
 }
 var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
-	13, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.TrackRecord
-	1,  // 3: plyr.catalog.v1.TrackRecord.state:type_name -> plyr.catalog.v1.RecordState
-	2,  // 4: plyr.catalog.v1.TrackRecord.failure:type_name -> plyr.catalog.v1.RecordFailure
+	24, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
+	4,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
+	1,  // 3: plyr.catalog.v1.RecordStatus.state:type_name -> plyr.catalog.v1.RecordState
+	2,  // 4: plyr.catalog.v1.RecordStatus.failure:type_name -> plyr.catalog.v1.RecordFailure
 	3,  // 5: plyr.catalog.v1.ListMyTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
 	3,  // 6: plyr.catalog.v1.RestoreRecordResponse.track:type_name -> plyr.catalog.v1.Track
 	3,  // 7: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
 	3,  // 8: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
-	9,  // 9: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
-	11, // 10: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
-	5,  // 11: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
-	7,  // 12: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
-	10, // 13: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
-	12, // 14: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
-	6,  // 15: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
-	8,  // 16: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
-	13, // [13:17] is the sub-list for method output_type
-	9,  // [9:13] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	14, // 9: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
+	24, // 10: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
+	4,  // 11: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
+	13, // 12: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
+	13, // 13: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
+	13, // 14: plyr.catalog.v1.UpdateMyProfileResponse.artist:type_name -> plyr.catalog.v1.Artist
+	22, // 15: plyr.catalog.v1.GetArtistAnalyticsResponse.top_played:type_name -> plyr.catalog.v1.TrackCount
+	22, // 16: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
+	9,  // 17: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
+	11, // 18: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
+	5,  // 19: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
+	7,  // 20: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
+	15, // 21: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
+	17, // 22: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
+	19, // 23: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
+	21, // 24: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
+	10, // 25: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
+	12, // 26: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
+	6,  // 27: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
+	8,  // 28: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
+	16, // 29: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
+	18, // 30: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
+	20, // 31: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
+	23, // 32: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
+	25, // [25:33] is the sub-list for method output_type
+	17, // [17:25] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_plyr_catalog_v1_catalog_proto_init() }
@@ -962,13 +1812,18 @@ func file_plyr_catalog_v1_catalog_proto_init() {
 	if File_plyr_catalog_v1_catalog_proto != nil {
 		return
 	}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[12].OneofWrappers = []any{
+		(*GetArtistRequest_Did)(nil),
+		(*GetArtistRequest_Handle)(nil),
+	}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[16].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_catalog_v1_catalog_proto_rawDesc), len(file_plyr_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   10,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

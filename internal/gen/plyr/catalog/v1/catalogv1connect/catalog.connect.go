@@ -44,6 +44,18 @@ const (
 	// CatalogServiceRestoreRecordProcedure is the fully-qualified name of the CatalogService's
 	// RestoreRecord RPC.
 	CatalogServiceRestoreRecordProcedure = "/plyr.catalog.v1.CatalogService/RestoreRecord"
+	// CatalogServiceGetArtistProcedure is the fully-qualified name of the CatalogService's GetArtist
+	// RPC.
+	CatalogServiceGetArtistProcedure = "/plyr.catalog.v1.CatalogService/GetArtist"
+	// CatalogServiceGetArtistsProcedure is the fully-qualified name of the CatalogService's GetArtists
+	// RPC.
+	CatalogServiceGetArtistsProcedure = "/plyr.catalog.v1.CatalogService/GetArtists"
+	// CatalogServiceUpdateMyProfileProcedure is the fully-qualified name of the CatalogService's
+	// UpdateMyProfile RPC.
+	CatalogServiceUpdateMyProfileProcedure = "/plyr.catalog.v1.CatalogService/UpdateMyProfile"
+	// CatalogServiceGetArtistAnalyticsProcedure is the fully-qualified name of the CatalogService's
+	// GetArtistAnalytics RPC.
+	CatalogServiceGetArtistAnalyticsProcedure = "/plyr.catalog.v1.CatalogService/GetArtistAnalytics"
 )
 
 // CatalogServiceClient is a client for the plyr.catalog.v1.CatalogService service.
@@ -63,6 +75,18 @@ type CatalogServiceClient interface {
 	// harmless. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for a
 	// track still processing.
 	RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error)
+	// GetArtist returns an artist by DID or by handle. NOT_FOUND for an account plyr does
+	// not know.
+	GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error)
+	// GetArtists returns the known artists among up to 100 DIDs (supporter lists), in the
+	// order asked; unknown DIDs are left out.
+	GetArtists(context.Context, *v1.GetArtistsRequest) (*v1.GetArtistsResponse, error)
+	// UpdateMyProfile changes the caller's profile; fields left unset stay as they are. A
+	// new bio rewrites the fm.plyr.actor.profile record on their PDS (answered at once,
+	// the record pending).
+	UpdateMyProfile(context.Context, *v1.UpdateMyProfileRequest) (*v1.UpdateMyProfileResponse, error)
+	// GetArtistAnalytics returns an artist's totals over their tracks.
+	GetArtistAnalytics(context.Context, *v1.GetArtistAnalyticsRequest) (*v1.GetArtistAnalyticsResponse, error)
 }
 
 // NewCatalogServiceClient constructs a client for the plyr.catalog.v1.CatalogService service. By
@@ -104,15 +128,47 @@ func NewCatalogServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		getArtist: connect.NewClient[v1.GetArtistRequest, v1.GetArtistResponse](
+			httpClient,
+			baseURL+CatalogServiceGetArtistProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("GetArtist")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getArtists: connect.NewClient[v1.GetArtistsRequest, v1.GetArtistsResponse](
+			httpClient,
+			baseURL+CatalogServiceGetArtistsProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("GetArtists")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		updateMyProfile: connect.NewClient[v1.UpdateMyProfileRequest, v1.UpdateMyProfileResponse](
+			httpClient,
+			baseURL+CatalogServiceUpdateMyProfileProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("UpdateMyProfile")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		getArtistAnalytics: connect.NewClient[v1.GetArtistAnalyticsRequest, v1.GetArtistAnalyticsResponse](
+			httpClient,
+			baseURL+CatalogServiceGetArtistAnalyticsProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("GetArtistAnalytics")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // catalogServiceClient implements CatalogServiceClient.
 type catalogServiceClient struct {
-	listTracks    *connect.Client[v1.ListTracksRequest, v1.ListTracksResponse]
-	getTrack      *connect.Client[v1.GetTrackRequest, v1.GetTrackResponse]
-	listMyTracks  *connect.Client[v1.ListMyTracksRequest, v1.ListMyTracksResponse]
-	restoreRecord *connect.Client[v1.RestoreRecordRequest, v1.RestoreRecordResponse]
+	listTracks         *connect.Client[v1.ListTracksRequest, v1.ListTracksResponse]
+	getTrack           *connect.Client[v1.GetTrackRequest, v1.GetTrackResponse]
+	listMyTracks       *connect.Client[v1.ListMyTracksRequest, v1.ListMyTracksResponse]
+	restoreRecord      *connect.Client[v1.RestoreRecordRequest, v1.RestoreRecordResponse]
+	getArtist          *connect.Client[v1.GetArtistRequest, v1.GetArtistResponse]
+	getArtists         *connect.Client[v1.GetArtistsRequest, v1.GetArtistsResponse]
+	updateMyProfile    *connect.Client[v1.UpdateMyProfileRequest, v1.UpdateMyProfileResponse]
+	getArtistAnalytics *connect.Client[v1.GetArtistAnalyticsRequest, v1.GetArtistAnalyticsResponse]
 }
 
 // ListTracks calls plyr.catalog.v1.CatalogService.ListTracks.
@@ -151,6 +207,42 @@ func (c *catalogServiceClient) RestoreRecord(ctx context.Context, req *v1.Restor
 	return nil, err
 }
 
+// GetArtist calls plyr.catalog.v1.CatalogService.GetArtist.
+func (c *catalogServiceClient) GetArtist(ctx context.Context, req *v1.GetArtistRequest) (*v1.GetArtistResponse, error) {
+	response, err := c.getArtist.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetArtists calls plyr.catalog.v1.CatalogService.GetArtists.
+func (c *catalogServiceClient) GetArtists(ctx context.Context, req *v1.GetArtistsRequest) (*v1.GetArtistsResponse, error) {
+	response, err := c.getArtists.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateMyProfile calls plyr.catalog.v1.CatalogService.UpdateMyProfile.
+func (c *catalogServiceClient) UpdateMyProfile(ctx context.Context, req *v1.UpdateMyProfileRequest) (*v1.UpdateMyProfileResponse, error) {
+	response, err := c.updateMyProfile.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetArtistAnalytics calls plyr.catalog.v1.CatalogService.GetArtistAnalytics.
+func (c *catalogServiceClient) GetArtistAnalytics(ctx context.Context, req *v1.GetArtistAnalyticsRequest) (*v1.GetArtistAnalyticsResponse, error) {
+	response, err := c.getArtistAnalytics.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // CatalogServiceHandler is an implementation of the plyr.catalog.v1.CatalogService service.
 type CatalogServiceHandler interface {
 	// ListTracks returns tracks newest first, one page at a time. Everyone sees ready tracks;
@@ -168,6 +260,18 @@ type CatalogServiceHandler interface {
 	// harmless. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for a
 	// track still processing.
 	RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error)
+	// GetArtist returns an artist by DID or by handle. NOT_FOUND for an account plyr does
+	// not know.
+	GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error)
+	// GetArtists returns the known artists among up to 100 DIDs (supporter lists), in the
+	// order asked; unknown DIDs are left out.
+	GetArtists(context.Context, *v1.GetArtistsRequest) (*v1.GetArtistsResponse, error)
+	// UpdateMyProfile changes the caller's profile; fields left unset stay as they are. A
+	// new bio rewrites the fm.plyr.actor.profile record on their PDS (answered at once,
+	// the record pending).
+	UpdateMyProfile(context.Context, *v1.UpdateMyProfileRequest) (*v1.UpdateMyProfileResponse, error)
+	// GetArtistAnalytics returns an artist's totals over their tracks.
+	GetArtistAnalytics(context.Context, *v1.GetArtistAnalyticsRequest) (*v1.GetArtistAnalyticsResponse, error)
 }
 
 // NewCatalogServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -205,6 +309,34 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	catalogServiceGetArtistHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceGetArtistProcedure,
+		svc.GetArtist,
+		connect.WithSchema(catalogServiceMethods.ByName("GetArtist")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceGetArtistsHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceGetArtistsProcedure,
+		svc.GetArtists,
+		connect.WithSchema(catalogServiceMethods.ByName("GetArtists")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceUpdateMyProfileHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceUpdateMyProfileProcedure,
+		svc.UpdateMyProfile,
+		connect.WithSchema(catalogServiceMethods.ByName("UpdateMyProfile")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceGetArtistAnalyticsHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceGetArtistAnalyticsProcedure,
+		svc.GetArtistAnalytics,
+		connect.WithSchema(catalogServiceMethods.ByName("GetArtistAnalytics")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/plyr.catalog.v1.CatalogService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case CatalogServiceListTracksProcedure:
@@ -215,6 +347,14 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 			catalogServiceListMyTracksHandler.ServeHTTP(w, r)
 		case CatalogServiceRestoreRecordProcedure:
 			catalogServiceRestoreRecordHandler.ServeHTTP(w, r)
+		case CatalogServiceGetArtistProcedure:
+			catalogServiceGetArtistHandler.ServeHTTP(w, r)
+		case CatalogServiceGetArtistsProcedure:
+			catalogServiceGetArtistsHandler.ServeHTTP(w, r)
+		case CatalogServiceUpdateMyProfileProcedure:
+			catalogServiceUpdateMyProfileHandler.ServeHTTP(w, r)
+		case CatalogServiceGetArtistAnalyticsProcedure:
+			catalogServiceGetArtistAnalyticsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -238,4 +378,20 @@ func (UnimplementedCatalogServiceHandler) ListMyTracks(context.Context, *v1.List
 
 func (UnimplementedCatalogServiceHandler) RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.RestoreRecord is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.GetArtist is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) GetArtists(context.Context, *v1.GetArtistsRequest) (*v1.GetArtistsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.GetArtists is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) UpdateMyProfile(context.Context, *v1.UpdateMyProfileRequest) (*v1.UpdateMyProfileResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.UpdateMyProfile is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) GetArtistAnalytics(context.Context, *v1.GetArtistAnalyticsRequest) (*v1.GetArtistAnalyticsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.GetArtistAnalytics is not implemented"))
 }
