@@ -38,7 +38,8 @@ func (a *App) buildHTTP() {
 }
 
 // rateLimits limits, per client address and per account, sign-in starts (GET, and POST
-// where the sign-in page posts), uploads and every procedure that may change state.
+// where the sign-in page posts), uploads (audio and images share the budget: both cost
+// storage and decoding) and every procedure that may change state.
 func rateLimits(c config.RateLimits) func(http.Handler) http.Handler {
 	g := ratelimit.New(ratelimit.Options{
 		Addrs: ratelimit.ClientAddrs{TrustedProxies: c.TrustedProxies, Header: c.ClientIPHeader},
@@ -53,7 +54,7 @@ func rateLimits(c config.RateLimits) func(http.Handler) http.Handler {
 		PerAddr: ratelimit.Limit(c.WritePerAddr), PerAccount: ratelimit.Limit(c.WritePerAccount),
 	})
 	return ratelimit.Middleware(ratelimit.Routes{
-		"GET /auth/start": signIn, "POST /auth/start": signIn, "POST /upload": uploads,
+		"GET /auth/start": signIn, "POST /auth/start": signIn, "POST /upload": uploads, "POST /images": uploads,
 	}, changes)
 }
 

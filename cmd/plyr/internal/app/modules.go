@@ -43,7 +43,7 @@ func (a *App) buildModules() error {
 		Accounts: catalogAccounts{a.identity}, Records: recordsync.NewStarter(a.infra.Temporal),
 	})
 	a.media = media.New(media.Deps{
-		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics,
+		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics, PublicURL: a.cfg.Identity.PublicURL,
 		Workflows: media.NewTemporalUploads(a.infra.Temporal, a.metrics),
 		Limits: media.Limits{
 			MaxUploadBytes:          a.cfg.Media.MaxUploadBytes,

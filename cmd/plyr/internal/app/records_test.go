@@ -34,6 +34,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/lexicons"
 	"github.com/plyrfm/plyr/workflows/recordsync"
+	"github.com/plyrfm/plyr/workflows/signinsync"
 )
 
 const trackCollection = "fm.plyr.track"
@@ -92,11 +93,18 @@ func newPDSStack(t *testing.T, tap *pdsTap) (*stack, *devpds.Network) {
 // with its plyr session token.
 func (s *stack) signIn(t *testing.T, net *devpds.Network, name string) (devpds.Account, string) {
 	t.Helper()
+	handle := fmt.Sprintf("%s%d.test", name, time.Now().UnixNano()%1_000_000_000)
+	acct, err := net.CreateAccount(context.Background(), handle, name+"-pass-123")
+	require.NoError(t, err)
+	return acct, s.signInAs(t, net, acct)
+}
+
+// signInAs signs an existing account in to plyr and returns its session token.
+func (s *stack) signInAs(t *testing.T, net *devpds.Network, acct devpds.Account) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	handle := fmt.Sprintf("%s%d.test", name, time.Now().UnixNano()%1_000_000_000)
-	acct, err := net.CreateAccount(ctx, handle, name+"-pass-123")
-	require.NoError(t, err)
+	handle := acct.Handle
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -116,11 +124,11 @@ func (s *stack) signIn(t *testing.T, net *devpds.Network, name string) (devpds.A
 	base, _ := url.Parse(s.url)
 	for _, c := range jar.Cookies(base) {
 		if c.Name == rpc.SessionCookie {
-			return acct, c.Value
+			return c.Value
 		}
 	}
 	t.Fatal("signed in without a session cookie")
-	return acct, ""
+	return ""
 }
 
 // uploadTrack uploads a short MP3 as token's account and waits until it is playable.
@@ -362,4 +370,70 @@ func jsonDecode(res *http.Response, out any) error {
 		return fmt.Errorf("HTTP %d", res.StatusCode)
 	}
 	return json.NewDecoder(res.Body).Decode(out)
+}
+
+// awaitProfile polls the artist until their profile record reaches state.
+func (s *stack) awaitProfile(t *testing.T, token, did string, state catalogv1.RecordState) *catalogv1.Artist {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		res, err := s.catalog.GetArtist(rpctest.WithToken(context.Background(), token),
+			&catalogv1.GetArtistRequest{Artist: &catalogv1.GetArtistRequest_Did{Did: did}})
+		if err == nil && res.Artist.ProfileRecord.GetState() == state {
+			return res.Artist
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("artist %s: profile record never reached %s (%v, %v)", did, state, res, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestRecords_SignInWritesTheProfile: signing in makes the account an artist and writes
+// its fm.plyr.actor.profile record; a new bio rewrites it; signing in again with nothing
+// changed does not.
+func TestRecords_SignInWritesTheProfile(t *testing.T) {
+	const profiles = "fm.plyr.actor.profile"
+	s, net := newPDSStack(t, nil)
+	acct, token := s.signIn(t, net, "bea")
+
+	artist := s.awaitProfile(t, token, acct.DID, catalogv1.RecordState_RECORD_STATE_SYNCED)
+	require.Equal(t, acct.Handle, artist.Handle)
+	require.Equal(t, acct.Handle, artist.DisplayName, "no Bluesky display name: the handle")
+	byHandle, err := s.catalog.GetArtist(context.Background(),
+		&catalogv1.GetArtistRequest{Artist: &catalogv1.GetArtistRequest_Handle{Handle: acct.Handle}})
+	require.NoError(t, err)
+	require.Equal(t, acct.DID, byHandle.Artist.Did)
+
+	recs := pdsRecords(t, net, acct.DID, profiles)
+	require.Len(t, recs, 1)
+	first := recs["at://"+acct.DID+"/"+profiles+"/self"]
+	require.NotNil(t, first)
+	require.Equal(t, artist.ProfileRecord.Cid, first["_cid"])
+	require.Equal(t, atproto.Datetime(artist.CreatedAt.AsTime()), first["createdAt"])
+	require.NotContains(t, first, "bio")
+
+	bio := "new EP out now at https://bea.example/ep 🎧"
+	updated, err := s.catalog.UpdateMyProfile(rpctest.WithToken(context.Background(), token),
+		&catalogv1.UpdateMyProfileRequest{Bio: &bio})
+	require.NoError(t, err)
+	require.Len(t, updated.Artist.BioLinks, 1)
+	require.Equal(t, "https://bea.example/ep", bio[updated.Artist.BioLinks[0].ByteStart:updated.Artist.BioLinks[0].ByteEnd])
+	artist = s.awaitProfile(t, token, acct.DID, catalogv1.RecordState_RECORD_STATE_SYNCED)
+	second := pdsRecords(t, net, acct.DID, profiles)["at://"+acct.DID+"/"+profiles+"/self"]
+	require.Equal(t, bio, second["bio"])
+	require.Equal(t, first["createdAt"], second["createdAt"], "createdAt stays")
+	require.Contains(t, second, "updatedAt")
+	delete(second, "_cid")
+	v, err := lexicons.NewValidator(lexicons.DefaultNamespace)
+	require.NoError(t, err)
+	require.NoError(t, v.Validate(profiles, second))
+
+	// Signing in again changes nothing on the PDS.
+	before := artist.ProfileRecord.Cid
+	s.signInAs(t, net, acct)
+	require.NoError(t, s.temporal.GetWorkflow(context.Background(), signinsync.WorkflowID(acct.DID), "").Get(context.Background(), nil))
+	artist = s.awaitProfile(t, token, acct.DID, catalogv1.RecordState_RECORD_STATE_SYNCED)
+	require.Equal(t, before, artist.ProfileRecord.Cid)
+	require.Equal(t, before, pdsRecords(t, net, acct.DID, profiles)["at://"+acct.DID+"/"+profiles+"/self"]["_cid"])
 }
