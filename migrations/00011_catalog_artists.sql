@@ -1,19 +1,18 @@
 -- Artists: every account that signed in (or uploaded) has one. What the artist set in plyr
--- lives here; handle, Bluesky display name and avatar stay the identity module's, so a
--- display_name of '' means "the Bluesky display name, else the handle".
+-- for their profile lives here; handle, Bluesky display name and avatar stay the identity
+-- module's (so a display_name of '' means "the Bluesky display name, else the handle"),
+-- and so do the support link and show-liked-on-profile, which are account preferences.
 --
 -- Tracks get the counters their views carry (likes, comments and plays are counted by the
 -- listener side of the catalog; zero until then).
 
 -- +goose Up
 CREATE TABLE catalog.artists (
-    did                   text PRIMARY KEY,
-    display_name          text NOT NULL DEFAULT '' CHECK (octet_length(display_name) <= 640),
-    bio                   text NOT NULL DEFAULT '' CHECK (octet_length(bio) <= 2560),
-    support_url           text NOT NULL DEFAULT '' CHECK (octet_length(support_url) <= 512),
-    show_liked_on_profile boolean NOT NULL DEFAULT false,
-    created_at            timestamptz NOT NULL DEFAULT now(),
-    updated_at            timestamptz NOT NULL DEFAULT now()
+    did          text PRIMARY KEY,
+    display_name text NOT NULL DEFAULT '' CHECK (octet_length(display_name) <= 640),
+    bio          text NOT NULL DEFAULT '' CHECK (octet_length(bio) <= 2560),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now()
 );
 
 INSERT INTO catalog.artists (did, created_at)

@@ -41,9 +41,7 @@ func (h *handler) GetArtists(ctx context.Context, req *catalogv1.GetArtistsReque
 
 func (h *handler) UpdateMyProfile(ctx context.Context, req *catalogv1.UpdateMyProfileRequest) (*catalogv1.UpdateMyProfileResponse, error) {
 	me := viewer(ctx)
-	a, err := h.artists.UpdateProfile(ctx, me, artists.Update{
-		DisplayName: req.DisplayName, Bio: req.Bio, SupportURL: req.SupportUrl, ShowLikedOnProfile: req.ShowLikedOnProfile,
-	})
+	a, err := h.artists.UpdateProfile(ctx, me, artists.Update{DisplayName: req.DisplayName, Bio: req.Bio})
 	if err != nil {
 		return nil, err
 	}

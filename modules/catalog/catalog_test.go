@@ -42,6 +42,11 @@ func (h handles) Profiles(_ context.Context, dids []string) (map[string]catalog.
 	return out, nil
 }
 
+func (h handles) ResolveHandle(ctx context.Context, handle string) (string, bool) {
+	did, ok, _ := h.DIDByHandle(ctx, handle)
+	return did, ok
+}
+
 func (h handles) DIDByHandle(_ context.Context, handle string) (string, bool, error) {
 	for did, v := range h {
 		if v == handle {

@@ -86,6 +86,28 @@ func (h *handler) RestoreRecord(ctx context.Context, req *catalogv1.RestoreRecor
 	return &catalogv1.RestoreRecordResponse{Track: trackProtoFor(t, me)}, nil
 }
 
+func (h *handler) UpdateTrack(ctx context.Context, req *catalogv1.UpdateTrackRequest) (*catalogv1.UpdateTrackResponse, error) {
+	id, err := uuid.Parse(req.GetId())
+	if err != nil {
+		return nil, ErrInvalidInput.Withf("id is not a track id")
+	}
+	e := tracks.Edit{Title: req.Title, Album: req.Album, ImageID: req.ImageId}
+	if req.GetSetTags() {
+		tags := req.GetTags()
+		e.Tags = &tags
+	}
+	if req.GetSetFeatures() {
+		features := req.GetFeatures()
+		e.Features = &features
+	}
+	me := viewer(ctx)
+	t, err := h.tracks.Edit(ctx, id, me, e)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogv1.UpdateTrackResponse{Track: trackProtoFor(t, me)}, nil
+}
+
 // trackProto is a track as anyone sees it: why its record failed is its artist's to know.
 func trackProto(t tracks.Track) *catalogv1.Track { return trackProtoFor(t, "") }
 
@@ -97,6 +119,13 @@ func trackProtoFor(t tracks.Track, viewer string) *catalogv1.Track {
 		FileType: t.FileType, Record: recordProto(t.Record, viewer != "" && viewer == t.ArtistDID),
 		ArtistDisplayName: t.ArtistName, ArtistAvatarUrl: t.ArtistAvatarURL,
 		PlayCount: t.Plays, LikeCount: t.Likes, CommentCount: t.Comments,
+		Tags: t.Tags, ImageUrl: t.ImageURL, ThumbUrl: t.ThumbURL,
+	}
+	if a := t.Album; a != nil {
+		out.Album = &catalogv1.AlbumSummary{Id: a.ID.String(), Slug: a.Slug, Title: a.Title, ImageUrl: a.ImageURL, ThumbUrl: a.ThumbURL}
+	}
+	for _, f := range t.Features {
+		out.Features = append(out.Features, &catalogv1.FeaturedArtist{Did: f.DID, Handle: f.Handle, DisplayName: f.DisplayName})
 	}
 	if t.FileID != nil {
 		out.FileId = t.FileID.String()

@@ -24,6 +24,7 @@ import (
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/catalog/internal/albums"
 	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
@@ -41,6 +42,18 @@ type Accounts interface {
 	// DIDByHandle returns the DID of the account showing handle; ok is false when no
 	// account does.
 	DIDByHandle(ctx context.Context, handle string) (did string, ok bool, err error)
+	// ResolveHandle returns the DID a handle stands for, verified both ways, through the
+	// directory (which refuses private addresses); ok is false when it does not resolve.
+	ResolveHandle(ctx context.Context, handle string) (did string, ok bool)
+}
+
+// Image is an artwork image of the media module.
+type Image = tracks.Image
+
+// Images finds artwork images (the media module).
+type Images interface {
+	// Image returns the image; ok is false when there is none.
+	Image(ctx context.Context, id uuid.UUID) (img Image, ok bool, err error)
 }
 
 // RecordStarter starts (or signals) the workflow that writes a record: recordsync's
@@ -64,6 +77,7 @@ type Deps struct {
 	Metrics  *metrics.Metrics
 	Config   Config
 	Accounts Accounts
+	Images   Images
 	Records  RecordStarter
 }
 
@@ -75,16 +89,19 @@ type Module struct {
 	records *records.Store
 	tracks  *tracks.Tracks
 	artists *artists.Artists
+	albums  *albums.Albums
 }
 
 // New builds the module.
 func New(d Deps) *Module {
 	q := db.New(d.DB)
 	recs := records.New(d.Config.Namespace, d.Records)
+	albumsFeature := albums.New(q, recs)
 	return &Module{
 		logger: d.Logger, metrics: d.Metrics, q: q, records: recs,
-		tracks:  tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL),
+		tracks:  tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images),
 		artists: artists.New(d.DB, q, recs, d.Accounts),
+		albums:  albumsFeature,
 	}
 }
 
@@ -94,6 +111,7 @@ var policy = rpc.Policy{
 	catalogv1connect.CatalogServiceGetTrackProcedure:      rpc.Optional,
 	catalogv1connect.CatalogServiceListMyTracksProcedure:  rpc.Session,
 	catalogv1connect.CatalogServiceRestoreRecordProcedure: rpc.Session,
+	catalogv1connect.CatalogServiceUpdateTrackProcedure:   rpc.Session,
 	// The artist reading their own profile sees why its record failed.
 	catalogv1connect.CatalogServiceGetArtistProcedure:          rpc.Optional,
 	catalogv1connect.CatalogServiceGetArtistsProcedure:         rpc.Optional,
@@ -136,7 +154,19 @@ func (m *Module) RecordSources() map[string]recordsact.Source {
 	return map[string]recordsact.Source{
 		m.records.Collection(records.KindTrack):   trackRecords{m.tracks},
 		m.records.Collection(records.KindProfile): profileRecords{m.artists},
+		m.records.Collection(records.KindList):    listRecords{m.albums},
 	}
+}
+
+// listRecords is the Source of list records (albums, here).
+type listRecords struct{ albums *albums.Albums }
+
+func (s listRecords) Wanted(ctx context.Context, ref recordsact.Ref) (recordsact.Wanted, error) {
+	return s.albums.WantedRecord(ctx, ref.DID, ref.RKey)
+}
+
+func (s listRecords) Settle(ctx context.Context, ref recordsact.Ref, o recordsact.Outcome) (bool, error) {
+	return s.albums.SettleRecord(ctx, ref.DID, ref.RKey, o)
 }
 
 // profileRecords is the Source of artists' profile records (rkey self).

@@ -13,6 +13,7 @@ import (
 	"github.com/bluesky-social/indigo/atproto/atclient"
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
+	"github.com/bluesky-social/indigo/atproto/syntax"
 	atid "github.com/bluesky-social/indigo/atproto/identity"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -261,6 +262,27 @@ func (m *Module) Profiles(ctx context.Context, dids []string) (map[string]Profil
 // ErrNotFound if none does.
 func (m *Module) DIDByHandle(ctx context.Context, handle string) (string, error) {
 	return m.accounts.DIDByHandle(ctx, handle)
+}
+
+// ResolveHandle returns the DID that handle stands for, verified both ways (the handle
+// resolves to the DID, and the DID document claims the handle back), through plyr's
+// directory: in production its client refuses private addresses, so a handle whose
+// well-known endpoint points inside plyr's network does not resolve. ok is false when the
+// handle does not resolve, for whatever reason; the reason is logged.
+func (m *Module) ResolveHandle(ctx context.Context, handle string) (did string, ok bool) {
+	h, err := syntax.ParseHandle(handle)
+	if err != nil || h.IsInvalidHandle() {
+		return "", false
+	}
+	if did, err := m.accounts.DIDByHandle(ctx, h.Normalize().String()); err == nil {
+		return did, true // already verified both ways when stored
+	}
+	ident, err := m.app.Dir.LookupHandle(ctx, h.Normalize())
+	if err != nil {
+		m.logger.InfoContext(ctx, "handle does not resolve", "handle", h.String(), "error", err.Error())
+		return "", false
+	}
+	return ident.DID.String(), true
 }
 
 // EnsureAccount creates the account, or refreshes its handle (operators and tests;

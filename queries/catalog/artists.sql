@@ -16,11 +16,9 @@ WHERE a.did = ANY(@dids::text[]);
 -- name: UpdateArtist :one
 -- UpdateArtist sets what the artist changed (a NULL argument leaves its column alone).
 UPDATE catalog.artists
-SET display_name          = COALESCE(sqlc.narg(display_name), display_name),
-    bio                   = COALESCE(sqlc.narg(bio), bio),
-    support_url           = COALESCE(sqlc.narg(support_url), support_url),
-    show_liked_on_profile = COALESCE(sqlc.narg(show_liked_on_profile), show_liked_on_profile),
-    updated_at            = now()
+SET display_name = COALESCE(sqlc.narg(display_name), display_name),
+    bio          = COALESCE(sqlc.narg(bio), bio),
+    updated_at   = now()
 WHERE did = @did
 RETURNING *;
 

@@ -24,11 +24,22 @@ SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS recor
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.id = $1;
+WHERE t.id = $1 AND NOT t.deleting;
 
 -- name: GetTrackByRecordKey :one
 -- GetTrackByRecordKey finds the track a record stands for.
 SELECT * FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2;
+
+-- name: LockTrack :one
+-- LockTrack reads a track to change it; other changes to it wait.
+SELECT * FROM catalog.tracks WHERE id = $1 FOR UPDATE;
+
+-- name: UpdateTrack :exec
+-- UpdateTrack sets what an edit changes.
+UPDATE catalog.tracks
+SET title = @title, album_id = @album_id, features = @features,
+    image_id = @image_id, image_url = @image_url, image_thumb_url = @image_thumb_url, updated_at = now()
+WHERE id = @id;
 
 -- name: ListReadyTracks :many
 -- ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first.
@@ -37,7 +48,7 @@ SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS recor
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.status = 'ready'
+WHERE t.status = 'ready' AND NOT t.deleting
   AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
 ORDER BY t.created_at DESC, t.id DESC
 LIMIT @page_limit;
@@ -51,7 +62,7 @@ SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS recor
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.artist_did = @artist_did
+WHERE t.artist_did = @artist_did AND NOT t.deleting
   AND (t.status = 'ready' OR @include_processing::boolean)
   AND (NOT @unsynced_only::boolean OR (t.status = 'ready' AND (r.state IS NULL OR r.state <> 'synced')))
   AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)

@@ -26,8 +26,14 @@ SET handle = $2, avatar_url = $3, pds_url = $4, display_name = $5, updated_at = 
 WHERE did = $1;
 
 -- name: ListProfiles :many
--- ListProfiles is what the catalog shows of accounts: handle, display name, avatar.
-SELECT did, handle, display_name, avatar_url FROM identity.accounts WHERE did = ANY(@dids::text[]);
+-- ListProfiles is what the catalog shows of accounts: handle, display name, avatar, and
+-- the preferences that are public (support link, whether likes show on the profile).
+SELECT a.did, a.handle, a.display_name, a.avatar_url,
+       COALESCE(p.support_url, '')::text AS support_url,
+       COALESCE(p.show_liked_on_profile, false)::boolean AS show_liked_on_profile
+FROM identity.accounts a
+LEFT JOIN identity.preferences p ON p.did = a.did
+WHERE a.did = ANY(@dids::text[]);
 
 -- name: GetDIDByHandle :one
 -- GetDIDByHandle finds the account that shows handle (verified both ways when stored).

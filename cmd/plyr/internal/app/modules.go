@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
+	"github.com/google/uuid"
 
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/lexicons"
@@ -40,7 +41,8 @@ func (a *App) buildModules() error {
 	a.catalog = catalog.New(catalog.Deps{
 		DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics,
 		Config:  catalog.Config{Namespace: a.namespace, PublicURL: a.cfg.Identity.PublicURL},
-		Accounts: catalogAccounts{a.identity}, Records: recordsync.NewStarter(a.infra.Temporal),
+		Accounts: catalogAccounts{a.identity}, Images: catalogImages{func() *media.Module { return a.media }},
+		Records: recordsync.NewStarter(a.infra.Temporal),
 	})
 	a.media = media.New(media.Deps{
 		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics, PublicURL: a.cfg.Identity.PublicURL,
@@ -106,7 +108,10 @@ func (c catalogAccounts) Profiles(ctx context.Context, dids []string) (map[strin
 	}
 	out := make(map[string]catalog.AccountProfile, len(profiles))
 	for did, p := range profiles {
-		out[did] = catalog.AccountProfile{Handle: p.Handle, DisplayName: p.DisplayName, AvatarURL: p.AvatarURL}
+		out[did] = catalog.AccountProfile{
+			Handle: p.Handle, DisplayName: p.DisplayName, AvatarURL: p.AvatarURL,
+			SupportURL: p.SupportURL, ShowLikedOnProfile: p.ShowLikedOnProfile,
+		}
 	}
 	return out, nil
 }
@@ -117,4 +122,23 @@ func (c catalogAccounts) DIDByHandle(ctx context.Context, handle string) (string
 		return "", false, nil
 	}
 	return did, err == nil, err
+}
+
+func (c catalogAccounts) ResolveHandle(ctx context.Context, handle string) (string, bool) {
+	return c.identity.ResolveHandle(ctx, handle)
+}
+
+// catalogImages is the media module as the catalog's Images. The media module is built
+// after the catalog, hence the function.
+type catalogImages struct{ media func() *media.Module }
+
+func (c catalogImages) Image(ctx context.Context, id uuid.UUID) (catalog.Image, bool, error) {
+	img, err := c.media().Image(ctx, id)
+	if errors.Is(err, media.ErrImageNotFound) {
+		return catalog.Image{}, false, nil
+	}
+	if err != nil {
+		return catalog.Image{}, false, err
+	}
+	return catalog.Image{OwnerDID: img.OwnerDID, URL: img.URL, ThumbURL: img.ThumbURL}, true, nil
 }

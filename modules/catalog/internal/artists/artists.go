@@ -5,8 +5,9 @@
 // self) on their PDS, upserted after every sign-in and whenever the bio changes, and not
 // rewritten when nothing changed.
 //
-// Handles, Bluesky display names and avatars are the identity module's (Accounts); what
-// the artist set in plyr is this package's table.
+// Handles, Bluesky display names, avatars, the support link and show-liked-on-profile are
+// the identity module's (Accounts; the last two are account preferences, set through the
+// identity module); the display name and bio the artist set in plyr are this package's.
 package artists
 
 import (
@@ -14,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -50,11 +50,8 @@ const (
 	MaxBioBytes             = 2560
 	MaxDisplayNameGraphemes = 64
 	MaxDisplayNameBytes     = 640
-	MaxSupportURLBytes      = 512
 	// MaxBatch bounds GetMany.
 	MaxBatch = 100
-	// SupportAtprotofans is the support link that means "support me on atprotofans".
-	SupportAtprotofans = "atprotofans"
 )
 
 // RecordKey is the rkey of every artist's profile record.
@@ -65,6 +62,10 @@ type AccountProfile struct {
 	Handle      string
 	DisplayName string
 	AvatarURL   string
+	// SupportURL ("", "atprotofans" or an https link) and ShowLikedOnProfile are the
+	// account's preferences.
+	SupportURL         string
+	ShowLikedOnProfile bool
 }
 
 // Accounts is the identity module as this feature sees it.
@@ -222,24 +223,23 @@ func view(r db.CatalogArtist, p AccountProfile) Artist {
 	}
 	return Artist{
 		DID: r.Did, Handle: handle, DisplayName: DisplayName(r.DisplayName, p), AvatarURL: p.AvatarURL,
-		Bio: r.Bio, BioLinks: facets.Links(r.Bio), SupportURL: r.SupportUrl,
-		ShowLikedOnProfile: r.ShowLikedOnProfile, CreatedAt: r.CreatedAt,
+		Bio: r.Bio, BioLinks: facets.Links(r.Bio), SupportURL: p.SupportURL,
+		ShowLikedOnProfile: p.ShowLikedOnProfile, CreatedAt: r.CreatedAt,
 	}
 }
 
-// Update is a change to the caller's profile; nil fields stay as they are.
+// Update is a change to the caller's profile; nil fields stay as they are. (The support
+// link and show-liked-on-profile are preferences, changed through the identity module.)
 type Update struct {
 	// DisplayName "" returns to the Bluesky display name (or the handle).
-	DisplayName        *string
-	Bio                *string
-	SupportURL         *string
-	ShowLikedOnProfile *bool
+	DisplayName *string
+	Bio         *string
 }
 
 // UpdateProfile changes the caller's profile. A change to the bio rewrites the profile
-// record (answered at once, the record pending); other fields are plyr's alone.
+// record (answered at once, the record pending); the display name is plyr's alone.
 func (a *Artists) UpdateProfile(ctx context.Context, did string, u Update) (Artist, error) {
-	p := db.UpdateArtistParams{Did: did, ShowLikedOnProfile: u.ShowLikedOnProfile}
+	p := db.UpdateArtistParams{Did: did}
 	var err error
 	if u.DisplayName != nil {
 		name, err := cleanLine("display_name", *u.DisplayName, MaxDisplayNameGraphemes, MaxDisplayNameBytes)
@@ -255,13 +255,7 @@ func (a *Artists) UpdateProfile(ctx context.Context, did string, u Update) (Arti
 		}
 		p.Bio = &bio
 	}
-	if u.SupportURL != nil {
-		support, err := cleanSupportURL(*u.SupportURL)
-		if err != nil {
-			return Artist{}, err
-		}
-		p.SupportUrl = &support
-	}
+	bioChanged := false
 	err = pgx.BeginFunc(ctx, a.db, func(tx pgx.Tx) error {
 		q := a.q.WithTx(tx)
 		if err := q.EnsureArtist(ctx, did); err != nil {
@@ -275,6 +269,7 @@ func (a *Artists) UpdateProfile(ctx context.Context, did string, u Update) (Arti
 			return err
 		}
 		if p.Bio != nil && *p.Bio != before.Bio {
+			bioChanged = true
 			return a.records.Revise(ctx, q, profileKey(did), false)
 		}
 		return nil
@@ -282,7 +277,7 @@ func (a *Artists) UpdateProfile(ctx context.Context, did string, u Update) (Arti
 	if err != nil {
 		return Artist{}, fmt.Errorf("update profile of %s: %w", did, err)
 	}
-	if u.Bio != nil {
+	if bioChanged {
 		if err := a.records.Start(ctx, profileKey(did)); err != nil {
 			return Artist{}, err
 		}
@@ -439,22 +434,3 @@ func checkLength(field, value string, maxGraphemes, maxBytes int) error {
 	return nil
 }
 
-// cleanSupportURL checks a support link: "" (none), "atprotofans", or an https URL with a
-// host name. It is a link people follow, never one plyr fetches.
-func cleanSupportURL(value string) (string, error) {
-	value = strings.TrimSpace(value)
-	if value == "" || value == SupportAtprotofans {
-		return value, nil
-	}
-	if len(value) > MaxSupportURLBytes {
-		return "", ErrInvalidInput.Withf("support_url is longer than %d bytes", MaxSupportURLBytes)
-	}
-	u, err := url.Parse(value)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || strings.ContainsAny(value, " \t\r\n") {
-		return "", ErrInvalidInput.Withf("support_url must be an https:// link (or %q)", SupportAtprotofans)
-	}
-	if _, err := syntax.ParseHandle(u.Hostname()); err != nil {
-		return "", ErrInvalidInput.Withf("support_url must name a host, not an address")
-	}
-	return u.String(), nil
-}

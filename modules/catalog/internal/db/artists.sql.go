@@ -43,7 +43,7 @@ func (q *Queries) EnsureArtist(ctx context.Context, did string) error {
 }
 
 const getArtist = `-- name: GetArtist :one
-SELECT did, display_name, bio, support_url, show_liked_on_profile, created_at, updated_at FROM catalog.artists WHERE did = $1
+SELECT did, display_name, bio, created_at, updated_at FROM catalog.artists WHERE did = $1
 `
 
 func (q *Queries) GetArtist(ctx context.Context, did string) (CatalogArtist, error) {
@@ -53,8 +53,6 @@ func (q *Queries) GetArtist(ctx context.Context, did string) (CatalogArtist, err
 		&i.Did,
 		&i.DisplayName,
 		&i.Bio,
-		&i.SupportUrl,
-		&i.ShowLikedOnProfile,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
@@ -62,7 +60,7 @@ func (q *Queries) GetArtist(ctx context.Context, did string) (CatalogArtist, err
 }
 
 const listArtists = `-- name: ListArtists :many
-SELECT a.did, a.display_name, a.bio, a.support_url, a.show_liked_on_profile, a.created_at, a.updated_at, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT a.did, a.display_name, a.bio, a.created_at, a.updated_at, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason
 FROM catalog.artists a
 LEFT JOIN catalog.records r ON r.did = a.did AND r.kind = 'actor.profile' AND r.rkey = 'self'
@@ -92,8 +90,6 @@ func (q *Queries) ListArtists(ctx context.Context, dids []string) ([]ListArtists
 			&i.CatalogArtist.Did,
 			&i.CatalogArtist.DisplayName,
 			&i.CatalogArtist.Bio,
-			&i.CatalogArtist.SupportUrl,
-			&i.CatalogArtist.ShowLikedOnProfile,
 			&i.CatalogArtist.CreatedAt,
 			&i.CatalogArtist.UpdatedAt,
 			&i.RecordUri,
@@ -152,39 +148,27 @@ func (q *Queries) TopPlayedTrack(ctx context.Context, artistDid string) (TopPlay
 
 const updateArtist = `-- name: UpdateArtist :one
 UPDATE catalog.artists
-SET display_name          = COALESCE($1, display_name),
-    bio                   = COALESCE($2, bio),
-    support_url           = COALESCE($3, support_url),
-    show_liked_on_profile = COALESCE($4, show_liked_on_profile),
-    updated_at            = now()
-WHERE did = $5
-RETURNING did, display_name, bio, support_url, show_liked_on_profile, created_at, updated_at
+SET display_name = COALESCE($1, display_name),
+    bio          = COALESCE($2, bio),
+    updated_at   = now()
+WHERE did = $3
+RETURNING did, display_name, bio, created_at, updated_at
 `
 
 type UpdateArtistParams struct {
-	DisplayName        *string
-	Bio                *string
-	SupportUrl         *string
-	ShowLikedOnProfile *bool
-	Did                string
+	DisplayName *string
+	Bio         *string
+	Did         string
 }
 
 // UpdateArtist sets what the artist changed (a NULL argument leaves its column alone).
 func (q *Queries) UpdateArtist(ctx context.Context, arg UpdateArtistParams) (CatalogArtist, error) {
-	row := q.db.QueryRow(ctx, updateArtist,
-		arg.DisplayName,
-		arg.Bio,
-		arg.SupportUrl,
-		arg.ShowLikedOnProfile,
-		arg.Did,
-	)
+	row := q.db.QueryRow(ctx, updateArtist, arg.DisplayName, arg.Bio, arg.Did)
 	var i CatalogArtist
 	err := row.Scan(
 		&i.Did,
 		&i.DisplayName,
 		&i.Bio,
-		&i.SupportUrl,
-		&i.ShowLikedOnProfile,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)

@@ -10,14 +10,26 @@ import (
 	"github.com/google/uuid"
 )
 
+type CatalogAlbum struct {
+	ID            uuid.UUID
+	ArtistDid     string
+	Slug          string
+	Title         string
+	Description   string
+	ImageID       *uuid.UUID
+	ImageUrl      string
+	ImageThumbUrl string
+	RecordRkey    string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 type CatalogArtist struct {
-	Did                string
-	DisplayName        string
-	Bio                string
-	SupportUrl         string
-	ShowLikedOnProfile bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	Did         string
+	DisplayName string
+	Bio         string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 type CatalogRecord struct {
@@ -35,18 +47,36 @@ type CatalogRecord struct {
 	UpdatedAt      time.Time
 }
 
+type CatalogTag struct {
+	ID        int64
+	Name      string
+	CreatedAt time.Time
+}
+
+type CatalogTrackTag struct {
+	TrackID   uuid.UUID
+	TagID     int64
+	CreatedAt time.Time
+}
+
 type Track struct {
-	ID           uuid.UUID
-	ArtistDid    string
-	Title        string
-	Status       string
-	FileID       *uuid.UUID
-	DurationMs   *int32
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	RecordRkey   string
-	FileType     *string
-	PlayCount    int64
-	LikeCount    int64
-	CommentCount int64
+	ID            uuid.UUID
+	ArtistDid     string
+	Title         string
+	Status        string
+	FileID        *uuid.UUID
+	DurationMs    *int32
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	RecordRkey    string
+	FileType      *string
+	PlayCount     int64
+	LikeCount     int64
+	CommentCount  int64
+	AlbumID       *uuid.UUID
+	Features      []byte
+	ImageID       *uuid.UUID
+	ImageUrl      string
+	ImageThumbUrl string
+	Deleting      bool
 }

@@ -54,12 +54,12 @@ func (q *Queries) DeleteDraftTrack(ctx context.Context, id uuid.UUID) (int64, er
 }
 
 const getTrack = `-- name: GetTrack :one
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.id = $1
+WHERE t.id = $1 AND NOT t.deleting
 `
 
 type GetTrackRow struct {
@@ -89,6 +89,12 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 		&i.Track.PlayCount,
 		&i.Track.LikeCount,
 		&i.Track.CommentCount,
+		&i.Track.AlbumID,
+		&i.Track.Features,
+		&i.Track.ImageID,
+		&i.Track.ImageUrl,
+		&i.Track.ImageThumbUrl,
+		&i.Track.Deleting,
 		&i.RecordUri,
 		&i.RecordCid,
 		&i.RecordState,
@@ -100,7 +106,7 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 }
 
 const getTrackByRecordKey = `-- name: GetTrackByRecordKey :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
 `
 
 type GetTrackByRecordKeyParams struct {
@@ -126,17 +132,23 @@ func (q *Queries) GetTrackByRecordKey(ctx context.Context, arg GetTrackByRecordK
 		&i.PlayCount,
 		&i.LikeCount,
 		&i.CommentCount,
+		&i.AlbumID,
+		&i.Features,
+		&i.ImageID,
+		&i.ImageUrl,
+		&i.ImageThumbUrl,
+		&i.Deleting,
 	)
 	return i, err
 }
 
 const listArtistTracks = `-- name: ListArtistTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.artist_did = $1
+WHERE t.artist_did = $1 AND NOT t.deleting
   AND (t.status = 'ready' OR $2::boolean)
   AND (NOT $3::boolean OR (t.status = 'ready' AND (r.state IS NULL OR r.state <> 'synced')))
   AND (t.created_at, t.id) < ($4::timestamptz, $5::uuid)
@@ -196,6 +208,12 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 			&i.Track.PlayCount,
 			&i.Track.LikeCount,
 			&i.Track.CommentCount,
+			&i.Track.AlbumID,
+			&i.Track.Features,
+			&i.Track.ImageID,
+			&i.Track.ImageUrl,
+			&i.Track.ImageThumbUrl,
+			&i.Track.Deleting,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -214,12 +232,12 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 }
 
 const listReadyTracks = `-- name: ListReadyTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.status = 'ready'
+WHERE t.status = 'ready' AND NOT t.deleting
   AND (t.created_at, t.id) < ($1::timestamptz, $2::uuid)
 ORDER BY t.created_at DESC, t.id DESC
 LIMIT $3
@@ -265,6 +283,12 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 			&i.Track.PlayCount,
 			&i.Track.LikeCount,
 			&i.Track.CommentCount,
+			&i.Track.AlbumID,
+			&i.Track.Features,
+			&i.Track.ImageID,
+			&i.Track.ImageUrl,
+			&i.Track.ImageThumbUrl,
+			&i.Track.Deleting,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -282,11 +306,43 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 	return items, nil
 }
 
+const lockTrack = `-- name: LockTrack :one
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting FROM catalog.tracks WHERE id = $1 FOR UPDATE
+`
+
+// LockTrack reads a track to change it; other changes to it wait.
+func (q *Queries) LockTrack(ctx context.Context, id uuid.UUID) (Track, error) {
+	row := q.db.QueryRow(ctx, lockTrack, id)
+	var i Track
+	err := row.Scan(
+		&i.ID,
+		&i.ArtistDid,
+		&i.Title,
+		&i.Status,
+		&i.FileID,
+		&i.DurationMs,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.RecordRkey,
+		&i.FileType,
+		&i.PlayCount,
+		&i.LikeCount,
+		&i.CommentCount,
+		&i.AlbumID,
+		&i.Features,
+		&i.ImageID,
+		&i.ImageUrl,
+		&i.ImageThumbUrl,
+		&i.Deleting,
+	)
+	return i, err
+}
+
 const publishTrack = `-- name: PublishTrack :one
 UPDATE catalog.tracks
 SET status = 'ready', file_id = $2, duration_ms = $3, file_type = $4, updated_at = now()
 WHERE id = $1
-RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count
+RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting
 `
 
 type PublishTrackParams struct {
@@ -320,6 +376,43 @@ func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Tra
 		&i.PlayCount,
 		&i.LikeCount,
 		&i.CommentCount,
+		&i.AlbumID,
+		&i.Features,
+		&i.ImageID,
+		&i.ImageUrl,
+		&i.ImageThumbUrl,
+		&i.Deleting,
 	)
 	return i, err
+}
+
+const updateTrack = `-- name: UpdateTrack :exec
+UPDATE catalog.tracks
+SET title = $1, album_id = $2, features = $3,
+    image_id = $4, image_url = $5, image_thumb_url = $6, updated_at = now()
+WHERE id = $7
+`
+
+type UpdateTrackParams struct {
+	Title         string
+	AlbumID       *uuid.UUID
+	Features      []byte
+	ImageID       *uuid.UUID
+	ImageUrl      string
+	ImageThumbUrl string
+	ID            uuid.UUID
+}
+
+// UpdateTrack sets what an edit changes.
+func (q *Queries) UpdateTrack(ctx context.Context, arg UpdateTrackParams) error {
+	_, err := q.db.Exec(ctx, updateTrack,
+		arg.Title,
+		arg.AlbumID,
+		arg.Features,
+		arg.ImageID,
+		arg.ImageUrl,
+		arg.ImageThumbUrl,
+		arg.ID,
+	)
+	return err
 }

@@ -27,6 +27,7 @@ type Kind string
 const (
 	KindTrack   Kind = "track"
 	KindProfile Kind = "actor.profile"
+	KindList    Kind = "list"
 )
 
 // State is where a record is.

@@ -68,15 +68,47 @@ func (t *Tracks) WantedRecord(ctx context.Context, did, rkey string) (recordsact
 	}
 	artist := recordArtist(artists.DisplayName(own.DisplayName, profiles[did]))
 	fields := trackFields(row, artist, t.publicURL)
+	if row.AlbumID != nil {
+		album, err := t.q.GetAlbum(ctx, *row.AlbumID)
+		if err != nil {
+			return recordsact.Wanted{}, fmt.Errorf("load album of %s/%s: %w", did, rkey, err)
+		}
+		fields["album"] = album.Title
+	}
 	return recordsact.Wanted{Revision: state.Revision, Build: func(current map[string]any) (map[string]any, error) {
 		return buildTrackRecord(current, fields, row.CreatedAt), nil
 	}}, nil
 }
 
 // SettleRecord records how the write of a track's record went; it reports whether a newer
-// revision waits.
+// revision waits. A track record written anew has a new CID, so the list record of the
+// track's album, which points at it by CID, is rewritten too.
 func (t *Tracks) SettleRecord(ctx context.Context, did, rkey string, o recordsact.Outcome) (bool, error) {
-	return t.records.Settle(ctx, t.q, records.Key{DID: did, Kind: records.KindTrack, RKey: rkey}, o)
+	key := records.Key{DID: did, Kind: records.KindTrack, RKey: rkey}
+	before, err := t.records.Get(ctx, t.q, key)
+	if err != nil && !errors.Is(err, recordsact.ErrNotTracked) {
+		return false, err
+	}
+	newer, err := t.records.Settle(ctx, t.q, key, o)
+	if err != nil || o.Failure != "" || o.Absent || t.albums == nil || (before.Cid != nil && *before.Cid == o.CID) {
+		return newer, err
+	}
+	row, err := t.q.GetTrackByRecordKey(ctx, db.GetTrackByRecordKeyParams{ArtistDid: did, RecordRkey: rkey})
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.AlbumID == nil) {
+		return newer, nil
+	}
+	if err != nil {
+		return newer, fmt.Errorf("load track %s/%s: %w", did, rkey, err)
+	}
+	var album records.Key
+	err = pgx.BeginFunc(ctx, t.db, func(tx pgx.Tx) error {
+		album, err = t.albums.Revise(ctx, t.q.WithTx(tx), *row.AlbumID)
+		return err
+	})
+	if err != nil {
+		return newer, fmt.Errorf("revise the album of %s/%s: %w", did, rkey, err)
+	}
+	return newer, t.albums.Start(ctx, album)
 }
 
 // managedTrackFields are the fields of a track record plyr owns: each is set from the
@@ -99,6 +131,20 @@ func trackFields(row db.Track, artist, publicURL string) map[string]any {
 	}
 	if row.DurationMs != nil {
 		f["duration"] = int64((time.Duration(*row.DurationMs)*time.Millisecond + time.Second/2) / time.Second)
+	}
+	if feats := features(row.Features); len(feats) > 0 {
+		list := make([]any, 0, len(feats))
+		for _, ft := range feats {
+			m := map[string]any{"did": ft.DID, "handle": ft.Handle}
+			if ft.DisplayName != "" {
+				m["displayName"] = ft.DisplayName
+			}
+			list = append(list, m)
+		}
+		f["features"] = list
+	}
+	if row.ImageUrl != "" {
+		f["imageUrl"] = row.ImageUrl
 	}
 	return f
 }

@@ -7,6 +7,7 @@ package tracks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/catalog/internal/albums"
 	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/cursor"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
@@ -73,6 +75,21 @@ type Track struct {
 	Record    records.Status
 	// Counters (the listener side of the catalog fills them).
 	Plays, Likes, Comments int64
+	// Tags are the track's tags, by name; Album its album, or nil; Features its featured
+	// artists.
+	Tags     []string
+	Album    *AlbumSummary
+	Features []Feature
+	// ImageURL and ThumbURL are the track's artwork (512 and 96 px), else its album's,
+	// else "".
+	ImageURL, ThumbURL string
+}
+
+// AlbumSummary is what a track view says of its album.
+type AlbumSummary struct {
+	ID                 uuid.UUID
+	Slug, Title        string
+	ImageURL, ThumbURL string
 }
 
 // Profiles finds what the identity module knows of accounts: handle, Bluesky display
@@ -94,11 +111,23 @@ type Tracks struct {
 	profiles Profiles
 	// publicURL is where plyr serves audio: a record's audioUrl is publicURL/audio/<file-id>.
 	publicURL string
+
+	// What Edit needs besides (see WithEditing).
+	albums   *albums.Albums
+	resolver Resolver
+	images   Images
 }
 
 // New returns the feature.
 func New(conn Beginner, q *db.Queries, recs *records.Store, profiles Profiles, publicURL string) *Tracks {
 	return &Tracks{db: conn, q: q, records: recs, profiles: profiles, publicURL: publicURL}
+}
+
+// WithEditing gives the feature what Edit needs besides: the albums feature, handle
+// resolution for features, and artwork images. It returns t.
+func (t *Tracks) WithEditing(a *albums.Albums, resolver Resolver, images Images) *Tracks {
+	t.albums, t.resolver, t.images = a, resolver, images
+	return t
 }
 
 // ListQuery is what List is asked.
@@ -316,6 +345,10 @@ func (t *Tracks) withArtists(ctx context.Context, rows []db.GetTrackRow) ([]Trac
 	if err != nil {
 		return nil, fmt.Errorf("artist profiles: %w", err)
 	}
+	tags, albumsByID, err := t.tagsAndAlbums(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Track, 0, len(rows))
 	for _, row := range rows {
 		r := row.Track
@@ -341,7 +374,57 @@ func (t *Tracks) withArtists(ctx context.Context, rows []db.GetTrackRow) ([]Trac
 		if r.FileType != nil {
 			tr.FileType = *r.FileType
 		}
+		tr.Tags = tags[r.ID]
+		if tr.Tags == nil {
+			tr.Tags = []string{}
+		}
+		if r.AlbumID != nil {
+			tr.Album = albumsByID[*r.AlbumID]
+		}
+		tr.Features = features(r.Features)
+		tr.ImageURL, tr.ThumbURL = r.ImageUrl, r.ImageThumbUrl
+		if tr.ImageURL == "" && tr.Album != nil {
+			tr.ImageURL, tr.ThumbURL = tr.Album.ImageURL, tr.Album.ThumbURL
+		}
 		out = append(out, tr)
 	}
 	return out, nil
+}
+
+// tagsAndAlbums loads the tags and album summaries of a page of tracks, one query each.
+func (t *Tracks) tagsAndAlbums(ctx context.Context, rows []db.GetTrackRow) (map[uuid.UUID][]string, map[uuid.UUID]*AlbumSummary, error) {
+	ids := make([]uuid.UUID, 0, len(rows))
+	var albumIDs []uuid.UUID
+	for _, r := range rows {
+		ids = append(ids, r.Track.ID)
+		if r.Track.AlbumID != nil {
+			albumIDs = append(albumIDs, *r.Track.AlbumID)
+		}
+	}
+	tagRows, err := t.q.ListTrackTags(ctx, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("track tags: %w", err)
+	}
+	tags := make(map[uuid.UUID][]string, len(rows))
+	for _, r := range tagRows {
+		tags[r.TrackID] = append(tags[r.TrackID], r.Name)
+	}
+	albumsByID := map[uuid.UUID]*AlbumSummary{}
+	if len(albumIDs) > 0 {
+		albumRows, err := t.q.ListAlbumsByID(ctx, albumIDs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("track albums: %w", err)
+		}
+		for _, a := range albumRows {
+			albumsByID[a.ID] = &AlbumSummary{ID: a.ID, Slug: a.Slug, Title: a.Title, ImageURL: a.ImageUrl, ThumbURL: a.ImageThumbUrl}
+		}
+	}
+	return tags, albumsByID, nil
+}
+
+// features decodes a track's stored featured artists.
+func features(raw []byte) []Feature {
+	out := []Feature{}
+	_ = json.Unmarshal(raw, &out) // the column is only ever written from []Feature
+	return out
 }

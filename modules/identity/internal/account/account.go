@@ -74,11 +74,14 @@ func (a *Accounts) Handles(ctx context.Context, dids []string) (map[string]strin
 }
 
 // Profile is what others see of an account: its handle (handle.invalid until verified),
-// its Bluesky display name ("" when unset) and avatar URL ("" when none).
+// its Bluesky display name ("" when unset) and avatar URL ("" when none), and the
+// preferences shown on its profile.
 type Profile struct {
-	Handle      string
-	DisplayName string
-	AvatarURL   string
+	Handle             string
+	DisplayName        string
+	AvatarURL          string
+	SupportURL         string
+	ShowLikedOnProfile bool
 }
 
 // Profiles returns the profile of each known DID among dids; unknown ones are absent.
@@ -92,7 +95,10 @@ func (a *Accounts) Profiles(ctx context.Context, dids []string) (map[string]Prof
 	}
 	out := make(map[string]Profile, len(rows))
 	for _, r := range rows {
-		out[r.Did] = Profile{Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl}
+		out[r.Did] = Profile{
+			Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl,
+			SupportURL: r.SupportUrl, ShowLikedOnProfile: r.ShowLikedOnProfile,
+		}
 	}
 	return out, nil
 }

@@ -115,17 +115,25 @@ func (q *Queries) ListHandles(ctx context.Context, dids []string) ([]ListHandles
 }
 
 const listProfiles = `-- name: ListProfiles :many
-SELECT did, handle, display_name, avatar_url FROM identity.accounts WHERE did = ANY($1::text[])
+SELECT a.did, a.handle, a.display_name, a.avatar_url,
+       COALESCE(p.support_url, '')::text AS support_url,
+       COALESCE(p.show_liked_on_profile, false)::boolean AS show_liked_on_profile
+FROM identity.accounts a
+LEFT JOIN identity.preferences p ON p.did = a.did
+WHERE a.did = ANY($1::text[])
 `
 
 type ListProfilesRow struct {
-	Did         string
-	Handle      string
-	DisplayName string
-	AvatarUrl   string
+	Did                string
+	Handle             string
+	DisplayName        string
+	AvatarUrl          string
+	SupportUrl         string
+	ShowLikedOnProfile bool
 }
 
-// ListProfiles is what the catalog shows of accounts: handle, display name, avatar.
+// ListProfiles is what the catalog shows of accounts: handle, display name, avatar, and
+// the preferences that are public (support link, whether likes show on the profile).
 func (q *Queries) ListProfiles(ctx context.Context, dids []string) ([]ListProfilesRow, error) {
 	rows, err := q.db.Query(ctx, listProfiles, dids)
 	if err != nil {
@@ -140,6 +148,8 @@ func (q *Queries) ListProfiles(ctx context.Context, dids []string) ([]ListProfil
 			&i.Handle,
 			&i.DisplayName,
 			&i.AvatarUrl,
+			&i.SupportUrl,
+			&i.ShowLikedOnProfile,
 		); err != nil {
 			return nil, err
 		}

@@ -225,9 +225,19 @@ type Track struct {
 	// artist_avatar_url is the artist's avatar; empty when they have none.
 	ArtistAvatarUrl string `protobuf:"bytes,12,opt,name=artist_avatar_url,json=artistAvatarUrl,proto3" json:"artist_avatar_url,omitempty"`
 	// play_count, like_count and comment_count are the track's counters.
-	PlayCount     int64 `protobuf:"varint,13,opt,name=play_count,json=playCount,proto3" json:"play_count,omitempty"`
-	LikeCount     int64 `protobuf:"varint,14,opt,name=like_count,json=likeCount,proto3" json:"like_count,omitempty"`
-	CommentCount  int64 `protobuf:"varint,15,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	PlayCount    int64 `protobuf:"varint,13,opt,name=play_count,json=playCount,proto3" json:"play_count,omitempty"`
+	LikeCount    int64 `protobuf:"varint,14,opt,name=like_count,json=likeCount,proto3" json:"like_count,omitempty"`
+	CommentCount int64 `protobuf:"varint,15,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	// tags are the track's tags, lowercase, by name.
+	Tags []string `protobuf:"bytes,16,rep,name=tags,proto3" json:"tags,omitempty"`
+	// album is the track's album; unset when it has none.
+	Album *AlbumSummary `protobuf:"bytes,17,opt,name=album,proto3" json:"album,omitempty"`
+	// features are the track's featured artists.
+	Features []*FeaturedArtist `protobuf:"bytes,18,rep,name=features,proto3" json:"features,omitempty"`
+	// image_url (512 px) and thumb_url (96 px) are the track's artwork, else its album's;
+	// empty when there is none.
+	ImageUrl      string `protobuf:"bytes,19,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	ThumbUrl      string `protobuf:"bytes,20,opt,name=thumb_url,json=thumbUrl,proto3" json:"thumb_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -367,6 +377,181 @@ func (x *Track) GetCommentCount() int64 {
 	return 0
 }
 
+func (x *Track) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Track) GetAlbum() *AlbumSummary {
+	if x != nil {
+		return x.Album
+	}
+	return nil
+}
+
+func (x *Track) GetFeatures() []*FeaturedArtist {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+func (x *Track) GetImageUrl() string {
+	if x != nil {
+		return x.ImageUrl
+	}
+	return ""
+}
+
+func (x *Track) GetThumbUrl() string {
+	if x != nil {
+		return x.ThumbUrl
+	}
+	return ""
+}
+
+// AlbumSummary is what a track says of its album.
+type AlbumSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// slug names the album in its URL: /u/<handle>/album/<slug>.
+	Slug          string `protobuf:"bytes,2,opt,name=slug,proto3" json:"slug,omitempty"`
+	Title         string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	ImageUrl      string `protobuf:"bytes,4,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	ThumbUrl      string `protobuf:"bytes,5,opt,name=thumb_url,json=thumbUrl,proto3" json:"thumb_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlbumSummary) Reset() {
+	*x = AlbumSummary{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlbumSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlbumSummary) ProtoMessage() {}
+
+func (x *AlbumSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlbumSummary.ProtoReflect.Descriptor instead.
+func (*AlbumSummary) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AlbumSummary) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AlbumSummary) GetSlug() string {
+	if x != nil {
+		return x.Slug
+	}
+	return ""
+}
+
+func (x *AlbumSummary) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *AlbumSummary) GetImageUrl() string {
+	if x != nil {
+		return x.ImageUrl
+	}
+	return ""
+}
+
+func (x *AlbumSummary) GetThumbUrl() string {
+	if x != nil {
+		return x.ThumbUrl
+	}
+	return ""
+}
+
+// FeaturedArtist is an artist featured on a track.
+type FeaturedArtist struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Did    string                 `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	Handle string                 `protobuf:"bytes,2,opt,name=handle,proto3" json:"handle,omitempty"`
+	// display_name is their Bluesky display name when the track was edited; may be empty.
+	DisplayName   string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeaturedArtist) Reset() {
+	*x = FeaturedArtist{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeaturedArtist) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeaturedArtist) ProtoMessage() {}
+
+func (x *FeaturedArtist) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeaturedArtist.ProtoReflect.Descriptor instead.
+func (*FeaturedArtist) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FeaturedArtist) GetDid() string {
+	if x != nil {
+		return x.Did
+	}
+	return ""
+}
+
+func (x *FeaturedArtist) GetHandle() string {
+	if x != nil {
+		return x.Handle
+	}
+	return ""
+}
+
+func (x *FeaturedArtist) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
 // RecordStatus is where a record on its owner's PDS is.
 type RecordStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -386,7 +571,7 @@ type RecordStatus struct {
 
 func (x *RecordStatus) Reset() {
 	*x = RecordStatus{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -398,7 +583,7 @@ func (x *RecordStatus) String() string {
 func (*RecordStatus) ProtoMessage() {}
 
 func (x *RecordStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -411,7 +596,7 @@ func (x *RecordStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordStatus.ProtoReflect.Descriptor instead.
 func (*RecordStatus) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RecordStatus) GetState() RecordState {
@@ -464,7 +649,7 @@ type ListMyTracksRequest struct {
 
 func (x *ListMyTracksRequest) Reset() {
 	*x = ListMyTracksRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -476,7 +661,7 @@ func (x *ListMyTracksRequest) String() string {
 func (*ListMyTracksRequest) ProtoMessage() {}
 
 func (x *ListMyTracksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -489,7 +674,7 @@ func (x *ListMyTracksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyTracksRequest.ProtoReflect.Descriptor instead.
 func (*ListMyTracksRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListMyTracksRequest) GetPageSize() int32 {
@@ -526,7 +711,7 @@ type ListMyTracksResponse struct {
 
 func (x *ListMyTracksResponse) Reset() {
 	*x = ListMyTracksResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -538,7 +723,7 @@ func (x *ListMyTracksResponse) String() string {
 func (*ListMyTracksResponse) ProtoMessage() {}
 
 func (x *ListMyTracksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -551,7 +736,7 @@ func (x *ListMyTracksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyTracksResponse.ProtoReflect.Descriptor instead.
 func (*ListMyTracksResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListMyTracksResponse) GetTracks() []*Track {
@@ -579,7 +764,7 @@ type RestoreRecordRequest struct {
 
 func (x *RestoreRecordRequest) Reset() {
 	*x = RestoreRecordRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +776,7 @@ func (x *RestoreRecordRequest) String() string {
 func (*RestoreRecordRequest) ProtoMessage() {}
 
 func (x *RestoreRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +789,7 @@ func (x *RestoreRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreRecordRequest.ProtoReflect.Descriptor instead.
 func (*RestoreRecordRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RestoreRecordRequest) GetTrackId() string {
@@ -625,7 +810,7 @@ type RestoreRecordResponse struct {
 
 func (x *RestoreRecordResponse) Reset() {
 	*x = RestoreRecordResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -637,7 +822,7 @@ func (x *RestoreRecordResponse) String() string {
 func (*RestoreRecordResponse) ProtoMessage() {}
 
 func (x *RestoreRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -650,7 +835,7 @@ func (x *RestoreRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreRecordResponse.ProtoReflect.Descriptor instead.
 func (*RestoreRecordResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RestoreRecordResponse) GetTrack() *Track {
@@ -676,7 +861,7 @@ type ListTracksRequest struct {
 
 func (x *ListTracksRequest) Reset() {
 	*x = ListTracksRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +873,7 @@ func (x *ListTracksRequest) String() string {
 func (*ListTracksRequest) ProtoMessage() {}
 
 func (x *ListTracksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +886,7 @@ func (x *ListTracksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTracksRequest.ProtoReflect.Descriptor instead.
 func (*ListTracksRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListTracksRequest) GetArtistDid() string {
@@ -738,7 +923,7 @@ type ListTracksResponse struct {
 
 func (x *ListTracksResponse) Reset() {
 	*x = ListTracksResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -750,7 +935,7 @@ func (x *ListTracksResponse) String() string {
 func (*ListTracksResponse) ProtoMessage() {}
 
 func (x *ListTracksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -763,7 +948,7 @@ func (x *ListTracksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTracksResponse.ProtoReflect.Descriptor instead.
 func (*ListTracksResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{7}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListTracksResponse) GetTracks() []*Track {
@@ -791,7 +976,7 @@ type GetTrackRequest struct {
 
 func (x *GetTrackRequest) Reset() {
 	*x = GetTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +988,7 @@ func (x *GetTrackRequest) String() string {
 func (*GetTrackRequest) ProtoMessage() {}
 
 func (x *GetTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +1001,7 @@ func (x *GetTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackRequest.ProtoReflect.Descriptor instead.
 func (*GetTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{8}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetTrackRequest) GetId() string {
@@ -837,7 +1022,7 @@ type GetTrackResponse struct {
 
 func (x *GetTrackResponse) Reset() {
 	*x = GetTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +1034,7 @@ func (x *GetTrackResponse) String() string {
 func (*GetTrackResponse) ProtoMessage() {}
 
 func (x *GetTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +1047,7 @@ func (x *GetTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackResponse.ProtoReflect.Descriptor instead.
 func (*GetTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{9}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetTrackResponse) GetTrack() *Track {
@@ -889,9 +1074,10 @@ type Artist struct {
 	// bio_links are the bio's links as UTF-8 byte ranges of bio, so every client renders
 	// the same ones.
 	BioLinks []*Link `protobuf:"bytes,6,rep,name=bio_links,json=bioLinks,proto3" json:"bio_links,omitempty"`
-	// support_url is where to support them: an https link, "atprotofans", or empty.
+	// support_url is where to support them: an https link, "atprotofans", or empty (a
+	// preference, set through IdentityService's UpdatePreferences).
 	SupportUrl string `protobuf:"bytes,7,opt,name=support_url,json=supportUrl,proto3" json:"support_url,omitempty"`
-	// show_liked_on_profile says whether their likes show on their profile.
+	// show_liked_on_profile says whether their likes show on their profile (a preference).
 	ShowLikedOnProfile bool `protobuf:"varint,8,opt,name=show_liked_on_profile,json=showLikedOnProfile,proto3" json:"show_liked_on_profile,omitempty"`
 	// created_at is when plyr first saw them.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
@@ -903,7 +1089,7 @@ type Artist struct {
 
 func (x *Artist) Reset() {
 	*x = Artist{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +1101,7 @@ func (x *Artist) String() string {
 func (*Artist) ProtoMessage() {}
 
 func (x *Artist) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +1114,7 @@ func (x *Artist) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Artist.ProtoReflect.Descriptor instead.
 func (*Artist) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{10}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Artist) GetDid() string {
@@ -1013,7 +1199,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1211,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1224,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Link) GetByteStart() int32 {
@@ -1076,7 +1262,7 @@ type GetArtistRequest struct {
 
 func (x *GetArtistRequest) Reset() {
 	*x = GetArtistRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1088,7 +1274,7 @@ func (x *GetArtistRequest) String() string {
 func (*GetArtistRequest) ProtoMessage() {}
 
 func (x *GetArtistRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1101,7 +1287,7 @@ func (x *GetArtistRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetArtistRequest) GetArtist() isGetArtistRequest_Artist {
@@ -1155,7 +1341,7 @@ type GetArtistResponse struct {
 
 func (x *GetArtistResponse) Reset() {
 	*x = GetArtistResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1353,7 @@ func (x *GetArtistResponse) String() string {
 func (*GetArtistResponse) ProtoMessage() {}
 
 func (x *GetArtistResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1366,7 @@ func (x *GetArtistResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetArtistResponse) GetArtist() *Artist {
@@ -1200,7 +1386,7 @@ type GetArtistsRequest struct {
 
 func (x *GetArtistsRequest) Reset() {
 	*x = GetArtistsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1398,7 @@ func (x *GetArtistsRequest) String() string {
 func (*GetArtistsRequest) ProtoMessage() {}
 
 func (x *GetArtistsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1411,7 @@ func (x *GetArtistsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistsRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{14}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetArtistsRequest) GetDids() []string {
@@ -1245,7 +1431,7 @@ type GetArtistsResponse struct {
 
 func (x *GetArtistsResponse) Reset() {
 	*x = GetArtistsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1257,7 +1443,7 @@ func (x *GetArtistsResponse) String() string {
 func (*GetArtistsResponse) ProtoMessage() {}
 
 func (x *GetArtistsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1270,7 +1456,7 @@ func (x *GetArtistsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistsResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{15}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetArtistsResponse) GetArtists() []*Artist {
@@ -1286,17 +1472,14 @@ type UpdateMyProfileRequest struct {
 	// display_name, at most 64 characters; empty returns to the Bluesky display name.
 	DisplayName *string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3,oneof" json:"display_name,omitempty"`
 	// bio, at most 256 characters (2560 bytes); line breaks are kept.
-	Bio *string `protobuf:"bytes,2,opt,name=bio,proto3,oneof" json:"bio,omitempty"`
-	// support_url: an https link, "atprotofans", or empty for none.
-	SupportUrl         *string `protobuf:"bytes,3,opt,name=support_url,json=supportUrl,proto3,oneof" json:"support_url,omitempty"`
-	ShowLikedOnProfile *bool   `protobuf:"varint,4,opt,name=show_liked_on_profile,json=showLikedOnProfile,proto3,oneof" json:"show_liked_on_profile,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	Bio           *string `protobuf:"bytes,2,opt,name=bio,proto3,oneof" json:"bio,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateMyProfileRequest) Reset() {
 	*x = UpdateMyProfileRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1491,7 @@ func (x *UpdateMyProfileRequest) String() string {
 func (*UpdateMyProfileRequest) ProtoMessage() {}
 
 func (x *UpdateMyProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1504,7 @@ func (x *UpdateMyProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMyProfileRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMyProfileRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{16}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateMyProfileRequest) GetDisplayName() string {
@@ -1338,20 +1521,6 @@ func (x *UpdateMyProfileRequest) GetBio() string {
 	return ""
 }
 
-func (x *UpdateMyProfileRequest) GetSupportUrl() string {
-	if x != nil && x.SupportUrl != nil {
-		return *x.SupportUrl
-	}
-	return ""
-}
-
-func (x *UpdateMyProfileRequest) GetShowLikedOnProfile() bool {
-	if x != nil && x.ShowLikedOnProfile != nil {
-		return *x.ShowLikedOnProfile
-	}
-	return false
-}
-
 // UpdateMyProfileResponse carries the profile as it now is.
 type UpdateMyProfileResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1362,7 +1531,7 @@ type UpdateMyProfileResponse struct {
 
 func (x *UpdateMyProfileResponse) Reset() {
 	*x = UpdateMyProfileResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1374,7 +1543,7 @@ func (x *UpdateMyProfileResponse) String() string {
 func (*UpdateMyProfileResponse) ProtoMessage() {}
 
 func (x *UpdateMyProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1387,7 +1556,7 @@ func (x *UpdateMyProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMyProfileResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMyProfileResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{17}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateMyProfileResponse) GetArtist() *Artist {
@@ -1407,7 +1576,7 @@ type GetArtistAnalyticsRequest struct {
 
 func (x *GetArtistAnalyticsRequest) Reset() {
 	*x = GetArtistAnalyticsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1419,7 +1588,7 @@ func (x *GetArtistAnalyticsRequest) String() string {
 func (*GetArtistAnalyticsRequest) ProtoMessage() {}
 
 func (x *GetArtistAnalyticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1432,7 +1601,7 @@ func (x *GetArtistAnalyticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistAnalyticsRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistAnalyticsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{18}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetArtistAnalyticsRequest) GetDid() string {
@@ -1454,7 +1623,7 @@ type TrackCount struct {
 
 func (x *TrackCount) Reset() {
 	*x = TrackCount{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1635,7 @@ func (x *TrackCount) String() string {
 func (*TrackCount) ProtoMessage() {}
 
 func (x *TrackCount) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1648,7 @@ func (x *TrackCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackCount.ProtoReflect.Descriptor instead.
 func (*TrackCount) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{19}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TrackCount) GetTrackId() string {
@@ -1518,7 +1687,7 @@ type GetArtistAnalyticsResponse struct {
 
 func (x *GetArtistAnalyticsResponse) Reset() {
 	*x = GetArtistAnalyticsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1530,7 +1699,7 @@ func (x *GetArtistAnalyticsResponse) String() string {
 func (*GetArtistAnalyticsResponse) ProtoMessage() {}
 
 func (x *GetArtistAnalyticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1543,7 +1712,7 @@ func (x *GetArtistAnalyticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistAnalyticsResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistAnalyticsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{20}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetArtistAnalyticsResponse) GetTotalPlays() int64 {
@@ -1581,11 +1750,166 @@ func (x *GetArtistAnalyticsResponse) GetTopLiked() *TrackCount {
 	return nil
 }
 
+// UpdateTrackRequest is a change to a track; unset fields stay.
+type UpdateTrackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// title, at most 256 bytes of UTF-8.
+	Title *string `protobuf:"bytes,2,opt,name=title,proto3,oneof" json:"title,omitempty"`
+	// album names the album (made when the artist has none with that name's slug); empty
+	// takes the track out of its album.
+	Album *string `protobuf:"bytes,3,opt,name=album,proto3,oneof" json:"album,omitempty"`
+	// set_tags replaces the tags with tags: at most 10, each at most 50 characters, stored
+	// lowercase.
+	SetTags bool     `protobuf:"varint,4,opt,name=set_tags,json=setTags,proto3" json:"set_tags,omitempty"`
+	Tags    []string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
+	// set_features replaces the featured artists with features, by handle: at most 5, each
+	// resolving to an account; the artist themself is dropped.
+	SetFeatures bool     `protobuf:"varint,6,opt,name=set_features,json=setFeatures,proto3" json:"set_features,omitempty"`
+	Features    []string `protobuf:"bytes,7,rep,name=features,proto3" json:"features,omitempty"`
+	// image_id sets the artwork to an image the caller uploaded (POST /images); empty
+	// removes it.
+	ImageId       *string `protobuf:"bytes,8,opt,name=image_id,json=imageId,proto3,oneof" json:"image_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTrackRequest) Reset() {
+	*x = UpdateTrackRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTrackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTrackRequest) ProtoMessage() {}
+
+func (x *UpdateTrackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTrackRequest.ProtoReflect.Descriptor instead.
+func (*UpdateTrackRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *UpdateTrackRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateTrackRequest) GetTitle() string {
+	if x != nil && x.Title != nil {
+		return *x.Title
+	}
+	return ""
+}
+
+func (x *UpdateTrackRequest) GetAlbum() string {
+	if x != nil && x.Album != nil {
+		return *x.Album
+	}
+	return ""
+}
+
+func (x *UpdateTrackRequest) GetSetTags() bool {
+	if x != nil {
+		return x.SetTags
+	}
+	return false
+}
+
+func (x *UpdateTrackRequest) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *UpdateTrackRequest) GetSetFeatures() bool {
+	if x != nil {
+		return x.SetFeatures
+	}
+	return false
+}
+
+func (x *UpdateTrackRequest) GetFeatures() []string {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+func (x *UpdateTrackRequest) GetImageId() string {
+	if x != nil && x.ImageId != nil {
+		return *x.ImageId
+	}
+	return ""
+}
+
+// UpdateTrackResponse carries the track, its record pending.
+type UpdateTrackResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Track         *Track                 `protobuf:"bytes,1,opt,name=track,proto3" json:"track,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTrackResponse) Reset() {
+	*x = UpdateTrackResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTrackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTrackResponse) ProtoMessage() {}
+
+func (x *UpdateTrackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTrackResponse.ProtoReflect.Descriptor instead.
+func (*UpdateTrackResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *UpdateTrackResponse) GetTrack() *Track {
+	if x != nil {
+		return x.Track
+	}
+	return nil
+}
+
 var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x04\n" +
+	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
 	"\x05Track\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x17\n" +
@@ -1607,7 +1931,22 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"play_count\x18\r \x01(\x03R\tplayCount\x12\x1d\n" +
 	"\n" +
 	"like_count\x18\x0e \x01(\x03R\tlikeCount\x12#\n" +
-	"\rcomment_count\x18\x0f \x01(\x03R\fcommentCount\"\xc7\x01\n" +
+	"\rcomment_count\x18\x0f \x01(\x03R\fcommentCount\x12\x12\n" +
+	"\x04tags\x18\x10 \x03(\tR\x04tags\x123\n" +
+	"\x05album\x18\x11 \x01(\v2\x1d.plyr.catalog.v1.AlbumSummaryR\x05album\x12;\n" +
+	"\bfeatures\x18\x12 \x03(\v2\x1f.plyr.catalog.v1.FeaturedArtistR\bfeatures\x12\x1b\n" +
+	"\timage_url\x18\x13 \x01(\tR\bimageUrl\x12\x1b\n" +
+	"\tthumb_url\x18\x14 \x01(\tR\bthumbUrl\"\x82\x01\n" +
+	"\fAlbumSummary\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04slug\x18\x02 \x01(\tR\x04slug\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x1b\n" +
+	"\timage_url\x18\x04 \x01(\tR\bimageUrl\x12\x1b\n" +
+	"\tthumb_url\x18\x05 \x01(\tR\bthumbUrl\"]\n" +
+	"\x0eFeaturedArtist\x12\x10\n" +
+	"\x03did\x18\x01 \x01(\tR\x03did\x12\x16\n" +
+	"\x06handle\x18\x02 \x01(\tR\x06handle\x12!\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xc7\x01\n" +
 	"\fRecordStatus\x122\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x1c.plyr.catalog.v1.RecordStateR\x05state\x128\n" +
 	"\afailure\x18\x02 \x01(\x0e2\x1e.plyr.catalog.v1.RecordFailureR\afailure\x12%\n" +
@@ -1668,17 +2007,12 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x11GetArtistsRequest\x12\x12\n" +
 	"\x04dids\x18\x01 \x03(\tR\x04dids\"G\n" +
 	"\x12GetArtistsResponse\x121\n" +
-	"\aartists\x18\x01 \x03(\v2\x17.plyr.catalog.v1.ArtistR\aartists\"\xf8\x01\n" +
+	"\aartists\x18\x01 \x03(\v2\x17.plyr.catalog.v1.ArtistR\aartists\"|\n" +
 	"\x16UpdateMyProfileRequest\x12&\n" +
 	"\fdisplay_name\x18\x01 \x01(\tH\x00R\vdisplayName\x88\x01\x01\x12\x15\n" +
-	"\x03bio\x18\x02 \x01(\tH\x01R\x03bio\x88\x01\x01\x12$\n" +
-	"\vsupport_url\x18\x03 \x01(\tH\x02R\n" +
-	"supportUrl\x88\x01\x01\x126\n" +
-	"\x15show_liked_on_profile\x18\x04 \x01(\bH\x03R\x12showLikedOnProfile\x88\x01\x01B\x0f\n" +
+	"\x03bio\x18\x02 \x01(\tH\x01R\x03bio\x88\x01\x01B\x0f\n" +
 	"\r_display_nameB\x06\n" +
-	"\x04_bioB\x0e\n" +
-	"\f_support_urlB\x18\n" +
-	"\x16_show_liked_on_profile\"J\n" +
+	"\x04_bioJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05\"J\n" +
 	"\x17UpdateMyProfileResponse\x12/\n" +
 	"\x06artist\x18\x01 \x01(\v2\x17.plyr.catalog.v1.ArtistR\x06artist\"-\n" +
 	"\x19GetArtistAnalyticsRequest\x12\x10\n" +
@@ -1696,7 +2030,21 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16total_duration_seconds\x18\x03 \x01(\x03R\x14totalDurationSeconds\x12:\n" +
 	"\n" +
 	"top_played\x18\x04 \x01(\v2\x1b.plyr.catalog.v1.TrackCountR\ttopPlayed\x128\n" +
-	"\ttop_liked\x18\x05 \x01(\v2\x1b.plyr.catalog.v1.TrackCountR\btopLiked*`\n" +
+	"\ttop_liked\x18\x05 \x01(\v2\x1b.plyr.catalog.v1.TrackCountR\btopLiked\"\x89\x02\n" +
+	"\x12UpdateTrackRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\x05title\x18\x02 \x01(\tH\x00R\x05title\x88\x01\x01\x12\x19\n" +
+	"\x05album\x18\x03 \x01(\tH\x01R\x05album\x88\x01\x01\x12\x19\n" +
+	"\bset_tags\x18\x04 \x01(\bR\asetTags\x12\x12\n" +
+	"\x04tags\x18\x05 \x03(\tR\x04tags\x12!\n" +
+	"\fset_features\x18\x06 \x01(\bR\vsetFeatures\x12\x1a\n" +
+	"\bfeatures\x18\a \x03(\tR\bfeatures\x12\x1e\n" +
+	"\bimage_id\x18\b \x01(\tH\x02R\aimageId\x88\x01\x01B\b\n" +
+	"\x06_titleB\b\n" +
+	"\x06_albumB\v\n" +
+	"\t_image_id\"C\n" +
+	"\x13UpdateTrackResponse\x12,\n" +
+	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track*`\n" +
 	"\vTrackStatus\x12\x1c\n" +
 	"\x18TRACK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRACK_STATUS_PROCESSING\x10\x01\x12\x16\n" +
@@ -1711,13 +2059,14 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16RECORD_FAILURE_NETWORK\x10\x01\x12\x17\n" +
 	"\x13RECORD_FAILURE_AUTH\x10\x02\x12\x1b\n" +
 	"\x17RECORD_FAILURE_REJECTED\x10\x03\x12\x18\n" +
-	"\x14RECORD_FAILURE_SCOPE\x10\x042\x9d\x06\n" +
+	"\x14RECORD_FAILURE_SCOPE\x10\x042\xfc\x06\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\n" +
 	"ListTracks\x12\".plyr.catalog.v1.ListTracksRequest\x1a#.plyr.catalog.v1.ListTracksResponse\"\x03\x90\x02\x01\x12T\n" +
 	"\bGetTrack\x12 .plyr.catalog.v1.GetTrackRequest\x1a!.plyr.catalog.v1.GetTrackResponse\"\x03\x90\x02\x01\x12`\n" +
 	"\fListMyTracks\x12$.plyr.catalog.v1.ListMyTracksRequest\x1a%.plyr.catalog.v1.ListMyTracksResponse\"\x03\x90\x02\x01\x12c\n" +
-	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02\x12W\n" +
+	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02\x12]\n" +
+	"\vUpdateTrack\x12#.plyr.catalog.v1.UpdateTrackRequest\x1a$.plyr.catalog.v1.UpdateTrackResponse\"\x03\x90\x02\x02\x12W\n" +
 	"\tGetArtist\x12!.plyr.catalog.v1.GetArtistRequest\x1a\".plyr.catalog.v1.GetArtistResponse\"\x03\x90\x02\x01\x12Z\n" +
 	"\n" +
 	"GetArtists\x12\".plyr.catalog.v1.GetArtistsRequest\x1a#.plyr.catalog.v1.GetArtistsResponse\"\x03\x90\x02\x01\x12i\n" +
@@ -1738,73 +2087,82 @@ func file_plyr_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(TrackStatus)(0),                   // 0: plyr.catalog.v1.TrackStatus
 	(RecordState)(0),                   // 1: plyr.catalog.v1.RecordState
 	(RecordFailure)(0),                 // 2: plyr.catalog.v1.RecordFailure
 	(*Track)(nil),                      // 3: plyr.catalog.v1.Track
-	(*RecordStatus)(nil),               // 4: plyr.catalog.v1.RecordStatus
-	(*ListMyTracksRequest)(nil),        // 5: plyr.catalog.v1.ListMyTracksRequest
-	(*ListMyTracksResponse)(nil),       // 6: plyr.catalog.v1.ListMyTracksResponse
-	(*RestoreRecordRequest)(nil),       // 7: plyr.catalog.v1.RestoreRecordRequest
-	(*RestoreRecordResponse)(nil),      // 8: plyr.catalog.v1.RestoreRecordResponse
-	(*ListTracksRequest)(nil),          // 9: plyr.catalog.v1.ListTracksRequest
-	(*ListTracksResponse)(nil),         // 10: plyr.catalog.v1.ListTracksResponse
-	(*GetTrackRequest)(nil),            // 11: plyr.catalog.v1.GetTrackRequest
-	(*GetTrackResponse)(nil),           // 12: plyr.catalog.v1.GetTrackResponse
-	(*Artist)(nil),                     // 13: plyr.catalog.v1.Artist
-	(*Link)(nil),                       // 14: plyr.catalog.v1.Link
-	(*GetArtistRequest)(nil),           // 15: plyr.catalog.v1.GetArtistRequest
-	(*GetArtistResponse)(nil),          // 16: plyr.catalog.v1.GetArtistResponse
-	(*GetArtistsRequest)(nil),          // 17: plyr.catalog.v1.GetArtistsRequest
-	(*GetArtistsResponse)(nil),         // 18: plyr.catalog.v1.GetArtistsResponse
-	(*UpdateMyProfileRequest)(nil),     // 19: plyr.catalog.v1.UpdateMyProfileRequest
-	(*UpdateMyProfileResponse)(nil),    // 20: plyr.catalog.v1.UpdateMyProfileResponse
-	(*GetArtistAnalyticsRequest)(nil),  // 21: plyr.catalog.v1.GetArtistAnalyticsRequest
-	(*TrackCount)(nil),                 // 22: plyr.catalog.v1.TrackCount
-	(*GetArtistAnalyticsResponse)(nil), // 23: plyr.catalog.v1.GetArtistAnalyticsResponse
-	(*timestamppb.Timestamp)(nil),      // 24: google.protobuf.Timestamp
+	(*AlbumSummary)(nil),               // 4: plyr.catalog.v1.AlbumSummary
+	(*FeaturedArtist)(nil),             // 5: plyr.catalog.v1.FeaturedArtist
+	(*RecordStatus)(nil),               // 6: plyr.catalog.v1.RecordStatus
+	(*ListMyTracksRequest)(nil),        // 7: plyr.catalog.v1.ListMyTracksRequest
+	(*ListMyTracksResponse)(nil),       // 8: plyr.catalog.v1.ListMyTracksResponse
+	(*RestoreRecordRequest)(nil),       // 9: plyr.catalog.v1.RestoreRecordRequest
+	(*RestoreRecordResponse)(nil),      // 10: plyr.catalog.v1.RestoreRecordResponse
+	(*ListTracksRequest)(nil),          // 11: plyr.catalog.v1.ListTracksRequest
+	(*ListTracksResponse)(nil),         // 12: plyr.catalog.v1.ListTracksResponse
+	(*GetTrackRequest)(nil),            // 13: plyr.catalog.v1.GetTrackRequest
+	(*GetTrackResponse)(nil),           // 14: plyr.catalog.v1.GetTrackResponse
+	(*Artist)(nil),                     // 15: plyr.catalog.v1.Artist
+	(*Link)(nil),                       // 16: plyr.catalog.v1.Link
+	(*GetArtistRequest)(nil),           // 17: plyr.catalog.v1.GetArtistRequest
+	(*GetArtistResponse)(nil),          // 18: plyr.catalog.v1.GetArtistResponse
+	(*GetArtistsRequest)(nil),          // 19: plyr.catalog.v1.GetArtistsRequest
+	(*GetArtistsResponse)(nil),         // 20: plyr.catalog.v1.GetArtistsResponse
+	(*UpdateMyProfileRequest)(nil),     // 21: plyr.catalog.v1.UpdateMyProfileRequest
+	(*UpdateMyProfileResponse)(nil),    // 22: plyr.catalog.v1.UpdateMyProfileResponse
+	(*GetArtistAnalyticsRequest)(nil),  // 23: plyr.catalog.v1.GetArtistAnalyticsRequest
+	(*TrackCount)(nil),                 // 24: plyr.catalog.v1.TrackCount
+	(*GetArtistAnalyticsResponse)(nil), // 25: plyr.catalog.v1.GetArtistAnalyticsResponse
+	(*UpdateTrackRequest)(nil),         // 26: plyr.catalog.v1.UpdateTrackRequest
+	(*UpdateTrackResponse)(nil),        // 27: plyr.catalog.v1.UpdateTrackResponse
+	(*timestamppb.Timestamp)(nil),      // 28: google.protobuf.Timestamp
 }
 var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
-	24, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
-	1,  // 3: plyr.catalog.v1.RecordStatus.state:type_name -> plyr.catalog.v1.RecordState
-	2,  // 4: plyr.catalog.v1.RecordStatus.failure:type_name -> plyr.catalog.v1.RecordFailure
-	3,  // 5: plyr.catalog.v1.ListMyTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
-	3,  // 6: plyr.catalog.v1.RestoreRecordResponse.track:type_name -> plyr.catalog.v1.Track
-	3,  // 7: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
-	3,  // 8: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
-	14, // 9: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
-	24, // 10: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 11: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
-	13, // 12: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
-	13, // 13: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
-	13, // 14: plyr.catalog.v1.UpdateMyProfileResponse.artist:type_name -> plyr.catalog.v1.Artist
-	22, // 15: plyr.catalog.v1.GetArtistAnalyticsResponse.top_played:type_name -> plyr.catalog.v1.TrackCount
-	22, // 16: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
-	9,  // 17: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
-	11, // 18: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
-	5,  // 19: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
-	7,  // 20: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
-	15, // 21: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
-	17, // 22: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
-	19, // 23: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
-	21, // 24: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
-	10, // 25: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
-	12, // 26: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
-	6,  // 27: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
-	8,  // 28: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
-	16, // 29: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
-	18, // 30: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
-	20, // 31: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
-	23, // 32: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
-	25, // [25:33] is the sub-list for method output_type
-	17, // [17:25] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	28, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
+	6,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
+	4,  // 3: plyr.catalog.v1.Track.album:type_name -> plyr.catalog.v1.AlbumSummary
+	5,  // 4: plyr.catalog.v1.Track.features:type_name -> plyr.catalog.v1.FeaturedArtist
+	1,  // 5: plyr.catalog.v1.RecordStatus.state:type_name -> plyr.catalog.v1.RecordState
+	2,  // 6: plyr.catalog.v1.RecordStatus.failure:type_name -> plyr.catalog.v1.RecordFailure
+	3,  // 7: plyr.catalog.v1.ListMyTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
+	3,  // 8: plyr.catalog.v1.RestoreRecordResponse.track:type_name -> plyr.catalog.v1.Track
+	3,  // 9: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
+	3,  // 10: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
+	16, // 11: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
+	28, // 12: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
+	6,  // 13: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
+	15, // 14: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
+	15, // 15: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
+	15, // 16: plyr.catalog.v1.UpdateMyProfileResponse.artist:type_name -> plyr.catalog.v1.Artist
+	24, // 17: plyr.catalog.v1.GetArtistAnalyticsResponse.top_played:type_name -> plyr.catalog.v1.TrackCount
+	24, // 18: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
+	3,  // 19: plyr.catalog.v1.UpdateTrackResponse.track:type_name -> plyr.catalog.v1.Track
+	11, // 20: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
+	13, // 21: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
+	7,  // 22: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
+	9,  // 23: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
+	26, // 24: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
+	17, // 25: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
+	19, // 26: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
+	21, // 27: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
+	23, // 28: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
+	12, // 29: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
+	14, // 30: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
+	8,  // 31: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
+	10, // 32: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
+	27, // 33: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
+	18, // 34: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
+	20, // 35: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
+	22, // 36: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
+	25, // 37: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
+	29, // [29:38] is the sub-list for method output_type
+	20, // [20:29] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_plyr_catalog_v1_catalog_proto_init() }
@@ -1812,18 +2170,19 @@ func file_plyr_catalog_v1_catalog_proto_init() {
 	if File_plyr_catalog_v1_catalog_proto != nil {
 		return
 	}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[12].OneofWrappers = []any{
+	file_plyr_catalog_v1_catalog_proto_msgTypes[14].OneofWrappers = []any{
 		(*GetArtistRequest_Did)(nil),
 		(*GetArtistRequest_Handle)(nil),
 	}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[16].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[18].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_catalog_v1_catalog_proto_rawDesc), len(file_plyr_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   21,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

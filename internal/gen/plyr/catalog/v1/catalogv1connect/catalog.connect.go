@@ -44,6 +44,9 @@ const (
 	// CatalogServiceRestoreRecordProcedure is the fully-qualified name of the CatalogService's
 	// RestoreRecord RPC.
 	CatalogServiceRestoreRecordProcedure = "/plyr.catalog.v1.CatalogService/RestoreRecord"
+	// CatalogServiceUpdateTrackProcedure is the fully-qualified name of the CatalogService's
+	// UpdateTrack RPC.
+	CatalogServiceUpdateTrackProcedure = "/plyr.catalog.v1.CatalogService/UpdateTrack"
 	// CatalogServiceGetArtistProcedure is the fully-qualified name of the CatalogService's GetArtist
 	// RPC.
 	CatalogServiceGetArtistProcedure = "/plyr.catalog.v1.CatalogService/GetArtist"
@@ -75,6 +78,13 @@ type CatalogServiceClient interface {
 	// harmless. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for a
 	// track still processing.
 	RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error)
+	// UpdateTrack changes the caller's track; fields left unset stay as they are. It answers
+	// at once: the track's record, and the list records of the albums it left and joined,
+	// are rewritten on the PDS by their workflows (pending until then). A refused edit
+	// changes nothing. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for
+	// a track still processing, INVALID_ARGUMENT for bad input or a feature handle that does
+	// not resolve.
+	UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error)
 	// GetArtist returns an artist by DID or by handle. NOT_FOUND for an account plyr does
 	// not know.
 	GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error)
@@ -128,6 +138,13 @@ func NewCatalogServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		updateTrack: connect.NewClient[v1.UpdateTrackRequest, v1.UpdateTrackResponse](
+			httpClient,
+			baseURL+CatalogServiceUpdateTrackProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("UpdateTrack")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 		getArtist: connect.NewClient[v1.GetArtistRequest, v1.GetArtistResponse](
 			httpClient,
 			baseURL+CatalogServiceGetArtistProcedure,
@@ -165,6 +182,7 @@ type catalogServiceClient struct {
 	getTrack           *connect.Client[v1.GetTrackRequest, v1.GetTrackResponse]
 	listMyTracks       *connect.Client[v1.ListMyTracksRequest, v1.ListMyTracksResponse]
 	restoreRecord      *connect.Client[v1.RestoreRecordRequest, v1.RestoreRecordResponse]
+	updateTrack        *connect.Client[v1.UpdateTrackRequest, v1.UpdateTrackResponse]
 	getArtist          *connect.Client[v1.GetArtistRequest, v1.GetArtistResponse]
 	getArtists         *connect.Client[v1.GetArtistsRequest, v1.GetArtistsResponse]
 	updateMyProfile    *connect.Client[v1.UpdateMyProfileRequest, v1.UpdateMyProfileResponse]
@@ -201,6 +219,15 @@ func (c *catalogServiceClient) ListMyTracks(ctx context.Context, req *v1.ListMyT
 // RestoreRecord calls plyr.catalog.v1.CatalogService.RestoreRecord.
 func (c *catalogServiceClient) RestoreRecord(ctx context.Context, req *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error) {
 	response, err := c.restoreRecord.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateTrack calls plyr.catalog.v1.CatalogService.UpdateTrack.
+func (c *catalogServiceClient) UpdateTrack(ctx context.Context, req *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error) {
+	response, err := c.updateTrack.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -260,6 +287,13 @@ type CatalogServiceHandler interface {
 	// harmless. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for a
 	// track still processing.
 	RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error)
+	// UpdateTrack changes the caller's track; fields left unset stay as they are. It answers
+	// at once: the track's record, and the list records of the albums it left and joined,
+	// are rewritten on the PDS by their workflows (pending until then). A refused edit
+	// changes nothing. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for
+	// a track still processing, INVALID_ARGUMENT for bad input or a feature handle that does
+	// not resolve.
+	UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error)
 	// GetArtist returns an artist by DID or by handle. NOT_FOUND for an account plyr does
 	// not know.
 	GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error)
@@ -309,6 +343,13 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	catalogServiceUpdateTrackHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceUpdateTrackProcedure,
+		svc.UpdateTrack,
+		connect.WithSchema(catalogServiceMethods.ByName("UpdateTrack")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	catalogServiceGetArtistHandler := connect.NewUnaryHandlerSimple(
 		CatalogServiceGetArtistProcedure,
 		svc.GetArtist,
@@ -347,6 +388,8 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 			catalogServiceListMyTracksHandler.ServeHTTP(w, r)
 		case CatalogServiceRestoreRecordProcedure:
 			catalogServiceRestoreRecordHandler.ServeHTTP(w, r)
+		case CatalogServiceUpdateTrackProcedure:
+			catalogServiceUpdateTrackHandler.ServeHTTP(w, r)
 		case CatalogServiceGetArtistProcedure:
 			catalogServiceGetArtistHandler.ServeHTTP(w, r)
 		case CatalogServiceGetArtistsProcedure:
@@ -378,6 +421,10 @@ func (UnimplementedCatalogServiceHandler) ListMyTracks(context.Context, *v1.List
 
 func (UnimplementedCatalogServiceHandler) RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.RestoreRecord is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.UpdateTrack is not implemented"))
 }
 
 func (UnimplementedCatalogServiceHandler) GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error) {
