@@ -42,6 +42,8 @@ func (h handles) Profiles(_ context.Context, dids []string) (map[string]catalog.
 	return out, nil
 }
 
+func (h handles) HiddenTags(context.Context, string) ([]string, error) { return []string{"ai"}, nil }
+
 func (h handles) ResolveHandle(ctx context.Context, handle string) (string, bool) {
 	did, ok, _ := h.DIDByHandle(ctx, handle)
 	return did, ok

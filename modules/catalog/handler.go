@@ -18,6 +18,7 @@ import (
 // are returned as they are: the service's error interceptor maps them (rpc.ConnectError)
 // and logs what clients must not see.
 type handler struct {
+	m       *Module
 	tracks  *tracks.Tracks
 	artists *artists.Artists
 }
@@ -31,9 +32,21 @@ func viewer(ctx context.Context) string {
 }
 
 func (h *handler) ListTracks(ctx context.Context, req *catalogv1.ListTracksRequest) (*catalogv1.ListTracksResponse, error) {
-	page, err := h.tracks.List(ctx, tracks.ListQuery{
+	q := tracks.ListQuery{
 		ArtistDID: req.GetArtistDid(), Viewer: viewer(ctx), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
-	})
+		Tag: req.GetTag(),
+	}
+	if q.ArtistDID == "" && q.Tag == "" { // the discovery feed hides the viewer's hidden tags
+		q.HiddenTags = h.m.cfg.DefaultHiddenTags
+		if q.Viewer != "" {
+			hidden, err := h.m.accts.HiddenTags(ctx, q.Viewer)
+			if err != nil {
+				return nil, err
+			}
+			q.HiddenTags = hidden
+		}
+	}
+	page, err := h.tracks.List(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +119,28 @@ func (h *handler) UpdateTrack(ctx context.Context, req *catalogv1.UpdateTrackReq
 		return nil, err
 	}
 	return &catalogv1.UpdateTrackResponse{Track: trackProtoFor(t, me)}, nil
+}
+
+func (h *handler) ListTags(ctx context.Context, req *catalogv1.ListTagsRequest) (*catalogv1.ListTagsResponse, error) {
+	list, err := h.m.tags.List(ctx, req.GetPrefix(), int(req.GetLimit()))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*catalogv1.TagCount, 0, len(list))
+	for _, t := range list {
+		out = append(out, &catalogv1.TagCount{Name: t.Name, TrackCount: t.Tracks})
+	}
+	return &catalogv1.ListTagsResponse{Tags: out}, nil
+}
+
+func (h *handler) GetConfig(context.Context, *catalogv1.GetConfigRequest) (*catalogv1.GetConfigResponse, error) {
+	c := h.m.cfg
+	return &catalogv1.GetConfigResponse{
+		MaxUploadBytes: c.Public.MaxUploadBytes, MaxImageBytes: c.Public.MaxImageBytes,
+		DefaultHiddenTags: c.DefaultHiddenTags, ContactEmail: c.Public.ContactEmail,
+		PrivacyEmail: c.Public.PrivacyEmail, DmcaEmail: c.Public.DMCAEmail,
+		MaxTags: tracks.MaxTags, MaxTagLength: tracks.MaxTagRunes, MaxFeatures: tracks.MaxFeatures,
+	}, nil
 }
 
 // trackProto is a track as anyone sees it: why its record failed is its artist's to know.

@@ -28,6 +28,7 @@ import (
 	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
+	"github.com/plyrfm/plyr/modules/catalog/internal/tags"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
 
@@ -45,6 +46,8 @@ type Accounts interface {
 	// ResolveHandle returns the DID a handle stands for, verified both ways, through the
 	// directory (which refuses private addresses); ok is false when it does not resolve.
 	ResolveHandle(ctx context.Context, handle string) (did string, ok bool)
+	// HiddenTags returns the tags an account hides from its discovery feed.
+	HiddenTags(ctx context.Context, did string) ([]string, error)
 }
 
 // Image is an artwork image of the media module.
@@ -68,6 +71,16 @@ type Config struct {
 	Namespace string
 	// PublicURL is where plyr is reached; records point at its audio (PublicURL/audio/…).
 	PublicURL string
+	// DefaultHiddenTags are hidden from the discovery feed of anonymous visitors.
+	DefaultHiddenTags []string
+	// Public is what GetConfig tells clients.
+	Public PublicConfig
+}
+
+// PublicConfig is the configuration clients may know.
+type PublicConfig struct {
+	MaxUploadBytes, MaxImageBytes         int64
+	ContactEmail, PrivacyEmail, DMCAEmail string
 }
 
 // Deps are what the module needs.
@@ -90,6 +103,9 @@ type Module struct {
 	tracks  *tracks.Tracks
 	artists *artists.Artists
 	albums  *albums.Albums
+	tags    *tags.Tags
+	cfg     Config
+	accts   Accounts
 }
 
 // New builds the module.
@@ -102,6 +118,9 @@ func New(d Deps) *Module {
 		tracks:  tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images),
 		artists: artists.New(d.DB, q, recs, d.Accounts),
 		albums:  albumsFeature,
+		tags:    tags.New(q),
+		cfg:     d.Config,
+		accts:   d.Accounts,
 	}
 }
 
@@ -112,6 +131,8 @@ var policy = rpc.Policy{
 	catalogv1connect.CatalogServiceListMyTracksProcedure:  rpc.Session,
 	catalogv1connect.CatalogServiceRestoreRecordProcedure: rpc.Session,
 	catalogv1connect.CatalogServiceUpdateTrackProcedure:   rpc.Session,
+	catalogv1connect.CatalogServiceListTagsProcedure:      rpc.Public,
+	catalogv1connect.CatalogServiceGetConfigProcedure:     rpc.Public,
 	// The artist reading their own profile sees why its record failed.
 	catalogv1connect.CatalogServiceGetArtistProcedure:          rpc.Optional,
 	catalogv1connect.CatalogServiceGetArtistsProcedure:         rpc.Optional,
@@ -121,7 +142,7 @@ var policy = rpc.Policy{
 
 // Mount registers the CatalogService.
 func (m *Module) Mount(mux *http.ServeMux) {
-	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{tracks: m.tracks, artists: m.artists}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
+	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{m: m, tracks: m.tracks, artists: m.artists}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
 }
 
 // CreateDraftTrack records a processing track for an accepted upload; doing it again for

@@ -7,14 +7,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/bluesky-social/indigo/atproto/atclient"
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
-	"github.com/bluesky-social/indigo/atproto/syntax"
 	atid "github.com/bluesky-social/indigo/atproto/identity"
+	"github.com/bluesky-social/indigo/atproto/syntax"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plyrfm/plyr/internal/gen/plyr/identity/v1/identityv1connect"
@@ -283,6 +285,22 @@ func (m *Module) ResolveHandle(ctx context.Context, handle string) (did string, 
 		return "", false
 	}
 	return ident.DID.String(), true
+}
+
+// DefaultHiddenTags are the tags hidden from the discovery feed of anyone who has not
+// chosen (anonymous visitors too): the preferences' default.
+var DefaultHiddenTags = []string{"ai"}
+
+// HiddenTags returns the tags the account hides from its discovery feed.
+func (m *Module) HiddenTags(ctx context.Context, did string) ([]string, error) {
+	tags, err := db.New(m.pool).GetHiddenTags(ctx, did)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return slices.Clone(DefaultHiddenTags), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hidden tags of %s: %w", did, err)
+	}
+	return tags, nil
 }
 
 // EnsureAccount creates the account, or refreshes its handle (operators and tests;

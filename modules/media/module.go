@@ -307,6 +307,9 @@ type ImageInfo struct {
 	Width, Height              int
 }
 
+// DefaultMaxImageBytes bounds an image sent to POST /images unless Limits says otherwise.
+const DefaultMaxImageBytes = images.DefaultMaxBytes
+
 // Image returns an image; ErrImageNotFound when there is none with this id.
 func (m *Module) Image(ctx context.Context, id uuid.UUID) (ImageInfo, error) {
 	img, err := m.images.Get(ctx, id)

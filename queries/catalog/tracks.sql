@@ -42,7 +42,8 @@ SET title = @title, album_id = @album_id, features = @features,
 WHERE id = @id;
 
 -- name: ListReadyTracks :many
--- ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first.
+-- ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first,
+-- without those that carry one of @hidden_tags (the viewer's hidden tags).
 SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
@@ -50,7 +51,25 @@ LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.r
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.status = 'ready' AND NOT t.deleting
   AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
+  AND NOT EXISTS (
+      SELECT 1 FROM catalog.track_tags h JOIN catalog.tags g ON g.id = h.tag_id
+      WHERE h.track_id = t.id AND g.name = ANY(@hidden_tags::text[]))
 ORDER BY t.created_at DESC, t.id DESC
+LIMIT @page_limit;
+
+-- name: ListTagTracks :many
+-- ListTagTracks is the ready tracks with one tag, strictly before the cursor, newest first:
+-- one walk of track_tags' (tag, created_at, track) index.
+SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
+FROM catalog.track_tags tt
+JOIN catalog.tracks t ON t.id = tt.track_id
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
+WHERE tt.tag_id = (SELECT g.id FROM catalog.tags g WHERE g.name = @tag)
+  AND t.status = 'ready' AND NOT t.deleting
+  AND (tt.created_at, tt.track_id) < (@before_created_at::timestamptz, @before_id::uuid)
+ORDER BY tt.created_at DESC, tt.track_id DESC
 LIMIT @page_limit;
 
 -- name: ListArtistTracks :many

@@ -31,3 +31,7 @@ RETURNING terms_accepted_at;
 
 -- name: TealScrobbling :one
 SELECT enable_teal_scrobbling FROM identity.preferences WHERE did = $1;
+
+-- name: GetHiddenTags :one
+-- GetHiddenTags is the tags an account hides from its discovery feed (no row: the default).
+SELECT hidden_tags FROM identity.preferences WHERE did = $1;

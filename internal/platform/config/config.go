@@ -69,6 +69,9 @@ type Config struct {
 	// Records configures the writing of records to users' PDSes.
 	Records Records
 
+	// Site is what the deployment tells its users about itself.
+	Site Site
+
 	// Identity configures ATProto sign-in and sessions.
 	Identity Identity
 }
@@ -83,6 +86,11 @@ type Housekeeping struct {
 	// still arriving at another plyr process must be younger. 0 removes everything from
 	// before this process started, for a process that is alone with its storage (plyr dev).
 	StartupGrace time.Duration
+}
+
+// Site is what the deployment tells its users about itself (GetConfig).
+type Site struct {
+	ContactEmail, PrivacyEmail, DMCAEmail string
 }
 
 // Records configures the writing of records to users' PDSes (the recordsync workflow).
@@ -238,6 +246,9 @@ var Vars = []Var{
 	{"PLYR_RATE_UPLOAD_ACCOUNT", "60/1h", "POST /upload per account; 0: no limit."},
 	{"PLYR_RATE_WRITE_ADDR", "300/1m", "Calls per client address to RPCs that change state (all but NO_SIDE_EFFECTS ones); 0: no limit."},
 	{"PLYR_RATE_WRITE_ACCOUNT", "120/1m", "Calls per account to RPCs that change state; 0: no limit."},
+	{"PLYR_CONTACT_EMAIL", "", "Contact address clients show (GetConfig)."},
+	{"PLYR_PRIVACY_EMAIL", "", "Privacy contact address clients show (GetConfig)."},
+	{"PLYR_DMCA_EMAIL", "", "Copyright (DMCA) contact address clients show (GetConfig)."},
 	{"PLYR_RECORD_WRITE_ATTEMPTS", "12", "Tries of one record write on a PDS (1 s doubling to 5 min apart, about 20 min) before the record shows failed: network."},
 	{"PLYR_RECORD_WRITE_TIMEOUT", "30s", "Bound on one try of a record write; a worker that died mid-write is given up after this."},
 	{"PLYR_TRUSTED_PROXIES", "", "Comma-separated CIDRs of the proxies in front of plyr; only requests from them have PLYR_CLIENT_IP_HEADER believed. Unset: the connection's address is the client."},
@@ -316,6 +327,11 @@ func Parse(getenv func(string) string) (Config, error) {
 			WritePerAccount:  p.rate("PLYR_RATE_WRITE_ACCOUNT", "120/1m"),
 			TrustedProxies:   p.prefixes("PLYR_TRUSTED_PROXIES"),
 			ClientIPHeader:   http.CanonicalHeaderKey(p.str("PLYR_CLIENT_IP_HEADER", "X-Forwarded-For")),
+		},
+		Site: Site{
+			ContactEmail: p.str("PLYR_CONTACT_EMAIL", ""),
+			PrivacyEmail: p.str("PLYR_PRIVACY_EMAIL", ""),
+			DMCAEmail:    p.str("PLYR_DMCA_EMAIL", ""),
 		},
 		Records: Records{
 			WriteAttempts: p.int("PLYR_RECORD_WRITE_ATTEMPTS", 12),

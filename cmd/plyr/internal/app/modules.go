@@ -40,7 +40,13 @@ func (a *App) buildModules() error {
 	}
 	a.catalog = catalog.New(catalog.Deps{
 		DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics,
-		Config:  catalog.Config{Namespace: a.namespace, PublicURL: a.cfg.Identity.PublicURL},
+		Config: catalog.Config{
+			Namespace: a.namespace, PublicURL: a.cfg.Identity.PublicURL, DefaultHiddenTags: identity.DefaultHiddenTags,
+			Public: catalog.PublicConfig{
+				MaxUploadBytes: a.cfg.Media.MaxUploadBytes, MaxImageBytes: media.DefaultMaxImageBytes,
+				ContactEmail: a.cfg.Site.ContactEmail, PrivacyEmail: a.cfg.Site.PrivacyEmail, DMCAEmail: a.cfg.Site.DMCAEmail,
+			},
+		},
 		Accounts: catalogAccounts{a.identity}, Images: catalogImages{func() *media.Module { return a.media }},
 		Records: recordsync.NewStarter(a.infra.Temporal),
 	})
@@ -122,6 +128,10 @@ func (c catalogAccounts) DIDByHandle(ctx context.Context, handle string) (string
 		return "", false, nil
 	}
 	return did, err == nil, err
+}
+
+func (c catalogAccounts) HiddenTags(ctx context.Context, did string) ([]string, error) {
+	return c.identity.HiddenTags(ctx, did)
 }
 
 func (c catalogAccounts) ResolveHandle(ctx context.Context, handle string) (string, bool) {

@@ -433,4 +433,3 @@ func checkLength(field, value string, maxGraphemes, maxBytes int) error {
 	}
 	return nil
 }
-

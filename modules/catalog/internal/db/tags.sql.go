@@ -22,6 +22,68 @@ func (q *Queries) EnsureTags(ctx context.Context, names []string) error {
 	return err
 }
 
+const getTag = `-- name: GetTag :one
+SELECT g.name, (SELECT count(*) FROM catalog.track_tags tt JOIN catalog.tracks t ON t.id = tt.track_id
+                WHERE tt.tag_id = g.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count
+FROM catalog.tags g WHERE g.name = $1
+`
+
+type GetTagRow struct {
+	Name       string
+	TrackCount int64
+}
+
+// GetTag is one tag with its count of ready tracks.
+func (q *Queries) GetTag(ctx context.Context, name string) (GetTagRow, error) {
+	row := q.db.QueryRow(ctx, getTag, name)
+	var i GetTagRow
+	err := row.Scan(&i.Name, &i.TrackCount)
+	return i, err
+}
+
+const listTags = `-- name: ListTags :many
+SELECT g.name, count(t.id)::bigint AS track_count
+FROM catalog.tags g
+JOIN catalog.track_tags tt ON tt.tag_id = g.id
+JOIN catalog.tracks t ON t.id = tt.track_id AND t.status = 'ready' AND NOT t.deleting
+WHERE g.name LIKE $1::text || '%'
+GROUP BY g.name
+ORDER BY count(t.id) DESC, g.name
+LIMIT $2
+`
+
+type ListTagsParams struct {
+	Prefix  string
+	MaxRows int32
+}
+
+type ListTagsRow struct {
+	Name       string
+	TrackCount int64
+}
+
+// ListTags is the tags whose name starts with @prefix (LIKE-escaped by the caller), with
+// how many ready tracks carry each, most used first.
+func (q *Queries) ListTags(ctx context.Context, arg ListTagsParams) ([]ListTagsRow, error) {
+	rows, err := q.db.Query(ctx, listTags, arg.Prefix, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListTagsRow{}
+	for rows.Next() {
+		var i ListTagsRow
+		if err := rows.Scan(&i.Name, &i.TrackCount); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTrackTags = `-- name: ListTrackTags :many
 SELECT tt.track_id, g.name FROM catalog.track_tags tt JOIN catalog.tags g ON g.id = tt.tag_id
 WHERE tt.track_id = ANY($1::uuid[])

@@ -239,13 +239,17 @@ LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.r
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.status = 'ready' AND NOT t.deleting
   AND (t.created_at, t.id) < ($1::timestamptz, $2::uuid)
+  AND NOT EXISTS (
+      SELECT 1 FROM catalog.track_tags h JOIN catalog.tags g ON g.id = h.tag_id
+      WHERE h.track_id = t.id AND g.name = ANY($3::text[]))
 ORDER BY t.created_at DESC, t.id DESC
-LIMIT $3
+LIMIT $4
 `
 
 type ListReadyTracksParams struct {
 	BeforeCreatedAt time.Time
 	BeforeID        uuid.UUID
+	HiddenTags      []string
 	PageLimit       int32
 }
 
@@ -259,9 +263,15 @@ type ListReadyTracksRow struct {
 	ArtistDisplayName   *string
 }
 
-// ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first.
+// ListReadyTracks is the public feed: ready tracks strictly before the cursor, newest first,
+// without those that carry one of @hidden_tags (the viewer's hidden tags).
 func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams) ([]ListReadyTracksRow, error) {
-	rows, err := q.db.Query(ctx, listReadyTracks, arg.BeforeCreatedAt, arg.BeforeID, arg.PageLimit)
+	rows, err := q.db.Query(ctx, listReadyTracks,
+		arg.BeforeCreatedAt,
+		arg.BeforeID,
+		arg.HiddenTags,
+		arg.PageLimit,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +279,90 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 	items := []ListReadyTracksRow{}
 	for rows.Next() {
 		var i ListReadyTracksRow
+		if err := rows.Scan(
+			&i.Track.ID,
+			&i.Track.ArtistDid,
+			&i.Track.Title,
+			&i.Track.Status,
+			&i.Track.FileID,
+			&i.Track.DurationMs,
+			&i.Track.CreatedAt,
+			&i.Track.UpdatedAt,
+			&i.Track.RecordRkey,
+			&i.Track.FileType,
+			&i.Track.PlayCount,
+			&i.Track.LikeCount,
+			&i.Track.CommentCount,
+			&i.Track.AlbumID,
+			&i.Track.Features,
+			&i.Track.ImageID,
+			&i.Track.ImageUrl,
+			&i.Track.ImageThumbUrl,
+			&i.Track.Deleting,
+			&i.RecordUri,
+			&i.RecordCid,
+			&i.RecordState,
+			&i.RecordFailure,
+			&i.RecordFailureReason,
+			&i.ArtistDisplayName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTagTracks = `-- name: ListTagTracks :many
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
+FROM catalog.track_tags tt
+JOIN catalog.tracks t ON t.id = tt.track_id
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
+WHERE tt.tag_id = (SELECT g.id FROM catalog.tags g WHERE g.name = $1)
+  AND t.status = 'ready' AND NOT t.deleting
+  AND (tt.created_at, tt.track_id) < ($2::timestamptz, $3::uuid)
+ORDER BY tt.created_at DESC, tt.track_id DESC
+LIMIT $4
+`
+
+type ListTagTracksParams struct {
+	Tag             string
+	BeforeCreatedAt time.Time
+	BeforeID        uuid.UUID
+	PageLimit       int32
+}
+
+type ListTagTracksRow struct {
+	Track               Track
+	RecordUri           *string
+	RecordCid           *string
+	RecordState         *string
+	RecordFailure       *string
+	RecordFailureReason *string
+	ArtistDisplayName   *string
+}
+
+// ListTagTracks is the ready tracks with one tag, strictly before the cursor, newest first:
+// one walk of track_tags' (tag, created_at, track) index.
+func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([]ListTagTracksRow, error) {
+	rows, err := q.db.Query(ctx, listTagTracks,
+		arg.Tag,
+		arg.BeforeCreatedAt,
+		arg.BeforeID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListTagTracksRow{}
+	for rows.Next() {
+		var i ListTagTracksRow
 		if err := rows.Scan(
 			&i.Track.ID,
 			&i.Track.ArtistDid,

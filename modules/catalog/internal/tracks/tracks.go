@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -105,8 +106,8 @@ type Beginner interface {
 
 // Tracks is the feature, over the catalog's queries.
 type Tracks struct {
-	db      Beginner
-	q       *db.Queries
+	db       Beginner
+	q        *db.Queries
 	records  *records.Store
 	profiles Profiles
 	// publicURL is where plyr serves audio: a record's audioUrl is publicURL/audio/<file-id>.
@@ -144,6 +145,11 @@ type ListQuery struct {
 	// UnsyncedOnly keeps the ready tracks whose record is not on the PDS as it should
 	// be (pending or failed); only with ArtistDID = Viewer.
 	UnsyncedOnly bool
+	// Tag lists the tracks with this tag (not with ArtistDID).
+	Tag string
+	// HiddenTags leaves out tracks with any of these tags; the discovery feed only (no
+	// ArtistDID, no Tag): an artist's page and a tag's page never hide.
+	HiddenTags []string
 }
 
 // Page is one page of a listing, newest first.
@@ -168,7 +174,19 @@ func (t *Tracks) List(ctx context.Context, in ListQuery) (Page, error) {
 	}
 
 	var rows []db.GetTrackRow
-	if in.ArtistDID != "" {
+	switch {
+	case in.Tag != "" && in.ArtistDID != "":
+		return Page{}, ErrInvalidInput.Withf("list by artist or by tag, not both")
+	case in.Tag != "":
+		var tagRows []db.ListTagTracksRow
+		tagRows, err = t.q.ListTagTracks(ctx, db.ListTagTracksParams{
+			Tag: strings.ToLower(strings.TrimSpace(in.Tag)), BeforeCreatedAt: after.CreatedAt, BeforeID: after.ID,
+			PageLimit: int32(size + 1),
+		})
+		for _, r := range tagRows {
+			rows = append(rows, db.GetTrackRow(r))
+		}
+	case in.ArtistDID != "":
 		if _, err := syntax.ParseDID(in.ArtistDID); err != nil {
 			return Page{}, ErrInvalidInput.Withf("artist_did is not a DID")
 		}
@@ -184,10 +202,11 @@ func (t *Tracks) List(ctx context.Context, in ListQuery) (Page, error) {
 		for _, r := range artistRows {
 			rows = append(rows, db.GetTrackRow(r))
 		}
-	} else {
+	default:
 		var feedRows []db.ListReadyTracksRow
 		feedRows, err = t.q.ListReadyTracks(ctx, db.ListReadyTracksParams{
 			BeforeCreatedAt: after.CreatedAt, BeforeID: after.ID, PageLimit: int32(size + 1),
+			HiddenTags: in.HiddenTags,
 		})
 		for _, r := range feedRows {
 			rows = append(rows, db.GetTrackRow(r))

@@ -94,6 +94,18 @@ func (q *Queries) EnsurePreferences(ctx context.Context, did string) error {
 	return err
 }
 
+const getHiddenTags = `-- name: GetHiddenTags :one
+SELECT hidden_tags FROM identity.preferences WHERE did = $1
+`
+
+// GetHiddenTags is the tags an account hides from its discovery feed (no row: the default).
+func (q *Queries) GetHiddenTags(ctx context.Context, did string) ([]string, error) {
+	row := q.db.QueryRow(ctx, getHiddenTags, did)
+	var hidden_tags []string
+	err := row.Scan(&hidden_tags)
+	return hidden_tags, err
+}
+
 const getPreferences = `-- name: GetPreferences :one
 INSERT INTO identity.preferences (did) VALUES ($1)
 ON CONFLICT (did) DO UPDATE SET did = EXCLUDED.did

@@ -854,7 +854,9 @@ type ListTracksRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// page_token is the next_page_token of the previous page; empty for the first page.
 	// It is opaque: clients must not build or edit it.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// tag, when set, lists the tracks with this tag (not together with artist_did).
+	Tag           string `protobuf:"bytes,4,opt,name=tag,proto3" json:"tag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -906,6 +908,13 @@ func (x *ListTracksRequest) GetPageSize() int32 {
 func (x *ListTracksRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListTracksRequest) GetTag() string {
+	if x != nil {
+		return x.Tag
 	}
 	return ""
 }
@@ -1905,6 +1914,310 @@ func (x *UpdateTrackResponse) GetTrack() *Track {
 	return nil
 }
 
+// ListTagsRequest filters tags.
+type ListTagsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// prefix keeps the tags starting with it (case-insensitive); empty keeps all.
+	Prefix string `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// limit is 1 to 100, default 20 when 0.
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTagsRequest) Reset() {
+	*x = ListTagsRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTagsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTagsRequest) ProtoMessage() {}
+
+func (x *ListTagsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTagsRequest.ProtoReflect.Descriptor instead.
+func (*ListTagsRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListTagsRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ListTagsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// TagCount is a tag with how many ready tracks carry it.
+type TagCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	TrackCount    int64                  `protobuf:"varint,2,opt,name=track_count,json=trackCount,proto3" json:"track_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagCount) Reset() {
+	*x = TagCount{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagCount) ProtoMessage() {}
+
+func (x *TagCount) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagCount.ProtoReflect.Descriptor instead.
+func (*TagCount) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *TagCount) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TagCount) GetTrackCount() int64 {
+	if x != nil {
+		return x.TrackCount
+	}
+	return 0
+}
+
+// ListTagsResponse is the tags, most used first.
+type ListTagsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tags          []*TagCount            `protobuf:"bytes,1,rep,name=tags,proto3" json:"tags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTagsResponse) Reset() {
+	*x = ListTagsResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTagsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTagsResponse) ProtoMessage() {}
+
+func (x *ListTagsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTagsResponse.ProtoReflect.Descriptor instead.
+func (*ListTagsResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListTagsResponse) GetTags() []*TagCount {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+// GetConfigRequest asks for the public configuration.
+type GetConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigRequest) Reset() {
+	*x = GetConfigRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigRequest) ProtoMessage() {}
+
+func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetConfigRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{28}
+}
+
+// GetConfigResponse is the public configuration.
+type GetConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// max_upload_bytes bounds an audio upload; max_image_bytes an artwork image.
+	MaxUploadBytes int64 `protobuf:"varint,1,opt,name=max_upload_bytes,json=maxUploadBytes,proto3" json:"max_upload_bytes,omitempty"`
+	MaxImageBytes  int64 `protobuf:"varint,2,opt,name=max_image_bytes,json=maxImageBytes,proto3" json:"max_image_bytes,omitempty"`
+	// default_hidden_tags are hidden from the discovery feed of anyone who has not chosen
+	// (anonymous visitors too).
+	DefaultHiddenTags []string `protobuf:"bytes,3,rep,name=default_hidden_tags,json=defaultHiddenTags,proto3" json:"default_hidden_tags,omitempty"`
+	// Contact addresses; empty when the deployment has none.
+	ContactEmail string `protobuf:"bytes,4,opt,name=contact_email,json=contactEmail,proto3" json:"contact_email,omitempty"`
+	PrivacyEmail string `protobuf:"bytes,5,opt,name=privacy_email,json=privacyEmail,proto3" json:"privacy_email,omitempty"`
+	DmcaEmail    string `protobuf:"bytes,6,opt,name=dmca_email,json=dmcaEmail,proto3" json:"dmca_email,omitempty"`
+	// max_tags, max_tag_length and max_features bound a track edit.
+	MaxTags       int32 `protobuf:"varint,7,opt,name=max_tags,json=maxTags,proto3" json:"max_tags,omitempty"`
+	MaxTagLength  int32 `protobuf:"varint,8,opt,name=max_tag_length,json=maxTagLength,proto3" json:"max_tag_length,omitempty"`
+	MaxFeatures   int32 `protobuf:"varint,9,opt,name=max_features,json=maxFeatures,proto3" json:"max_features,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigResponse) Reset() {
+	*x = GetConfigResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigResponse) ProtoMessage() {}
+
+func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
+func (*GetConfigResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetConfigResponse) GetMaxUploadBytes() int64 {
+	if x != nil {
+		return x.MaxUploadBytes
+	}
+	return 0
+}
+
+func (x *GetConfigResponse) GetMaxImageBytes() int64 {
+	if x != nil {
+		return x.MaxImageBytes
+	}
+	return 0
+}
+
+func (x *GetConfigResponse) GetDefaultHiddenTags() []string {
+	if x != nil {
+		return x.DefaultHiddenTags
+	}
+	return nil
+}
+
+func (x *GetConfigResponse) GetContactEmail() string {
+	if x != nil {
+		return x.ContactEmail
+	}
+	return ""
+}
+
+func (x *GetConfigResponse) GetPrivacyEmail() string {
+	if x != nil {
+		return x.PrivacyEmail
+	}
+	return ""
+}
+
+func (x *GetConfigResponse) GetDmcaEmail() string {
+	if x != nil {
+		return x.DmcaEmail
+	}
+	return ""
+}
+
+func (x *GetConfigResponse) GetMaxTags() int32 {
+	if x != nil {
+		return x.MaxTags
+	}
+	return 0
+}
+
+func (x *GetConfigResponse) GetMaxTagLength() int32 {
+	if x != nil {
+		return x.MaxTagLength
+	}
+	return 0
+}
+
+func (x *GetConfigResponse) GetMaxFeatures() int32 {
+	if x != nil {
+		return x.MaxFeatures
+	}
+	return 0
+}
+
 var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
@@ -1964,13 +2277,14 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x14RestoreRecordRequest\x12\x19\n" +
 	"\btrack_id\x18\x01 \x01(\tR\atrackId\"E\n" +
 	"\x15RestoreRecordResponse\x12,\n" +
-	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track\"n\n" +
+	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track\"\x80\x01\n" +
 	"\x11ListTracksRequest\x12\x1d\n" +
 	"\n" +
 	"artist_did\x18\x01 \x01(\tR\tartistDid\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"l\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x10\n" +
+	"\x03tag\x18\x04 \x01(\tR\x03tag\"l\n" +
 	"\x12ListTracksResponse\x12.\n" +
 	"\x06tracks\x18\x01 \x03(\v2\x16.plyr.catalog.v1.TrackR\x06tracks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
@@ -2044,7 +2358,28 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x06_albumB\v\n" +
 	"\t_image_id\"C\n" +
 	"\x13UpdateTrackResponse\x12,\n" +
-	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track*`\n" +
+	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track\"?\n" +
+	"\x0fListTagsRequest\x12\x16\n" +
+	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"?\n" +
+	"\bTagCount\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vtrack_count\x18\x02 \x01(\x03R\n" +
+	"trackCount\"A\n" +
+	"\x10ListTagsResponse\x12-\n" +
+	"\x04tags\x18\x01 \x03(\v2\x19.plyr.catalog.v1.TagCountR\x04tags\"\x12\n" +
+	"\x10GetConfigRequest\"\xe2\x02\n" +
+	"\x11GetConfigResponse\x12(\n" +
+	"\x10max_upload_bytes\x18\x01 \x01(\x03R\x0emaxUploadBytes\x12&\n" +
+	"\x0fmax_image_bytes\x18\x02 \x01(\x03R\rmaxImageBytes\x12.\n" +
+	"\x13default_hidden_tags\x18\x03 \x03(\tR\x11defaultHiddenTags\x12#\n" +
+	"\rcontact_email\x18\x04 \x01(\tR\fcontactEmail\x12#\n" +
+	"\rprivacy_email\x18\x05 \x01(\tR\fprivacyEmail\x12\x1d\n" +
+	"\n" +
+	"dmca_email\x18\x06 \x01(\tR\tdmcaEmail\x12\x19\n" +
+	"\bmax_tags\x18\a \x01(\x05R\amaxTags\x12$\n" +
+	"\x0emax_tag_length\x18\b \x01(\x05R\fmaxTagLength\x12!\n" +
+	"\fmax_features\x18\t \x01(\x05R\vmaxFeatures*`\n" +
 	"\vTrackStatus\x12\x1c\n" +
 	"\x18TRACK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRACK_STATUS_PROCESSING\x10\x01\x12\x16\n" +
@@ -2059,14 +2394,16 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16RECORD_FAILURE_NETWORK\x10\x01\x12\x17\n" +
 	"\x13RECORD_FAILURE_AUTH\x10\x02\x12\x1b\n" +
 	"\x17RECORD_FAILURE_REJECTED\x10\x03\x12\x18\n" +
-	"\x14RECORD_FAILURE_SCOPE\x10\x042\xfc\x06\n" +
+	"\x14RECORD_FAILURE_SCOPE\x10\x042\xab\b\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\n" +
 	"ListTracks\x12\".plyr.catalog.v1.ListTracksRequest\x1a#.plyr.catalog.v1.ListTracksResponse\"\x03\x90\x02\x01\x12T\n" +
 	"\bGetTrack\x12 .plyr.catalog.v1.GetTrackRequest\x1a!.plyr.catalog.v1.GetTrackResponse\"\x03\x90\x02\x01\x12`\n" +
 	"\fListMyTracks\x12$.plyr.catalog.v1.ListMyTracksRequest\x1a%.plyr.catalog.v1.ListMyTracksResponse\"\x03\x90\x02\x01\x12c\n" +
 	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02\x12]\n" +
-	"\vUpdateTrack\x12#.plyr.catalog.v1.UpdateTrackRequest\x1a$.plyr.catalog.v1.UpdateTrackResponse\"\x03\x90\x02\x02\x12W\n" +
+	"\vUpdateTrack\x12#.plyr.catalog.v1.UpdateTrackRequest\x1a$.plyr.catalog.v1.UpdateTrackResponse\"\x03\x90\x02\x02\x12T\n" +
+	"\bListTags\x12 .plyr.catalog.v1.ListTagsRequest\x1a!.plyr.catalog.v1.ListTagsResponse\"\x03\x90\x02\x01\x12W\n" +
+	"\tGetConfig\x12!.plyr.catalog.v1.GetConfigRequest\x1a\".plyr.catalog.v1.GetConfigResponse\"\x03\x90\x02\x01\x12W\n" +
 	"\tGetArtist\x12!.plyr.catalog.v1.GetArtistRequest\x1a\".plyr.catalog.v1.GetArtistResponse\"\x03\x90\x02\x01\x12Z\n" +
 	"\n" +
 	"GetArtists\x12\".plyr.catalog.v1.GetArtistsRequest\x1a#.plyr.catalog.v1.GetArtistsResponse\"\x03\x90\x02\x01\x12i\n" +
@@ -2087,7 +2424,7 @@ func file_plyr_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(TrackStatus)(0),                   // 0: plyr.catalog.v1.TrackStatus
 	(RecordState)(0),                   // 1: plyr.catalog.v1.RecordState
@@ -2117,11 +2454,16 @@ var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(*GetArtistAnalyticsResponse)(nil), // 25: plyr.catalog.v1.GetArtistAnalyticsResponse
 	(*UpdateTrackRequest)(nil),         // 26: plyr.catalog.v1.UpdateTrackRequest
 	(*UpdateTrackResponse)(nil),        // 27: plyr.catalog.v1.UpdateTrackResponse
-	(*timestamppb.Timestamp)(nil),      // 28: google.protobuf.Timestamp
+	(*ListTagsRequest)(nil),            // 28: plyr.catalog.v1.ListTagsRequest
+	(*TagCount)(nil),                   // 29: plyr.catalog.v1.TagCount
+	(*ListTagsResponse)(nil),           // 30: plyr.catalog.v1.ListTagsResponse
+	(*GetConfigRequest)(nil),           // 31: plyr.catalog.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),          // 32: plyr.catalog.v1.GetConfigResponse
+	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
 }
 var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
-	28, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
+	33, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
 	4,  // 3: plyr.catalog.v1.Track.album:type_name -> plyr.catalog.v1.AlbumSummary
 	5,  // 4: plyr.catalog.v1.Track.features:type_name -> plyr.catalog.v1.FeaturedArtist
@@ -2132,7 +2474,7 @@ var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	3,  // 9: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
 	3,  // 10: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
 	16, // 11: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
-	28, // 12: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
+	33, // 12: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 13: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
 	15, // 14: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
 	15, // 15: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
@@ -2140,29 +2482,34 @@ var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	24, // 17: plyr.catalog.v1.GetArtistAnalyticsResponse.top_played:type_name -> plyr.catalog.v1.TrackCount
 	24, // 18: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
 	3,  // 19: plyr.catalog.v1.UpdateTrackResponse.track:type_name -> plyr.catalog.v1.Track
-	11, // 20: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
-	13, // 21: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
-	7,  // 22: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
-	9,  // 23: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
-	26, // 24: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
-	17, // 25: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
-	19, // 26: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
-	21, // 27: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
-	23, // 28: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
-	12, // 29: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
-	14, // 30: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
-	8,  // 31: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
-	10, // 32: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
-	27, // 33: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
-	18, // 34: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
-	20, // 35: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
-	22, // 36: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
-	25, // 37: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
-	29, // [29:38] is the sub-list for method output_type
-	20, // [20:29] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	29, // 20: plyr.catalog.v1.ListTagsResponse.tags:type_name -> plyr.catalog.v1.TagCount
+	11, // 21: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
+	13, // 22: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
+	7,  // 23: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
+	9,  // 24: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
+	26, // 25: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
+	28, // 26: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
+	31, // 27: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
+	17, // 28: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
+	19, // 29: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
+	21, // 30: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
+	23, // 31: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
+	12, // 32: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
+	14, // 33: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
+	8,  // 34: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
+	10, // 35: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
+	27, // 36: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
+	30, // 37: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
+	32, // 38: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
+	18, // 39: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
+	20, // 40: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
+	22, // 41: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
+	25, // 42: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
+	32, // [32:43] is the sub-list for method output_type
+	21, // [21:32] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_plyr_catalog_v1_catalog_proto_init() }
@@ -2182,7 +2529,7 @@ func file_plyr_catalog_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_catalog_v1_catalog_proto_rawDesc), len(file_plyr_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   25,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

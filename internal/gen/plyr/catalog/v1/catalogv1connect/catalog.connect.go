@@ -47,6 +47,11 @@ const (
 	// CatalogServiceUpdateTrackProcedure is the fully-qualified name of the CatalogService's
 	// UpdateTrack RPC.
 	CatalogServiceUpdateTrackProcedure = "/plyr.catalog.v1.CatalogService/UpdateTrack"
+	// CatalogServiceListTagsProcedure is the fully-qualified name of the CatalogService's ListTags RPC.
+	CatalogServiceListTagsProcedure = "/plyr.catalog.v1.CatalogService/ListTags"
+	// CatalogServiceGetConfigProcedure is the fully-qualified name of the CatalogService's GetConfig
+	// RPC.
+	CatalogServiceGetConfigProcedure = "/plyr.catalog.v1.CatalogService/GetConfig"
 	// CatalogServiceGetArtistProcedure is the fully-qualified name of the CatalogService's GetArtist
 	// RPC.
 	CatalogServiceGetArtistProcedure = "/plyr.catalog.v1.CatalogService/GetArtist"
@@ -85,6 +90,12 @@ type CatalogServiceClient interface {
 	// a track still processing, INVALID_ARGUMENT for bad input or a feature handle that does
 	// not resolve.
 	UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error)
+	// ListTags returns tags with how many tracks carry each, most used first; prefix filters
+	// by the start of the name, in any case.
+	ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error)
+	// GetConfig returns what clients need to know before they ask: upload and image limits,
+	// the tags hidden by default, contact addresses.
+	GetConfig(context.Context, *v1.GetConfigRequest) (*v1.GetConfigResponse, error)
 	// GetArtist returns an artist by DID or by handle. NOT_FOUND for an account plyr does
 	// not know.
 	GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error)
@@ -145,6 +156,20 @@ func NewCatalogServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		listTags: connect.NewClient[v1.ListTagsRequest, v1.ListTagsResponse](
+			httpClient,
+			baseURL+CatalogServiceListTagsProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("ListTags")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getConfig: connect.NewClient[v1.GetConfigRequest, v1.GetConfigResponse](
+			httpClient,
+			baseURL+CatalogServiceGetConfigProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("GetConfig")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		getArtist: connect.NewClient[v1.GetArtistRequest, v1.GetArtistResponse](
 			httpClient,
 			baseURL+CatalogServiceGetArtistProcedure,
@@ -183,6 +208,8 @@ type catalogServiceClient struct {
 	listMyTracks       *connect.Client[v1.ListMyTracksRequest, v1.ListMyTracksResponse]
 	restoreRecord      *connect.Client[v1.RestoreRecordRequest, v1.RestoreRecordResponse]
 	updateTrack        *connect.Client[v1.UpdateTrackRequest, v1.UpdateTrackResponse]
+	listTags           *connect.Client[v1.ListTagsRequest, v1.ListTagsResponse]
+	getConfig          *connect.Client[v1.GetConfigRequest, v1.GetConfigResponse]
 	getArtist          *connect.Client[v1.GetArtistRequest, v1.GetArtistResponse]
 	getArtists         *connect.Client[v1.GetArtistsRequest, v1.GetArtistsResponse]
 	updateMyProfile    *connect.Client[v1.UpdateMyProfileRequest, v1.UpdateMyProfileResponse]
@@ -228,6 +255,24 @@ func (c *catalogServiceClient) RestoreRecord(ctx context.Context, req *v1.Restor
 // UpdateTrack calls plyr.catalog.v1.CatalogService.UpdateTrack.
 func (c *catalogServiceClient) UpdateTrack(ctx context.Context, req *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error) {
 	response, err := c.updateTrack.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListTags calls plyr.catalog.v1.CatalogService.ListTags.
+func (c *catalogServiceClient) ListTags(ctx context.Context, req *v1.ListTagsRequest) (*v1.ListTagsResponse, error) {
+	response, err := c.listTags.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetConfig calls plyr.catalog.v1.CatalogService.GetConfig.
+func (c *catalogServiceClient) GetConfig(ctx context.Context, req *v1.GetConfigRequest) (*v1.GetConfigResponse, error) {
+	response, err := c.getConfig.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -294,6 +339,12 @@ type CatalogServiceHandler interface {
 	// a track still processing, INVALID_ARGUMENT for bad input or a feature handle that does
 	// not resolve.
 	UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error)
+	// ListTags returns tags with how many tracks carry each, most used first; prefix filters
+	// by the start of the name, in any case.
+	ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error)
+	// GetConfig returns what clients need to know before they ask: upload and image limits,
+	// the tags hidden by default, contact addresses.
+	GetConfig(context.Context, *v1.GetConfigRequest) (*v1.GetConfigResponse, error)
 	// GetArtist returns an artist by DID or by handle. NOT_FOUND for an account plyr does
 	// not know.
 	GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error)
@@ -350,6 +401,20 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	catalogServiceListTagsHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceListTagsProcedure,
+		svc.ListTags,
+		connect.WithSchema(catalogServiceMethods.ByName("ListTags")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceGetConfigHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceGetConfigProcedure,
+		svc.GetConfig,
+		connect.WithSchema(catalogServiceMethods.ByName("GetConfig")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	catalogServiceGetArtistHandler := connect.NewUnaryHandlerSimple(
 		CatalogServiceGetArtistProcedure,
 		svc.GetArtist,
@@ -390,6 +455,10 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 			catalogServiceRestoreRecordHandler.ServeHTTP(w, r)
 		case CatalogServiceUpdateTrackProcedure:
 			catalogServiceUpdateTrackHandler.ServeHTTP(w, r)
+		case CatalogServiceListTagsProcedure:
+			catalogServiceListTagsHandler.ServeHTTP(w, r)
+		case CatalogServiceGetConfigProcedure:
+			catalogServiceGetConfigHandler.ServeHTTP(w, r)
 		case CatalogServiceGetArtistProcedure:
 			catalogServiceGetArtistHandler.ServeHTTP(w, r)
 		case CatalogServiceGetArtistsProcedure:
@@ -425,6 +494,14 @@ func (UnimplementedCatalogServiceHandler) RestoreRecord(context.Context, *v1.Res
 
 func (UnimplementedCatalogServiceHandler) UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.UpdateTrack is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.ListTags is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) GetConfig(context.Context, *v1.GetConfigRequest) (*v1.GetConfigResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.GetConfig is not implemented"))
 }
 
 func (UnimplementedCatalogServiceHandler) GetArtist(context.Context, *v1.GetArtistRequest) (*v1.GetArtistResponse, error) {
