@@ -121,6 +121,17 @@ func (h *handler) UpdateTrack(ctx context.Context, req *catalogv1.UpdateTrackReq
 	return &catalogv1.UpdateTrackResponse{Track: trackProtoFor(t, me)}, nil
 }
 
+func (h *handler) DeleteTrack(ctx context.Context, req *catalogv1.DeleteTrackRequest) (*catalogv1.DeleteTrackResponse, error) {
+	id, err := uuid.Parse(req.GetId())
+	if err != nil {
+		return nil, ErrInvalidInput.Withf("id is not a track id")
+	}
+	if err := h.tracks.Delete(ctx, id, viewer(ctx)); err != nil {
+		return nil, err
+	}
+	return &catalogv1.DeleteTrackResponse{}, nil
+}
+
 func (h *handler) ListTags(ctx context.Context, req *catalogv1.ListTagsRequest) (*catalogv1.ListTagsResponse, error) {
 	list, err := h.m.tags.List(ctx, req.GetPrefix(), int(req.GetLimit()))
 	if err != nil {

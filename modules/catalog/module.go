@@ -59,6 +59,10 @@ type Images interface {
 	Image(ctx context.Context, id uuid.UUID) (img Image, ok bool, err error)
 }
 
+// Cleanup removes what a deleted track leaves in the media module: its audio file and its
+// artwork image (each only when nothing else uses it; the catalog checks).
+type Cleanup = tracks.Cleanup
+
 // RecordStarter starts (or signals) the workflow that writes a record: recordsync's
 // Starter.
 type RecordStarter interface {
@@ -91,6 +95,7 @@ type Deps struct {
 	Config   Config
 	Accounts Accounts
 	Images   Images
+	Cleanup  Cleanup
 	Records  RecordStarter
 }
 
@@ -115,7 +120,7 @@ func New(d Deps) *Module {
 	albumsFeature := albums.New(q, recs)
 	return &Module{
 		logger: d.Logger, metrics: d.Metrics, q: q, records: recs,
-		tracks:  tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images),
+		tracks:  tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images, d.Cleanup),
 		artists: artists.New(d.DB, q, recs, d.Accounts),
 		albums:  albumsFeature,
 		tags:    tags.New(q),
@@ -131,6 +136,7 @@ var policy = rpc.Policy{
 	catalogv1connect.CatalogServiceListMyTracksProcedure:  rpc.Session,
 	catalogv1connect.CatalogServiceRestoreRecordProcedure: rpc.Session,
 	catalogv1connect.CatalogServiceUpdateTrackProcedure:   rpc.Session,
+	catalogv1connect.CatalogServiceDeleteTrackProcedure:   rpc.Session,
 	catalogv1connect.CatalogServiceListTagsProcedure:      rpc.Public,
 	catalogv1connect.CatalogServiceGetConfigProcedure:     rpc.Public,
 	// The artist reading their own profile sees why its record failed.

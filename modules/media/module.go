@@ -291,6 +291,12 @@ func (m *Module) DeleteFile(ctx context.Context, fileID uuid.UUID) error {
 	return m.files.Delete(ctx, fileID)
 }
 
+// RemoveFile deletes a file's bytes and row (a deleted track's audio); a missing file is
+// fine, and again finishes a removal that failed midway.
+func (m *Module) RemoveFile(ctx context.Context, fileID uuid.UUID) error {
+	return m.files.Remove(ctx, fileID)
+}
+
 // FinishUpload records how an upload ended; only the first ending counts.
 func (m *Module) FinishUpload(ctx context.Context, uploadID uuid.UUID, status, message string) error {
 	return m.uploads.Finish(ctx, uploadID, status, message)

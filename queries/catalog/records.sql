@@ -59,3 +59,9 @@ FROM (
 ) stalled
 WHERE (r.did, r.kind, r.rkey) = (stalled.did, stalled.kind, stalled.rkey)
 RETURNING r.did, r.kind, r.rkey;
+
+-- name: KeepRecord :exec
+-- KeepRecord says a record should exist after all (a deletion that failed is called off);
+-- its state, failed with the reason, stays for its owner to see.
+UPDATE catalog.records SET absent = false, updated_at = now()
+WHERE did = $1 AND kind = $2 AND rkey = $3;

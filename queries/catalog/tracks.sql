@@ -87,3 +87,24 @@ WHERE t.artist_did = @artist_did AND NOT t.deleting
   AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
 ORDER BY t.created_at DESC, t.id DESC
 LIMIT @page_limit;
+
+-- name: MarkTrackDeleting :exec
+-- MarkTrackDeleting hides a track whose deletion started: its record is deleted first.
+UPDATE catalog.tracks SET deleting = true, updated_at = now() WHERE id = $1;
+
+-- name: CancelTrackDelete :exec
+-- CancelTrackDelete brings back a track whose record could not be deleted: nothing is.
+UPDATE catalog.tracks SET deleting = false, updated_at = now() WHERE id = $1;
+
+-- name: DeleteTrackRow :execrows
+-- DeleteTrackRow removes a track whose record is gone.
+DELETE FROM catalog.tracks WHERE id = $1 AND deleting;
+
+-- name: CountOtherFileUsers :one
+-- CountOtherFileUsers is how many other tracks play the same file.
+SELECT count(*) FROM catalog.tracks WHERE file_id = @file_id AND id <> @track_id;
+
+-- name: CountOtherImageUsers :one
+-- CountOtherImageUsers is how many other tracks, and albums, show the same image.
+SELECT (SELECT count(*) FROM catalog.tracks t WHERE t.image_id = @image_id AND t.id <> @track_id)
+     + (SELECT count(*) FROM catalog.albums a WHERE a.image_id = @image_id);

@@ -48,6 +48,7 @@ func (a *App) buildModules() error {
 			},
 		},
 		Accounts: catalogAccounts{a.identity}, Images: catalogImages{func() *media.Module { return a.media }},
+		Cleanup: catalogCleanup{func() *media.Module { return a.media }},
 		Records: recordsync.NewStarter(a.infra.Temporal),
 	})
 	a.media = media.New(media.Deps{
@@ -151,4 +152,15 @@ func (c catalogImages) Image(ctx context.Context, id uuid.UUID) (catalog.Image, 
 		return catalog.Image{}, false, err
 	}
 	return catalog.Image{OwnerDID: img.OwnerDID, URL: img.URL, ThumbURL: img.ThumbURL}, true, nil
+}
+
+// catalogCleanup is the media module as the catalog's Cleanup (built after the catalog).
+type catalogCleanup struct{ media func() *media.Module }
+
+func (c catalogCleanup) RemoveFile(ctx context.Context, id uuid.UUID) error {
+	return c.media().RemoveFile(ctx, id)
+}
+
+func (c catalogCleanup) DeleteImage(ctx context.Context, id uuid.UUID) error {
+	return c.media().DeleteImage(ctx, id)
 }

@@ -437,3 +437,48 @@ func TestRecords_SignInWritesTheProfile(t *testing.T) {
 	require.Equal(t, before, artist.ProfileRecord.Cid)
 	require.Equal(t, before, pdsRecords(t, net, acct.DID, profiles)["at://"+acct.DID+"/"+profiles+"/self"]["_cid"])
 }
+
+// TestRecords_DeleteGoesRecordFirst: deleting a track removes its record from the PDS
+// first; a PDS that cannot be reached deletes nothing and the track comes back showing
+// why; once the PDS is back, deleting removes the record, the audio and the track.
+func TestRecords_DeleteGoesRecordFirst(t *testing.T) {
+	tap := newTap()
+	s, net := newPDSStack(t, tap)
+	acct, token := s.signIn(t, net, "dee")
+	trackID, fileID := s.uploadTrack(t, token, "Short-lived")
+	s.awaitRecord(t, token, trackID, catalogv1.RecordState_RECORD_STATE_SYNCED)
+	ctx := rpctest.WithToken(context.Background(), token)
+
+	// Another artist may not delete it.
+	_, other := s.signIn(t, net, "eve")
+	_, err := s.catalog.DeleteTrack(rpctest.WithToken(context.Background(), other), &catalogv1.DeleteTrackRequest{Id: trackID})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "permission_denied")
+
+	// The PDS is down: nothing is deleted, the track comes back with the reason.
+	tap.down.Store(true)
+	_, err = s.catalog.DeleteTrack(ctx, &catalogv1.DeleteTrackRequest{Id: trackID})
+	require.NoError(t, err)
+	tr := s.awaitRecord(t, token, trackID, catalogv1.RecordState_RECORD_STATE_FAILED)
+	require.Equal(t, catalogv1.RecordFailure_RECORD_FAILURE_NETWORK, tr.Record.Failure)
+	require.Len(t, pdsRecords(t, net, acct.DID, trackCollection), 1)
+	res, _ := s.get(t, s.url+"/audio/"+fileID, "bytes=0-9")
+	require.Equal(t, http.StatusPartialContent, res.StatusCode, "the audio stays")
+
+	// Back up: the record goes, then the audio and the track.
+	tap.down.Store(false)
+	_, err = s.catalog.DeleteTrack(ctx, &catalogv1.DeleteTrackRequest{Id: trackID})
+	require.NoError(t, err)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		_, err := s.catalog.GetTrack(ctx, &catalogv1.GetTrackRequest{Id: trackID})
+		head, _ := s.get(t, s.url+"/audio/"+fileID, "bytes=0-9")
+		if err != nil && head.StatusCode == http.StatusNotFound {
+			require.Contains(t, err.Error(), "not_found")
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the track was never deleted")
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Empty(t, pdsRecords(t, net, acct.DID, trackCollection))
+}

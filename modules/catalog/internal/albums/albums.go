@@ -60,11 +60,14 @@ func Key(a db.CatalogAlbum) records.Key {
 }
 
 // Slug is the part of an album's URL made from its title: lowercase ASCII letters and
-// digits joined by single hyphens, accents dropped ("Café del Mar" → "cafe-del-mar"). A
-// title with nothing of the kind (all emoji, or in a script without Latin letters) gets
-// "album-" and the first 8 hex digits of its SHA-256, so it still has a stable slug.
+// digits joined by single hyphens, accents dropped ("Café del Mar" → "cafe-del-mar") and
+// the Latin letters that have no decomposition spelled out (ß → ss, Ø → o, Æ → ae…), so
+// that "Øst" and "St" stay two albums. A title with nothing of the kind (all emoji, or in
+// a script without Latin letters) gets "album-" and the first 8 hex digits of its
+// SHA-256, so it still has a stable slug.
 func Slug(title string) string {
 	folded, _, _ := transform.String(transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), title)
+	folded = latinLetters.Replace(strings.ToLower(folded))
 	var b strings.Builder
 	hyphen := false
 	for _, r := range strings.ToLower(folded) {
@@ -92,6 +95,11 @@ func Slug(title string) string {
 	}
 	return slug
 }
+
+// latinLetters spells out the lowercase Latin letters NFKD leaves whole.
+var latinLetters = strings.NewReplacer(
+	"ß", "ss", "æ", "ae", "œ", "oe", "ø", "o", "ł", "l", "đ", "d", "ð", "d", "þ", "th", "ı", "i", "ħ", "h", "ŧ", "t",
+)
 
 // GetOrCreate returns the artist's album whose slug is title's, making it (and the record
 // it will be) when there is none, within the caller's transaction q. now is the album's

@@ -295,7 +295,6 @@ func TestBuildListRecord_LongNamesValidate(t *testing.T) {
 // accents: dropping them makes different titles share a slug, and GetOrCreate then puts
 // a track named into one album into the other.
 func TestSlug_LettersWithoutDecompositionAreNotDropped(t *testing.T) {
-	t.Skip(`known bug: Slug drops Latin letters that have no NFKD decomposition: Slug("Øst") == Slug("St") == "st", Slug("Straße") == "stra-e", Slug("Łódź") == "odz", Slug("Æther") == "ther"; distinct album titles then share a slug and GetOrCreate merges the albums`)
 	pairs := [][2]string{{"Øst", "St"}, {"Æther", "Ther"}, {"Łódź", "Ódź"}, {"Þorn", "Orn"}}
 	for _, p := range pairs {
 		require.NotEqual(t, Slug(p[0]), Slug(p[1]), "%q and %q", p[0], p[1])

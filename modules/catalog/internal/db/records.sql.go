@@ -127,6 +127,24 @@ func (q *Queries) GetRecord(ctx context.Context, arg GetRecordParams) (CatalogRe
 	return i, err
 }
 
+const keepRecord = `-- name: KeepRecord :exec
+UPDATE catalog.records SET absent = false, updated_at = now()
+WHERE did = $1 AND kind = $2 AND rkey = $3
+`
+
+type KeepRecordParams struct {
+	Did  string
+	Kind string
+	Rkey string
+}
+
+// KeepRecord says a record should exist after all (a deletion that failed is called off);
+// its state, failed with the reason, stays for its owner to see.
+func (q *Queries) KeepRecord(ctx context.Context, arg KeepRecordParams) error {
+	_, err := q.db.Exec(ctx, keepRecord, arg.Did, arg.Kind, arg.Rkey)
+	return err
+}
+
 const reviseRecord = `-- name: ReviseRecord :one
 UPDATE catalog.records
 SET revision = revision + 1, absent = $1, state = 'pending', failure = NULL, failure_reason = NULL,

@@ -12,6 +12,51 @@ import (
 	"github.com/google/uuid"
 )
 
+const cancelTrackDelete = `-- name: CancelTrackDelete :exec
+UPDATE catalog.tracks SET deleting = false, updated_at = now() WHERE id = $1
+`
+
+// CancelTrackDelete brings back a track whose record could not be deleted: nothing is.
+func (q *Queries) CancelTrackDelete(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, cancelTrackDelete, id)
+	return err
+}
+
+const countOtherFileUsers = `-- name: CountOtherFileUsers :one
+SELECT count(*) FROM catalog.tracks WHERE file_id = $1 AND id <> $2
+`
+
+type CountOtherFileUsersParams struct {
+	FileID  *uuid.UUID
+	TrackID uuid.UUID
+}
+
+// CountOtherFileUsers is how many other tracks play the same file.
+func (q *Queries) CountOtherFileUsers(ctx context.Context, arg CountOtherFileUsersParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countOtherFileUsers, arg.FileID, arg.TrackID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countOtherImageUsers = `-- name: CountOtherImageUsers :one
+SELECT (SELECT count(*) FROM catalog.tracks t WHERE t.image_id = $1 AND t.id <> $2)
+     + (SELECT count(*) FROM catalog.albums a WHERE a.image_id = $1)
+`
+
+type CountOtherImageUsersParams struct {
+	ImageID *uuid.UUID
+	TrackID uuid.UUID
+}
+
+// CountOtherImageUsers is how many other tracks, and albums, show the same image.
+func (q *Queries) CountOtherImageUsers(ctx context.Context, arg CountOtherImageUsersParams) (int32, error) {
+	row := q.db.QueryRow(ctx, countOtherImageUsers, arg.ImageID, arg.TrackID)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const createDraftTrack = `-- name: CreateDraftTrack :exec
 INSERT INTO catalog.tracks (id, artist_did, title, status, created_at, record_rkey)
 VALUES ($1, $2, $3, 'processing', $4, $5)
@@ -47,6 +92,19 @@ DELETE FROM catalog.tracks WHERE id = $1 AND status = 'processing'
 // removed this way.
 func (q *Queries) DeleteDraftTrack(ctx context.Context, id uuid.UUID) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteDraftTrack, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteTrackRow = `-- name: DeleteTrackRow :execrows
+DELETE FROM catalog.tracks WHERE id = $1 AND deleting
+`
+
+// DeleteTrackRow removes a track whose record is gone.
+func (q *Queries) DeleteTrackRow(ctx context.Context, id uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteTrackRow, id)
 	if err != nil {
 		return 0, err
 	}
@@ -430,6 +488,16 @@ func (q *Queries) LockTrack(ctx context.Context, id uuid.UUID) (Track, error) {
 		&i.Deleting,
 	)
 	return i, err
+}
+
+const markTrackDeleting = `-- name: MarkTrackDeleting :exec
+UPDATE catalog.tracks SET deleting = true, updated_at = now() WHERE id = $1
+`
+
+// MarkTrackDeleting hides a track whose deletion started: its record is deleted first.
+func (q *Queries) MarkTrackDeleting(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, markTrackDeleting, id)
+	return err
 }
 
 const publishTrack = `-- name: PublishTrack :one

@@ -310,8 +310,9 @@ func cleanLine(field, value string, maxBytes int) (string, error) {
 	return value, nil
 }
 
-// cleanTags normalises tags: trimmed, NFC, lowercase, without repeats or empty ones; at
-// most MaxTags of at most MaxTagRunes each, without control characters or '#'.
+// cleanTags normalises tags: trimmed, NFC, lowercase, a leading '#' dropped, without
+// repeats or empty ones; at most MaxTags of at most MaxTagRunes each, without control
+// characters. (Tags are listed by name, not in the order given.)
 func cleanTags(raw []string) ([]string, error) {
 	if len(raw) > MaxTags*2 {
 		return nil, ErrInvalidInput.Withf("at most %d tags", MaxTags)

@@ -90,8 +90,15 @@ func (t *Tracks) SettleRecord(ctx context.Context, did, rkey string, o recordsac
 		return false, err
 	}
 	newer, err := t.records.Settle(ctx, t.q, key, o)
-	if err != nil || o.Failure != "" || o.Absent || t.albums == nil || (before.Cid != nil && *before.Cid == o.CID) {
+	if err != nil {
 		return newer, err
+	}
+	// A deletion's outcome: the record gone, the track goes; the PDS refused, it comes back.
+	if (o.Failure == "" && o.Absent) || (o.Failure != "" && before.Absent) {
+		return newer, t.settleDelete(ctx, did, rkey, o.Failure != "")
+	}
+	if o.Failure != "" || t.albums == nil || (before.Cid != nil && *before.Cid == o.CID) {
+		return newer, nil
 	}
 	row, err := t.q.GetTrackByRecordKey(ctx, db.GetTrackByRecordKeyParams{ArtistDid: did, RecordRkey: rkey})
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.AlbumID == nil) {

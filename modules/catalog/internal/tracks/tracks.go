@@ -117,6 +117,7 @@ type Tracks struct {
 	albums   *albums.Albums
 	resolver Resolver
 	images   Images
+	cleanup  Cleanup
 }
 
 // New returns the feature.
@@ -124,10 +125,11 @@ func New(conn Beginner, q *db.Queries, recs *records.Store, profiles Profiles, p
 	return &Tracks{db: conn, q: q, records: recs, profiles: profiles, publicURL: publicURL}
 }
 
-// WithEditing gives the feature what Edit needs besides: the albums feature, handle
-// resolution for features, and artwork images. It returns t.
-func (t *Tracks) WithEditing(a *albums.Albums, resolver Resolver, images Images) *Tracks {
-	t.albums, t.resolver, t.images = a, resolver, images
+// WithEditing gives the feature what Edit and Delete need besides: the albums feature,
+// handle resolution for features, artwork images, and the removal of a deleted track's
+// media. It returns t.
+func (t *Tracks) WithEditing(a *albums.Albums, resolver Resolver, images Images, cleanup Cleanup) *Tracks {
+	t.albums, t.resolver, t.images, t.cleanup = a, resolver, images, cleanup
 	return t
 }
 

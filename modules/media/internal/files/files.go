@@ -22,9 +22,11 @@ import (
 // re-exports it.
 var ErrFileNotFound = rpc.NewError(connect.CodeNotFound, "no audio with this id")
 
-// Presigner signs storage URLs that let a client read an object for a while.
-type Presigner interface {
+// Storage is what the feature needs of object storage: presigned reads of a file's bytes,
+// and deleting them.
+type Storage interface {
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
+	Delete(ctx context.Context, key string) error
 }
 
 // File is a validated audio file in storage. Its fields are those of the upload
@@ -47,13 +49,13 @@ type File struct {
 // Files is the feature.
 type Files struct {
 	q       *db.Queries
-	storage Presigner
+	storage Storage
 	// urlTTL is how long a presigned URL stays valid.
 	urlTTL time.Duration
 }
 
 // New returns the feature; its presigned URLs are valid for urlTTL.
-func New(q *db.Queries, storage Presigner, urlTTL time.Duration) *Files {
+func New(q *db.Queries, storage Storage, urlTTL time.Duration) *Files {
 	return &Files{q: q, storage: storage, urlTTL: urlTTL}
 }
 
@@ -76,6 +78,23 @@ func (f *Files) Delete(ctx context.Context, id uuid.UUID) error {
 		return fmt.Errorf("delete file %s: %w", id, err)
 	}
 	return nil
+}
+
+// Remove deletes a file's bytes from storage, then its row: a track deleted for good. A
+// missing file is fine, and trying again finishes a removal that failed midway (the row
+// goes last, so the key is not forgotten while the object may remain).
+func (f *Files) Remove(ctx context.Context, id uuid.UUID) error {
+	file, err := f.Get(ctx, id)
+	if errors.Is(err, ErrFileNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.storage.Delete(ctx, file.StorageKey); err != nil {
+		return fmt.Errorf("delete %s: %w", file.StorageKey, err)
+	}
+	return f.Delete(ctx, id)
 }
 
 // Get returns a file; ErrFileNotFound when there is none with this id.

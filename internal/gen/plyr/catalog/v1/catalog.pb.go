@@ -2218,6 +2218,88 @@ func (x *GetConfigResponse) GetMaxFeatures() int32 {
 	return 0
 }
 
+// DeleteTrackRequest names the track to delete.
+type DeleteTrackRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteTrackRequest) Reset() {
+	*x = DeleteTrackRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteTrackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteTrackRequest) ProtoMessage() {}
+
+func (x *DeleteTrackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteTrackRequest.ProtoReflect.Descriptor instead.
+func (*DeleteTrackRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *DeleteTrackRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// DeleteTrackResponse says the deletion is under way.
+type DeleteTrackResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteTrackResponse) Reset() {
+	*x = DeleteTrackResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteTrackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteTrackResponse) ProtoMessage() {}
+
+func (x *DeleteTrackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteTrackResponse.ProtoReflect.Descriptor instead.
+func (*DeleteTrackResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{31}
+}
+
 var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
@@ -2379,7 +2461,10 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"dmca_email\x18\x06 \x01(\tR\tdmcaEmail\x12\x19\n" +
 	"\bmax_tags\x18\a \x01(\x05R\amaxTags\x12$\n" +
 	"\x0emax_tag_length\x18\b \x01(\x05R\fmaxTagLength\x12!\n" +
-	"\fmax_features\x18\t \x01(\x05R\vmaxFeatures*`\n" +
+	"\fmax_features\x18\t \x01(\x05R\vmaxFeatures\"$\n" +
+	"\x12DeleteTrackRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x15\n" +
+	"\x13DeleteTrackResponse*`\n" +
 	"\vTrackStatus\x12\x1c\n" +
 	"\x18TRACK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRACK_STATUS_PROCESSING\x10\x01\x12\x16\n" +
@@ -2394,14 +2479,15 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16RECORD_FAILURE_NETWORK\x10\x01\x12\x17\n" +
 	"\x13RECORD_FAILURE_AUTH\x10\x02\x12\x1b\n" +
 	"\x17RECORD_FAILURE_REJECTED\x10\x03\x12\x18\n" +
-	"\x14RECORD_FAILURE_SCOPE\x10\x042\xab\b\n" +
+	"\x14RECORD_FAILURE_SCOPE\x10\x042\x8a\t\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\n" +
 	"ListTracks\x12\".plyr.catalog.v1.ListTracksRequest\x1a#.plyr.catalog.v1.ListTracksResponse\"\x03\x90\x02\x01\x12T\n" +
 	"\bGetTrack\x12 .plyr.catalog.v1.GetTrackRequest\x1a!.plyr.catalog.v1.GetTrackResponse\"\x03\x90\x02\x01\x12`\n" +
 	"\fListMyTracks\x12$.plyr.catalog.v1.ListMyTracksRequest\x1a%.plyr.catalog.v1.ListMyTracksResponse\"\x03\x90\x02\x01\x12c\n" +
 	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02\x12]\n" +
-	"\vUpdateTrack\x12#.plyr.catalog.v1.UpdateTrackRequest\x1a$.plyr.catalog.v1.UpdateTrackResponse\"\x03\x90\x02\x02\x12T\n" +
+	"\vUpdateTrack\x12#.plyr.catalog.v1.UpdateTrackRequest\x1a$.plyr.catalog.v1.UpdateTrackResponse\"\x03\x90\x02\x02\x12]\n" +
+	"\vDeleteTrack\x12#.plyr.catalog.v1.DeleteTrackRequest\x1a$.plyr.catalog.v1.DeleteTrackResponse\"\x03\x90\x02\x02\x12T\n" +
 	"\bListTags\x12 .plyr.catalog.v1.ListTagsRequest\x1a!.plyr.catalog.v1.ListTagsResponse\"\x03\x90\x02\x01\x12W\n" +
 	"\tGetConfig\x12!.plyr.catalog.v1.GetConfigRequest\x1a\".plyr.catalog.v1.GetConfigResponse\"\x03\x90\x02\x01\x12W\n" +
 	"\tGetArtist\x12!.plyr.catalog.v1.GetArtistRequest\x1a\".plyr.catalog.v1.GetArtistResponse\"\x03\x90\x02\x01\x12Z\n" +
@@ -2424,7 +2510,7 @@ func file_plyr_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(TrackStatus)(0),                   // 0: plyr.catalog.v1.TrackStatus
 	(RecordState)(0),                   // 1: plyr.catalog.v1.RecordState
@@ -2459,11 +2545,13 @@ var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(*ListTagsResponse)(nil),           // 30: plyr.catalog.v1.ListTagsResponse
 	(*GetConfigRequest)(nil),           // 31: plyr.catalog.v1.GetConfigRequest
 	(*GetConfigResponse)(nil),          // 32: plyr.catalog.v1.GetConfigResponse
-	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
+	(*DeleteTrackRequest)(nil),         // 33: plyr.catalog.v1.DeleteTrackRequest
+	(*DeleteTrackResponse)(nil),        // 34: plyr.catalog.v1.DeleteTrackResponse
+	(*timestamppb.Timestamp)(nil),      // 35: google.protobuf.Timestamp
 }
 var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
-	33, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
+	35, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
 	4,  // 3: plyr.catalog.v1.Track.album:type_name -> plyr.catalog.v1.AlbumSummary
 	5,  // 4: plyr.catalog.v1.Track.features:type_name -> plyr.catalog.v1.FeaturedArtist
@@ -2474,7 +2562,7 @@ var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	3,  // 9: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
 	3,  // 10: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
 	16, // 11: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
-	33, // 12: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
+	35, // 12: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 13: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
 	15, // 14: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
 	15, // 15: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
@@ -2488,25 +2576,27 @@ var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	7,  // 23: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
 	9,  // 24: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
 	26, // 25: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
-	28, // 26: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
-	31, // 27: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
-	17, // 28: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
-	19, // 29: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
-	21, // 30: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
-	23, // 31: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
-	12, // 32: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
-	14, // 33: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
-	8,  // 34: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
-	10, // 35: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
-	27, // 36: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
-	30, // 37: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
-	32, // 38: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
-	18, // 39: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
-	20, // 40: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
-	22, // 41: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
-	25, // 42: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
-	32, // [32:43] is the sub-list for method output_type
-	21, // [21:32] is the sub-list for method input_type
+	33, // 26: plyr.catalog.v1.CatalogService.DeleteTrack:input_type -> plyr.catalog.v1.DeleteTrackRequest
+	28, // 27: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
+	31, // 28: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
+	17, // 29: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
+	19, // 30: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
+	21, // 31: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
+	23, // 32: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
+	12, // 33: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
+	14, // 34: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
+	8,  // 35: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
+	10, // 36: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
+	27, // 37: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
+	34, // 38: plyr.catalog.v1.CatalogService.DeleteTrack:output_type -> plyr.catalog.v1.DeleteTrackResponse
+	30, // 39: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
+	32, // 40: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
+	18, // 41: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
+	20, // 42: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
+	22, // 43: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
+	25, // 44: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
+	33, // [33:45] is the sub-list for method output_type
+	21, // [21:33] is the sub-list for method input_type
 	21, // [21:21] is the sub-list for extension type_name
 	21, // [21:21] is the sub-list for extension extendee
 	0,  // [0:21] is the sub-list for field type_name
@@ -2529,7 +2619,7 @@ func file_plyr_catalog_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_catalog_v1_catalog_proto_rawDesc), len(file_plyr_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -47,6 +47,9 @@ const (
 	// CatalogServiceUpdateTrackProcedure is the fully-qualified name of the CatalogService's
 	// UpdateTrack RPC.
 	CatalogServiceUpdateTrackProcedure = "/plyr.catalog.v1.CatalogService/UpdateTrack"
+	// CatalogServiceDeleteTrackProcedure is the fully-qualified name of the CatalogService's
+	// DeleteTrack RPC.
+	CatalogServiceDeleteTrackProcedure = "/plyr.catalog.v1.CatalogService/DeleteTrack"
 	// CatalogServiceListTagsProcedure is the fully-qualified name of the CatalogService's ListTags RPC.
 	CatalogServiceListTagsProcedure = "/plyr.catalog.v1.CatalogService/ListTags"
 	// CatalogServiceGetConfigProcedure is the fully-qualified name of the CatalogService's GetConfig
@@ -90,6 +93,12 @@ type CatalogServiceClient interface {
 	// a track still processing, INVALID_ARGUMENT for bad input or a feature handle that does
 	// not resolve.
 	UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error)
+	// DeleteTrack deletes the caller's track and answers at once: the record on their PDS
+	// goes first (the track is hidden meanwhile); if the PDS refuses, nothing is deleted and
+	// the track comes back with its record failed and the reason. Then its audio (unless
+	// another track plays it), its artwork (unless another track or an album shows it) and
+	// the track itself go. Calling it again while under way is harmless.
+	DeleteTrack(context.Context, *v1.DeleteTrackRequest) (*v1.DeleteTrackResponse, error)
 	// ListTags returns tags with how many tracks carry each, most used first; prefix filters
 	// by the start of the name, in any case.
 	ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error)
@@ -156,6 +165,13 @@ func NewCatalogServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		deleteTrack: connect.NewClient[v1.DeleteTrackRequest, v1.DeleteTrackResponse](
+			httpClient,
+			baseURL+CatalogServiceDeleteTrackProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("DeleteTrack")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 		listTags: connect.NewClient[v1.ListTagsRequest, v1.ListTagsResponse](
 			httpClient,
 			baseURL+CatalogServiceListTagsProcedure,
@@ -208,6 +224,7 @@ type catalogServiceClient struct {
 	listMyTracks       *connect.Client[v1.ListMyTracksRequest, v1.ListMyTracksResponse]
 	restoreRecord      *connect.Client[v1.RestoreRecordRequest, v1.RestoreRecordResponse]
 	updateTrack        *connect.Client[v1.UpdateTrackRequest, v1.UpdateTrackResponse]
+	deleteTrack        *connect.Client[v1.DeleteTrackRequest, v1.DeleteTrackResponse]
 	listTags           *connect.Client[v1.ListTagsRequest, v1.ListTagsResponse]
 	getConfig          *connect.Client[v1.GetConfigRequest, v1.GetConfigResponse]
 	getArtist          *connect.Client[v1.GetArtistRequest, v1.GetArtistResponse]
@@ -255,6 +272,15 @@ func (c *catalogServiceClient) RestoreRecord(ctx context.Context, req *v1.Restor
 // UpdateTrack calls plyr.catalog.v1.CatalogService.UpdateTrack.
 func (c *catalogServiceClient) UpdateTrack(ctx context.Context, req *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error) {
 	response, err := c.updateTrack.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteTrack calls plyr.catalog.v1.CatalogService.DeleteTrack.
+func (c *catalogServiceClient) DeleteTrack(ctx context.Context, req *v1.DeleteTrackRequest) (*v1.DeleteTrackResponse, error) {
+	response, err := c.deleteTrack.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -339,6 +365,12 @@ type CatalogServiceHandler interface {
 	// a track still processing, INVALID_ARGUMENT for bad input or a feature handle that does
 	// not resolve.
 	UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error)
+	// DeleteTrack deletes the caller's track and answers at once: the record on their PDS
+	// goes first (the track is hidden meanwhile); if the PDS refuses, nothing is deleted and
+	// the track comes back with its record failed and the reason. Then its audio (unless
+	// another track plays it), its artwork (unless another track or an album shows it) and
+	// the track itself go. Calling it again while under way is harmless.
+	DeleteTrack(context.Context, *v1.DeleteTrackRequest) (*v1.DeleteTrackResponse, error)
 	// ListTags returns tags with how many tracks carry each, most used first; prefix filters
 	// by the start of the name, in any case.
 	ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error)
@@ -401,6 +433,13 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	catalogServiceDeleteTrackHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceDeleteTrackProcedure,
+		svc.DeleteTrack,
+		connect.WithSchema(catalogServiceMethods.ByName("DeleteTrack")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	catalogServiceListTagsHandler := connect.NewUnaryHandlerSimple(
 		CatalogServiceListTagsProcedure,
 		svc.ListTags,
@@ -455,6 +494,8 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 			catalogServiceRestoreRecordHandler.ServeHTTP(w, r)
 		case CatalogServiceUpdateTrackProcedure:
 			catalogServiceUpdateTrackHandler.ServeHTTP(w, r)
+		case CatalogServiceDeleteTrackProcedure:
+			catalogServiceDeleteTrackHandler.ServeHTTP(w, r)
 		case CatalogServiceListTagsProcedure:
 			catalogServiceListTagsHandler.ServeHTTP(w, r)
 		case CatalogServiceGetConfigProcedure:
@@ -494,6 +535,10 @@ func (UnimplementedCatalogServiceHandler) RestoreRecord(context.Context, *v1.Res
 
 func (UnimplementedCatalogServiceHandler) UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.UpdateTrack is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) DeleteTrack(context.Context, *v1.DeleteTrackRequest) (*v1.DeleteTrackResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.DeleteTrack is not implemented"))
 }
 
 func (UnimplementedCatalogServiceHandler) ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error) {

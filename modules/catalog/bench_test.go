@@ -1,0 +1,720 @@
+package catalog_test
+
+import (
+	"context"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/plyrfm/plyr/internal/devstack/testenv"
+	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
+	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
+	"github.com/plyrfm/plyr/internal/platform/atproto"
+	"github.com/plyrfm/plyr/internal/platform/logging"
+	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/postgres"
+	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
+	"github.com/plyrfm/plyr/modules/catalog"
+)
+
+// BenchmarkCatalog measures the listings of the catalog at two sizes in the same run: a
+// catalog of 10k tracks and one of 1M (PLYR_BENCH_TRACKS), each in its own database,
+// seeded with COPY. Every listing is a page of 50 tracks with artist, album, tags and
+// counters, served by the real module behind a real HTTP server (Connect, JSON, as the
+// web client speaks it), to 16 concurrent clients for PLYR_BENCH_SECONDS (default 5)
+// after a short warm-up:
+//
+//	go test -run '^$' -bench 'Catalog' -benchtime 1x -timeout 30m ./modules/catalog/
+//	make bench   (all the benchmarks)
+//
+// It reports p50, p99 and requests per second at both sizes and the ratio
+// p99(large)/p99(small), which the issue wants at most 1.5: keyset pages must cost the
+// same whatever the catalog's size. Timings are reported, never asserted. When a ratio is
+// above 1.5 (or PLYR_BENCH_EXPLAIN=1), the plans of that listing's queries on the large
+// database are logged (EXPLAIN (ANALYZE, BUFFERS), with the arguments the module sent).
+//
+// The identity module is a stand-in here (benchAccounts): profiles cost nothing, so the
+// numbers are the catalog's own work, its queries and the serialisation.
+func BenchmarkCatalog(b *testing.B) {
+	ctx := context.Background()
+	small := newBenchCatalog(b, 10_000)
+	large := newBenchCatalog(b, benchEnvInt("PLYR_BENCH_TRACKS", 1_000_000))
+
+	type row struct {
+		name         string
+		small, large loadResult
+		sizeBytes    int
+	}
+	var rows []row
+	var flagged []benchScenario
+	for _, sc := range benchScenarios() {
+		b.Run(sc.name, func(b *testing.B) {
+			var r row
+			for range b.N {
+				r = row{name: sc.name}
+				r.small, r.sizeBytes = small.measure(b, sc)
+				r.large, _ = large.measure(b, sc)
+			}
+			ratio := r.large.p99.Seconds() / r.small.p99.Seconds()
+			for _, m := range []struct {
+				label string
+				res   loadResult
+			}{{small.label, r.small}, {large.label, r.large}} {
+				b.ReportMetric(ms(m.res.p50), "p50-ms-"+m.label)
+				b.ReportMetric(ms(m.res.p99), "p99-ms-"+m.label)
+				b.ReportMetric(m.res.rps, "req/s-"+m.label)
+			}
+			b.ReportMetric(ratio, "p99-ratio")
+			rows = append(rows, r)
+			if ratio > 1.5 || os.Getenv("PLYR_BENCH_EXPLAIN") == "1" {
+				flagged = append(flagged, sc)
+			}
+		})
+	}
+
+	var out strings.Builder
+	fmt.Fprintf(&out, "catalog listings, pages of %d, %d clients, %s each (after a %s warm-up); seeding: %s %s, %s %s\n",
+		benchPageSize, benchClients, benchDuration(), benchWarmUp(), small.label, small.seeded.Round(time.Millisecond),
+		large.label, large.seeded.Round(time.Millisecond))
+	fmt.Fprintf(&out, "%-22s %8s | %10s %10s %9s | %10s %10s %9s | %s\n", "listing", "page",
+		"p50 "+small.label, "p99 "+small.label, "req/s", "p50 "+large.label, "p99 "+large.label, "req/s", "p99 "+large.label+"/"+small.label)
+	for _, r := range rows {
+		fmt.Fprintf(&out, "%-22s %7.1fK | %10s %10s %9.0f | %10s %10s %9.0f | %.2f\n", r.name, float64(r.sizeBytes)/1024,
+			r.small.p50.Round(10*time.Microsecond), r.small.p99.Round(10*time.Microsecond), r.small.rps,
+			r.large.p50.Round(10*time.Microsecond), r.large.p99.Round(10*time.Microsecond), r.large.rps,
+			r.large.p99.Seconds()/r.small.p99.Seconds())
+	}
+	b.Log("\n" + out.String())
+
+	for _, sc := range flagged {
+		for _, q := range large.captured[sc.name] {
+			b.Logf("EXPLAIN (ANALYZE, BUFFERS) of %s (%s) on the %s catalog:\n%s", q.name, sc.name, large.label, large.explain(ctx, b, q))
+		}
+	}
+}
+
+const (
+	benchClients  = 16
+	benchPageSize = 50
+	benchSeed     = 20260611
+)
+
+func benchEnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func benchDuration() time.Duration {
+	return time.Duration(benchEnvInt("PLYR_BENCH_SECONDS", 5)) * time.Second
+}
+
+// benchWarmUp runs before each measurement, unmeasured: the first requests fill caches.
+func benchWarmUp() time.Duration { return min(time.Second, benchDuration()/5) }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// sizeLabel is 10k, 1M…
+func sizeLabel(n int) string {
+	switch {
+	case n%1_000_000 == 0:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	default:
+		return strconv.Itoa(n)
+	}
+}
+
+// --- The listings --------------------------------------------------------------------
+
+// benchScenario is one listing the benchmark measures.
+type benchScenario struct {
+	name string
+	// request is what client c sends as its i-th request.
+	request func(c *benchCatalog, client, i int) *catalogv1.ListTracksRequest
+	// check is what every page of the listing must be (checked once, before measuring).
+	check func(tb testing.TB, c *benchCatalog, req *catalogv1.ListTracksRequest, res *catalogv1.ListTracksResponse)
+}
+
+func benchScenarios() []benchScenario {
+	noHidden := func(tb testing.TB, _ *benchCatalog, _ *catalogv1.ListTracksRequest, res *catalogv1.ListTracksResponse) {
+		for _, tr := range res.Tracks {
+			require.NotContains(tb, tr.Tags, hiddenTag, "the discovery feed hides the anonymous viewer's hidden tags")
+		}
+	}
+	return []benchScenario{
+		{
+			name:    "feed-first-page",
+			request: func(*benchCatalog, int, int) *catalogv1.ListTracksRequest { return &catalogv1.ListTracksRequest{} },
+			check:   noHidden,
+		},
+		{
+			name: "feed-page-20",
+			request: func(c *benchCatalog, _, _ int) *catalogv1.ListTracksRequest {
+				return &catalogv1.ListTracksRequest{PageToken: c.deepToken}
+			},
+			check: noHidden,
+		},
+		{
+			name: "tag-first-page",
+			request: func(c *benchCatalog, _, _ int) *catalogv1.ListTracksRequest {
+				return &catalogv1.ListTracksRequest{Tag: c.topTag}
+			},
+			check: func(tb testing.TB, _ *benchCatalog, req *catalogv1.ListTracksRequest, res *catalogv1.ListTracksResponse) {
+				for _, tr := range res.Tracks {
+					require.Contains(tb, tr.Tags, req.Tag)
+				}
+			},
+		},
+		{
+			name: "artist-first-page",
+			request: func(c *benchCatalog, client, i int) *catalogv1.ListTracksRequest {
+				// Every client walks through all the artists, each from its own place.
+				return &catalogv1.ListTracksRequest{ArtistDid: benchArtistDID((client*7919 + i) % c.plan.artists)}
+			},
+			check: func(tb testing.TB, _ *benchCatalog, req *catalogv1.ListTracksRequest, res *catalogv1.ListTracksResponse) {
+				for _, tr := range res.Tracks {
+					require.Equal(tb, req.ArtistDid, tr.ArtistDid)
+				}
+			},
+		},
+	}
+}
+
+// benchCatalog is a seeded catalog served by the module over HTTP.
+type benchCatalog struct {
+	label  string
+	plan   *seedPlan
+	pool   *pgxpool.Pool
+	client catalogv1connect.CatalogServiceClient
+	seeded time.Duration
+	// topTag is the most used tag; deepToken the token of the discovery feed's 20th page.
+	topTag    string
+	deepToken string
+	// capture records the queries of one request; captured holds them by listing.
+	capture  *queryCapture
+	captured map[string][]capturedQuery
+}
+
+func newBenchCatalog(b *testing.B, tracks int) *benchCatalog {
+	b.Helper()
+	ctx := context.Background()
+	c := &benchCatalog{label: sizeLabel(tracks), capture: &queryCapture{}, captured: map[string][]capturedQuery{}}
+	pool, err := postgres.Connect(ctx, testenv.NewDatabaseURL(b), func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = c.capture })
+	require.NoError(b, err)
+	b.Cleanup(pool.Close)
+	c.pool = pool
+	c.plan = newSeedPlan(tracks)
+	c.seeded = c.plan.seed(b, pool)
+
+	m := catalog.New(catalog.Deps{
+		DB: pool, Logger: logging.Discard(), Metrics: metrics.New(),
+		Config: catalog.Config{
+			Namespace: "fm.plyr", PublicURL: "https://plyr.example", DefaultHiddenTags: []string{hiddenTag},
+		},
+		Accounts: benchAccounts{}, Records: &starts{},
+	})
+	srv := rpctest.NewServer(b, rpctest.Tokens{}, m)
+	transport := &http.Transport{MaxIdleConnsPerHost: 4 * benchClients}
+	b.Cleanup(transport.CloseIdleConnections)
+	c.client = catalogv1connect.NewCatalogServiceClient(&http.Client{Transport: transport}, srv.URL, connect.WithProtoJSON())
+
+	c.topTag = c.plan.tagNames[1] // the Zipf head (0 is the hidden tag)
+	req := &catalogv1.ListTracksRequest{}
+	for page := 1; page < 20; page++ {
+		res, err := c.client.ListTracks(ctx, req)
+		require.NoError(b, err)
+		require.NotEmpty(b, res.NextPageToken)
+		req.PageToken = res.NextPageToken
+	}
+	c.deepToken = req.PageToken
+	return c
+}
+
+// measure checks a page of the listing, recording its queries, then runs the load; it
+// returns the load's result and the size of a page (JSON).
+func (c *benchCatalog) measure(b *testing.B, sc benchScenario) (loadResult, int) {
+	b.Helper()
+	ctx := context.Background()
+	req := sc.request(c, 0, 0)
+	c.capture.start()
+	res, err := c.client.ListTracks(ctx, req)
+	c.captured[sc.name] = c.capture.stop()
+	require.NoError(b, err)
+	require.Len(b, res.Tracks, benchPageSize, "%s on %s: a full page", sc.name, c.label)
+	require.NotEmpty(b, res.NextPageToken)
+	sc.check(b, c, req, res)
+	withAlbum, withTags := 0, 0
+	for _, tr := range res.Tracks {
+		require.NotEmpty(b, tr.ArtistHandle)
+		if tr.Album != nil {
+			withAlbum++
+		}
+		if len(tr.Tags) > 0 {
+			withTags++
+		}
+	}
+	require.Positive(b, withAlbum, "some tracks of a page have an album")
+	require.Equal(b, benchPageSize, withTags, "every track has tags")
+	page, err := protojson.Marshal(res)
+	require.NoError(b, err)
+
+	call := func(ctx context.Context, client, i int) error {
+		_, err := c.client.ListTracks(ctx, sc.request(c, client, i))
+		return err
+	}
+	_, err = runCatalogLoad(benchWarmUp(), call)
+	require.NoError(b, err)
+	r, err := runCatalogLoad(benchDuration(), call)
+	require.NoError(b, err)
+	b.Logf("%s on %s: %d calls, p50 %s, p99 %s, max %s, %.0f req/s", sc.name, c.label, r.calls, r.p50, r.p99, r.max, r.rps)
+	return r, len(page)
+}
+
+// explain runs EXPLAIN (ANALYZE, BUFFERS) of a captured query with its arguments.
+func (c *benchCatalog) explain(ctx context.Context, tb testing.TB, q capturedQuery) string {
+	rows, err := c.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS)\n"+q.sql, q.args...)
+	require.NoError(tb, err)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(tb, err)
+	return strings.Join(lines, "\n")
+}
+
+// loadResult is what a load run measured.
+type loadResult struct {
+	calls         int
+	p50, p99, max time.Duration
+	rps           float64
+}
+
+// runCatalogLoad has benchClients clients call one after another for d.
+func runCatalogLoad(d time.Duration, call func(ctx context.Context, client, i int) error) (loadResult, error) {
+	ctx := context.Background()
+	deadline := time.Now().Add(d)
+	latencies := make([][]time.Duration, benchClients)
+	var g errgroup.Group
+	start := time.Now()
+	for c := range benchClients {
+		g.Go(func() error {
+			for i := 0; time.Now().Before(deadline); i++ {
+				t0 := time.Now()
+				if err := call(ctx, c, i); err != nil {
+					return err
+				}
+				latencies[c] = append(latencies[c], time.Since(t0))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return loadResult{}, err
+	}
+	elapsed := time.Since(start)
+	all := slices.Concat(latencies...)
+	if len(all) == 0 {
+		return loadResult{}, fmt.Errorf("no call finished in %s", d)
+	}
+	slices.Sort(all)
+	p := func(q float64) time.Duration { return all[int(float64(len(all)-1)*q)] }
+	return loadResult{calls: len(all), p50: p(0.5), p99: p(0.99), max: all[len(all)-1], rps: float64(len(all)) / elapsed.Seconds()}, nil
+}
+
+// queryCapture is a pgx tracer that, while on, records the queries sent (sqlc's, with the
+// arguments), for EXPLAIN.
+type queryCapture struct {
+	on  atomic.Bool
+	mu  sync.Mutex
+	got []capturedQuery
+}
+
+type capturedQuery struct {
+	name, sql string
+	args      []any
+}
+
+func (q *queryCapture) start() {
+	q.mu.Lock()
+	q.got = nil
+	q.mu.Unlock()
+	q.on.Store(true)
+}
+
+func (q *queryCapture) stop() []capturedQuery {
+	q.on.Store(false)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.got
+}
+
+func (q *queryCapture) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if q.on.Load() {
+		name, _, _ := strings.Cut(strings.TrimPrefix(d.SQL, "-- name: "), " ")
+		q.mu.Lock()
+		q.got = append(q.got, capturedQuery{name: name, sql: d.SQL, args: slices.Clone(d.Args)})
+		q.mu.Unlock()
+	}
+	return ctx
+}
+
+func (q *queryCapture) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// benchAccounts stands in for the identity module with every seeded artist: artist i is
+// benchArtistDID(i), handle artist<i>.plyr.test.
+type benchAccounts struct{}
+
+func benchArtistDID(i int) string { return fmt.Sprintf("did:plc:bench%019d", i) }
+
+func (benchAccounts) Profiles(_ context.Context, dids []string) (map[string]catalog.AccountProfile, error) {
+	out := make(map[string]catalog.AccountProfile, len(dids))
+	for _, did := range dids {
+		n, err := strconv.Atoi(strings.TrimPrefix(did, "did:plc:bench"))
+		if err != nil {
+			continue
+		}
+		out[did] = catalog.AccountProfile{
+			Handle:      fmt.Sprintf("artist%d.plyr.test", n),
+			DisplayName: fmt.Sprintf("Artist %d", n),
+			AvatarURL:   fmt.Sprintf("https://cdn.example/avatar/plain/%s/bafkrei%d@jpeg", did, n),
+		}
+	}
+	return out, nil
+}
+
+func (benchAccounts) HiddenTags(context.Context, string) ([]string, error) {
+	return []string{hiddenTag}, nil
+}
+
+func (a benchAccounts) ResolveHandle(ctx context.Context, handle string) (string, bool) {
+	did, ok, _ := a.DIDByHandle(ctx, handle)
+	return did, ok
+}
+
+func (benchAccounts) DIDByHandle(_ context.Context, handle string) (string, bool, error) {
+	var n int
+	if _, err := fmt.Sscanf(handle, "artist%d.plyr.test", &n); err != nil {
+		return "", false, nil
+	}
+	return benchArtistDID(n), true, nil
+}
+
+// --- Seeding -------------------------------------------------------------------------
+
+const hiddenTag = "ai"
+
+// seedPlan describes a catalog of tracks; track(i) derives track i from the seed alone,
+// so each table's COPY generates its rows as it streams, in parallel with the others.
+type seedPlan struct {
+	tracks, artists, albumsPerArtist int
+	base                             time.Time
+	// stepMicros is the time between two tracks' creations (a year's span in all).
+	stepMicros int64
+	// tagNames are the tags, the hidden one first; tagIDs their ids, once inserted;
+	// tagCDF the cumulative Zipf weights of the others (1…).
+	tagNames []string
+	tagIDs   []int64
+	tagCDF   []float64
+}
+
+// seedTrack is a track of the plan.
+type seedTrack struct {
+	id                     uuid.UUID
+	artist                 int
+	createdAt              time.Time
+	album                  int // -1: none
+	tags                   [3]int
+	ntags                  int
+	durationMs             int32
+	plays, likes, comments int64
+	image                  bool
+}
+
+const (
+	seedTags        = 500
+	seedHiddenShare = 0.05 // of tracks tagged hiddenTag
+	seedAlbumShare  = 0.3  // of tracks on an album
+	seedAlbumSize   = 10   // tracks per album, about
+	seedImageShare  = 0.2  // of tracks with their own artwork
+)
+
+var seedGenres = []string{"electronic", "ambient", "hip-hop", "lo-fi", "house", "techno", "jazz", "indie", "rock", "folk",
+	"experimental", "drum-and-bass", "pop", "soul", "classical", "metal", "punk", "dub", "garage", "synthwave"}
+
+func newSeedPlan(tracks int) *seedPlan {
+	p := &seedPlan{tracks: tracks, artists: max(100, tracks/500)}
+	p.albumsPerArtist = max(1, int(float64(tracks)*seedAlbumShare/seedAlbumSize)/p.artists)
+	p.base = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	p.stepMicros = max(1, (365*24*time.Hour).Microseconds()/int64(tracks))
+	p.tagNames = []string{hiddenTag}
+	p.tagNames = append(p.tagNames, seedGenres...)
+	for i := len(p.tagNames); i < seedTags; i++ {
+		p.tagNames = append(p.tagNames, fmt.Sprintf("tag%03d", i))
+	}
+	// Zipf (s = 1) over the tags but the hidden one: the head is on ~15% of picks.
+	var sum float64
+	for k := 1; k < seedTags; k++ {
+		sum += 1 / float64(k)
+		p.tagCDF = append(p.tagCDF, sum)
+	}
+	for k := range p.tagCDF {
+		p.tagCDF[k] /= sum
+	}
+	return p
+}
+
+func (p *seedPlan) track(i int) seedTrack {
+	r := rand.New(rand.NewPCG(benchSeed, uint64(i)))
+	var t seedTrack
+	binary.LittleEndian.PutUint64(t.id[:8], r.Uint64())
+	binary.LittleEndian.PutUint64(t.id[8:], r.Uint64())
+	t.id[6] = t.id[6]&0x0f | 0x40 // version 4, as uuid.New
+	t.id[8] = t.id[8]&0x3f | 0x80
+	// Distinct microseconds: track i is created within its own step.
+	t.createdAt = p.base.Add(time.Duration(int64(i)*p.stepMicros+r.Int64N(p.stepMicros)) * time.Microsecond)
+	t.artist = r.IntN(p.artists)
+	t.album = -1
+	if r.Float64() < seedAlbumShare {
+		t.album = t.artist*p.albumsPerArtist + r.IntN(p.albumsPerArtist)
+	}
+	want := 1 + r.IntN(3)
+	if r.Float64() < seedHiddenShare {
+		t.tags[0], t.ntags = 0, 1
+	}
+	for t.ntags < want {
+		k := 1 + pick(p.tagCDF, r.Float64())
+		if !slices.Contains(t.tags[:t.ntags], k) {
+			t.tags[t.ntags] = k
+			t.ntags++
+		}
+	}
+	t.durationMs = 60_000 + r.Int32N(360_000)
+	t.plays = int64(r.ExpFloat64() * 300)
+	t.likes = t.plays / int64(5+r.IntN(20))
+	t.comments = t.likes / int64(2+r.IntN(8))
+	t.image = r.Float64() < seedImageShare
+	return t
+}
+
+// pick is the index of the first cdf value at or above x.
+func pick(cdf []float64, x float64) int {
+	i, _ := slices.BinarySearch(cdf, x)
+	return min(i, len(cdf)-1)
+}
+
+func seedAlbumID(j int) uuid.UUID {
+	var id uuid.UUID
+	binary.BigEndian.PutUint64(id[:8], uint64(benchSeed))
+	binary.BigEndian.PutUint64(id[8:], uint64(j))
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80
+	return id
+}
+
+var cidEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// seed writes the plan into pool's database (COPY), then VACUUM ANALYZE; it returns how
+// long it took.
+func (p *seedPlan) seed(b *testing.B, pool *pgxpool.Pool) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	var mu sync.Mutex
+	var steps []string
+	step := func(name string, f func(conn *pgx.Conn) (int64, error)) error {
+		t0 := time.Now()
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		// A COPY of a million rows runs past the pool's statement timeout. Foreign keys
+		// are not checked row by row (the rows are consistent by construction): this is
+		// the seeding of a benchmark, and the checks would cost most of its time.
+		if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+			return err
+		}
+		if _, err := conn.Exec(ctx, "SET session_replication_role = replica"); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		defer conn.Exec(ctx, "RESET session_replication_role; RESET statement_timeout") //nolint:errcheck
+		n, err := f(conn.Conn())
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		mu.Lock()
+		steps = append(steps, fmt.Sprintf("%s %d rows %s", name, n, time.Since(t0).Round(time.Millisecond)))
+		mu.Unlock()
+		return nil
+	}
+	copyRows := func(table string, columns []string, next func() ([]any, bool)) func(conn *pgx.Conn) (int64, error) {
+		return func(conn *pgx.Conn) (int64, error) {
+			return conn.CopyFrom(ctx, pgx.Identifier{"catalog", table}, columns, &rowSource{next: next})
+		}
+	}
+
+	// Tags first: the tracks' tags need their ids.
+	require.NoError(b, step("tags", func(conn *pgx.Conn) (int64, error) {
+		rows, err := conn.Query(ctx, "INSERT INTO catalog.tags (name, created_at) SELECT unnest($1::text[]), $2 RETURNING id, name", p.tagNames, p.base)
+		if err != nil {
+			return 0, err
+		}
+		ids := map[string]int64{}
+		var id int64
+		var name string
+		_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error { ids[name] = id; return nil })
+		for _, n := range p.tagNames {
+			p.tagIDs = append(p.tagIDs, ids[n])
+		}
+		return int64(len(ids)), err
+	}))
+
+	var g errgroup.Group
+	g.Go(func() error {
+		i := 0
+		return step("artists", copyRows("artists", []string{"did", "display_name", "bio", "created_at"}, func() ([]any, bool) {
+			if i == p.artists {
+				return nil, false
+			}
+			name := ""
+			if i%2 == 0 { // half keep the display name of their account
+				name = fmt.Sprintf("The %d Collective", i)
+			}
+			row := []any{benchArtistDID(i), name, fmt.Sprintf("Songs from room %d. https://artist%d.example", i, i), p.base.Add(-time.Duration(i) * time.Minute)}
+			i++
+			return row, true
+		}))
+	})
+	g.Go(func() error {
+		j := 0
+		total := p.artists * p.albumsPerArtist
+		return step("albums", copyRows("albums", []string{"id", "artist_did", "slug", "title", "image_url", "image_thumb_url", "record_rkey", "created_at"}, func() ([]any, bool) {
+			if j == total {
+				return nil, false
+			}
+			id := seedAlbumID(j)
+			at := p.base.Add(-time.Duration(j+1) * time.Millisecond)
+			img := fmt.Sprintf("https://plyr.example/images/%s", id)
+			row := []any{id, benchArtistDID(j / p.albumsPerArtist), fmt.Sprintf("album-%d", j), fmt.Sprintf("Album %d", j),
+				img + ".webp", img + "-thumb.webp", atproto.RecordKey(at, id), at}
+			j++
+			return row, true
+		}))
+	})
+	g.Go(func() error {
+		i := 0
+		return step("tracks", copyRows("tracks", []string{"id", "artist_did", "title", "status", "file_id", "file_type", "duration_ms",
+			"created_at", "updated_at", "record_rkey", "play_count", "like_count", "comment_count", "album_id", "image_url", "image_thumb_url",
+		}, func() ([]any, bool) {
+			if i == p.tracks {
+				return nil, false
+			}
+			t := p.track(i)
+			var album any
+			if t.album >= 0 {
+				album = seedAlbumID(t.album)
+			}
+			img, thumb := "", ""
+			if t.image {
+				img = fmt.Sprintf("https://plyr.example/images/%s", t.id)
+				img, thumb = img+".webp", img+"-thumb.webp"
+			}
+			fileID := t.id
+			fileID[0] ^= 0xff
+			row := []any{t.id, benchArtistDID(t.artist), fmt.Sprintf("Track %d of %s", i, seedGenres[i%len(seedGenres)]), "ready",
+				fileID, "mp3", t.durationMs, t.createdAt, t.createdAt, atproto.RecordKey(t.createdAt, t.id),
+				t.plays, t.likes, t.comments, album, img, thumb}
+			i++
+			return row, true
+		}))
+	})
+	g.Go(func() error {
+		i := 0
+		return step("records", copyRows("records", []string{"did", "kind", "rkey", "revision", "synced_revision", "uri", "cid", "state", "updated_at"}, func() ([]any, bool) {
+			if i == p.tracks {
+				return nil, false
+			}
+			t := p.track(i)
+			did, rkey := benchArtistDID(t.artist), atproto.RecordKey(t.createdAt, t.id)
+			var digest [32]byte
+			copy(digest[:16], t.id[:])
+			copy(digest[16:], t.id[:])
+			row := []any{did, "track", rkey, int64(1), int64(1), "at://" + did + "/fm.plyr.track/" + rkey,
+				"bafyrei" + cidEncoding.EncodeToString(digest[:]), "synced", t.createdAt}
+			i++
+			return row, true
+		}))
+	})
+	g.Go(func() error {
+		i, k := 0, 0
+		var t seedTrack
+		return step("track_tags", copyRows("track_tags", []string{"track_id", "tag_id", "created_at"}, func() ([]any, bool) {
+			if k == t.ntags {
+				if i == p.tracks {
+					return nil, false
+				}
+				t, k = p.track(i), 0
+				i++
+			}
+			k++
+			return []any{t.id, p.tagIDs[t.tags[k-1]], t.createdAt}, true
+		}))
+	})
+	require.NoError(b, g.Wait())
+	copied := time.Since(start)
+
+	t0 := time.Now()
+	conn, err := pool.Acquire(ctx)
+	require.NoError(b, err)
+	_, err = conn.Exec(ctx, "SET statement_timeout = 0")
+	require.NoError(b, err)
+	_, err = conn.Exec(ctx, "VACUUM (ANALYZE) catalog.artists, catalog.albums, catalog.tags, catalog.tracks, catalog.records, catalog.track_tags")
+	require.NoError(b, err)
+	_, err = conn.Exec(ctx, "RESET statement_timeout")
+	require.NoError(b, err)
+	conn.Release()
+	vacuumed := time.Since(t0)
+
+	var size string
+	require.NoError(b, pool.QueryRow(ctx, "SELECT pg_size_pretty(pg_database_size(current_database()))").Scan(&size))
+	total := time.Since(start)
+	slices.Sort(steps)
+	b.Logf("seeded %s tracks (%d artists, %d albums, %d tags) in %s: COPY %s (%s), VACUUM ANALYZE %s; database %s",
+		sizeLabel(p.tracks), p.artists, p.artists*p.albumsPerArtist, len(p.tagNames), total.Round(time.Millisecond),
+		copied.Round(time.Millisecond), strings.Join(steps, ", "), vacuumed.Round(time.Millisecond), size)
+	return total
+}
+
+// rowSource is a pgx.CopyFromSource over a generator: rows are made as COPY streams them.
+type rowSource struct {
+	next func() ([]any, bool)
+	row  []any
+}
+
+func (s *rowSource) Next() bool {
+	var ok bool
+	s.row, ok = s.next()
+	return ok
+}
+
+func (s *rowSource) Values() ([]any, error) { return s.row, nil }
+
+func (s *rowSource) Err() error { return nil }
