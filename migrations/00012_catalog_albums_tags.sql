@@ -18,12 +18,18 @@ CREATE TABLE catalog.albums (
     image_url       text NOT NULL DEFAULT '',
     image_thumb_url text NOT NULL DEFAULT '',
     record_rkey     text NOT NULL,
+    -- item_uris is the order of the album's list record as last written: the album's
+    -- order, which the artist (or another app) may change on the PDS.
+    item_uris       text[] NOT NULL DEFAULT '{}',
+    -- deleting: the album's deletion started; its list record goes first.
+    deleting        boolean NOT NULL DEFAULT false,
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (artist_did, slug),
     UNIQUE (artist_did, record_rkey)
 );
-CREATE INDEX albums_title_idx ON catalog.albums (lower(title), id);
+CREATE INDEX albums_feed_idx ON catalog.albums (created_at DESC, id DESC);
+CREATE INDEX albums_artist_idx ON catalog.albums (artist_did, lower(title));
 
 ALTER TABLE catalog.tracks
     ADD COLUMN album_id        uuid REFERENCES catalog.albums (id) ON DELETE SET NULL,

@@ -122,6 +122,9 @@ type Outcome struct {
 	// Failure and Reason say why the record could not be written (failure outcomes only).
 	Failure Failure
 	Reason  string
+	// Record is the record as it now is on the PDS (written, or found already right); nil
+	// when absent or failed. A Source may index what it needs of it (a list's order).
+	Record map[string]any `json:",omitempty"`
 }
 
 // Source is the module that owns a collection's records.
@@ -176,6 +179,8 @@ type Written struct {
 	CID       string
 	// Unchanged: the record on the PDS already was what plyr wants; nothing was sent.
 	Unchanged bool
+	// Record is the record as it now is on the PDS.
+	Record map[string]any `json:",omitempty"`
 }
 
 // WriteRecord makes the record on its PDS what its Source wants now. No database
@@ -215,7 +220,7 @@ func (a *Activities) WriteRecord(ctx context.Context, ref Ref) (Written, error) 
 		return Written{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrorTypeInvalid, err)
 	}
 	if current != nil && sameJSON(current, record) {
-		return Written{Revision: want.Revision, URI: ref.URI(), CID: currentCID, Unchanged: true}, nil
+		return Written{Revision: want.Revision, URI: ref.URI(), CID: currentCID, Unchanged: true, Record: current}, nil
 	}
 
 	// swapRecord is the CID read, or null for "no record yet": someone else's write in
@@ -231,7 +236,7 @@ func (a *Activities) WriteRecord(ctx context.Context, ref Ref) (Written, error) 
 	if err := client.Post(ctx, "com.atproto.repo.putRecord", body, &out); err != nil {
 		return Written{}, classify("write the record", err)
 	}
-	return Written{Revision: want.Revision, URI: out.URI, CID: out.CID}, nil
+	return Written{Revision: want.Revision, URI: out.URI, CID: out.CID, Record: record}, nil
 }
 
 func (a *Activities) delete(ctx context.Context, client *atclient.APIClient, ref Ref, revision int64) (Written, error) {

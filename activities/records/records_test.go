@@ -212,6 +212,8 @@ func TestWriteRecord_New(t *testing.T) {
 	want := fields()
 	want["$type"], want["duration"] = track, float64(200) // as JSON sent it
 	require.Equal(t, want, body["record"])
+	require.True(t, sameJSON(want, w.Record), "Written carries the record as written: %v", w.Record)
+	w.Record = nil
 	require.Equal(t, Written{Revision: 7, URI: ref.URI(), CID: f.records[track+"/"+rkey].cid}, w)
 	require.True(t, strings.HasPrefix(w.CID, "bafyrei"))
 }
@@ -235,6 +237,8 @@ func TestWriteRecord_UpdateKeepsFields(t *testing.T) {
 	require.Equal(t, "Alice", rec["artist"])
 	require.True(t, sameJSON(blob(), rec["audioBlob"].(map[string]any)), "audioBlob carried over: %v", rec["audioBlob"])
 	require.NotEqual(t, oldCID, w.CID)
+	require.True(t, sameJSON(rec, w.Record))
+	w.Record = nil
 	require.Equal(t, Written{Revision: 8, URI: ref.URI(), CID: f.records[track+"/"+rkey].cid}, w)
 }
 
@@ -250,6 +254,8 @@ func TestWriteRecord_Unchanged(t *testing.T) {
 
 	w, err := a.WriteRecord(context.Background(), ref)
 	require.NoError(t, err)
+	require.True(t, sameJSON(old, w.Record), "an unchanged record is reported as the PDS has it")
+	w.Record = nil
 	require.Equal(t, Written{Revision: 9, URI: ref.URI(), CID: cid, Unchanged: true}, w)
 	require.Equal(t, []string{get}, f.calls)
 }

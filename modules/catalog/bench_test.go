@@ -1,10 +1,12 @@
 package catalog_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -70,8 +72,28 @@ func BenchmarkCatalog(b *testing.B) {
 			var r row
 			for range b.N {
 				r = row{name: sc.name}
-				r.small, r.sizeBytes = small.measure(b, sc)
-				r.large, _ = large.measure(b, sc)
+				r.sizeBytes = small.check(b, sc)
+				large.check(b, sc)
+				// Small, large, large, small, half the duration each: a machine whose load
+				// drifts during the run weighs on both sizes alike.
+				half := benchDuration() / 2
+				var smallRuns, largeRuns []time.Duration
+				for _, c := range []*benchCatalog{small, large, large, small} {
+					lat := c.load(b, sc, half)
+					if c == small {
+						smallRuns = append(smallRuns, lat...)
+					} else {
+						largeRuns = append(largeRuns, lat...)
+					}
+				}
+				r.small, r.large = summarize(smallRuns, 2*half), summarize(largeRuns, 2*half)
+				for _, m := range []struct {
+					c   *benchCatalog
+					res loadResult
+				}{{small, r.small}, {large, r.large}} {
+					b.Logf("%s on %s: %d calls, p50 %s, p99 %s, max %s, %.0f req/s", sc.name, m.c.label, m.res.calls,
+						m.res.p50, m.res.p99, m.res.max, m.res.rps)
+				}
 			}
 			ratio := r.large.p99.Seconds() / r.small.p99.Seconds()
 			for _, m := range []struct {
@@ -90,26 +112,43 @@ func BenchmarkCatalog(b *testing.B) {
 		})
 	}
 
-	var out strings.Builder
-	fmt.Fprintf(&out, "catalog listings, pages of %d, %d clients, %s each (after a %s warm-up); seeding: %s %s, %s %s\n",
-		benchPageSize, benchClients, benchDuration(), benchWarmUp(), small.label, small.seeded.Round(time.Millisecond),
-		large.label, large.seeded.Round(time.Millisecond))
-	fmt.Fprintf(&out, "%-22s %8s | %10s %10s %9s | %10s %10s %9s | %s\n", "listing", "page",
-		"p50 "+small.label, "p99 "+small.label, "req/s", "p50 "+large.label, "p99 "+large.label, "req/s", "p99 "+large.label+"/"+small.label)
-	for _, r := range rows {
-		fmt.Fprintf(&out, "%-22s %7.1fK | %10s %10s %9.0f | %10s %10s %9.0f | %.2f\n", r.name, float64(r.sizeBytes)/1024,
-			r.small.p50.Round(10*time.Microsecond), r.small.p99.Round(10*time.Microsecond), r.small.rps,
-			r.large.p50.Round(10*time.Microsecond), r.large.p99.Round(10*time.Microsecond), r.large.rps,
-			r.large.p99.Seconds()/r.small.p99.Seconds())
-	}
-	b.Log("\n" + out.String())
-
-	for _, sc := range flagged {
-		for _, q := range large.captured[sc.name] {
-			b.Logf("EXPLAIN (ANALYZE, BUFFERS) of %s (%s) on the %s catalog:\n%s", q.name, sc.name, large.label, large.explain(ctx, b, q))
+	// The summary: a benchmark of its own, since a benchmark with sub-benchmarks shows its
+	// log only with -v.
+	b.Run("summary", func(b *testing.B) {
+		var out strings.Builder
+		fmt.Fprintf(&out, "%s\n%s\n", small.seedLog, large.seedLog)
+		fmt.Fprintf(&out, "catalog listings, pages of %d, %d clients, %s each (after a %s warm-up)\n",
+			benchPageSize, benchClients, benchDuration(), benchWarmUp())
+		fmt.Fprintf(&out, "%-18s %7s | %9s %9s %7s | %9s %9s %7s | %s\n", "listing", "page",
+			"p50 "+small.label, "p99 "+small.label, "req/s", "p50 "+large.label, "p99 "+large.label, "req/s", "p99 "+large.label+"/"+small.label)
+		worst := 0.0
+		for _, r := range rows {
+			ratio := r.large.p99.Seconds() / r.small.p99.Seconds()
+			worst = max(worst, ratio)
+			fmt.Fprintf(&out, "%-18s %6.1fK | %9s %9s %7.0f | %9s %9s %7.0f | %.2f\n", r.name, float64(r.sizeBytes)/1024,
+				roundMs(r.small.p50), roundMs(r.small.p99), r.small.rps, roundMs(r.large.p50), roundMs(r.large.p99), r.large.rps, ratio)
 		}
-	}
+		b.Log("\n" + out.String())
+		b.ReportMetric(worst, "worst-p99-ratio")
+		b.ReportMetric(large.seeded.Seconds(), "seed-s-"+large.label)
+		// The plans of a listing whose p99 grew with the catalog (of every listing, at both
+		// sizes, with PLYR_BENCH_EXPLAIN=1).
+		catalogs := []*benchCatalog{large}
+		if os.Getenv("PLYR_BENCH_EXPLAIN") == "1" {
+			catalogs = []*benchCatalog{small, large}
+		}
+		for _, sc := range flagged {
+			for _, c := range catalogs {
+				for _, q := range c.captured[sc.name] {
+					// Printed, not logged: go test keeps only 10 lines of a benchmark's log.
+					fmt.Printf("EXPLAIN (ANALYZE, BUFFERS) of %s (%s) on the %s catalog:\n%s\n\n", q.name, sc.name, c.label, c.explain(ctx, b, q))
+				}
+			}
+		}
+	})
 }
+
+func roundMs(d time.Duration) string { return fmt.Sprintf("%.1fms", ms(d)) }
 
 const (
 	benchClients  = 16
@@ -203,11 +242,14 @@ func benchScenarios() []benchScenario {
 
 // benchCatalog is a seeded catalog served by the module over HTTP.
 type benchCatalog struct {
-	label  string
-	plan   *seedPlan
-	pool   *pgxpool.Pool
-	client catalogv1connect.CatalogServiceClient
-	seeded time.Duration
+	label   string
+	plan    *seedPlan
+	pool    *pgxpool.Pool
+	url     string
+	http    *http.Client
+	client  catalogv1connect.CatalogServiceClient
+	seeded  time.Duration
+	seedLog string
 	// topTag is the most used tag; deepToken the token of the discovery feed's 20th page.
 	topTag    string
 	deepToken string
@@ -225,7 +267,7 @@ func newBenchCatalog(b *testing.B, tracks int) *benchCatalog {
 	b.Cleanup(pool.Close)
 	c.pool = pool
 	c.plan = newSeedPlan(tracks)
-	c.seeded = c.plan.seed(b, pool)
+	c.seeded, c.seedLog = c.plan.seed(b, pool)
 
 	m := catalog.New(catalog.Deps{
 		DB: pool, Logger: logging.Discard(), Metrics: metrics.New(),
@@ -237,7 +279,8 @@ func newBenchCatalog(b *testing.B, tracks int) *benchCatalog {
 	srv := rpctest.NewServer(b, rpctest.Tokens{}, m)
 	transport := &http.Transport{MaxIdleConnsPerHost: 4 * benchClients}
 	b.Cleanup(transport.CloseIdleConnections)
-	c.client = catalogv1connect.NewCatalogServiceClient(&http.Client{Transport: transport}, srv.URL, connect.WithProtoJSON())
+	c.url, c.http = srv.URL, &http.Client{Transport: transport}
+	c.client = catalogv1connect.NewCatalogServiceClient(c.http, srv.URL, connect.WithProtoJSON())
 
 	c.topTag = c.plan.tagNames[1] // the Zipf head (0 is the hidden tag)
 	req := &catalogv1.ListTracksRequest{}
@@ -251,14 +294,12 @@ func newBenchCatalog(b *testing.B, tracks int) *benchCatalog {
 	return c
 }
 
-// measure checks a page of the listing, recording its queries, then runs the load; it
-// returns the load's result and the size of a page (JSON).
-func (c *benchCatalog) measure(b *testing.B, sc benchScenario) (loadResult, int) {
+// check checks a page of the listing, recording its queries, and returns its size (JSON).
+func (c *benchCatalog) check(b *testing.B, sc benchScenario) int {
 	b.Helper()
-	ctx := context.Background()
 	req := sc.request(c, 0, 0)
 	c.capture.start()
-	res, err := c.client.ListTracks(ctx, req)
+	res, err := c.client.ListTracks(context.Background(), req)
 	c.captured[sc.name] = c.capture.stop()
 	require.NoError(b, err)
 	require.Len(b, res.Tracks, benchPageSize, "%s on %s: a full page", sc.name, c.label)
@@ -278,17 +319,42 @@ func (c *benchCatalog) measure(b *testing.B, sc benchScenario) (loadResult, int)
 	require.Equal(b, benchPageSize, withTags, "every track has tags")
 	page, err := protojson.Marshal(res)
 	require.NoError(b, err)
+	return len(page)
+}
 
+// load warms up, then runs the listing's load for d and returns the latencies.
+func (c *benchCatalog) load(b *testing.B, sc benchScenario, d time.Duration) []time.Duration {
+	b.Helper()
+	// Under load, the clients send the request a browser sends (JSON, gzip accepted) and
+	// read the answer without decoding it: the machine's cores are the server's.
 	call := func(ctx context.Context, client, i int) error {
-		_, err := c.client.ListTracks(ctx, sc.request(c, client, i))
+		body, err := protojson.Marshal(sc.request(c, client, i))
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+catalogv1connect.CatalogServiceListTracksProcedure, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Encoding", "gzip") // set by hand: the transport leaves the body compressed
+		res, err := c.http.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		n, err := io.Copy(io.Discard, res.Body)
+		if err == nil && (res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" || n == 0) {
+			err = fmt.Errorf("%s: HTTP %d, %q, %d bytes", sc.name, res.StatusCode, res.Header.Get("Content-Encoding"), n)
+		}
 		return err
 	}
-	_, err = runCatalogLoad(benchWarmUp(), call)
+	_, err := runCatalogLoad(benchWarmUp(), call)
 	require.NoError(b, err)
-	r, err := runCatalogLoad(benchDuration(), call)
+	lat, err := runCatalogLoad(d, call)
 	require.NoError(b, err)
-	b.Logf("%s on %s: %d calls, p50 %s, p99 %s, max %s, %.0f req/s", sc.name, c.label, r.calls, r.p50, r.p99, r.max, r.rps)
-	return r, len(page)
+	require.NotEmpty(b, lat, "%s on %s: no call finished in %s", sc.name, c.label, d)
+	return lat
 }
 
 // explain runs EXPLAIN (ANALYZE, BUFFERS) of a captured query with its arguments.
@@ -307,13 +373,13 @@ type loadResult struct {
 	rps           float64
 }
 
-// runCatalogLoad has benchClients clients call one after another for d.
-func runCatalogLoad(d time.Duration, call func(ctx context.Context, client, i int) error) (loadResult, error) {
+// runCatalogLoad has benchClients clients call one after another for d; it returns the
+// latencies of their calls.
+func runCatalogLoad(d time.Duration, call func(ctx context.Context, client, i int) error) ([]time.Duration, error) {
 	ctx := context.Background()
 	deadline := time.Now().Add(d)
 	latencies := make([][]time.Duration, benchClients)
 	var g errgroup.Group
-	start := time.Now()
 	for c := range benchClients {
 		g.Go(func() error {
 			for i := 0; time.Now().Before(deadline); i++ {
@@ -326,17 +392,15 @@ func runCatalogLoad(d time.Duration, call func(ctx context.Context, client, i in
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return loadResult{}, err
-	}
-	elapsed := time.Since(start)
-	all := slices.Concat(latencies...)
-	if len(all) == 0 {
-		return loadResult{}, fmt.Errorf("no call finished in %s", d)
-	}
-	slices.Sort(all)
+	err := g.Wait()
+	return slices.Concat(latencies...), err
+}
+
+// summarize is the percentiles and throughput of calls made over d.
+func summarize(latencies []time.Duration, d time.Duration) loadResult {
+	all := slices.Sorted(slices.Values(latencies))
 	p := func(q float64) time.Duration { return all[int(float64(len(all)-1)*q)] }
-	return loadResult{calls: len(all), p50: p(0.5), p99: p(0.99), max: all[len(all)-1], rps: float64(len(all)) / elapsed.Seconds()}, nil
+	return loadResult{calls: len(all), p50: p(0.5), p99: p(0.99), max: all[len(all)-1], rps: float64(len(all)) / d.Seconds()}
 }
 
 // queryCapture is a pgx tracer that, while on, records the queries sent (sqlc's, with the
@@ -532,8 +596,8 @@ func seedAlbumID(j int) uuid.UUID {
 var cidEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // seed writes the plan into pool's database (COPY), then VACUUM ANALYZE; it returns how
-// long it took.
-func (p *seedPlan) seed(b *testing.B, pool *pgxpool.Pool) time.Duration {
+// long it took, and what it did.
+func (p *seedPlan) seed(b *testing.B, pool *pgxpool.Pool) (time.Duration, string) {
 	b.Helper()
 	ctx := context.Background()
 	start := time.Now()
@@ -697,10 +761,9 @@ func (p *seedPlan) seed(b *testing.B, pool *pgxpool.Pool) time.Duration {
 	require.NoError(b, pool.QueryRow(ctx, "SELECT pg_size_pretty(pg_database_size(current_database()))").Scan(&size))
 	total := time.Since(start)
 	slices.Sort(steps)
-	b.Logf("seeded %s tracks (%d artists, %d albums, %d tags) in %s: COPY %s (%s), VACUUM ANALYZE %s; database %s",
+	return total, fmt.Sprintf("seeded %s tracks (%d artists, %d albums, %d tags) in %s: COPY %s (in parallel: %s), VACUUM ANALYZE %s; database %s",
 		sizeLabel(p.tracks), p.artists, p.artists*p.albumsPerArtist, len(p.tagNames), total.Round(time.Millisecond),
 		copied.Round(time.Millisecond), strings.Join(steps, ", "), vacuumed.Round(time.Millisecond), size)
-	return total
 }
 
 // rowSource is a pgx.CopyFromSource over a generator: rows are made as COPY streams them.

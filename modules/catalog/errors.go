@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"github.com/plyrfm/plyr/modules/catalog/internal/albums"
 	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
@@ -20,4 +21,10 @@ var (
 	ErrArtistNotFound = artists.ErrNotFound
 	// ErrInvalidProfile marks a profile change refused for what it says.
 	ErrInvalidProfile = artists.ErrInvalidInput
+	// ErrAlbumNotFound marks an album that does not exist.
+	ErrAlbumNotFound = albums.ErrNotFound
+	// ErrNotAlbumOwner marks a change to another artist's album.
+	ErrNotAlbumOwner = albums.ErrNotOwner
+	// ErrAlbumSlugTaken marks a title whose slug another of the artist's albums has.
+	ErrAlbumSlugTaken = albums.ErrSlugTaken
 )

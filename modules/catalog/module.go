@@ -117,7 +117,7 @@ type Module struct {
 func New(d Deps) *Module {
 	q := db.New(d.DB)
 	recs := records.New(d.Config.Namespace, d.Records)
-	albumsFeature := albums.New(q, recs)
+	albumsFeature := albums.New(d.DB, q, recs, albumImages{d.Images}, d.Cleanup)
 	return &Module{
 		logger: d.Logger, metrics: d.Metrics, q: q, records: recs,
 		tracks:  tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images, d.Cleanup),
@@ -131,14 +131,19 @@ func New(d Deps) *Module {
 
 // policy is the access level of every CatalogService procedure.
 var policy = rpc.Policy{
-	catalogv1connect.CatalogServiceListTracksProcedure:    rpc.Optional,
-	catalogv1connect.CatalogServiceGetTrackProcedure:      rpc.Optional,
-	catalogv1connect.CatalogServiceListMyTracksProcedure:  rpc.Session,
-	catalogv1connect.CatalogServiceRestoreRecordProcedure: rpc.Session,
-	catalogv1connect.CatalogServiceUpdateTrackProcedure:   rpc.Session,
-	catalogv1connect.CatalogServiceDeleteTrackProcedure:   rpc.Session,
-	catalogv1connect.CatalogServiceListTagsProcedure:      rpc.Public,
-	catalogv1connect.CatalogServiceGetConfigProcedure:     rpc.Public,
+	catalogv1connect.CatalogServiceListTracksProcedure:       rpc.Optional,
+	catalogv1connect.CatalogServiceGetTrackProcedure:         rpc.Optional,
+	catalogv1connect.CatalogServiceListMyTracksProcedure:     rpc.Session,
+	catalogv1connect.CatalogServiceRestoreRecordProcedure:    rpc.Session,
+	catalogv1connect.CatalogServiceUpdateTrackProcedure:      rpc.Session,
+	catalogv1connect.CatalogServiceDeleteTrackProcedure:      rpc.Session,
+	catalogv1connect.CatalogServiceListAlbumsProcedure:       rpc.Public,
+	catalogv1connect.CatalogServiceGetAlbumProcedure:         rpc.Optional,
+	catalogv1connect.CatalogServiceUpdateAlbumProcedure:      rpc.Session,
+	catalogv1connect.CatalogServiceRemoveAlbumTrackProcedure: rpc.Session,
+	catalogv1connect.CatalogServiceDeleteAlbumProcedure:      rpc.Session,
+	catalogv1connect.CatalogServiceListTagsProcedure:         rpc.Public,
+	catalogv1connect.CatalogServiceGetConfigProcedure:        rpc.Public,
 	// The artist reading their own profile sees why its record failed.
 	catalogv1connect.CatalogServiceGetArtistProcedure:          rpc.Optional,
 	catalogv1connect.CatalogServiceGetArtistsProcedure:         rpc.Optional,
@@ -183,6 +188,14 @@ func (m *Module) RecordSources() map[string]recordsact.Source {
 		m.records.Collection(records.KindProfile): profileRecords{m.artists},
 		m.records.Collection(records.KindList):    listRecords{m.albums},
 	}
+}
+
+// albumImages is the module's Images as the albums feature asks for them.
+type albumImages struct{ images Images }
+
+func (a albumImages) ImageOf(ctx context.Context, id uuid.UUID) (owner, url, thumb string, ok bool, err error) {
+	img, ok, err := a.images.Image(ctx, id)
+	return img.OwnerDID, img.URL, img.ThumbURL, ok, err
 }
 
 // listRecords is the Source of list records (albums, here).

@@ -108,3 +108,18 @@ SELECT count(*) FROM catalog.tracks WHERE file_id = @file_id AND id <> @track_id
 -- CountOtherImageUsers is how many other tracks, and albums, show the same image.
 SELECT (SELECT count(*) FROM catalog.tracks t WHERE t.image_id = @image_id AND t.id <> @track_id)
      + (SELECT count(*) FROM catalog.albums a WHERE a.image_id = @image_id);
+
+-- name: ListAlbumTracks :many
+-- ListAlbumTracks is an album's ready tracks, oldest first (the album's order is applied
+-- by the caller from the list record's).
+SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
+WHERE t.album_id = @album_id AND t.status = 'ready' AND NOT t.deleting
+ORDER BY t.created_at, t.id
+LIMIT 1000;
+
+-- name: RemoveTrackFromAlbum :execrows
+UPDATE catalog.tracks SET album_id = NULL, updated_at = now() WHERE id = @id AND album_id = @album_id;

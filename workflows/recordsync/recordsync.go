@@ -137,7 +137,9 @@ func (w Workflow) Run(ctx workflow.Context, in Input) (Output, error) {
 			logger.Info("record no longer tracked; nothing to write")
 			return Output{State: StateUntracked, Writes: out.Writes}, nil
 		default:
-			outcome = records.Outcome{Revision: written.Revision, Absent: written.Absent, URI: written.URI, CID: written.CID}
+			outcome = records.Outcome{
+				Revision: written.Revision, Absent: written.Absent, URI: written.URI, CID: written.CID, Record: written.Record,
+			}
 		}
 
 		var newer bool

@@ -47,12 +47,32 @@ const (
 
 // Albums is the feature.
 type Albums struct {
+	db      Beginner
 	q       *db.Queries
 	records *records.Store
+	images  Images
+	cleanup Cleanup
+}
+
+// Beginner starts transactions.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Images finds artwork images (the media module): ok is false when there is none.
+type Images interface {
+	ImageOf(ctx context.Context, id uuid.UUID) (owner, url, thumb string, ok bool, err error)
+}
+
+// Cleanup deletes an album's cover once nothing shows it.
+type Cleanup interface {
+	DeleteImage(ctx context.Context, id uuid.UUID) error
 }
 
 // New returns the feature.
-func New(q *db.Queries, recs *records.Store) *Albums { return &Albums{q: q, records: recs} }
+func New(conn Beginner, q *db.Queries, recs *records.Store, images Images, cleanup Cleanup) *Albums {
+	return &Albums{db: conn, q: q, records: recs, images: images, cleanup: cleanup}
+}
 
 // Key is the key of an album's list record.
 func Key(a db.CatalogAlbum) records.Key {
@@ -150,6 +170,9 @@ func (a *Albums) WantedRecord(ctx context.Context, did, rkey string) (recordsact
 	if err != nil {
 		return recordsact.Wanted{}, fmt.Errorf("load album %s/%s: %w", did, rkey, err)
 	}
+	if album.Deleting {
+		return recordsact.Wanted{}, fmt.Errorf("album %s/%s is being deleted: %w", did, rkey, recordsact.ErrNotTracked)
+	}
 	rows, err := a.q.ListAlbumTrackRecords(ctx, &album.ID)
 	if err != nil {
 		return recordsact.Wanted{}, fmt.Errorf("album tracks: %w", err)
@@ -167,9 +190,25 @@ func (a *Albums) WantedRecord(ctx context.Context, did, rkey string) (recordsact
 	}}, nil
 }
 
-// SettleRecord records how the write of an album's list record went.
+// SettleRecord records how the write of an album's list record went: its order as
+// written, or, for a deletion, the album's end (or its return when the PDS refused).
 func (a *Albums) SettleRecord(ctx context.Context, did, rkey string, o recordsact.Outcome) (bool, error) {
-	return a.records.Settle(ctx, a.q, records.Key{DID: did, Kind: records.KindList, RKey: rkey}, o)
+	key := records.Key{DID: did, Kind: records.KindList, RKey: rkey}
+	before, err := a.records.Get(ctx, a.q, key)
+	if err != nil && !errors.Is(err, recordsact.ErrNotTracked) {
+		return false, err
+	}
+	newer, err := a.records.Settle(ctx, a.q, key, o)
+	if err != nil {
+		return newer, err
+	}
+	switch {
+	case o.Failure == "" && o.Absent, o.Failure != "" && before.Absent:
+		return newer, a.settleDelete(ctx, did, rkey, o.Failure != "")
+	case o.Failure == "":
+		return newer, a.settleOrder(ctx, did, rkey, o.Record)
+	}
+	return newer, nil
 }
 
 // strongRef points at one version of a record.

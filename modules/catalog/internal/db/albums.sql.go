@@ -12,8 +12,56 @@ import (
 	"github.com/google/uuid"
 )
 
+const cancelAlbumDelete = `-- name: CancelAlbumDelete :exec
+UPDATE catalog.albums SET deleting = false, updated_at = now() WHERE artist_did = $1 AND record_rkey = $2
+`
+
+type CancelAlbumDeleteParams struct {
+	ArtistDid  string
+	RecordRkey string
+}
+
+func (q *Queries) CancelAlbumDelete(ctx context.Context, arg CancelAlbumDeleteParams) error {
+	_, err := q.db.Exec(ctx, cancelAlbumDelete, arg.ArtistDid, arg.RecordRkey)
+	return err
+}
+
+const countOtherImageUsersOfAlbum = `-- name: CountOtherImageUsersOfAlbum :one
+SELECT (SELECT count(*) FROM catalog.tracks t WHERE t.image_id = $1)
+     + (SELECT count(*) FROM catalog.albums a WHERE a.image_id = $1 AND a.id <> $2)
+`
+
+type CountOtherImageUsersOfAlbumParams struct {
+	ImageID *uuid.UUID
+	AlbumID uuid.UUID
+}
+
+func (q *Queries) CountOtherImageUsersOfAlbum(ctx context.Context, arg CountOtherImageUsersOfAlbumParams) (int32, error) {
+	row := q.db.QueryRow(ctx, countOtherImageUsersOfAlbum, arg.ImageID, arg.AlbumID)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
+const deleteAlbumRow = `-- name: DeleteAlbumRow :one
+DELETE FROM catalog.albums WHERE artist_did = $1 AND record_rkey = $2 AND deleting RETURNING image_id
+`
+
+type DeleteAlbumRowParams struct {
+	ArtistDid  string
+	RecordRkey string
+}
+
+// DeleteAlbumRow removes an album whose list record is gone, and returns its cover.
+func (q *Queries) DeleteAlbumRow(ctx context.Context, arg DeleteAlbumRowParams) (*uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, deleteAlbumRow, arg.ArtistDid, arg.RecordRkey)
+	var image_id *uuid.UUID
+	err := row.Scan(&image_id)
+	return image_id, err
+}
+
 const getAlbum = `-- name: GetAlbum :one
-SELECT id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, created_at, updated_at FROM catalog.albums WHERE id = $1
+SELECT id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, item_uris, deleting, created_at, updated_at FROM catalog.albums WHERE id = $1
 `
 
 func (q *Queries) GetAlbum(ctx context.Context, id uuid.UUID) (CatalogAlbum, error) {
@@ -29,6 +77,8 @@ func (q *Queries) GetAlbum(ctx context.Context, id uuid.UUID) (CatalogAlbum, err
 		&i.ImageUrl,
 		&i.ImageThumbUrl,
 		&i.RecordRkey,
+		&i.ItemUris,
+		&i.Deleting,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
@@ -36,7 +86,7 @@ func (q *Queries) GetAlbum(ctx context.Context, id uuid.UUID) (CatalogAlbum, err
 }
 
 const getAlbumByRecordKey = `-- name: GetAlbumByRecordKey :one
-SELECT id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, created_at, updated_at FROM catalog.albums WHERE artist_did = $1 AND record_rkey = $2
+SELECT id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, item_uris, deleting, created_at, updated_at FROM catalog.albums WHERE artist_did = $1 AND record_rkey = $2
 `
 
 type GetAlbumByRecordKeyParams struct {
@@ -57,6 +107,38 @@ func (q *Queries) GetAlbumByRecordKey(ctx context.Context, arg GetAlbumByRecordK
 		&i.ImageUrl,
 		&i.ImageThumbUrl,
 		&i.RecordRkey,
+		&i.ItemUris,
+		&i.Deleting,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const getAlbumBySlug = `-- name: GetAlbumBySlug :one
+SELECT id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, item_uris, deleting, created_at, updated_at FROM catalog.albums WHERE artist_did = $1 AND slug = $2 AND NOT deleting
+`
+
+type GetAlbumBySlugParams struct {
+	ArtistDid string
+	Slug      string
+}
+
+func (q *Queries) GetAlbumBySlug(ctx context.Context, arg GetAlbumBySlugParams) (CatalogAlbum, error) {
+	row := q.db.QueryRow(ctx, getAlbumBySlug, arg.ArtistDid, arg.Slug)
+	var i CatalogAlbum
+	err := row.Scan(
+		&i.ID,
+		&i.ArtistDid,
+		&i.Slug,
+		&i.Title,
+		&i.Description,
+		&i.ImageID,
+		&i.ImageUrl,
+		&i.ImageThumbUrl,
+		&i.RecordRkey,
+		&i.ItemUris,
+		&i.Deleting,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
@@ -67,7 +149,7 @@ const getOrCreateAlbum = `-- name: GetOrCreateAlbum :one
 INSERT INTO catalog.albums (id, artist_did, slug, title, record_rkey, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (artist_did, slug) DO UPDATE SET slug = EXCLUDED.slug
-RETURNING id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, created_at, updated_at
+RETURNING id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, item_uris, deleting, created_at, updated_at
 `
 
 type GetOrCreateAlbumParams struct {
@@ -101,10 +183,36 @@ func (q *Queries) GetOrCreateAlbum(ctx context.Context, arg GetOrCreateAlbumPara
 		&i.ImageUrl,
 		&i.ImageThumbUrl,
 		&i.RecordRkey,
+		&i.ItemUris,
+		&i.Deleting,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const listAlbumTrackIDs = `-- name: ListAlbumTrackIDs :many
+SELECT id FROM catalog.tracks WHERE album_id = $1 AND status = 'ready' AND NOT deleting
+`
+
+func (q *Queries) ListAlbumTrackIDs(ctx context.Context, albumID *uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, listAlbumTrackIDs, albumID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listAlbumTrackRecords = `-- name: ListAlbumTrackRecords :many
@@ -138,6 +246,90 @@ func (q *Queries) ListAlbumTrackRecords(ctx context.Context, albumID *uuid.UUID)
 			&i.CreatedAt,
 			&i.Uri,
 			&i.Cid,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAlbumViews = `-- name: ListAlbumViews :many
+SELECT a.id, a.artist_did, a.slug, a.title, a.description, a.image_id, a.image_url, a.image_thumb_url, a.record_rkey, a.item_uris, a.deleting, a.created_at, a.updated_at,
+       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count,
+       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS total_plays,
+       r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.albums a
+LEFT JOIN catalog.records r ON r.did = a.artist_did AND r.kind = 'list' AND r.rkey = a.record_rkey
+WHERE NOT a.deleting
+  AND ($1::text IS NULL OR a.artist_did = $1)
+  AND ($2::uuid IS NULL OR a.id = $2)
+  AND (a.created_at, a.id) < ($3::timestamptz, $4::uuid)
+ORDER BY CASE WHEN $1::text IS NULL THEN '' ELSE lower(a.title) END, a.created_at DESC, a.id DESC
+LIMIT $5
+`
+
+type ListAlbumViewsParams struct {
+	ArtistDid       *string
+	AlbumID         *uuid.UUID
+	BeforeCreatedAt time.Time
+	BeforeID        uuid.UUID
+	PageLimit       int32
+}
+
+type ListAlbumViewsRow struct {
+	CatalogAlbum        CatalogAlbum
+	TrackCount          int64
+	TotalPlays          int64
+	RecordUri           *string
+	RecordCid           *string
+	RecordState         *string
+	RecordFailure       *string
+	RecordFailureReason *string
+}
+
+// ListAlbumViews is albums with their counts: one artist's (@artist_did set) by title, or
+// everyone's newest first, strictly before the cursor.
+func (q *Queries) ListAlbumViews(ctx context.Context, arg ListAlbumViewsParams) ([]ListAlbumViewsRow, error) {
+	rows, err := q.db.Query(ctx, listAlbumViews,
+		arg.ArtistDid,
+		arg.AlbumID,
+		arg.BeforeCreatedAt,
+		arg.BeforeID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAlbumViewsRow{}
+	for rows.Next() {
+		var i ListAlbumViewsRow
+		if err := rows.Scan(
+			&i.CatalogAlbum.ID,
+			&i.CatalogAlbum.ArtistDid,
+			&i.CatalogAlbum.Slug,
+			&i.CatalogAlbum.Title,
+			&i.CatalogAlbum.Description,
+			&i.CatalogAlbum.ImageID,
+			&i.CatalogAlbum.ImageUrl,
+			&i.CatalogAlbum.ImageThumbUrl,
+			&i.CatalogAlbum.RecordRkey,
+			&i.CatalogAlbum.ItemUris,
+			&i.CatalogAlbum.Deleting,
+			&i.CatalogAlbum.CreatedAt,
+			&i.CatalogAlbum.UpdatedAt,
+			&i.TrackCount,
+			&i.TotalPlays,
+			&i.RecordUri,
+			&i.RecordCid,
+			&i.RecordState,
+			&i.RecordFailure,
+			&i.RecordFailureReason,
 		); err != nil {
 			return nil, err
 		}
@@ -185,4 +377,137 @@ func (q *Queries) ListAlbumsByID(ctx context.Context, ids []uuid.UUID) ([]ListAl
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockAlbum = `-- name: LockAlbum :one
+SELECT id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, item_uris, deleting, created_at, updated_at FROM catalog.albums WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) LockAlbum(ctx context.Context, id uuid.UUID) (CatalogAlbum, error) {
+	row := q.db.QueryRow(ctx, lockAlbum, id)
+	var i CatalogAlbum
+	err := row.Scan(
+		&i.ID,
+		&i.ArtistDid,
+		&i.Slug,
+		&i.Title,
+		&i.Description,
+		&i.ImageID,
+		&i.ImageUrl,
+		&i.ImageThumbUrl,
+		&i.RecordRkey,
+		&i.ItemUris,
+		&i.Deleting,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const markAlbumDeleting = `-- name: MarkAlbumDeleting :exec
+UPDATE catalog.albums SET deleting = true, updated_at = now() WHERE id = $1
+`
+
+func (q *Queries) MarkAlbumDeleting(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, markAlbumDeleting, id)
+	return err
+}
+
+const reviseAlbumTrackRecords = `-- name: ReviseAlbumTrackRecords :many
+UPDATE catalog.records r
+SET revision = r.revision + 1, state = 'pending', failure = NULL, failure_reason = NULL, updated_at = now()
+FROM catalog.tracks t
+WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.deleting
+  AND r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey AND NOT r.absent
+RETURNING r.did, r.rkey
+`
+
+type ReviseAlbumTrackRecordsRow struct {
+	Did  string
+	Rkey string
+}
+
+// ReviseAlbumTrackRecords asks for every ready track record of an album to be rewritten
+// (the album's title, which they carry, changed) and returns their keys.
+func (q *Queries) ReviseAlbumTrackRecords(ctx context.Context, albumID *uuid.UUID) ([]ReviseAlbumTrackRecordsRow, error) {
+	rows, err := q.db.Query(ctx, reviseAlbumTrackRecords, albumID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReviseAlbumTrackRecordsRow{}
+	for rows.Next() {
+		var i ReviseAlbumTrackRecordsRow
+		if err := rows.Scan(&i.Did, &i.Rkey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setAlbumOrder = `-- name: SetAlbumOrder :exec
+UPDATE catalog.albums SET item_uris = $1::text[] WHERE artist_did = $2 AND record_rkey = $3
+`
+
+type SetAlbumOrderParams struct {
+	ItemUris   []string
+	ArtistDid  string
+	RecordRkey string
+}
+
+// SetAlbumOrder records the order of the album's list record as written.
+func (q *Queries) SetAlbumOrder(ctx context.Context, arg SetAlbumOrderParams) error {
+	_, err := q.db.Exec(ctx, setAlbumOrder, arg.ItemUris, arg.ArtistDid, arg.RecordRkey)
+	return err
+}
+
+const updateAlbum = `-- name: UpdateAlbum :one
+UPDATE catalog.albums
+SET title = $1, slug = $2, description = $3, image_id = $4,
+    image_url = $5, image_thumb_url = $6, updated_at = now()
+WHERE id = $7
+RETURNING id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, item_uris, deleting, created_at, updated_at
+`
+
+type UpdateAlbumParams struct {
+	Title         string
+	Slug          string
+	Description   string
+	ImageID       *uuid.UUID
+	ImageUrl      string
+	ImageThumbUrl string
+	ID            uuid.UUID
+}
+
+func (q *Queries) UpdateAlbum(ctx context.Context, arg UpdateAlbumParams) (CatalogAlbum, error) {
+	row := q.db.QueryRow(ctx, updateAlbum,
+		arg.Title,
+		arg.Slug,
+		arg.Description,
+		arg.ImageID,
+		arg.ImageUrl,
+		arg.ImageThumbUrl,
+		arg.ID,
+	)
+	var i CatalogAlbum
+	err := row.Scan(
+		&i.ID,
+		&i.ArtistDid,
+		&i.Slug,
+		&i.Title,
+		&i.Description,
+		&i.ImageID,
+		&i.ImageUrl,
+		&i.ImageThumbUrl,
+		&i.RecordRkey,
+		&i.ItemUris,
+		&i.Deleting,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }

@@ -20,6 +20,8 @@ type CatalogAlbum struct {
 	ImageUrl      string
 	ImageThumbUrl string
 	RecordRkey    string
+	ItemUris      []string
+	Deleting      bool
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }

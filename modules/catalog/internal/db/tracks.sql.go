@@ -200,6 +200,75 @@ func (q *Queries) GetTrackByRecordKey(ctx context.Context, arg GetTrackByRecordK
 	return i, err
 }
 
+const listAlbumTracks = `-- name: ListAlbumTracks :many
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
+WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.deleting
+ORDER BY t.created_at, t.id
+LIMIT 1000
+`
+
+type ListAlbumTracksRow struct {
+	Track               Track
+	RecordUri           *string
+	RecordCid           *string
+	RecordState         *string
+	RecordFailure       *string
+	RecordFailureReason *string
+	ArtistDisplayName   *string
+}
+
+// ListAlbumTracks is an album's ready tracks, oldest first (the album's order is applied
+// by the caller from the list record's).
+func (q *Queries) ListAlbumTracks(ctx context.Context, albumID *uuid.UUID) ([]ListAlbumTracksRow, error) {
+	rows, err := q.db.Query(ctx, listAlbumTracks, albumID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAlbumTracksRow{}
+	for rows.Next() {
+		var i ListAlbumTracksRow
+		if err := rows.Scan(
+			&i.Track.ID,
+			&i.Track.ArtistDid,
+			&i.Track.Title,
+			&i.Track.Status,
+			&i.Track.FileID,
+			&i.Track.DurationMs,
+			&i.Track.CreatedAt,
+			&i.Track.UpdatedAt,
+			&i.Track.RecordRkey,
+			&i.Track.FileType,
+			&i.Track.PlayCount,
+			&i.Track.LikeCount,
+			&i.Track.CommentCount,
+			&i.Track.AlbumID,
+			&i.Track.Features,
+			&i.Track.ImageID,
+			&i.Track.ImageUrl,
+			&i.Track.ImageThumbUrl,
+			&i.Track.Deleting,
+			&i.RecordUri,
+			&i.RecordCid,
+			&i.RecordState,
+			&i.RecordFailure,
+			&i.RecordFailureReason,
+			&i.ArtistDisplayName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listArtistTracks = `-- name: ListArtistTracks :many
 SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
@@ -546,6 +615,23 @@ func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Tra
 		&i.Deleting,
 	)
 	return i, err
+}
+
+const removeTrackFromAlbum = `-- name: RemoveTrackFromAlbum :execrows
+UPDATE catalog.tracks SET album_id = NULL, updated_at = now() WHERE id = $1 AND album_id = $2
+`
+
+type RemoveTrackFromAlbumParams struct {
+	ID      uuid.UUID
+	AlbumID *uuid.UUID
+}
+
+func (q *Queries) RemoveTrackFromAlbum(ctx context.Context, arg RemoveTrackFromAlbumParams) (int64, error) {
+	result, err := q.db.Exec(ctx, removeTrackFromAlbum, arg.ID, arg.AlbumID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const updateTrack = `-- name: UpdateTrack :exec

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -410,6 +411,38 @@ func (t *Tracks) withArtists(ctx context.Context, rows []db.GetTrackRow) ([]Trac
 		out = append(out, tr)
 	}
 	return out, nil
+}
+
+// AlbumTracks returns an album's ready tracks in the album's order: the items of its list
+// record as last written (order, by record URI), then the tracks it does not list yet, by
+// creation time.
+func (t *Tracks) AlbumTracks(ctx context.Context, albumID uuid.UUID, order []string) ([]Track, error) {
+	rows, err := t.q.ListAlbumTracks(ctx, &albumID)
+	if err != nil {
+		return nil, fmt.Errorf("album tracks: %w", err)
+	}
+	conv := make([]db.GetTrackRow, 0, len(rows))
+	for _, r := range rows {
+		conv = append(conv, db.GetTrackRow(r))
+	}
+	list, err := t.withArtists(ctx, conv)
+	if err != nil {
+		return nil, err
+	}
+	position := make(map[string]int, len(order))
+	for i, uri := range order {
+		if _, seen := position[uri]; !seen {
+			position[uri] = i
+		}
+	}
+	rank := func(tr Track) int {
+		if i, ok := position[tr.Record.URI]; ok && tr.Record.URI != "" {
+			return i
+		}
+		return len(order) // unlisted ones after, in creation order (the rows' order)
+	}
+	slices.SortStableFunc(list, func(a, b Track) int { return rank(a) - rank(b) })
+	return list, nil
 }
 
 // tagsAndAlbums loads the tags and album summaries of a page of tracks, one query each.

@@ -2300,6 +2300,669 @@ func (*DeleteTrackResponse) Descriptor() ([]byte, []int) {
 	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{31}
 }
 
+// Album is an album as the catalog shows it.
+type Album struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Id                string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ArtistDid         string                 `protobuf:"bytes,2,opt,name=artist_did,json=artistDid,proto3" json:"artist_did,omitempty"`
+	ArtistHandle      string                 `protobuf:"bytes,3,opt,name=artist_handle,json=artistHandle,proto3" json:"artist_handle,omitempty"`
+	ArtistDisplayName string                 `protobuf:"bytes,4,opt,name=artist_display_name,json=artistDisplayName,proto3" json:"artist_display_name,omitempty"`
+	// slug names the album in its URL: /u/<handle>/album/<slug>.
+	Slug        string `protobuf:"bytes,5,opt,name=slug,proto3" json:"slug,omitempty"`
+	Title       string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
+	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	// image_url (512 px) and thumb_url (96 px) are its cover; empty when it has none.
+	ImageUrl   string                 `protobuf:"bytes,8,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	ThumbUrl   string                 `protobuf:"bytes,9,opt,name=thumb_url,json=thumbUrl,proto3" json:"thumb_url,omitempty"`
+	TrackCount int64                  `protobuf:"varint,10,opt,name=track_count,json=trackCount,proto3" json:"track_count,omitempty"`
+	TotalPlays int64                  `protobuf:"varint,11,opt,name=total_plays,json=totalPlays,proto3" json:"total_plays,omitempty"`
+	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// record is its fm.plyr.list record.
+	Record        *RecordStatus `protobuf:"bytes,13,opt,name=record,proto3" json:"record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Album) Reset() {
+	*x = Album{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Album) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Album) ProtoMessage() {}
+
+func (x *Album) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Album.ProtoReflect.Descriptor instead.
+func (*Album) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *Album) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Album) GetArtistDid() string {
+	if x != nil {
+		return x.ArtistDid
+	}
+	return ""
+}
+
+func (x *Album) GetArtistHandle() string {
+	if x != nil {
+		return x.ArtistHandle
+	}
+	return ""
+}
+
+func (x *Album) GetArtistDisplayName() string {
+	if x != nil {
+		return x.ArtistDisplayName
+	}
+	return ""
+}
+
+func (x *Album) GetSlug() string {
+	if x != nil {
+		return x.Slug
+	}
+	return ""
+}
+
+func (x *Album) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Album) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Album) GetImageUrl() string {
+	if x != nil {
+		return x.ImageUrl
+	}
+	return ""
+}
+
+func (x *Album) GetThumbUrl() string {
+	if x != nil {
+		return x.ThumbUrl
+	}
+	return ""
+}
+
+func (x *Album) GetTrackCount() int64 {
+	if x != nil {
+		return x.TrackCount
+	}
+	return 0
+}
+
+func (x *Album) GetTotalPlays() int64 {
+	if x != nil {
+		return x.TotalPlays
+	}
+	return 0
+}
+
+func (x *Album) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Album) GetRecord() *RecordStatus {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
+type ListAlbumsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// artist_did, when set, lists that artist's albums by title, in one page.
+	ArtistDid     string `protobuf:"bytes,1,opt,name=artist_did,json=artistDid,proto3" json:"artist_did,omitempty"`
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlbumsRequest) Reset() {
+	*x = ListAlbumsRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlbumsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlbumsRequest) ProtoMessage() {}
+
+func (x *ListAlbumsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlbumsRequest.ProtoReflect.Descriptor instead.
+func (*ListAlbumsRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListAlbumsRequest) GetArtistDid() string {
+	if x != nil {
+		return x.ArtistDid
+	}
+	return ""
+}
+
+func (x *ListAlbumsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAlbumsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListAlbumsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Albums        []*Album               `protobuf:"bytes,1,rep,name=albums,proto3" json:"albums,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlbumsResponse) Reset() {
+	*x = ListAlbumsResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlbumsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlbumsResponse) ProtoMessage() {}
+
+func (x *ListAlbumsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlbumsResponse.ProtoReflect.Descriptor instead.
+func (*ListAlbumsResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListAlbumsResponse) GetAlbums() []*Album {
+	if x != nil {
+		return x.Albums
+	}
+	return nil
+}
+
+func (x *ListAlbumsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type GetAlbumRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the album; or artist (a handle or a DID) and slug do.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Artist        string `protobuf:"bytes,2,opt,name=artist,proto3" json:"artist,omitempty"`
+	Slug          string `protobuf:"bytes,3,opt,name=slug,proto3" json:"slug,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAlbumRequest) Reset() {
+	*x = GetAlbumRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAlbumRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAlbumRequest) ProtoMessage() {}
+
+func (x *GetAlbumRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAlbumRequest.ProtoReflect.Descriptor instead.
+func (*GetAlbumRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GetAlbumRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GetAlbumRequest) GetArtist() string {
+	if x != nil {
+		return x.Artist
+	}
+	return ""
+}
+
+func (x *GetAlbumRequest) GetSlug() string {
+	if x != nil {
+		return x.Slug
+	}
+	return ""
+}
+
+type GetAlbumResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Album *Album                 `protobuf:"bytes,1,opt,name=album,proto3" json:"album,omitempty"`
+	// tracks are in the album's order.
+	Tracks        []*Track `protobuf:"bytes,2,rep,name=tracks,proto3" json:"tracks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAlbumResponse) Reset() {
+	*x = GetAlbumResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAlbumResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAlbumResponse) ProtoMessage() {}
+
+func (x *GetAlbumResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAlbumResponse.ProtoReflect.Descriptor instead.
+func (*GetAlbumResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *GetAlbumResponse) GetAlbum() *Album {
+	if x != nil {
+		return x.Album
+	}
+	return nil
+}
+
+func (x *GetAlbumResponse) GetTracks() []*Track {
+	if x != nil {
+		return x.Tracks
+	}
+	return nil
+}
+
+type UpdateAlbumRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// title, at most 256 bytes of UTF-8.
+	Title *string `protobuf:"bytes,2,opt,name=title,proto3,oneof" json:"title,omitempty"`
+	// description, at most 2560 bytes; line breaks are kept.
+	Description *string `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// image_id sets the cover to an image the caller uploaded; empty removes it.
+	ImageId       *string `protobuf:"bytes,4,opt,name=image_id,json=imageId,proto3,oneof" json:"image_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateAlbumRequest) Reset() {
+	*x = UpdateAlbumRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateAlbumRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateAlbumRequest) ProtoMessage() {}
+
+func (x *UpdateAlbumRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateAlbumRequest.ProtoReflect.Descriptor instead.
+func (*UpdateAlbumRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *UpdateAlbumRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateAlbumRequest) GetTitle() string {
+	if x != nil && x.Title != nil {
+		return *x.Title
+	}
+	return ""
+}
+
+func (x *UpdateAlbumRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *UpdateAlbumRequest) GetImageId() string {
+	if x != nil && x.ImageId != nil {
+		return *x.ImageId
+	}
+	return ""
+}
+
+type UpdateAlbumResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Album         *Album                 `protobuf:"bytes,1,opt,name=album,proto3" json:"album,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateAlbumResponse) Reset() {
+	*x = UpdateAlbumResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateAlbumResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateAlbumResponse) ProtoMessage() {}
+
+func (x *UpdateAlbumResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateAlbumResponse.ProtoReflect.Descriptor instead.
+func (*UpdateAlbumResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *UpdateAlbumResponse) GetAlbum() *Album {
+	if x != nil {
+		return x.Album
+	}
+	return nil
+}
+
+type RemoveAlbumTrackRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AlbumId       string                 `protobuf:"bytes,1,opt,name=album_id,json=albumId,proto3" json:"album_id,omitempty"`
+	TrackId       string                 `protobuf:"bytes,2,opt,name=track_id,json=trackId,proto3" json:"track_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveAlbumTrackRequest) Reset() {
+	*x = RemoveAlbumTrackRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveAlbumTrackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveAlbumTrackRequest) ProtoMessage() {}
+
+func (x *RemoveAlbumTrackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveAlbumTrackRequest.ProtoReflect.Descriptor instead.
+func (*RemoveAlbumTrackRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *RemoveAlbumTrackRequest) GetAlbumId() string {
+	if x != nil {
+		return x.AlbumId
+	}
+	return ""
+}
+
+func (x *RemoveAlbumTrackRequest) GetTrackId() string {
+	if x != nil {
+		return x.TrackId
+	}
+	return ""
+}
+
+type RemoveAlbumTrackResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveAlbumTrackResponse) Reset() {
+	*x = RemoveAlbumTrackResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveAlbumTrackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveAlbumTrackResponse) ProtoMessage() {}
+
+func (x *RemoveAlbumTrackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveAlbumTrackResponse.ProtoReflect.Descriptor instead.
+func (*RemoveAlbumTrackResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{40}
+}
+
+type DeleteAlbumRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// cascade deletes the album's tracks too; otherwise they stay, without the album.
+	Cascade       bool `protobuf:"varint,2,opt,name=cascade,proto3" json:"cascade,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAlbumRequest) Reset() {
+	*x = DeleteAlbumRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAlbumRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAlbumRequest) ProtoMessage() {}
+
+func (x *DeleteAlbumRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAlbumRequest.ProtoReflect.Descriptor instead.
+func (*DeleteAlbumRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *DeleteAlbumRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteAlbumRequest) GetCascade() bool {
+	if x != nil {
+		return x.Cascade
+	}
+	return false
+}
+
+type DeleteAlbumResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAlbumResponse) Reset() {
+	*x = DeleteAlbumResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAlbumResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAlbumResponse) ProtoMessage() {}
+
+func (x *DeleteAlbumResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAlbumResponse.ProtoReflect.Descriptor instead.
+func (*DeleteAlbumResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{42}
+}
+
 var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
@@ -2464,7 +3127,60 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\fmax_features\x18\t \x01(\x05R\vmaxFeatures\"$\n" +
 	"\x12DeleteTrackRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x15\n" +
-	"\x13DeleteTrackResponse*`\n" +
+	"\x13DeleteTrackResponse\"\xc5\x03\n" +
+	"\x05Album\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"artist_did\x18\x02 \x01(\tR\tartistDid\x12#\n" +
+	"\rartist_handle\x18\x03 \x01(\tR\fartistHandle\x12.\n" +
+	"\x13artist_display_name\x18\x04 \x01(\tR\x11artistDisplayName\x12\x12\n" +
+	"\x04slug\x18\x05 \x01(\tR\x04slug\x12\x14\n" +
+	"\x05title\x18\x06 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\x12\x1b\n" +
+	"\timage_url\x18\b \x01(\tR\bimageUrl\x12\x1b\n" +
+	"\tthumb_url\x18\t \x01(\tR\bthumbUrl\x12\x1f\n" +
+	"\vtrack_count\x18\n" +
+	" \x01(\x03R\n" +
+	"trackCount\x12\x1f\n" +
+	"\vtotal_plays\x18\v \x01(\x03R\n" +
+	"totalPlays\x129\n" +
+	"\n" +
+	"created_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x125\n" +
+	"\x06record\x18\r \x01(\v2\x1d.plyr.catalog.v1.RecordStatusR\x06record\"n\n" +
+	"\x11ListAlbumsRequest\x12\x1d\n" +
+	"\n" +
+	"artist_did\x18\x01 \x01(\tR\tartistDid\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"l\n" +
+	"\x12ListAlbumsResponse\x12.\n" +
+	"\x06albums\x18\x01 \x03(\v2\x16.plyr.catalog.v1.AlbumR\x06albums\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"M\n" +
+	"\x0fGetAlbumRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06artist\x18\x02 \x01(\tR\x06artist\x12\x12\n" +
+	"\x04slug\x18\x03 \x01(\tR\x04slug\"p\n" +
+	"\x10GetAlbumResponse\x12,\n" +
+	"\x05album\x18\x01 \x01(\v2\x16.plyr.catalog.v1.AlbumR\x05album\x12.\n" +
+	"\x06tracks\x18\x02 \x03(\v2\x16.plyr.catalog.v1.TrackR\x06tracks\"\xad\x01\n" +
+	"\x12UpdateAlbumRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\x05title\x18\x02 \x01(\tH\x00R\x05title\x88\x01\x01\x12%\n" +
+	"\vdescription\x18\x03 \x01(\tH\x01R\vdescription\x88\x01\x01\x12\x1e\n" +
+	"\bimage_id\x18\x04 \x01(\tH\x02R\aimageId\x88\x01\x01B\b\n" +
+	"\x06_titleB\x0e\n" +
+	"\f_descriptionB\v\n" +
+	"\t_image_id\"C\n" +
+	"\x13UpdateAlbumResponse\x12,\n" +
+	"\x05album\x18\x01 \x01(\v2\x16.plyr.catalog.v1.AlbumR\x05album\"O\n" +
+	"\x17RemoveAlbumTrackRequest\x12\x19\n" +
+	"\balbum_id\x18\x01 \x01(\tR\aalbumId\x12\x19\n" +
+	"\btrack_id\x18\x02 \x01(\tR\atrackId\"\x1a\n" +
+	"\x18RemoveAlbumTrackResponse\">\n" +
+	"\x12DeleteAlbumRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\acascade\x18\x02 \x01(\bR\acascade\"\x15\n" +
+	"\x13DeleteAlbumResponse*`\n" +
 	"\vTrackStatus\x12\x1c\n" +
 	"\x18TRACK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRACK_STATUS_PROCESSING\x10\x01\x12\x16\n" +
@@ -2479,7 +3195,7 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16RECORD_FAILURE_NETWORK\x10\x01\x12\x17\n" +
 	"\x13RECORD_FAILURE_AUTH\x10\x02\x12\x1b\n" +
 	"\x17RECORD_FAILURE_REJECTED\x10\x03\x12\x18\n" +
-	"\x14RECORD_FAILURE_SCOPE\x10\x042\x8a\t\n" +
+	"\x14RECORD_FAILURE_SCOPE\x10\x042\xe8\f\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\n" +
 	"ListTracks\x12\".plyr.catalog.v1.ListTracksRequest\x1a#.plyr.catalog.v1.ListTracksResponse\"\x03\x90\x02\x01\x12T\n" +
@@ -2487,7 +3203,13 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\fListMyTracks\x12$.plyr.catalog.v1.ListMyTracksRequest\x1a%.plyr.catalog.v1.ListMyTracksResponse\"\x03\x90\x02\x01\x12c\n" +
 	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02\x12]\n" +
 	"\vUpdateTrack\x12#.plyr.catalog.v1.UpdateTrackRequest\x1a$.plyr.catalog.v1.UpdateTrackResponse\"\x03\x90\x02\x02\x12]\n" +
-	"\vDeleteTrack\x12#.plyr.catalog.v1.DeleteTrackRequest\x1a$.plyr.catalog.v1.DeleteTrackResponse\"\x03\x90\x02\x02\x12T\n" +
+	"\vDeleteTrack\x12#.plyr.catalog.v1.DeleteTrackRequest\x1a$.plyr.catalog.v1.DeleteTrackResponse\"\x03\x90\x02\x02\x12Z\n" +
+	"\n" +
+	"ListAlbums\x12\".plyr.catalog.v1.ListAlbumsRequest\x1a#.plyr.catalog.v1.ListAlbumsResponse\"\x03\x90\x02\x01\x12T\n" +
+	"\bGetAlbum\x12 .plyr.catalog.v1.GetAlbumRequest\x1a!.plyr.catalog.v1.GetAlbumResponse\"\x03\x90\x02\x01\x12]\n" +
+	"\vUpdateAlbum\x12#.plyr.catalog.v1.UpdateAlbumRequest\x1a$.plyr.catalog.v1.UpdateAlbumResponse\"\x03\x90\x02\x02\x12l\n" +
+	"\x10RemoveAlbumTrack\x12(.plyr.catalog.v1.RemoveAlbumTrackRequest\x1a).plyr.catalog.v1.RemoveAlbumTrackResponse\"\x03\x90\x02\x02\x12]\n" +
+	"\vDeleteAlbum\x12#.plyr.catalog.v1.DeleteAlbumRequest\x1a$.plyr.catalog.v1.DeleteAlbumResponse\"\x03\x90\x02\x02\x12T\n" +
 	"\bListTags\x12 .plyr.catalog.v1.ListTagsRequest\x1a!.plyr.catalog.v1.ListTagsResponse\"\x03\x90\x02\x01\x12W\n" +
 	"\tGetConfig\x12!.plyr.catalog.v1.GetConfigRequest\x1a\".plyr.catalog.v1.GetConfigResponse\"\x03\x90\x02\x01\x12W\n" +
 	"\tGetArtist\x12!.plyr.catalog.v1.GetArtistRequest\x1a\".plyr.catalog.v1.GetArtistResponse\"\x03\x90\x02\x01\x12Z\n" +
@@ -2510,7 +3232,7 @@ func file_plyr_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(TrackStatus)(0),                   // 0: plyr.catalog.v1.TrackStatus
 	(RecordState)(0),                   // 1: plyr.catalog.v1.RecordState
@@ -2547,11 +3269,22 @@ var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(*GetConfigResponse)(nil),          // 32: plyr.catalog.v1.GetConfigResponse
 	(*DeleteTrackRequest)(nil),         // 33: plyr.catalog.v1.DeleteTrackRequest
 	(*DeleteTrackResponse)(nil),        // 34: plyr.catalog.v1.DeleteTrackResponse
-	(*timestamppb.Timestamp)(nil),      // 35: google.protobuf.Timestamp
+	(*Album)(nil),                      // 35: plyr.catalog.v1.Album
+	(*ListAlbumsRequest)(nil),          // 36: plyr.catalog.v1.ListAlbumsRequest
+	(*ListAlbumsResponse)(nil),         // 37: plyr.catalog.v1.ListAlbumsResponse
+	(*GetAlbumRequest)(nil),            // 38: plyr.catalog.v1.GetAlbumRequest
+	(*GetAlbumResponse)(nil),           // 39: plyr.catalog.v1.GetAlbumResponse
+	(*UpdateAlbumRequest)(nil),         // 40: plyr.catalog.v1.UpdateAlbumRequest
+	(*UpdateAlbumResponse)(nil),        // 41: plyr.catalog.v1.UpdateAlbumResponse
+	(*RemoveAlbumTrackRequest)(nil),    // 42: plyr.catalog.v1.RemoveAlbumTrackRequest
+	(*RemoveAlbumTrackResponse)(nil),   // 43: plyr.catalog.v1.RemoveAlbumTrackResponse
+	(*DeleteAlbumRequest)(nil),         // 44: plyr.catalog.v1.DeleteAlbumRequest
+	(*DeleteAlbumResponse)(nil),        // 45: plyr.catalog.v1.DeleteAlbumResponse
+	(*timestamppb.Timestamp)(nil),      // 46: google.protobuf.Timestamp
 }
 var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
-	35, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
+	46, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
 	4,  // 3: plyr.catalog.v1.Track.album:type_name -> plyr.catalog.v1.AlbumSummary
 	5,  // 4: plyr.catalog.v1.Track.features:type_name -> plyr.catalog.v1.FeaturedArtist
@@ -2562,7 +3295,7 @@ var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	3,  // 9: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
 	3,  // 10: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
 	16, // 11: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
-	35, // 12: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
+	46, // 12: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 13: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
 	15, // 14: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
 	15, // 15: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
@@ -2571,35 +3304,51 @@ var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	24, // 18: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
 	3,  // 19: plyr.catalog.v1.UpdateTrackResponse.track:type_name -> plyr.catalog.v1.Track
 	29, // 20: plyr.catalog.v1.ListTagsResponse.tags:type_name -> plyr.catalog.v1.TagCount
-	11, // 21: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
-	13, // 22: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
-	7,  // 23: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
-	9,  // 24: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
-	26, // 25: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
-	33, // 26: plyr.catalog.v1.CatalogService.DeleteTrack:input_type -> plyr.catalog.v1.DeleteTrackRequest
-	28, // 27: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
-	31, // 28: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
-	17, // 29: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
-	19, // 30: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
-	21, // 31: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
-	23, // 32: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
-	12, // 33: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
-	14, // 34: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
-	8,  // 35: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
-	10, // 36: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
-	27, // 37: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
-	34, // 38: plyr.catalog.v1.CatalogService.DeleteTrack:output_type -> plyr.catalog.v1.DeleteTrackResponse
-	30, // 39: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
-	32, // 40: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
-	18, // 41: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
-	20, // 42: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
-	22, // 43: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
-	25, // 44: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
-	33, // [33:45] is the sub-list for method output_type
-	21, // [21:33] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	46, // 21: plyr.catalog.v1.Album.created_at:type_name -> google.protobuf.Timestamp
+	6,  // 22: plyr.catalog.v1.Album.record:type_name -> plyr.catalog.v1.RecordStatus
+	35, // 23: plyr.catalog.v1.ListAlbumsResponse.albums:type_name -> plyr.catalog.v1.Album
+	35, // 24: plyr.catalog.v1.GetAlbumResponse.album:type_name -> plyr.catalog.v1.Album
+	3,  // 25: plyr.catalog.v1.GetAlbumResponse.tracks:type_name -> plyr.catalog.v1.Track
+	35, // 26: plyr.catalog.v1.UpdateAlbumResponse.album:type_name -> plyr.catalog.v1.Album
+	11, // 27: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
+	13, // 28: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
+	7,  // 29: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
+	9,  // 30: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
+	26, // 31: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
+	33, // 32: plyr.catalog.v1.CatalogService.DeleteTrack:input_type -> plyr.catalog.v1.DeleteTrackRequest
+	36, // 33: plyr.catalog.v1.CatalogService.ListAlbums:input_type -> plyr.catalog.v1.ListAlbumsRequest
+	38, // 34: plyr.catalog.v1.CatalogService.GetAlbum:input_type -> plyr.catalog.v1.GetAlbumRequest
+	40, // 35: plyr.catalog.v1.CatalogService.UpdateAlbum:input_type -> plyr.catalog.v1.UpdateAlbumRequest
+	42, // 36: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:input_type -> plyr.catalog.v1.RemoveAlbumTrackRequest
+	44, // 37: plyr.catalog.v1.CatalogService.DeleteAlbum:input_type -> plyr.catalog.v1.DeleteAlbumRequest
+	28, // 38: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
+	31, // 39: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
+	17, // 40: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
+	19, // 41: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
+	21, // 42: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
+	23, // 43: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
+	12, // 44: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
+	14, // 45: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
+	8,  // 46: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
+	10, // 47: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
+	27, // 48: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
+	34, // 49: plyr.catalog.v1.CatalogService.DeleteTrack:output_type -> plyr.catalog.v1.DeleteTrackResponse
+	37, // 50: plyr.catalog.v1.CatalogService.ListAlbums:output_type -> plyr.catalog.v1.ListAlbumsResponse
+	39, // 51: plyr.catalog.v1.CatalogService.GetAlbum:output_type -> plyr.catalog.v1.GetAlbumResponse
+	41, // 52: plyr.catalog.v1.CatalogService.UpdateAlbum:output_type -> plyr.catalog.v1.UpdateAlbumResponse
+	43, // 53: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:output_type -> plyr.catalog.v1.RemoveAlbumTrackResponse
+	45, // 54: plyr.catalog.v1.CatalogService.DeleteAlbum:output_type -> plyr.catalog.v1.DeleteAlbumResponse
+	30, // 55: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
+	32, // 56: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
+	18, // 57: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
+	20, // 58: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
+	22, // 59: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
+	25, // 60: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
+	44, // [44:61] is the sub-list for method output_type
+	27, // [27:44] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_plyr_catalog_v1_catalog_proto_init() }
@@ -2613,13 +3362,14 @@ func file_plyr_catalog_v1_catalog_proto_init() {
 	}
 	file_plyr_catalog_v1_catalog_proto_msgTypes[18].OneofWrappers = []any{}
 	file_plyr_catalog_v1_catalog_proto_msgTypes[23].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[37].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_catalog_v1_catalog_proto_rawDesc), len(file_plyr_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   32,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -50,6 +50,20 @@ const (
 	// CatalogServiceDeleteTrackProcedure is the fully-qualified name of the CatalogService's
 	// DeleteTrack RPC.
 	CatalogServiceDeleteTrackProcedure = "/plyr.catalog.v1.CatalogService/DeleteTrack"
+	// CatalogServiceListAlbumsProcedure is the fully-qualified name of the CatalogService's ListAlbums
+	// RPC.
+	CatalogServiceListAlbumsProcedure = "/plyr.catalog.v1.CatalogService/ListAlbums"
+	// CatalogServiceGetAlbumProcedure is the fully-qualified name of the CatalogService's GetAlbum RPC.
+	CatalogServiceGetAlbumProcedure = "/plyr.catalog.v1.CatalogService/GetAlbum"
+	// CatalogServiceUpdateAlbumProcedure is the fully-qualified name of the CatalogService's
+	// UpdateAlbum RPC.
+	CatalogServiceUpdateAlbumProcedure = "/plyr.catalog.v1.CatalogService/UpdateAlbum"
+	// CatalogServiceRemoveAlbumTrackProcedure is the fully-qualified name of the CatalogService's
+	// RemoveAlbumTrack RPC.
+	CatalogServiceRemoveAlbumTrackProcedure = "/plyr.catalog.v1.CatalogService/RemoveAlbumTrack"
+	// CatalogServiceDeleteAlbumProcedure is the fully-qualified name of the CatalogService's
+	// DeleteAlbum RPC.
+	CatalogServiceDeleteAlbumProcedure = "/plyr.catalog.v1.CatalogService/DeleteAlbum"
 	// CatalogServiceListTagsProcedure is the fully-qualified name of the CatalogService's ListTags RPC.
 	CatalogServiceListTagsProcedure = "/plyr.catalog.v1.CatalogService/ListTags"
 	// CatalogServiceGetConfigProcedure is the fully-qualified name of the CatalogService's GetConfig
@@ -99,6 +113,24 @@ type CatalogServiceClient interface {
 	// another track plays it), its artwork (unless another track or an album shows it) and
 	// the track itself go. Calling it again while under way is harmless.
 	DeleteTrack(context.Context, *v1.DeleteTrackRequest) (*v1.DeleteTrackResponse, error)
+	// ListAlbums returns one artist's albums by title (artist_did set; one page), or
+	// everyone's, newest first.
+	ListAlbums(context.Context, *v1.ListAlbumsRequest) (*v1.ListAlbumsResponse, error)
+	// GetAlbum returns an album, by id or by its artist (handle or DID) and slug, with its
+	// tracks in the album's order: the order of its list record on the PDS, then the tracks
+	// it does not list yet by creation time.
+	GetAlbum(context.Context, *v1.GetAlbumRequest) (*v1.GetAlbumResponse, error)
+	// UpdateAlbum changes the caller's album: a new title re-slugs it (ALREADY_EXISTS if
+	// another of their albums has that slug) and rewrites its tracks' records and its list
+	// record, by workflows, after the answer; the description is plyr's; the cover is an
+	// image the caller uploaded.
+	UpdateAlbum(context.Context, *v1.UpdateAlbumRequest) (*v1.UpdateAlbumResponse, error)
+	// RemoveAlbumTrack takes a track out of the caller's album.
+	RemoveAlbumTrack(context.Context, *v1.RemoveAlbumTrackRequest) (*v1.RemoveAlbumTrackResponse, error)
+	// DeleteAlbum deletes the caller's album: its tracks are taken out of it, or with
+	// cascade deleted; its list record is deleted from the PDS, then the album and its
+	// cover go.
+	DeleteAlbum(context.Context, *v1.DeleteAlbumRequest) (*v1.DeleteAlbumResponse, error)
 	// ListTags returns tags with how many tracks carry each, most used first; prefix filters
 	// by the start of the name, in any case.
 	ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error)
@@ -172,6 +204,41 @@ func NewCatalogServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		listAlbums: connect.NewClient[v1.ListAlbumsRequest, v1.ListAlbumsResponse](
+			httpClient,
+			baseURL+CatalogServiceListAlbumsProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("ListAlbums")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getAlbum: connect.NewClient[v1.GetAlbumRequest, v1.GetAlbumResponse](
+			httpClient,
+			baseURL+CatalogServiceGetAlbumProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("GetAlbum")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		updateAlbum: connect.NewClient[v1.UpdateAlbumRequest, v1.UpdateAlbumResponse](
+			httpClient,
+			baseURL+CatalogServiceUpdateAlbumProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("UpdateAlbum")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		removeAlbumTrack: connect.NewClient[v1.RemoveAlbumTrackRequest, v1.RemoveAlbumTrackResponse](
+			httpClient,
+			baseURL+CatalogServiceRemoveAlbumTrackProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("RemoveAlbumTrack")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		deleteAlbum: connect.NewClient[v1.DeleteAlbumRequest, v1.DeleteAlbumResponse](
+			httpClient,
+			baseURL+CatalogServiceDeleteAlbumProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("DeleteAlbum")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 		listTags: connect.NewClient[v1.ListTagsRequest, v1.ListTagsResponse](
 			httpClient,
 			baseURL+CatalogServiceListTagsProcedure,
@@ -225,6 +292,11 @@ type catalogServiceClient struct {
 	restoreRecord      *connect.Client[v1.RestoreRecordRequest, v1.RestoreRecordResponse]
 	updateTrack        *connect.Client[v1.UpdateTrackRequest, v1.UpdateTrackResponse]
 	deleteTrack        *connect.Client[v1.DeleteTrackRequest, v1.DeleteTrackResponse]
+	listAlbums         *connect.Client[v1.ListAlbumsRequest, v1.ListAlbumsResponse]
+	getAlbum           *connect.Client[v1.GetAlbumRequest, v1.GetAlbumResponse]
+	updateAlbum        *connect.Client[v1.UpdateAlbumRequest, v1.UpdateAlbumResponse]
+	removeAlbumTrack   *connect.Client[v1.RemoveAlbumTrackRequest, v1.RemoveAlbumTrackResponse]
+	deleteAlbum        *connect.Client[v1.DeleteAlbumRequest, v1.DeleteAlbumResponse]
 	listTags           *connect.Client[v1.ListTagsRequest, v1.ListTagsResponse]
 	getConfig          *connect.Client[v1.GetConfigRequest, v1.GetConfigResponse]
 	getArtist          *connect.Client[v1.GetArtistRequest, v1.GetArtistResponse]
@@ -281,6 +353,51 @@ func (c *catalogServiceClient) UpdateTrack(ctx context.Context, req *v1.UpdateTr
 // DeleteTrack calls plyr.catalog.v1.CatalogService.DeleteTrack.
 func (c *catalogServiceClient) DeleteTrack(ctx context.Context, req *v1.DeleteTrackRequest) (*v1.DeleteTrackResponse, error) {
 	response, err := c.deleteTrack.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListAlbums calls plyr.catalog.v1.CatalogService.ListAlbums.
+func (c *catalogServiceClient) ListAlbums(ctx context.Context, req *v1.ListAlbumsRequest) (*v1.ListAlbumsResponse, error) {
+	response, err := c.listAlbums.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetAlbum calls plyr.catalog.v1.CatalogService.GetAlbum.
+func (c *catalogServiceClient) GetAlbum(ctx context.Context, req *v1.GetAlbumRequest) (*v1.GetAlbumResponse, error) {
+	response, err := c.getAlbum.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateAlbum calls plyr.catalog.v1.CatalogService.UpdateAlbum.
+func (c *catalogServiceClient) UpdateAlbum(ctx context.Context, req *v1.UpdateAlbumRequest) (*v1.UpdateAlbumResponse, error) {
+	response, err := c.updateAlbum.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RemoveAlbumTrack calls plyr.catalog.v1.CatalogService.RemoveAlbumTrack.
+func (c *catalogServiceClient) RemoveAlbumTrack(ctx context.Context, req *v1.RemoveAlbumTrackRequest) (*v1.RemoveAlbumTrackResponse, error) {
+	response, err := c.removeAlbumTrack.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteAlbum calls plyr.catalog.v1.CatalogService.DeleteAlbum.
+func (c *catalogServiceClient) DeleteAlbum(ctx context.Context, req *v1.DeleteAlbumRequest) (*v1.DeleteAlbumResponse, error) {
+	response, err := c.deleteAlbum.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -371,6 +488,24 @@ type CatalogServiceHandler interface {
 	// another track plays it), its artwork (unless another track or an album shows it) and
 	// the track itself go. Calling it again while under way is harmless.
 	DeleteTrack(context.Context, *v1.DeleteTrackRequest) (*v1.DeleteTrackResponse, error)
+	// ListAlbums returns one artist's albums by title (artist_did set; one page), or
+	// everyone's, newest first.
+	ListAlbums(context.Context, *v1.ListAlbumsRequest) (*v1.ListAlbumsResponse, error)
+	// GetAlbum returns an album, by id or by its artist (handle or DID) and slug, with its
+	// tracks in the album's order: the order of its list record on the PDS, then the tracks
+	// it does not list yet by creation time.
+	GetAlbum(context.Context, *v1.GetAlbumRequest) (*v1.GetAlbumResponse, error)
+	// UpdateAlbum changes the caller's album: a new title re-slugs it (ALREADY_EXISTS if
+	// another of their albums has that slug) and rewrites its tracks' records and its list
+	// record, by workflows, after the answer; the description is plyr's; the cover is an
+	// image the caller uploaded.
+	UpdateAlbum(context.Context, *v1.UpdateAlbumRequest) (*v1.UpdateAlbumResponse, error)
+	// RemoveAlbumTrack takes a track out of the caller's album.
+	RemoveAlbumTrack(context.Context, *v1.RemoveAlbumTrackRequest) (*v1.RemoveAlbumTrackResponse, error)
+	// DeleteAlbum deletes the caller's album: its tracks are taken out of it, or with
+	// cascade deleted; its list record is deleted from the PDS, then the album and its
+	// cover go.
+	DeleteAlbum(context.Context, *v1.DeleteAlbumRequest) (*v1.DeleteAlbumResponse, error)
 	// ListTags returns tags with how many tracks carry each, most used first; prefix filters
 	// by the start of the name, in any case.
 	ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error)
@@ -440,6 +575,41 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	catalogServiceListAlbumsHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceListAlbumsProcedure,
+		svc.ListAlbums,
+		connect.WithSchema(catalogServiceMethods.ByName("ListAlbums")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceGetAlbumHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceGetAlbumProcedure,
+		svc.GetAlbum,
+		connect.WithSchema(catalogServiceMethods.ByName("GetAlbum")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceUpdateAlbumHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceUpdateAlbumProcedure,
+		svc.UpdateAlbum,
+		connect.WithSchema(catalogServiceMethods.ByName("UpdateAlbum")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceRemoveAlbumTrackHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceRemoveAlbumTrackProcedure,
+		svc.RemoveAlbumTrack,
+		connect.WithSchema(catalogServiceMethods.ByName("RemoveAlbumTrack")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceDeleteAlbumHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceDeleteAlbumProcedure,
+		svc.DeleteAlbum,
+		connect.WithSchema(catalogServiceMethods.ByName("DeleteAlbum")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	catalogServiceListTagsHandler := connect.NewUnaryHandlerSimple(
 		CatalogServiceListTagsProcedure,
 		svc.ListTags,
@@ -496,6 +666,16 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 			catalogServiceUpdateTrackHandler.ServeHTTP(w, r)
 		case CatalogServiceDeleteTrackProcedure:
 			catalogServiceDeleteTrackHandler.ServeHTTP(w, r)
+		case CatalogServiceListAlbumsProcedure:
+			catalogServiceListAlbumsHandler.ServeHTTP(w, r)
+		case CatalogServiceGetAlbumProcedure:
+			catalogServiceGetAlbumHandler.ServeHTTP(w, r)
+		case CatalogServiceUpdateAlbumProcedure:
+			catalogServiceUpdateAlbumHandler.ServeHTTP(w, r)
+		case CatalogServiceRemoveAlbumTrackProcedure:
+			catalogServiceRemoveAlbumTrackHandler.ServeHTTP(w, r)
+		case CatalogServiceDeleteAlbumProcedure:
+			catalogServiceDeleteAlbumHandler.ServeHTTP(w, r)
 		case CatalogServiceListTagsProcedure:
 			catalogServiceListTagsHandler.ServeHTTP(w, r)
 		case CatalogServiceGetConfigProcedure:
@@ -539,6 +719,26 @@ func (UnimplementedCatalogServiceHandler) UpdateTrack(context.Context, *v1.Updat
 
 func (UnimplementedCatalogServiceHandler) DeleteTrack(context.Context, *v1.DeleteTrackRequest) (*v1.DeleteTrackResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.DeleteTrack is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) ListAlbums(context.Context, *v1.ListAlbumsRequest) (*v1.ListAlbumsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.ListAlbums is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) GetAlbum(context.Context, *v1.GetAlbumRequest) (*v1.GetAlbumResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.GetAlbum is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) UpdateAlbum(context.Context, *v1.UpdateAlbumRequest) (*v1.UpdateAlbumResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.UpdateAlbum is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) RemoveAlbumTrack(context.Context, *v1.RemoveAlbumTrackRequest) (*v1.RemoveAlbumTrackResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.RemoveAlbumTrack is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) DeleteAlbum(context.Context, *v1.DeleteAlbumRequest) (*v1.DeleteAlbumResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.DeleteAlbum is not implemented"))
 }
 
 func (UnimplementedCatalogServiceHandler) ListTags(context.Context, *v1.ListTagsRequest) (*v1.ListTagsResponse, error) {
