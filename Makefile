@@ -65,7 +65,9 @@ bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable, audio Range
 
 .PHONY: histories
 histories: deps bin/versitygw ## Record the workflow histories the replay tests replay (after a deliberate workflow change).
-	$(GO) test -count=1 -run 'TestEndToEnd|TestHousekeeping_RunsOnTheWorkers' ./cmd/plyr/internal/app/ -update-histories
+	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) test -count=1 \
+		-run 'TestEndToEnd|TestHousekeeping_RunsOnTheWorkers|TestRecords_UploadWritesTheTrackRecord|TestRecords_SignInWritesTheProfile|TestRecords_PDSDownThenRestore' \
+		./cmd/plyr/internal/app/ -update-histories
 
 .PHONY: generate
 generate: $(BUF) ## Regenerate protobuf/Connect code and sqlc queries.

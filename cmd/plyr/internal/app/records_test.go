@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/bluesky-social/indigo/atproto/atclient"
 	"github.com/bluesky-social/indigo/atproto/syntax"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/activities/records"
@@ -225,6 +227,9 @@ func TestRecords_UploadWritesTheTrackRecord(t *testing.T) {
 	v, err := lexicons.NewValidator(lexicons.DefaultNamespace)
 	require.NoError(t, err)
 	require.NoError(t, v.Validate(trackCollection, got))
+	if *updateHistories {
+		writeHistory(t, s, recordsync.WorkflowID(ref), filepath.Join("..", "..", "..", "..", "workflows", "testdata", "recordsync_synced.json"))
+	}
 
 	// Two starts at once, then another after the first run ended: one record, unchanged.
 	starter := recordsync.NewStarter(s.temporal)
@@ -292,6 +297,10 @@ func TestRecords_PDSDownThenRestore(t *testing.T) {
 	tr := s.awaitRecord(t, token, trackID, catalogv1.RecordState_RECORD_STATE_FAILED)
 	require.Equal(t, catalogv1.RecordFailure_RECORD_FAILURE_NETWORK, tr.Record.Failure)
 	require.Contains(t, tr.Record.FailureReason, "connection refused")
+	if *updateHistories {
+		ref := records.Ref{DID: acct.DID, Collection: trackCollection, RKey: atproto.RecordKey(tr.CreatedAt.AsTime(), uuid.MustParse(trackID))}
+		writeHistory(t, s, recordsync.WorkflowID(ref), filepath.Join("..", "..", "..", "..", "workflows", "testdata", "recordsync_failed_network.json"))
+	}
 	public, err := s.catalog.GetTrack(context.Background(), &catalogv1.GetTrackRequest{Id: trackID})
 	require.NoError(t, err)
 	require.Empty(t, public.Track.Record.FailureReason, "why it failed is the artist's to know")
@@ -399,6 +408,10 @@ func TestRecords_SignInWritesTheProfile(t *testing.T) {
 
 	artist := s.awaitProfile(t, token, acct.DID, catalogv1.RecordState_RECORD_STATE_SYNCED)
 	require.Equal(t, acct.Handle, artist.Handle)
+	if *updateHistories {
+		require.NoError(t, s.temporal.GetWorkflow(context.Background(), signinsync.WorkflowID(acct.DID), "").Get(context.Background(), nil))
+		writeHistory(t, s, signinsync.WorkflowID(acct.DID), filepath.Join("..", "..", "..", "..", "workflows", "testdata", "signinsync_run.json"))
+	}
 	require.Equal(t, acct.Handle, artist.DisplayName, "no Bluesky display name: the handle")
 	byHandle, err := s.catalog.GetArtist(context.Background(),
 		&catalogv1.GetArtistRequest{Artist: &catalogv1.GetArtistRequest_Handle{Handle: acct.Handle}})
