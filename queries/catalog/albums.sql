@@ -84,3 +84,8 @@ DELETE FROM catalog.albums WHERE artist_did = $1 AND record_rkey = $2 AND deleti
 -- name: CountOtherImageUsersOfAlbum :one
 SELECT (SELECT count(*) FROM catalog.tracks t WHERE t.image_id = @image_id)
      + (SELECT count(*) FROM catalog.albums a WHERE a.image_id = @image_id AND a.id <> @album_id);
+
+-- name: ListArtistAlbumRecordKeys :many
+-- ListArtistAlbumRecordKeys is the record keys of an artist's albums (the sign-in sync
+-- reconciles their list records).
+SELECT record_rkey FROM catalog.albums WHERE artist_did = $1 AND NOT deleting ORDER BY created_at LIMIT 500;

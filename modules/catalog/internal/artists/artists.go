@@ -126,21 +126,41 @@ func (a *Artists) Ensure(ctx context.Context, did string) error {
 	return nil
 }
 
-// Sync is the sign-in sync's step for the artist: the row exists, and the profile record
-// is written as the profile is now (its Bluesky avatar may have changed). A write that
-// would change nothing on the PDS is skipped by the record's workflow.
+// Sync is the sign-in sync's step for the artist: the row exists, the profile record is
+// written as the profile is now (its Bluesky avatar may have changed), and the list
+// records of the artist's albums are reconciled (the order on the PDS kept, tracks added
+// since appended). A write that would change nothing on the PDS is skipped by the
+// record's workflow.
 func (a *Artists) Sync(ctx context.Context, did string) error {
+	keys := []records.Key{profileKey(did)}
 	err := pgx.BeginFunc(ctx, a.db, func(tx pgx.Tx) error {
 		q := a.q.WithTx(tx)
 		if err := q.EnsureArtist(ctx, did); err != nil {
 			return err
 		}
-		return a.records.Revise(ctx, q, profileKey(did), false)
+		albums, err := q.ListArtistAlbumRecordKeys(ctx, did)
+		if err != nil {
+			return err
+		}
+		for _, rkey := range albums {
+			keys = append(keys, records.Key{DID: did, Kind: records.KindList, RKey: rkey})
+		}
+		for _, k := range keys {
+			if err := a.records.Revise(ctx, q, k, false); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sync artist %s: %w", did, err)
 	}
-	return a.records.Start(ctx, profileKey(did))
+	for _, k := range keys {
+		if err := a.records.Start(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Get returns an artist by DID.

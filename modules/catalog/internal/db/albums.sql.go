@@ -379,6 +379,32 @@ func (q *Queries) ListAlbumsByID(ctx context.Context, ids []uuid.UUID) ([]ListAl
 	return items, nil
 }
 
+const listArtistAlbumRecordKeys = `-- name: ListArtistAlbumRecordKeys :many
+SELECT record_rkey FROM catalog.albums WHERE artist_did = $1 AND NOT deleting ORDER BY created_at LIMIT 500
+`
+
+// ListArtistAlbumRecordKeys is the record keys of an artist's albums (the sign-in sync
+// reconciles their list records).
+func (q *Queries) ListArtistAlbumRecordKeys(ctx context.Context, artistDid string) ([]string, error) {
+	rows, err := q.db.Query(ctx, listArtistAlbumRecordKeys, artistDid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var record_rkey string
+		if err := rows.Scan(&record_rkey); err != nil {
+			return nil, err
+		}
+		items = append(items, record_rkey)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockAlbum = `-- name: LockAlbum :one
 SELECT id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, item_uris, deleting, created_at, updated_at FROM catalog.albums WHERE id = $1 FOR UPDATE
 `
