@@ -25,9 +25,10 @@ CREATE TABLE catalog.albums (
     deleting        boolean NOT NULL DEFAULT false,
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (artist_did, slug),
     UNIQUE (artist_did, record_rkey)
 );
+-- One live album per slug: an album being deleted leaves its name free at once.
+CREATE UNIQUE INDEX albums_slug_key ON catalog.albums (artist_did, slug) WHERE NOT deleting;
 CREATE INDEX albums_feed_idx ON catalog.albums (created_at DESC, id DESC);
 CREATE INDEX albums_artist_idx ON catalog.albums (artist_did, lower(title));
 

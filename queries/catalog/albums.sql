@@ -3,7 +3,7 @@
 -- title, record key and time) if there is none. Two requests at once get the same album.
 INSERT INTO catalog.albums (id, artist_did, slug, title, record_rkey, created_at)
 VALUES (@id, @artist_did, @slug, @title, @record_rkey, @created_at)
-ON CONFLICT (artist_did, slug) DO UPDATE SET slug = EXCLUDED.slug
+ON CONFLICT (artist_did, slug) WHERE NOT deleting DO UPDATE SET slug = EXCLUDED.slug
 RETURNING *;
 
 -- name: GetAlbum :one
@@ -75,7 +75,14 @@ SELECT id FROM catalog.tracks WHERE album_id = $1 AND status = 'ready' AND NOT d
 UPDATE catalog.albums SET deleting = true, updated_at = now() WHERE id = $1;
 
 -- name: CancelAlbumDelete :exec
-UPDATE catalog.albums SET deleting = false, updated_at = now() WHERE artist_did = $1 AND record_rkey = $2;
+-- CancelAlbumDelete brings back an album whose list record could not be deleted; if
+-- another album took its slug meanwhile, it gets its slug with the start of its id.
+UPDATE catalog.albums a
+SET deleting = false, updated_at = now(),
+    slug = CASE WHEN EXISTS (SELECT 1 FROM catalog.albums o
+                             WHERE o.artist_did = a.artist_did AND o.slug = a.slug AND NOT o.deleting AND o.id <> a.id)
+                THEN a.slug || '-' || left(a.id::text, 8) ELSE a.slug END
+WHERE a.artist_did = $1 AND a.record_rkey = $2;
 
 -- name: DeleteAlbumRow :one
 -- DeleteAlbumRow removes an album whose list record is gone, and returns its cover.

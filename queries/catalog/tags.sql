@@ -2,13 +2,16 @@
 -- EnsureTags makes the tags that do not exist yet.
 INSERT INTO catalog.tags (name) SELECT unnest(@names::text[]) ON CONFLICT (name) DO NOTHING;
 
--- name: SetTrackTags :exec
--- SetTrackTags replaces a track's tags with @names (which exist).
-WITH gone AS (
-    DELETE FROM catalog.track_tags tt WHERE tt.track_id = @track_id
-)
+-- name: ClearTrackTags :exec
+-- ClearTrackTags and AddTrackTags replace a track's tags (two statements: the rows a
+-- data-modifying WITH deletes are still there for the INSERT of the same statement).
+DELETE FROM catalog.track_tags WHERE track_id = $1;
+
+-- name: AddTrackTags :exec
+-- AddTrackTags gives a track the tags @names (which exist).
 INSERT INTO catalog.track_tags (track_id, tag_id, created_at)
-SELECT @track_id, g.id, @created_at FROM catalog.tags g WHERE g.name = ANY(@names::text[]);
+SELECT @track_id, g.id, @created_at FROM catalog.tags g WHERE g.name = ANY(@names::text[])
+ON CONFLICT DO NOTHING;
 
 -- name: ListTrackTags :many
 -- ListTrackTags is the tags of a page of tracks, by name.

@@ -140,13 +140,17 @@ func (a *Albums) GetOrCreate(ctx context.Context, q *db.Queries, artistDID, titl
 }
 
 // Revise says the album's list record should be rewritten (its tracks, their records or
-// its title changed), within the caller's transaction q. Start it once committed.
+// its title changed), within the caller's transaction q. Start it once committed. An
+// album being deleted is left as it is: its record is to go, not to change.
 func (a *Albums) Revise(ctx context.Context, q *db.Queries, albumID uuid.UUID) (records.Key, error) {
 	album, err := q.GetAlbum(ctx, albumID)
 	if err != nil {
 		return records.Key{}, fmt.Errorf("load album %s: %w", albumID, err)
 	}
 	key := Key(album)
+	if album.Deleting {
+		return key, nil
+	}
 	return key, a.records.Revise(ctx, q, key, false)
 }
 

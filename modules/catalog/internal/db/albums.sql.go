@@ -13,7 +13,12 @@ import (
 )
 
 const cancelAlbumDelete = `-- name: CancelAlbumDelete :exec
-UPDATE catalog.albums SET deleting = false, updated_at = now() WHERE artist_did = $1 AND record_rkey = $2
+UPDATE catalog.albums a
+SET deleting = false, updated_at = now(),
+    slug = CASE WHEN EXISTS (SELECT 1 FROM catalog.albums o
+                             WHERE o.artist_did = a.artist_did AND o.slug = a.slug AND NOT o.deleting AND o.id <> a.id)
+                THEN a.slug || '-' || left(a.id::text, 8) ELSE a.slug END
+WHERE a.artist_did = $1 AND a.record_rkey = $2
 `
 
 type CancelAlbumDeleteParams struct {
@@ -21,6 +26,8 @@ type CancelAlbumDeleteParams struct {
 	RecordRkey string
 }
 
+// CancelAlbumDelete brings back an album whose list record could not be deleted; if
+// another album took its slug meanwhile, it gets its slug with the start of its id.
 func (q *Queries) CancelAlbumDelete(ctx context.Context, arg CancelAlbumDeleteParams) error {
 	_, err := q.db.Exec(ctx, cancelAlbumDelete, arg.ArtistDid, arg.RecordRkey)
 	return err
@@ -148,7 +155,7 @@ func (q *Queries) GetAlbumBySlug(ctx context.Context, arg GetAlbumBySlugParams) 
 const getOrCreateAlbum = `-- name: GetOrCreateAlbum :one
 INSERT INTO catalog.albums (id, artist_did, slug, title, record_rkey, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (artist_did, slug) DO UPDATE SET slug = EXCLUDED.slug
+ON CONFLICT (artist_did, slug) WHERE NOT deleting DO UPDATE SET slug = EXCLUDED.slug
 RETURNING id, artist_did, slug, title, description, image_id, image_url, image_thumb_url, record_rkey, item_uris, deleting, created_at, updated_at
 `
 

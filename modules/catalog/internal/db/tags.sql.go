@@ -12,6 +12,35 @@ import (
 	"github.com/google/uuid"
 )
 
+const addTrackTags = `-- name: AddTrackTags :exec
+INSERT INTO catalog.track_tags (track_id, tag_id, created_at)
+SELECT $1, g.id, $2 FROM catalog.tags g WHERE g.name = ANY($3::text[])
+ON CONFLICT DO NOTHING
+`
+
+type AddTrackTagsParams struct {
+	TrackID   uuid.UUID
+	CreatedAt time.Time
+	Names     []string
+}
+
+// AddTrackTags gives a track the tags @names (which exist).
+func (q *Queries) AddTrackTags(ctx context.Context, arg AddTrackTagsParams) error {
+	_, err := q.db.Exec(ctx, addTrackTags, arg.TrackID, arg.CreatedAt, arg.Names)
+	return err
+}
+
+const clearTrackTags = `-- name: ClearTrackTags :exec
+DELETE FROM catalog.track_tags WHERE track_id = $1
+`
+
+// ClearTrackTags and AddTrackTags replace a track's tags (two statements: the rows a
+// data-modifying WITH deletes are still there for the INSERT of the same statement).
+func (q *Queries) ClearTrackTags(ctx context.Context, trackID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, clearTrackTags, trackID)
+	return err
+}
+
 const ensureTags = `-- name: EnsureTags :exec
 INSERT INTO catalog.tags (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING
 `
@@ -114,24 +143,4 @@ func (q *Queries) ListTrackTags(ctx context.Context, trackIds []uuid.UUID) ([]Li
 		return nil, err
 	}
 	return items, nil
-}
-
-const setTrackTags = `-- name: SetTrackTags :exec
-WITH gone AS (
-    DELETE FROM catalog.track_tags tt WHERE tt.track_id = $1
-)
-INSERT INTO catalog.track_tags (track_id, tag_id, created_at)
-SELECT $1, g.id, $2 FROM catalog.tags g WHERE g.name = ANY($3::text[])
-`
-
-type SetTrackTagsParams struct {
-	TrackID   uuid.UUID
-	CreatedAt time.Time
-	Names     []string
-}
-
-// SetTrackTags replaces a track's tags with @names (which exist).
-func (q *Queries) SetTrackTags(ctx context.Context, arg SetTrackTagsParams) error {
-	_, err := q.db.Exec(ctx, setTrackTags, arg.TrackID, arg.CreatedAt, arg.Names)
-	return err
 }

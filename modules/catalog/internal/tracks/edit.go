@@ -128,7 +128,10 @@ func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) 
 			if err := q.EnsureTags(ctx, in.tags); err != nil {
 				return err
 			}
-			if err := q.SetTrackTags(ctx, db.SetTrackTagsParams{TrackID: id, CreatedAt: row.CreatedAt, Names: in.tags}); err != nil {
+			if err := q.ClearTrackTags(ctx, id); err != nil {
+				return err
+			}
+			if err := q.AddTrackTags(ctx, db.AddTrackTagsParams{TrackID: id, CreatedAt: row.CreatedAt, Names: in.tags}); err != nil {
 				return err
 			}
 		}
