@@ -60,8 +60,8 @@ race: deps bin/versitygw ## Run the tests of plyr's own concurrent code under th
 	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/devstack/testenv/testrun -- $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 .PHONY: bench
-bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable, audio Range throughput, GetMe and SwitchAccount).
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/plyr/internal/app/ ./modules/identity/
+bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable, audio Range throughput, record sync vs the PDS, GetMe and SwitchAccount, catalog listings at 10k and 1M tracks).
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/plyr/internal/app/ ./modules/identity/ ./modules/catalog/
 
 .PHONY: histories
 histories: deps bin/versitygw ## Record the workflow histories the replay tests replay (after a deliberate workflow change).

@@ -84,3 +84,6 @@ func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics
 
 // Identity is the identity module, for operator commands.
 func (a *App) Identity() *identity.Module { return a.identity }
+
+// Catalog is the catalog module, for benchmarks that drive it directly.
+func (a *App) Catalog() *catalog.Module { return a.catalog }
