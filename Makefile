@@ -61,7 +61,7 @@ race: deps bin/versitygw ## Run the tests of plyr's own concurrent code under th
 
 .PHONY: bench
 bench: deps bin/versitygw ## Run the benchmarks (upload-to-playable, audio Range throughput, record sync vs the PDS, GetMe and SwitchAccount, catalog listings at 10k and 1M tracks).
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/plyr/internal/app/ ./modules/identity/ ./modules/catalog/
+	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/plyr/internal/app/ ./modules/identity/ ./modules/catalog/
 
 .PHONY: histories
 histories: deps bin/versitygw ## Record the workflow histories the replay tests replay (after a deliberate workflow change).

@@ -51,9 +51,12 @@ LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.r
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.status = 'ready' AND NOT t.deleting
   AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
+  -- The hidden tags' ids are found once (an init plan), so each candidate costs one
+  -- primary-key probe of track_tags whatever the catalog's size.
   AND NOT EXISTS (
-      SELECT 1 FROM catalog.track_tags h JOIN catalog.tags g ON g.id = h.tag_id
-      WHERE h.track_id = t.id AND g.name = ANY(@hidden_tags::text[]))
+      SELECT 1 FROM catalog.track_tags h
+      WHERE h.track_id = t.id
+        AND h.tag_id = ANY(ARRAY(SELECT g.id FROM catalog.tags g WHERE g.name = ANY(@hidden_tags::text[]))))
 ORDER BY t.created_at DESC, t.id DESC
 LIMIT @page_limit;
 
