@@ -41,9 +41,10 @@ import (
 
 const trackCollection = "fm.plyr.track"
 
-// pdsTap sits between plyr and the reference PDS. It counts record writes, can make the
-// PDS unreachable, and can let a record write reach the PDS and then never answer, as if
-// the worker that sent it died right after the PDS committed it.
+// pdsTap sits between plyr and the reference PDS. It counts track record writes, can make
+// the PDS unreachable, and can let a track record write reach the PDS and then never
+// answer, as if the worker that sent it died right after the PDS committed it. (Other
+// records, the profile the sign-in sync writes, pass untouched.)
 type pdsTap struct {
 	base  http.RoundTripper
 	down  atomic.Bool
@@ -68,7 +69,7 @@ func (p *pdsTap) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, errors.New("dial tcp: connect: connection refused")
 	}
 	res, err := p.base.RoundTrip(r)
-	if err == nil && r.URL.Path == "/xrpc/com.atproto.repo.putRecord" && res.StatusCode == http.StatusOK {
+	if err == nil && r.URL.Path == "/xrpc/com.atproto.repo.putRecord" && res.StatusCode == http.StatusOK && writes(r, trackCollection) {
 		p.puts.Add(1)
 		if p.stall.Load() {
 			p.stalledOnce.Do(func() { close(p.stalled) })
@@ -76,6 +77,22 @@ func (p *pdsTap) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return res, err
+}
+
+// writes reports whether a write request's body names collection.
+func writes(r *http.Request, collection string) bool {
+	if r.GetBody == nil {
+		return false
+	}
+	body, err := r.GetBody()
+	if err != nil {
+		return false
+	}
+	defer body.Close()
+	var in struct {
+		Collection string `json:"collection"`
+	}
+	return json.NewDecoder(body).Decode(&in) == nil && in.Collection == collection
 }
 
 // newPDSStack is a stack on the reference PDS, with record writes tried for a few
