@@ -508,7 +508,6 @@ func TestUpdateTrack_Refused(t *testing.T) {
 	}{
 		{"someone else's track", "bob-token", &catalogv1.UpdateTrackRequest{Id: tr.id, Title: ptr("mine now")}, connect.CodePermissionDenied},
 		{"someone else's, album", "bob-token", &catalogv1.UpdateTrackRequest{Id: tr.id, Album: ptr("Bob's")}, connect.CodePermissionDenied},
-		{"one's own processing track", "alice-token", &catalogv1.UpdateTrackRequest{Id: processing, Title: ptr("x")}, connect.CodeFailedPrecondition},
 		{"someone else's processing track", "bob-token", &catalogv1.UpdateTrackRequest{Id: processing, Title: ptr("x")}, connect.CodeNotFound},
 		{"an unknown track", "alice-token", &catalogv1.UpdateTrackRequest{Id: uuid.NewString(), Title: ptr("x")}, connect.CodeNotFound},
 		{"not an id", "alice-token", &catalogv1.UpdateTrackRequest{Id: "42", Title: ptr("x")}, connect.CodeInvalidArgument},
@@ -622,4 +621,33 @@ func TestSettleTrack_NewCIDRewritesTheAlbumList(t *testing.T) {
 	f.settleTrack(t, loose.ref, recordsact.Outcome{Revision: looseRev, URI: loose.ref.URI(), CID: cid4})
 	require.Empty(t, f.startsSince(n))
 	require.Equal(t, revBefore+1, listRev())
+}
+
+// A track still processing can be edited by its artist (an upload form sends album and
+// tags right after the file): nothing is written until it is published, and then its
+// record carries the edit.
+func TestUpdateTrack_WhileProcessing(t *testing.T) {
+	f := newEditFixture(t)
+	ctx := context.Background()
+	id := f.addTrack(t, alice, "draft", editBase, false)
+	before := len(f.starts.started())
+
+	got := f.mustEdit(t, &catalogv1.UpdateTrackRequest{Id: id, Title: ptr("Final title"), Album: ptr("First EP"),
+		SetTags: true, Tags: []string{"ambient"}})
+	require.Equal(t, "Final title", got.GetTitle())
+	require.Equal(t, "First EP", got.GetAlbum().GetTitle())
+	require.Equal(t, catalogv1.TrackStatus_TRACK_STATUS_PROCESSING, got.GetStatus())
+	for _, ref := range f.starts.started()[before:] {
+		require.NotEqual(t, "fm.plyr.track", ref.Collection, "no track record before the track is published")
+	}
+
+	require.NoError(t, f.module.PublishTrack(ctx, uuid.MustParse(id), uuid.New(), "mp3", 61_000))
+	ref := trackRecordRef(t, alice, id, editBase)
+	require.Contains(t, f.starts.started(), ref)
+	w, err := f.module.RecordSources()["fm.plyr.track"].Wanted(ctx, ref)
+	require.NoError(t, err)
+	rec, err := w.Build(nil)
+	require.NoError(t, err)
+	require.Equal(t, "Final title", rec["title"])
+	require.Equal(t, "First EP", rec["album"])
 }

@@ -71,8 +71,9 @@ type Edit struct {
 	ImageID *string
 }
 
-// Edit changes the caller's track and answers at once: the track's record (and the lists
-// of the albums it left and joined) are rewritten by their workflows, pending until then.
+// Edit changes the caller's track, ready or still processing, and answers at once: the
+// track's record (and the lists of the albums it left and joined) are rewritten by their
+// workflows, pending until then.
 // Handles and the image are checked before anything is written; a refused edit changes
 // nothing.
 func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) (Track, error) {
@@ -95,9 +96,11 @@ func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) 
 			return ErrNotFound
 		case row.ArtistDid != caller:
 			return ErrNotOwner
-		case Status(row.Status) != StatusReady:
-			return ErrNotReady
 		}
+		// A track still processing may be edited too (an upload form sends its album, tags
+		// and artwork right after the file): its record is written, with them, when it is
+		// published.
+		ready := Status(row.Status) == StatusReady
 		upd := db.UpdateTrackParams{
 			ID: id, Title: row.Title, AlbumID: row.AlbumID, Features: row.Features,
 			ImageID: row.ImageID, ImageUrl: row.ImageUrl, ImageThumbUrl: row.ImageThumbUrl,
@@ -135,7 +138,7 @@ func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) 
 				return err
 			}
 		}
-		if recordChanged(row, upd) {
+		if ready && recordChanged(row, upd) {
 			key := recordKey(row)
 			if err := t.records.Revise(ctx, q, key, false); err != nil {
 				return err

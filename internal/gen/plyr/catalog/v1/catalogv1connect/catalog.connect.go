@@ -100,12 +100,13 @@ type CatalogServiceClient interface {
 	// harmless. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for a
 	// track still processing.
 	RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error)
-	// UpdateTrack changes the caller's track; fields left unset stay as they are. It answers
-	// at once: the track's record, and the list records of the albums it left and joined,
-	// are rewritten on the PDS by their workflows (pending until then). A refused edit
-	// changes nothing. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for
-	// a track still processing, INVALID_ARGUMENT for bad input or a feature handle that does
-	// not resolve.
+	// UpdateTrack changes the caller's track, ready or still processing (an upload form sends
+	// album, tags and artwork right after the file); fields left unset stay as they are. It
+	// answers at once: the track's record, and the list records of the albums it left and
+	// joined, are rewritten on the PDS by their workflows (pending until then; a processing
+	// track's record is written, with them, when it is published). A refused edit changes
+	// nothing. PERMISSION_DENIED for another artist's track, INVALID_ARGUMENT for bad input
+	// or a feature handle that does not resolve.
 	UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error)
 	// DeleteTrack deletes the caller's track and answers at once: the record on their PDS
 	// goes first (the track is hidden meanwhile); if the PDS refuses, nothing is deleted and
@@ -475,12 +476,13 @@ type CatalogServiceHandler interface {
 	// harmless. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for a
 	// track still processing.
 	RestoreRecord(context.Context, *v1.RestoreRecordRequest) (*v1.RestoreRecordResponse, error)
-	// UpdateTrack changes the caller's track; fields left unset stay as they are. It answers
-	// at once: the track's record, and the list records of the albums it left and joined,
-	// are rewritten on the PDS by their workflows (pending until then). A refused edit
-	// changes nothing. PERMISSION_DENIED for another artist's track, FAILED_PRECONDITION for
-	// a track still processing, INVALID_ARGUMENT for bad input or a feature handle that does
-	// not resolve.
+	// UpdateTrack changes the caller's track, ready or still processing (an upload form sends
+	// album, tags and artwork right after the file); fields left unset stay as they are. It
+	// answers at once: the track's record, and the list records of the albums it left and
+	// joined, are rewritten on the PDS by their workflows (pending until then; a processing
+	// track's record is written, with them, when it is published). A refused edit changes
+	// nothing. PERMISSION_DENIED for another artist's track, INVALID_ARGUMENT for bad input
+	// or a feature handle that does not resolve.
 	UpdateTrack(context.Context, *v1.UpdateTrackRequest) (*v1.UpdateTrackResponse, error)
 	// DeleteTrack deletes the caller's track and answers at once: the record on their PDS
 	// goes first (the track is hidden meanwhile); if the PDS refuses, nothing is deleted and
