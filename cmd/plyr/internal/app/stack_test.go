@@ -64,6 +64,8 @@ type stackOptions struct {
 	tap func(http.RoundTripper) http.RoundTripper
 	// records shortens the record writes' retry budget and per-try bound.
 	records config.Records
+	// atproto, when set, replaces the stack's ATProto network altogether.
+	atproto *app.ATProto
 }
 
 func newStack(tb testing.TB, maxUpload int64) *stack {
@@ -96,6 +98,9 @@ func newStackWith(tb testing.TB, o stackOptions) *stack {
 			client.Transport = o.tap(client.Transport)
 		}
 		s.infra.ATProto = app.ATProto{HTTPClient: client, Directory: o.pds.Directory()}
+	}
+	if o.atproto != nil {
+		s.infra.ATProto = *o.atproto
 	}
 	a, err := app.New(s.cfg, s.infra, logger, metrics.New())
 	require.NoError(tb, err)
