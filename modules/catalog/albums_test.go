@@ -744,3 +744,39 @@ func TestDeleteAlbum_NamingItAgainWhileDeleting(t *testing.T) {
 	require.True(t, w.Absent, "the deleted album's list record is still to be deleted")
 	require.Equal(t, got.GetAlbum().GetId(), f.album(t, "", &catalogv1.GetAlbumRequest{Artist: "alice.test", Slug: "phoenix"}).GetAlbum().GetId())
 }
+
+// An album holds at most 500 tracks (its list record's items) and an artist at most 500
+// albums (one page of ListAlbums): past either, an edit naming the album is refused.
+func TestAlbums_Limits(t *testing.T) {
+	f := newAlbumFixture(t)
+	ctx := context.Background()
+	one := f.ready(t, alice, "one", 0, cid1)
+	two := f.ready(t, alice, "two", 1, cid2)
+	id, _ := f.intoAlbum(t, one.id, "Full")
+
+	// 499 more tracks in the album: 500 in all.
+	_, err := f.pool.Exec(ctx, `
+		INSERT INTO catalog.tracks (id, artist_did, title, status, file_id, duration_ms, file_type, created_at, record_rkey, album_id)
+		SELECT gen_random_uuid(), $1, 'filler ' || i, 'ready', gen_random_uuid(), 1000, 'mp3',
+		       now() - i * interval '1 second', 'filler' || i, $2
+		FROM generate_series(1, 499) i`, alice, uuid.MustParse(id))
+	require.NoError(t, err)
+	_, err = f.edit("alice-token", &catalogv1.UpdateTrackRequest{Id: two.id, Album: ptr("Full")})
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "%v", err)
+	require.Contains(t, err.Error(), "500 tracks")
+	// A track already in it may still name it (an edit of other fields).
+	_, err = f.edit("alice-token", &catalogv1.UpdateTrackRequest{Id: one.id, Album: ptr("Full"), Title: ptr("One")})
+	require.NoError(t, err)
+
+	// 499 more albums: 500 in all; a 501st is refused, an existing one may still be named.
+	_, err = f.pool.Exec(ctx, `
+		INSERT INTO catalog.albums (id, artist_did, slug, title, record_rkey, created_at)
+		SELECT gen_random_uuid(), $1, 'album-' || i, 'Album ' || i, 'albumrkey' || i, now()
+		FROM generate_series(1, 499) i`, alice)
+	require.NoError(t, err)
+	_, err = f.edit("alice-token", &catalogv1.UpdateTrackRequest{Id: two.id, Album: ptr("One more")})
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "%v", err)
+	require.Contains(t, err.Error(), "500 albums")
+	_, err = f.edit("alice-token", &catalogv1.UpdateTrackRequest{Id: two.id, Album: ptr("Album 7")})
+	require.NoError(t, err)
+}

@@ -96,3 +96,10 @@ SELECT (SELECT count(*) FROM catalog.tracks t WHERE t.image_id = @image_id)
 -- ListArtistAlbumRecordKeys is the record keys of an artist's albums (the sign-in sync
 -- reconciles their list records).
 SELECT record_rkey FROM catalog.albums WHERE artist_did = $1 AND NOT deleting ORDER BY created_at LIMIT 500;
+
+-- name: CountArtistAlbums :one
+SELECT count(*) FROM catalog.albums WHERE artist_did = $1 AND NOT deleting;
+
+-- name: CountAlbumTracks :one
+-- CountAlbumTracks is how many tracks other than @track_id an album holds.
+SELECT count(*) FROM catalog.tracks WHERE album_id = @album_id AND id <> @track_id AND NOT deleting;

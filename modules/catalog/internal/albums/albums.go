@@ -45,6 +45,10 @@ const (
 	maxSlugLength    = 100
 )
 
+// Per-artist bounds: an album holds at most MaxTracks (its list record's 500 items), and
+// an artist has at most MaxArtistAlbums albums (one page of ListAlbums).
+const MaxTracks = maxItems
+
 // Albums is the feature.
 type Albums struct {
 	db      Beginner
@@ -121,10 +125,23 @@ var latinLetters = strings.NewReplacer(
 	"ß", "ss", "æ", "ae", "œ", "oe", "ø", "o", "ł", "l", "đ", "d", "ð", "d", "þ", "th", "ı", "i", "ħ", "h", "ŧ", "t",
 )
 
-// GetOrCreate returns the artist's album whose slug is title's, making it (and the record
-// it will be) when there is none, within the caller's transaction q. now is the album's
-// creation time if it is made.
-func (a *Albums) GetOrCreate(ctx context.Context, q *db.Queries, artistDID, title string, now time.Time) (db.CatalogAlbum, error) {
+// GetOrCreate returns the artist's album whose slug is title's, for track to join, making
+// it (and the record it will be) when there is none, within the caller's transaction q.
+// now is the album's creation time if it is made. A full album, or an artist at
+// MaxArtistAlbums, is refused.
+func (a *Albums) GetOrCreate(ctx context.Context, q *db.Queries, artistDID, title string, track uuid.UUID, now time.Time) (db.CatalogAlbum, error) {
+	if existing, err := q.GetAlbumBySlug(ctx, db.GetAlbumBySlugParams{ArtistDid: artistDID, Slug: Slug(title)}); err == nil {
+		return a.checkRoom(ctx, q, existing, track)
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return db.CatalogAlbum{}, err
+	}
+	n, err := q.CountArtistAlbums(ctx, artistDID)
+	if err != nil {
+		return db.CatalogAlbum{}, err
+	}
+	if n >= MaxArtistAlbums {
+		return db.CatalogAlbum{}, ErrInvalidInput.Withf("you have %d albums, the most an artist may have", MaxArtistAlbums)
+	}
 	id := uuid.Must(uuid.NewV7())
 	album, err := q.GetOrCreateAlbum(ctx, db.GetOrCreateAlbumParams{
 		ID: id, ArtistDid: artistDID, Slug: Slug(title), Title: title,
@@ -135,6 +152,19 @@ func (a *Albums) GetOrCreate(ctx context.Context, q *db.Queries, artistDID, titl
 	}
 	if err := a.records.Add(ctx, q, Key(album)); err != nil {
 		return db.CatalogAlbum{}, err
+	}
+	return a.checkRoom(ctx, q, album, track)
+}
+
+// checkRoom refuses a full album for a track not in it yet: its list record holds at most
+// MaxTracks items.
+func (a *Albums) checkRoom(ctx context.Context, q *db.Queries, album db.CatalogAlbum, track uuid.UUID) (db.CatalogAlbum, error) {
+	n, err := q.CountAlbumTracks(ctx, db.CountAlbumTracksParams{AlbumID: &album.ID, TrackID: track})
+	if err != nil {
+		return db.CatalogAlbum{}, err
+	}
+	if n >= MaxTracks {
+		return db.CatalogAlbum{}, ErrInvalidInput.Withf("album %q has %d tracks, the most an album may hold", album.Title, MaxTracks)
 	}
 	return album, nil
 }

@@ -33,6 +33,34 @@ func (q *Queries) CancelAlbumDelete(ctx context.Context, arg CancelAlbumDeletePa
 	return err
 }
 
+const countAlbumTracks = `-- name: CountAlbumTracks :one
+SELECT count(*) FROM catalog.tracks WHERE album_id = $1 AND id <> $2 AND NOT deleting
+`
+
+type CountAlbumTracksParams struct {
+	AlbumID *uuid.UUID
+	TrackID uuid.UUID
+}
+
+// CountAlbumTracks is how many tracks other than @track_id an album holds.
+func (q *Queries) CountAlbumTracks(ctx context.Context, arg CountAlbumTracksParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countAlbumTracks, arg.AlbumID, arg.TrackID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countArtistAlbums = `-- name: CountArtistAlbums :one
+SELECT count(*) FROM catalog.albums WHERE artist_did = $1 AND NOT deleting
+`
+
+func (q *Queries) CountArtistAlbums(ctx context.Context, artistDid string) (int64, error) {
+	row := q.db.QueryRow(ctx, countArtistAlbums, artistDid)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countOtherImageUsersOfAlbum = `-- name: CountOtherImageUsersOfAlbum :one
 SELECT (SELECT count(*) FROM catalog.tracks t WHERE t.image_id = $1)
      + (SELECT count(*) FROM catalog.albums a WHERE a.image_id = $1 AND a.id <> $2)

@@ -117,7 +117,7 @@ func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) 
 		if e.Album != nil {
 			upd.AlbumID = nil
 			if *in.album != "" {
-				album, err := t.albums.GetOrCreate(ctx, q, caller, *in.album, time.Now())
+				album, err := t.albums.GetOrCreate(ctx, q, caller, *in.album, id, time.Now())
 				if err != nil {
 					return err
 				}
