@@ -16,6 +16,13 @@ const DatetimeLayout = "2006-01-02T15:04:05.000Z"
 // Datetime formats t for a record.
 func Datetime(t time.Time) string { return t.UTC().Format(DatetimeLayout) }
 
+// ValidDatetime reports whether s is an ATProto datetime (a record's createdAt that a
+// rewrite keeps).
+func ValidDatetime(s string) bool {
+	_, err := syntax.ParseDatetime(s)
+	return err == nil
+}
+
 // RecordKey is the rkey of the record that stands for an entity (a track, an album's list,
 // a like…): a TID made from the entity's own creation time, with a clock id taken from
 // the entity's id. The same entity always gets the same key, so a write retried, started

@@ -20,7 +20,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/rivo/uniseg"
@@ -286,7 +285,7 @@ func buildListRecord(current map[string]any, name string, refs []strongRef, crea
 	out["name"] = name
 	out["listType"] = ListType
 	out["items"] = items
-	if s, ok := out["createdAt"].(string); !ok || !validDatetime(s) {
+	if s, ok := out["createdAt"].(string); !ok || !atproto.ValidDatetime(s) {
 		out["createdAt"] = atproto.Datetime(createdAt)
 	}
 	if changed {
@@ -336,9 +335,4 @@ func listName(title string) string {
 		end, n = to, n+1
 	}
 	return title[:end]
-}
-
-func validDatetime(s string) bool {
-	_, err := syntax.ParseDatetime(s)
-	return err == nil
 }

@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
+	"github.com/plyrfm/plyr/modules/catalog/internal/text"
 )
 
 // Edit is a change to an album; nil fields stay.
@@ -243,19 +240,8 @@ func (a *Albums) startAll(ctx context.Context, keys []records.Key) error {
 	return first
 }
 
-// cleanText checks a title (one line) or a description (line breaks kept).
+// cleanText checks a title (one line) or a description (line breaks kept); see package
+// text.
 func cleanText(field, value string, maxBytes int, multiline bool) (string, error) {
-	if !utf8.ValidString(value) {
-		return "", ErrInvalidInput.Withf("%s is not valid UTF-8", field)
-	}
-	value = norm.NFC.String(strings.TrimSpace(strings.ReplaceAll(value, "\r\n", "\n")))
-	for _, r := range value {
-		if (unicode.IsControl(r) && !(multiline && r == '\n')) || r == '\u2028' || r == '\u2029' {
-			return "", ErrInvalidInput.Withf("%s contains a control character (%U)", field, r)
-		}
-	}
-	if len(value) > maxBytes {
-		return "", ErrInvalidInput.Withf("%s is longer than %d bytes of UTF-8", field, maxBytes)
-	}
-	return value, nil
+	return text.Clean(ErrInvalidInput, text.Rule{Field: field, MaxBytes: maxBytes, Multiline: multiline}, value)
 }

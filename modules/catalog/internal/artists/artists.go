@@ -15,17 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"connectrpc.com/connect"
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/rivo/uniseg"
-	"golang.org/x/text/unicode/norm"
 
 	recordsact "github.com/plyrfm/plyr/activities/records"
 	"github.com/plyrfm/plyr/internal/platform/atproto"
@@ -33,6 +28,7 @@ import (
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/facets"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
+	"github.com/plyrfm/plyr/modules/catalog/internal/text"
 )
 
 // Errors of the feature; the module re-exports them.
@@ -401,7 +397,7 @@ func buildProfileRecord(current, fields map[string]any, createdAt time.Time, cha
 		delete(out, k)
 	}
 	maps.Copy(out, fields)
-	if s, ok := out["createdAt"].(string); !ok || !validDatetime(s) {
+	if s, ok := out["createdAt"].(string); !ok || !atproto.ValidDatetime(s) {
 		out["createdAt"] = atproto.Datetime(createdAt)
 	}
 	if changed {
@@ -410,46 +406,12 @@ func buildProfileRecord(current, fields map[string]any, createdAt time.Time, cha
 	return out
 }
 
-func validDatetime(s string) bool {
-	_, err := syntax.ParseDatetime(s)
-	return err == nil
-}
-
-// cleanLine checks one line of text a person typed: valid UTF-8, NFC, trimmed, no control
-// characters, within the grapheme and byte bounds.
+// cleanLine checks one line of text a person typed (see package text).
 func cleanLine(field, value string, maxGraphemes, maxBytes int) (string, error) {
-	if !utf8.ValidString(value) {
-		return "", ErrInvalidInput.Withf("%s is not valid UTF-8", field)
-	}
-	value = norm.NFC.String(strings.TrimSpace(value))
-	for _, r := range value {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return "", ErrInvalidInput.Withf("%s contains a control character (%U)", field, r)
-		}
-	}
-	return value, checkLength(field, value, maxGraphemes, maxBytes)
+	return text.Clean(ErrInvalidInput, text.Rule{Field: field, MaxBytes: maxBytes, MaxGraphemes: maxGraphemes}, value)
 }
 
-// cleanBio checks a bio: like a line, but line breaks (\n) are allowed; \r\n becomes \n.
+// cleanBio checks a bio: like a line, but line breaks are kept.
 func cleanBio(value string) (string, error) {
-	if !utf8.ValidString(value) {
-		return "", ErrInvalidInput.Withf("bio is not valid UTF-8")
-	}
-	value = norm.NFC.String(strings.TrimSpace(strings.ReplaceAll(value, "\r\n", "\n")))
-	for _, r := range value {
-		if (unicode.IsControl(r) && r != '\n') || r == '\u2028' || r == '\u2029' {
-			return "", ErrInvalidInput.Withf("bio contains a control character (%U)", r)
-		}
-	}
-	return value, checkLength("bio", value, MaxBioGraphemes, MaxBioBytes)
-}
-
-func checkLength(field, value string, maxGraphemes, maxBytes int) error {
-	if len(value) > maxBytes {
-		return ErrInvalidInput.Withf("%s is longer than %d bytes", field, maxBytes)
-	}
-	if n := uniseg.GraphemeClusterCount(value); n > maxGraphemes {
-		return ErrInvalidInput.Withf("%s is longer than %d characters (%d)", field, maxGraphemes, n)
-	}
-	return nil
+	return text.Clean(ErrInvalidInput, text.Rule{Field: "bio", MaxBytes: MaxBioBytes, MaxGraphemes: MaxBioGraphemes, Multiline: true}, value)
 }

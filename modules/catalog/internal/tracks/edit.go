@@ -8,16 +8,15 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
+	"github.com/plyrfm/plyr/modules/catalog/internal/text"
 )
 
 // Limits of an edit.
@@ -298,22 +297,9 @@ func sameID(a, b *uuid.UUID) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
-// cleanLine checks one line of text: valid UTF-8, NFC, trimmed, no control characters,
-// at most maxBytes.
+// cleanLine checks one line of text (see package text).
 func cleanLine(field, value string, maxBytes int) (string, error) {
-	if !utf8.ValidString(value) {
-		return "", ErrInvalidInput.Withf("%s is not valid UTF-8", field)
-	}
-	value = norm.NFC.String(strings.TrimSpace(value))
-	for _, r := range value {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return "", ErrInvalidInput.Withf("%s contains a control character (%U)", field, r)
-		}
-	}
-	if len(value) > maxBytes {
-		return "", ErrInvalidInput.Withf("%s is longer than %d bytes of UTF-8", field, maxBytes)
-	}
-	return value, nil
+	return text.Clean(ErrInvalidInput, text.Rule{Field: field, MaxBytes: maxBytes}, value)
 }
 
 // cleanTags normalises tags: trimmed, NFC, lowercase, a leading '#' dropped, without

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"time"
 
-	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/jackc/pgx/v5"
 	"github.com/rivo/uniseg"
 
@@ -167,13 +166,8 @@ func buildTrackRecord(current, fields map[string]any, createdAt time.Time) map[s
 		delete(out, k)
 	}
 	maps.Copy(out, fields)
-	if s, ok := out["createdAt"].(string); !ok || !validDatetime(s) {
+	if s, ok := out["createdAt"].(string); !ok || !atproto.ValidDatetime(s) {
 		out["createdAt"] = atproto.Datetime(createdAt)
 	}
 	return out
-}
-
-func validDatetime(s string) bool {
-	_, err := syntax.ParseDatetime(s)
-	return err == nil
 }
