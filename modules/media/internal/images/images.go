@@ -37,7 +37,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +45,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/modules/media/internal/db"
+	"github.com/plyrfm/plyr/modules/media/internal/slots"
 )
 
 // Default limits.
@@ -109,7 +109,7 @@ type Images struct {
 	// slots bounds the images in progress; each holds its bytes and, while decoding, its
 	// pixels.
 	slots    chan struct{}
-	accounts *accountSlots
+	accounts *slots.PerAccount
 }
 
 // New returns the feature.
@@ -118,7 +118,7 @@ func New(q *db.Queries, storage Storage, logger *slog.Logger, limits Limits) *Im
 	return &Images{
 		q: q, storage: storage, logger: logger, limits: limits,
 		slots:    make(chan struct{}, limits.MaxConcurrent),
-		accounts: &accountSlots{held: map[string]int{}},
+		accounts: &slots.PerAccount{},
 	}
 }
 
@@ -170,22 +170,22 @@ func (im *Images) URLTTL() time.Duration { return im.limits.URLTTL }
 // when did has MaxPerAccount in progress, ErrImagesBusy when no global slot frees up soon.
 // The caller must call release when it got no error.
 func (im *Images) Reserve(ctx context.Context, did string) (release func(), err error) {
-	if !im.accounts.take(did, im.limits.MaxPerAccount) {
+	if !im.accounts.Take(did, im.limits.MaxPerAccount) {
 		return nil, ErrTooManyImages.Withf(
 			"you already have %d images in progress; send this one when one of them is done", im.limits.MaxPerAccount)
 	}
 	select {
 	case im.slots <- struct{}{}:
 	case <-time.After(slotWait):
-		im.accounts.release(did)
+		im.accounts.Release(did)
 		return nil, ErrImagesBusy
 	case <-ctx.Done():
-		im.accounts.release(did)
+		im.accounts.Release(did)
 		return nil, fmt.Errorf("wait for an image slot: %w", ctx.Err())
 	}
 	return func() {
 		<-im.slots
-		im.accounts.release(did)
+		im.accounts.Release(did)
 	}, nil
 }
 
@@ -378,32 +378,5 @@ func imageOf(row db.MediaImage) Image {
 	return Image{
 		ID: row.ID, OwnerDID: row.OwnerDid, SHA256: row.Sha256, ContentType: row.ContentType,
 		Width: int(row.Width), Height: int(row.Height), SizeBytes: row.SizeBytes,
-	}
-}
-
-// accountSlots counts the images each account has in progress (as uploads' own does for
-// upload bodies; the two caps are separate, so artwork never waits for audio).
-type accountSlots struct {
-	mu   sync.Mutex
-	held map[string]int
-}
-
-// take counts an image for did, unless did already has limit in progress.
-func (a *accountSlots) take(did string, limit int) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.held[did] >= limit {
-		return false
-	}
-	a.held[did]++
-	return true
-}
-
-// release ends an image counted by take.
-func (a *accountSlots) release(did string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.held[did]--; a.held[did] <= 0 {
-		delete(a.held, did)
 	}
 }

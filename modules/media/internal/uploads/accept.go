@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -59,17 +58,17 @@ type Reservation struct {
 // did has MaxPerAccount in progress, ErrUploadsBusy when no global slot frees up soon.
 // The caller must Release a reservation it got.
 func (u *Uploads) Reserve(ctx context.Context, did string) (*Reservation, error) {
-	if !u.accounts.take(did, u.limits.MaxPerAccount) {
+	if !u.accounts.Take(did, u.limits.MaxPerAccount) {
 		return nil, ErrTooManyUploads.Withf(
 			"you already have %d uploads in progress; send this one when one of them is done", u.limits.MaxPerAccount)
 	}
 	select {
 	case u.slots <- struct{}{}:
 	case <-time.After(slotWait):
-		u.accounts.release(did)
+		u.accounts.Release(did)
 		return nil, ErrUploadsBusy
 	case <-ctx.Done():
-		u.accounts.release(did)
+		u.accounts.Release(did)
 		return nil, fmt.Errorf("wait for an upload slot: %w", ctx.Err())
 	}
 	r := &Reservation{u: u, did: did}
@@ -87,7 +86,7 @@ func (u *Uploads) Reserve(ctx context.Context, did string) (*Reservation, error)
 // Release gives the reservation's slots back.
 func (r *Reservation) Release() {
 	<-r.u.slots
-	r.u.accounts.release(r.did)
+	r.u.accounts.Release(r.did)
 }
 
 // StagingKey is where the upload's body waits for validation.
@@ -269,31 +268,5 @@ func (u *Uploads) BodyError(err error) error {
 func (u *Uploads) discardStaged(ctx context.Context, key string) {
 	if err := u.storage.Delete(context.WithoutCancel(ctx), key); err != nil {
 		u.logger.ErrorContext(ctx, "discard staged upload", slog.String("key", key), slog.String("error", err.Error()))
-	}
-}
-
-// accountSlots counts the uploads each account has in progress.
-type accountSlots struct {
-	mu   sync.Mutex
-	held map[string]int
-}
-
-// take counts an upload for did, unless did already has limit in progress.
-func (a *accountSlots) take(did string, limit int) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.held[did] >= limit {
-		return false
-	}
-	a.held[did]++
-	return true
-}
-
-// release ends an upload counted by take.
-func (a *accountSlots) release(did string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.held[did]--; a.held[did] <= 0 {
-		delete(a.held, did) // the map holds only accounts uploading now
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/plyrfm/plyr/modules/media/internal/db"
+	"github.com/plyrfm/plyr/modules/media/internal/slots"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
@@ -54,7 +55,7 @@ type Uploads struct {
 	// slots bounds the upload bodies streamed at once; each holds two part buffers.
 	slots chan struct{}
 	// accounts counts the upload bodies each account is streaming.
-	accounts *accountSlots
+	accounts *slots.PerAccount
 }
 
 // New returns the feature. workflows may be nil for a feature that never accepts an
@@ -63,7 +64,7 @@ func New(q *db.Queries, storage Storage, workflows Starter, logger *slog.Logger,
 	return &Uploads{
 		q: q, storage: storage, workflows: workflows, logger: logger, limits: limits,
 		slots:    make(chan struct{}, max(1, limits.MaxConcurrent)),
-		accounts: &accountSlots{held: map[string]int{}},
+		accounts: &slots.PerAccount{},
 	}
 }
 
