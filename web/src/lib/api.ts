@@ -1,0 +1,52 @@
+// One Connect transport for the whole client: JSON over fetch to plyr's own origin, with the
+// session cookie. Every request and response type comes from src/gen (buf generate).
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-web';
+import { CatalogService } from '$gen/plyr/catalog/v1/catalog_pb';
+import { IdentityService } from '$gen/plyr/identity/v1/identity_pb';
+import { MediaService } from '$gen/plyr/media/v1/media_pb';
+
+const transport = createConnectTransport({
+	baseUrl: typeof location === 'undefined' ? 'http://127.0.0.1:8080' : location.origin,
+	useBinaryFormat: false
+});
+
+export const identity = createClient(IdentityService, transport);
+export const catalog = createClient(CatalogService, transport);
+export const media = createClient(MediaService, transport);
+
+/** The words to show a person for a failed request. */
+export function describe(err: unknown): string {
+	const e = ConnectError.from(err);
+	switch (e.code) {
+		case Code.Unavailable:
+		case Code.Unknown:
+			return navigator.onLine ? `plyr could not be reached: ${e.rawMessage}` : 'You are offline.';
+		case Code.ResourceExhausted:
+			return 'Too many requests: wait a moment and try again.';
+		case Code.Unauthenticated:
+			return 'Sign in to do that.';
+		default:
+			return e.rawMessage || e.message;
+	}
+}
+
+/** Whether err says that the thing asked for does not exist. */
+export function isNotFound(err: unknown): boolean {
+	return ConnectError.from(err).code === Code.NotFound;
+}
+
+/** Whether err says that the caller is not signed in (or their sign-in lapsed). */
+export function isUnauthenticated(err: unknown): boolean {
+	return ConnectError.from(err).code === Code.Unauthenticated;
+}
+
+/** The error a plain HTTP endpoint (upload, images) answered, in Connect's JSON shape. */
+export async function httpError(res: Response): Promise<Error> {
+	try {
+		const body = (await res.json()) as { code?: string; message?: string };
+		return new Error(body.message || `${res.status} ${res.statusText}`);
+	} catch {
+		return new Error(`${res.status} ${res.statusText}`);
+	}
+}

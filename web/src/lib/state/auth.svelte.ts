@@ -1,0 +1,62 @@
+// Who is signed in on this browser: asked once per page load (GetMe), and again after a
+// switch or a logout. Everything else reads auth.me.
+import type { GetMeResponse } from '$gen/plyr/identity/v1/identity_pb';
+import { identity, isUnauthenticated } from '$lib/api';
+
+class Auth {
+	/** The caller, or null when nobody is signed in. */
+	me = $state<GetMeResponse | null>(null);
+	/** False until the first GetMe answered. */
+	ready = $state(false);
+	/** Set when GetMe failed for another reason than "not signed in". */
+	error = $state<unknown>(null);
+
+	get signedIn(): boolean {
+		return this.me !== null;
+	}
+
+	get did(): string {
+		return this.me?.account?.did ?? '';
+	}
+
+	get handle(): string {
+		return this.me?.account?.handle ?? '';
+	}
+
+	async load(): Promise<void> {
+		try {
+			this.me = await identity.getMe({});
+			this.error = null;
+		} catch (err) {
+			this.me = null;
+			this.error = isUnauthenticated(err) ? null : err;
+		} finally {
+			this.ready = true;
+		}
+	}
+
+	/** Acts as another linked account from now on. The page reloads: every screen's data
+	 * belongs to the account it was loaded for. */
+	async switchTo(did: string): Promise<void> {
+		await identity.switchAccount({ did });
+		location.reload();
+	}
+
+	/** Logs the current account out; the browser goes on as switchTo when given. */
+	async logout(switchTo = ''): Promise<void> {
+		await identity.logout({ switchTo });
+		location.assign(switchTo ? location.pathname : '/');
+	}
+
+	async logoutAll(): Promise<void> {
+		await identity.logoutAll({});
+		location.assign('/');
+	}
+
+	async acceptTerms(): Promise<void> {
+		await identity.acceptTerms({});
+		if (this.me) this.me.termsPending = false;
+	}
+}
+
+export const auth = new Auth();
