@@ -33,8 +33,27 @@ PDS_HARNESS = $(shell scripts/pds-harness)
 pds-harness: ## Install the reference ATProto PDS harness (Node 22, @atproto/dev-env) into ~/.cache/plyr.
 	@scripts/pds-harness
 
+# The web client (web/): npm ci from the committed lockfile (offline after the first install,
+# from npm's cache), then a Vite build into web/build/app, which the binary embeds. Rebuilt
+# only when its sources changed. A plain `go build` without it still works and serves a page
+# that says how to build the client.
+WEB_SRC := $(shell find web/src web/static -type f 2>/dev/null) web/package.json web/svelte.config.js web/vite.config.ts web/tsconfig.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+
+web/build/app/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build --silent
+
+.PHONY: web
+web: web/build/app/index.html ## Build the web client (web/ → web/build/app, embedded by the binary).
+
+.PHONY: web-check
+web-check: web/node_modules/.package-lock.json ## Type-check the web client (svelte-check).
+	cd web && npm run check --silent
+
 .PHONY: build
-build: ## Build bin/plyr.
+build: web ## Build bin/plyr (with the web client).
 	$(GO) build -o bin/plyr ./cmd/plyr
 
 # buf is not needed to run plyr, but the README's walk-through follows an upload with it.
@@ -47,7 +66,8 @@ dev-pds: deps bin/versitygw $(BUF) build ## make dev plus the reference ATProto 
 	PLYR_DEV_PDS=true PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) bin/plyr dev
 
 .PHONY: test
-test: deps bin/versitygw ## Run every test (starts its own PostgreSQL, Temporal, S3 and reference PDS).
+test: deps bin/versitygw web ## Run every test (starts its own PostgreSQL, Temporal, S3, reference PDS and headless Chromium).
+	@scripts/ensure-deps browser
 	$(GO) vet ./...
 	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/devstack/testenv/testrun -- $(GO) test -count=1 -timeout 20m ./...
 
@@ -76,11 +96,11 @@ generate: $(BUF) ## Regenerate protobuf/Connect code and sqlc queries.
 
 .PHONY: check-generate
 check-generate: generate ## Fail if generated code is not what `make generate` writes.
-	@git diff --exit-code -- internal/gen modules || { echo "generated code is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- internal/gen modules)" || { git status --porcelain -- internal/gen modules; echo "untracked generated files: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- internal/gen modules web/src/gen || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- internal/gen modules web/src/gen)" || { git status --porcelain -- internal/gen modules web/src/gen; echo "untracked generated files: run make generate and commit"; exit 1; }
 
 .PHONY: lint
-lint: $(BUF) ## go vet, workflowcheck over the workflows, buf lint, the production build.
+lint: $(BUF) web-check ## go vet, workflowcheck over the workflows, buf lint, the production build, svelte-check.
 	$(GO) vet ./...
 	$(GO) vet -tags nodevstack ./cmd/plyr
 	$(GO) build -tags nodevstack -o /dev/null ./cmd/plyr

@@ -56,6 +56,8 @@ type Client struct {
 	s3      *s3.Client
 	presign *s3.PresignClient
 	bucket  string
+	// publicEndpoint is the endpoint presigned URLs name.
+	publicEndpoint string
 }
 
 // New builds a client. It does not contact the server; Ping does.
@@ -75,12 +77,15 @@ func New(cfg Config) *Client {
 		})
 	}
 	internal := client(cfg.Endpoint)
-	public := internal
+	public, publicEndpoint := internal, cfg.Endpoint
 	if cfg.PublicEndpoint != "" && cfg.PublicEndpoint != cfg.Endpoint {
-		public = client(cfg.PublicEndpoint)
+		public, publicEndpoint = client(cfg.PublicEndpoint), cfg.PublicEndpoint
 	}
-	return &Client{s3: internal, presign: s3.NewPresignClient(public), bucket: cfg.Bucket}
+	return &Client{s3: internal, presign: s3.NewPresignClient(public), bucket: cfg.Bucket, publicEndpoint: publicEndpoint}
 }
+
+// PublicEndpoint is the endpoint presigned URLs point browsers at ("" for AWS's default).
+func (c *Client) PublicEndpoint() string { return c.publicEndpoint }
 
 // Bucket is the bucket's name.
 func (c *Client) Bucket() string { return c.bucket }

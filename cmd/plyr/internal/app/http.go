@@ -2,17 +2,23 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
+
+	"connectrpc.com/connect"
 
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/operator"
 	"github.com/plyrfm/plyr/internal/platform/ratelimit"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
+	"github.com/plyrfm/plyr/internal/platform/webclient"
+	"github.com/plyrfm/plyr/web"
 )
 
 // buildHTTP mounts every module's routes and the operator endpoints, behind the
@@ -23,7 +29,7 @@ func (a *App) buildHTTP() {
 	a.identity.Mount(mux)
 	a.catalog.Mount(mux)
 	a.media.Mount(mux)
-	mux.HandleFunc("GET /{$}", landing)
+	mux.Handle("/", a.webClient())
 	var opMux *http.ServeMux
 	if a.cfg.OperatorAddr != "" {
 		opMux = http.NewServeMux()
@@ -35,6 +41,37 @@ func (a *App) buildHTTP() {
 
 	limited := rateLimits(a.cfg.RateLimits)(mux)
 	a.handler = rpc.Observe(a.logger, a.metrics, mux)(securityHeaders(rpc.Authenticate(a.identity, rpc.PublicOrigin(a.cfg.Identity.PublicURL))(limited)))
+}
+
+// webClient serves the web client at / and its client routes (or, in a binary built
+// without it, the landing page that says how to build it). Paths under the API's prefixes
+// never answer the app: an unknown one is a 404 in Connect's error shape.
+func (a *App) webClient() http.Handler {
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		rpc.WriteError(w, connect.NewError(connect.CodeNotFound, errors.New("no such route")))
+	})
+	// /audio and /images redirect to presigned storage URLs: the page may load from there.
+	var media []string
+	if a.infra.Storage != nil {
+		if origin := webclient.Origin(a.infra.Storage.PublicEndpoint()); origin != "" {
+			media = append(media, origin)
+		}
+	}
+	public, _ := url.Parse(a.cfg.Identity.PublicURL)
+	h, err := webclient.New(webclient.Options{
+		App:      web.App(),
+		Fallback: http.HandlerFunc(landing),
+		Reserved: []string{"/plyr.", "/auth/", "/audio/", "/images/", "/upload/", "/.well-known/",
+			"/healthz", "/readyz", "/metrics", "/oauth-client-metadata.json"},
+		MediaOrigins:  media,
+		InsecureForms: public != nil && public.Scheme == "http",
+		NotFound:      notFound,
+	})
+	if err != nil {
+		// The build is embedded: a broken one is a broken binary.
+		panic(fmt.Sprintf("web client: %v", err))
+	}
+	return h
 }
 
 // rateLimits limits, per client address and per account, sign-in starts (GET, and POST

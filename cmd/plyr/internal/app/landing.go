@@ -21,7 +21,8 @@ var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
 {{else if .AccountAdded}}<p role="status">The account was added to this browser.</p>
 {{else if .ScopeUpgraded}}<p role="status">plyr can now scrobble to teal.fm for you.</p>
 {{else if .DeveloperToken}}<p role="status">Your developer token is ready. Claim it once with IdentityService/ClaimDeveloperToken and this code: <code>{{.DeveloperToken}}</code></p>
-{{else}}<p>plyr is running. The web client is not built into this binary yet; the API is at this address.</p>
+{{else}}<p>plyr is running, but this binary was built without its web client; the API is at this address.
+Build the client with <code>make web</code> (or <code>make dev</code>, which builds it), then rebuild plyr.</p>
 <form method="post" action="/auth/start"><label>Handle <input name="identifier" autocomplete="username"></label> <button>Sign in</button></form>
 {{end}}
 </body></html>

@@ -1,0 +1,87 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/devstack/devpds"
+	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/internal/audiotest"
+	"github.com/plyrfm/plyr/web"
+)
+
+// TestBrowser runs the web client's browser tests (web/tests, Playwright driving Debian's
+// headless Chromium) against a whole plyr: this stack, with the reference PDS in loopback
+// mode so that the browser signs in on the PDS's own pages, as a person does under
+// `make dev-pds`. Screenshots land in web/tests/artifacts (or $PLYR_TEST_ARTIFACTS).
+func TestBrowser(t *testing.T) {
+	if web.App() == nil {
+		t.Fatal("this test binary was built without the web client: run `make test` (or `make web` first)")
+	}
+	chromium := os.Getenv("PLYR_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("no Chromium at %s: run `make test` (scripts/ensure-deps browser installs it) or set PLYR_CHROMIUM", chromium)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	webDir := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "web")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	net, err := devpds.Start(ctx, devpds.Options{})
+	require.NoError(t, err, "start the reference PDS in loopback mode (make pds-harness installs it)")
+	t.Cleanup(func() { net.Stop(10 * time.Second) })
+
+	s := newStackWith(t, stackOptions{
+		maxUpload: 32 << 20,
+		atproto:   &app.ATProto{HTTPClient: net.HTTPClient(), Directory: net.Directory(), AllowLoopbackPDS: true},
+		records:   config.Records{WriteAttempts: 3, WriteTimeout: 5 * time.Second},
+	})
+
+	var accounts []devpds.Account
+	for _, name := range []string{"ada", "bo"} {
+		handle := fmt.Sprintf("%s%d.test", name, time.Now().UnixNano()%1_000_000)
+		acct, err := net.CreateAccount(ctx, handle, name+"-pass-123")
+		require.NoError(t, err)
+		accounts = append(accounts, acct)
+	}
+	accountsJSON, _ := json.Marshal(accounts)
+
+	fixtures := t.TempDir()
+	mp3 := filepath.Join(fixtures, "sine.mp3")
+	require.NoError(t, os.WriteFile(mp3, audiotest.Make(t, "mp3", 20), 0o600))
+
+	artifacts := os.Getenv("PLYR_TEST_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = filepath.Join(webDir, "tests", "artifacts")
+	}
+	require.NoError(t, os.MkdirAll(artifacts, 0o755))
+
+	run, stop := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer stop()
+	cmd := exec.CommandContext(run, "node", "--test", "--test-concurrency=1", "--test-reporter=spec", "tests/")
+	cmd.Dir = webDir
+	cmd.Env = append(os.Environ(),
+		"PLYR_URL="+s.url,
+		"PLYR_PDS_URL="+net.PDSURL,
+		"PLYR_ACCOUNTS="+string(accountsJSON),
+		"PLYR_TEST_MP3="+mp3,
+		"PLYR_TEST_ARTIFACTS="+artifacts,
+		"PLYR_CHROMIUM="+chromium,
+	)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser tests:\n%s", out)
+	require.NoError(t, err, "the browser tests failed (output above; screenshots in %s)", artifacts)
+}

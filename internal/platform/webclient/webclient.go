@@ -1,0 +1,172 @@
+// Package webclient serves the web client: a single-page app whose every client route
+// (/track/<id>, /u/<handle>, …) answers the same index.html, and whose hashed assets are
+// cached forever.
+//
+// The page runs under a strict Content-Security-Policy: scripts only from plyr itself and
+// the inline bootstrap script of index.html, allowed by its hash (computed here from the
+// file, so a rebuilt client needs no configuration); no plugins, no framing, no <base>.
+package webclient
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Options configure the handler.
+type Options struct {
+	// App is the built client (index.html at its root), or nil when the binary has none.
+	App fs.FS
+	// Fallback answers / and client routes when App is nil.
+	Fallback http.Handler
+	// Reserved are path prefixes that belong to the API: an unknown path under one of them
+	// answers 404, never the app.
+	Reserved []string
+	// MediaOrigins are where audio and images are fetched from besides plyr (the storage's
+	// presigned URLs), for the policy's media-src and img-src.
+	MediaOrigins []string
+	// InsecureForms lets the sign-in form's redirect go to an http PDS (development on
+	// loopback).
+	InsecureForms bool
+	// NotFound answers reserved paths nothing else served.
+	NotFound http.Handler
+}
+
+// Handler serves the client.
+type Handler struct {
+	opts   Options
+	index  []byte
+	policy string
+	files  http.Handler
+	// modTime is when the index was loaded, for Last-Modified on conditional requests.
+	modTime time.Time
+}
+
+// immutablePrefix holds Vite's content-hashed files.
+const immutablePrefix = "/_app/immutable/"
+
+// New reads the client's index.html and prepares its policy.
+func New(opts Options) (*Handler, error) {
+	h := &Handler{opts: opts, modTime: time.Now()}
+	var scriptHashes []string
+	if opts.App != nil {
+		index, err := fs.ReadFile(opts.App, "index.html")
+		if err != nil {
+			return nil, err
+		}
+		h.index = index
+		scriptHashes = inlineScriptHashes(index)
+		h.files = http.FileServerFS(opts.App)
+	}
+	h.policy = Policy(scriptHashes, opts.MediaOrigins, opts.InsecureForms)
+	return h, nil
+}
+
+// Policy is the Content-Security-Policy of the app's pages.
+func Policy(scriptHashes, mediaOrigins []string, insecureForms bool) string {
+	script := append([]string{"'self'"}, scriptHashes...)
+	media := strings.Join(append([]string{"'self'", "blob:", "https:"}, mediaOrigins...), " ")
+	// The sign-in form posts to /auth/start, which redirects to the account's PDS: a
+	// form's redirects are held to form-action too.
+	forms := "'self' https:"
+	if insecureForms {
+		forms += " http:"
+	}
+	return strings.Join([]string{
+		"default-src 'self'",
+		"script-src " + strings.Join(script, " "),
+		// Stylesheets and <style> only from plyr; style attributes are allowed (SvelteKit's
+		// route announcer and Svelte's style: directives set them; they cannot run script).
+		"style-src 'self'",
+		"style-src-attr 'unsafe-inline'",
+		"img-src " + media + " data:",
+		"media-src " + media,
+		"connect-src 'self'",
+		"font-src 'self'",
+		"object-src 'none'",
+		"base-uri 'none'",
+		"form-action " + forms,
+		"frame-ancestors 'none'",
+		"manifest-src 'self'",
+	}, "; ")
+}
+
+var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+
+// inlineScriptHashes are the CSP hashes of index.html's inline scripts (SvelteKit's
+// bootstrap).
+func inlineScriptHashes(index []byte) []string {
+	var hashes []string
+	for _, m := range inlineScript.FindAllSubmatch(index, -1) {
+		sum := sha256.Sum256(m[1])
+		hashes = append(hashes, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
+	return hashes
+}
+
+// ServeHTTP serves a file of the build, or index.html for a client route.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	for _, prefix := range h.opts.Reserved {
+		if strings.HasPrefix(p, prefix) {
+			h.opts.NotFound.ServeHTTP(w, r)
+			return
+		}
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		h.opts.NotFound.ServeHTTP(w, r)
+		return
+	}
+	if h.opts.App == nil {
+		h.opts.Fallback.ServeHTTP(w, r)
+		return
+	}
+	if name := strings.TrimPrefix(path.Clean(p), "/"); name != "" && name != "index.html" && isFile(h.opts.App, name) {
+		if strings.HasPrefix(p, immutablePrefix) {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+		}
+		h.files.ServeHTTP(w, r)
+		return
+	}
+	if strings.HasPrefix(p, immutablePrefix) {
+		// A missing asset (an old build's chunk) must not answer HTML with 200. Other
+		// paths may be client routes (handles have dots: /u/alice.bsky.social).
+		h.opts.NotFound.ServeHTTP(w, r)
+		return
+	}
+	h.serveIndex(w, r)
+}
+
+// serveIndex answers a client route with the app.
+func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	// Always revalidated: it names the current build's hashed assets.
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Content-Security-Policy", h.policy)
+	http.ServeContent(w, r, "index.html", h.modTime, bytes.NewReader(h.index))
+}
+
+func isFile(fsys fs.FS, name string) bool {
+	st, err := fs.Stat(fsys, name)
+	return err == nil && !st.IsDir()
+}
+
+// Origin is the scheme://host[:port] of a URL, or "" for one without a host.
+func Origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Scheme == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}

@@ -1,0 +1,97 @@
+// Sign in through the PDS's own pages, accept the terms, see the feed; add a second
+// account, switch, log out of one, log out of all.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertNoProblems, authorizeOnPDS, axe, env, launch, open, screenshots } from './lib.mjs';
+
+const [ada, bo] = env.accounts;
+let browser;
+before(async () => (browser = await launch()));
+after(async () => browser?.close());
+
+test('the landing page and sign-in screen', async () => {
+	const { page, problems, context } = await open(browser);
+	await page.goto(env.url);
+	await page.getByRole('heading', { name: 'Latest tracks' }).waitFor();
+	await axe(page, 'feed (signed out)');
+	await screenshots(page, 'feed-signed-out');
+	await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).click();
+	await page.getByLabel('Your handle').waitFor();
+	await axe(page, 'sign-in');
+	await screenshots(page, 'sign-in');
+	await page.getByRole('tab', { name: 'Create account' }).click();
+	await page.getByText('Where your account will live').or(page.getByText('Creating an account from plyr is turned off')).waitFor();
+	assertNoProblems(problems, 'sign-in');
+	await context.close();
+});
+
+test('an unknown handle says so on the sign-in page', async () => {
+	const { page, context } = await open(browser);
+	await page.goto(`${env.url}/login`);
+	await page.getByLabel('Your handle').fill('nobody-here.test');
+	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+	await page.getByRole('status').getByText(/No account has that handle|could not be reached|did not complete/).waitFor();
+	assert.ok(!page.url().includes('auth_error'), 'the error is dropped from the address bar once shown');
+	await context.close();
+});
+
+test('sign in, terms, two accounts, switch, log out of one and of all', async () => {
+	const { page, problems, context } = await open(browser);
+	await page.goto(`${env.url}/login`);
+	await page.getByLabel('Your handle').fill(ada.handle);
+	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+	await authorizeOnPDS(page, ada);
+
+	// First sign-in: the terms come first.
+	const terms = page.getByRole('dialog', { name: 'Welcome to plyr' });
+	await terms.waitFor();
+	await axe(page, 'terms overlay');
+	await page.getByRole('button', { name: 'I accept' }).click();
+	await terms.waitFor({ state: 'detached' });
+	await page.getByRole('heading', { name: 'Latest tracks' }).waitFor();
+	const menu = page.getByRole('button', { name: `@${ada.handle}` });
+	await menu.waitFor();
+	await screenshots(page, 'feed');
+
+	// Add a second account from the menu.
+	await menu.click();
+	await page.getByRole('button', { name: 'Add account' }).click();
+	await page.getByLabel('Handle of the account to add').fill(bo.handle);
+	await page.getByRole('button', { name: 'Continue' }).click();
+	await authorizeOnPDS(page, bo);
+	await page.getByRole('status').getByText('Account added').waitFor();
+	const boMenu = page.getByRole('button', { name: `@${bo.handle}` });
+	await boMenu.waitFor();
+	if (await page.getByRole('dialog', { name: 'Welcome to plyr' }).isVisible()) {
+		await page.getByRole('button', { name: 'I accept' }).click();
+	}
+
+	// Switch back to the first.
+	await boMenu.click();
+	await page.getByRole('button', { name: `@${ada.handle}` }).click();
+	await page.getByRole('button', { name: `@${ada.handle}` }).waitFor();
+
+	// Log out of one: the modal offers to go on as the other.
+	await page.getByRole('button', { name: `@${ada.handle}` }).click();
+	await page.getByRole('button', { name: 'Log out' }).click();
+	const modal = page.getByRole('dialog', { name: 'Switch accounts?' });
+	await modal.waitFor();
+	await axe(page, 'log-out modal');
+	await modal.getByRole('button', { name: `@${bo.handle}` }).click();
+	await page.getByRole('button', { name: `@${bo.handle}` }).waitFor();
+	const me = await page.evaluate(async () => (await fetch('/plyr.identity.v1.IdentityService/GetMe', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json());
+	assert.equal(me.linkedAccounts.length, 1, 'one account left on this browser');
+
+	// Sign the first in again, then log out of all.
+	await page.getByRole('button', { name: `@${bo.handle}` }).click();
+	await page.getByRole('button', { name: 'Add account' }).click();
+	await page.getByLabel('Handle of the account to add').fill(ada.handle);
+	await page.getByRole('button', { name: 'Continue' }).click();
+	await authorizeOnPDS(page, ada);
+	await page.getByRole('button', { name: `@${ada.handle}` }).click();
+	await page.getByRole('button', { name: 'Log out' }).click();
+	await page.getByRole('button', { name: 'Log out of all accounts' }).click();
+	await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor();
+	assertNoProblems(problems, 'accounts');
+	await context.close();
+});
