@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/platform/config"
-	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/web"
 )
 
