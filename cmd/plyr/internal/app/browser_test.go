@@ -62,6 +62,10 @@ func TestBrowser(t *testing.T) {
 	fixtures := t.TempDir()
 	mp3 := filepath.Join(fixtures, "sine.mp3")
 	require.NoError(t, os.WriteFile(mp3, audiotest.Make(t, "mp3", 20), 0o600))
+	image := filepath.Join(fixtures, "artwork.png")
+	ffmpeg := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x3366cc:s=600x600", "-frames:v", "1", image)
+	out, err := ffmpeg.CombinedOutput()
+	require.NoError(t, err, "ffmpeg: %s", out)
 
 	artifacts := os.Getenv("PLYR_TEST_ARTIFACTS")
 	if artifacts == "" {
@@ -78,10 +82,11 @@ func TestBrowser(t *testing.T) {
 		"PLYR_PDS_URL="+net.PDSURL,
 		"PLYR_ACCOUNTS="+string(accountsJSON),
 		"PLYR_TEST_MP3="+mp3,
+		"PLYR_TEST_IMAGE="+image,
 		"PLYR_TEST_ARTIFACTS="+artifacts,
 		"PLYR_CHROMIUM="+chromium,
 	)
-	out, err := cmd.CombinedOutput()
+	out, err = cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)
 	require.NoError(t, err, "the browser tests failed (output above; screenshots in %s)", artifacts)
 }
