@@ -2,7 +2,7 @@
 // account, switch, log out of one, log out of all.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertNoProblems, authorizeOnPDS, axe, env, launch, open, screenshots } from './lib.mjs';
+import { accountButton, assertNoProblems, authorizeOnPDS, axe, env, launch, open, reloading, screenshots } from './lib.mjs';
 
 const [ada, bo] = env.accounts;
 let browser;
@@ -49,7 +49,7 @@ test('sign in, terms, two accounts, switch, log out of one and of all', async ()
 	await page.getByRole('button', { name: 'I accept' }).click();
 	await terms.waitFor({ state: 'detached' });
 	await page.getByRole('heading', { name: 'Latest tracks' }).waitFor();
-	const menu = page.getByRole('button', { name: `@${ada.handle}` });
+	const menu = accountButton(page, ada);
 	await menu.waitFor();
 	await screenshots(page, 'feed');
 
@@ -60,38 +60,41 @@ test('sign in, terms, two accounts, switch, log out of one and of all', async ()
 	await page.getByRole('button', { name: 'Continue' }).click();
 	await authorizeOnPDS(page, bo);
 	await page.getByRole('status').getByText('Account added').waitFor();
-	const boMenu = page.getByRole('button', { name: `@${bo.handle}` });
-	await boMenu.waitFor();
-	if (await page.getByRole('dialog', { name: 'Welcome to plyr' }).isVisible()) {
+	await accountButton(page, bo).waitFor();
+	const boTerms = page.getByRole('dialog', { name: 'Welcome to plyr' });
+	if (await boTerms.isVisible()) {
 		await page.getByRole('button', { name: 'I accept' }).click();
+		await boTerms.waitFor({ state: 'detached' });
 	}
 
 	// Switch back to the first.
-	await boMenu.click();
-	await page.getByRole('button', { name: `@${ada.handle}` }).click();
-	await page.getByRole('button', { name: `@${ada.handle}` }).waitFor();
+	await accountButton(page, bo).click();
+	await reloading(page, () => page.locator('#account-menu').getByRole('button', { name: `@${ada.handle}` }).click());
+	await accountButton(page, ada).waitFor();
 
 	// Log out of one: the modal offers to go on as the other.
-	await page.getByRole('button', { name: `@${ada.handle}` }).click();
+	await accountButton(page, ada).click();
 	await page.getByRole('button', { name: 'Log out' }).click();
 	const modal = page.getByRole('dialog', { name: 'Switch accounts?' });
 	await modal.waitFor();
 	await axe(page, 'log-out modal');
-	await modal.getByRole('button', { name: `@${bo.handle}` }).click();
-	await page.getByRole('button', { name: `@${bo.handle}` }).waitFor();
+	await reloading(page, () => modal.getByRole('button', { name: `@${bo.handle}` }).click());
+	await accountButton(page, bo).waitFor();
 	const me = await page.evaluate(async () => (await fetch('/plyr.identity.v1.IdentityService/GetMe', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json());
 	assert.equal(me.linkedAccounts.length, 1, 'one account left on this browser');
 
 	// Sign the first in again, then log out of all.
-	await page.getByRole('button', { name: `@${bo.handle}` }).click();
+	await accountButton(page, bo).click();
 	await page.getByRole('button', { name: 'Add account' }).click();
 	await page.getByLabel('Handle of the account to add').fill(ada.handle);
 	await page.getByRole('button', { name: 'Continue' }).click();
 	await authorizeOnPDS(page, ada);
-	await page.getByRole('button', { name: `@${ada.handle}` }).click();
+	await accountButton(page, ada).click();
 	await page.getByRole('button', { name: 'Log out' }).click();
-	await page.getByRole('button', { name: 'Log out of all accounts' }).click();
+	await reloading(page, () => page.getByRole('button', { name: 'Log out of all accounts' }).click());
 	await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor();
+	const after = await page.evaluate(async () => (await fetch('/plyr.identity.v1.IdentityService/GetMe', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status);
+	assert.equal(after, 401, 'signed out of everything');
 	assertNoProblems(problems, 'accounts');
 	await context.close();
 });

@@ -66,11 +66,23 @@ export async function signIn(page, account, { acceptTerms = true } = {}) {
 	await page.getByLabel('Your handle').fill(account.handle);
 	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 	await authorizeOnPDS(page, account);
-	await page.getByRole('button', { name: `@${account.handle}` }).waitFor();
+	await accountButton(page, account).waitFor();
 	if (acceptTerms && (await page.getByRole('dialog', { name: 'Welcome to plyr' }).isVisible())) {
 		await page.getByRole('button', { name: 'I accept' }).click();
 		await page.getByRole('dialog').waitFor({ state: 'detached' });
 	}
+}
+
+/** The header's account menu button of whoever is signed in as account. */
+export function accountButton(page, account) {
+	return page.locator(`header button[aria-controls="account-menu"][aria-label="@${account.handle}"]`);
+}
+
+/** Runs action, which reloads the page or navigates away, and waits for the new page. */
+export async function reloading(page, action) {
+	const loaded = page.waitForEvent('load');
+	await action();
+	await loaded;
 }
 
 /** Completes a sign-in on the PDS's authorization pages and waits to be back on plyr. */
