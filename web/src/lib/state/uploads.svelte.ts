@@ -8,8 +8,9 @@
 // on the server whatever the browser does.
 import { Code, ConnectError } from '@connectrpc/connect';
 import { UploadPhase, UploadStatus, type WatchUploadResponse } from '$gen/plyr/media/v1/media_pb';
-import { catalog, describe, httpError, media } from '$lib/api';
+import { catalog, describe, media } from '$lib/api';
 import { dismiss, toast, update } from '$lib/state/toasts.svelte';
+import { uploadImage } from '$lib/images';
 
 /** What an upload may carry besides its title and file; applied with UpdateTrack once the
  * file is accepted. Empty or missing fields are left alone. */
@@ -288,7 +289,7 @@ class Uploads {
 		let imageId: string | undefined;
 		if (extras.artwork) {
 			try {
-				imageId = await uploadImage(extras.artwork);
+				imageId = (await uploadImage(extras.artwork)).imageId;
 			} catch (err) {
 				problems.push(`the artwork was not saved (${err instanceof Error ? err.message.replace(/\.$/, '') : String(err)})`);
 			}
@@ -347,22 +348,6 @@ function onBeforeUnload(e: BeforeUnloadEvent): void {
 	e.preventDefault();
 	// Older browsers need returnValue set to show the prompt.
 	e.returnValue = '';
-}
-
-/** POST /images with the image as the form's file part; resolves with its imageId. */
-export async function uploadImage(file: File): Promise<string> {
-	const form = new FormData();
-	form.append('file', file, safeFileName(file.name));
-	let res: Response;
-	try {
-		res = await fetch('/images', { method: 'POST', body: form, credentials: 'same-origin', headers: { Accept: 'application/json' } });
-	} catch {
-		throw new Error(navigator.onLine ? 'the connection to plyr was lost' : 'you are offline');
-	}
-	if (res.status !== 201 && res.status !== 200) throw await httpError(res);
-	const body = (await res.json()) as { imageId?: string };
-	if (!body.imageId) throw new Error('plyr answered in a way this page does not understand');
-	return body.imageId;
 }
 
 /** The message of an error body in Connect's shape ({"code", "message"}), or ''. */
