@@ -741,7 +741,10 @@ func TestUpload_SlowBodiesAreCutOff(t *testing.T) {
 				if _, err := fw.Write(make([]byte, tt.fileBytes)); err != nil || tt.trickle == 0 {
 					return // and send nothing more until the pipe is closed
 				}
-				for {
+				// Trickle until shortly before the server's cut-off (200 ms), then go quiet:
+				// bytes that arrive after the server closed make its kernel answer with a
+				// reset, which can beat the 408 to the client (seen under -race).
+				for stop := time.Now().Add(150 * time.Millisecond); time.Now().Before(stop); {
 					if _, err := fw.Write([]byte{0}); err != nil {
 						return
 					}
