@@ -78,7 +78,9 @@ func New(cfg config.Config, infra Infra, logger *slog.Logger, m *metrics.Metrics
 	if err := a.buildModules(); err != nil {
 		return nil, err
 	}
-	a.buildHTTP()
+	if err := a.buildHTTP(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

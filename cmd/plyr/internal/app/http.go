@@ -24,12 +24,16 @@ import (
 // buildHTTP mounts every module's routes and the operator endpoints, behind the
 // middleware every request passes: observation, security headers, credentials (with the
 // same-origin rule for cookies), rate limits.
-func (a *App) buildHTTP() {
+func (a *App) buildHTTP() error {
 	mux := http.NewServeMux()
 	a.identity.Mount(mux)
 	a.catalog.Mount(mux)
 	a.media.Mount(mux)
-	mux.Handle("/", a.webClient())
+	client, err := a.webClient()
+	if err != nil {
+		return fmt.Errorf("web client: %w", err)
+	}
+	mux.Handle("/", client)
 	var opMux *http.ServeMux
 	if a.cfg.OperatorAddr != "" {
 		opMux = http.NewServeMux()
@@ -41,12 +45,13 @@ func (a *App) buildHTTP() {
 
 	limited := rateLimits(a.cfg.RateLimits)(mux)
 	a.handler = rpc.Observe(a.logger, a.metrics, mux)(securityHeaders(rpc.Authenticate(a.identity, rpc.PublicOrigin(a.cfg.Identity.PublicURL))(limited)))
+	return nil
 }
 
 // webClient serves the web client at / and its client routes (or, in a binary built
 // without it, the landing page that says how to build it). Paths under the API's prefixes
 // never answer the app: an unknown one is a 404 in Connect's error shape.
-func (a *App) webClient() http.Handler {
+func (a *App) webClient() (http.Handler, error) {
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		rpc.WriteError(w, connect.NewError(connect.CodeNotFound, errors.New("no such route")))
 	})
@@ -58,7 +63,7 @@ func (a *App) webClient() http.Handler {
 		}
 	}
 	public, _ := url.Parse(a.cfg.Identity.PublicURL)
-	h, err := webclient.New(webclient.Options{
+	return webclient.New(webclient.Options{
 		App:      web.App(),
 		Fallback: http.HandlerFunc(landing),
 		Reserved: []string{"/plyr.", "/auth/", "/audio/", "/images/", "/upload/", "/.well-known/",
@@ -67,11 +72,6 @@ func (a *App) webClient() http.Handler {
 		InsecureForms: public != nil && public.Scheme == "http",
 		NotFound:      notFound,
 	})
-	if err != nil {
-		// The build is embedded: a broken one is a broken binary.
-		panic(fmt.Sprintf("web client: %v", err))
-	}
-	return h
 }
 
 // rateLimits limits, per client address and per account, sign-in starts (GET, and POST
