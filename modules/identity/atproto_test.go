@@ -35,6 +35,7 @@ func TestSignIn_PublicClient(t *testing.T) {
 	u := f.newUser()
 	landing := u.signIn(t, alice)
 	require.Equal(t, "/", landing.Path)
+	require.Equal(t, "1", landing.Query().Get("signed_in"), "the app is told the sign-in happened")
 
 	res := me(t, u)
 	require.Equal(t, alice.DID, res.Account.Did)
@@ -255,6 +256,7 @@ func TestSignUp_OnAnOfferedPDS(t *testing.T) {
 	landing := u.follow(t, f.base+"/auth/start?pds="+url.QueryEscape(f.net.PDSURL)+"&return_to=/welcome",
 		devpds.Credentials{Handle: handle, Password: "newcomer-pass-123", Email: "newcomer@plyr.invalid"})
 	require.Equal(t, "/welcome", landing.Path)
+	require.Equal(t, "1", landing.Query().Get("signed_up"), "the app is told the account was made")
 	res := me(t, u)
 	require.Equal(t, handle, res.Account.Handle, "signed in as the account just made")
 	require.True(t, strings.HasPrefix(res.Account.Did, "did:plc:"))

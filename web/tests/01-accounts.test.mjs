@@ -2,7 +2,7 @@
 // account, switch, log out of one, log out of all.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accountButton, assertNoProblems, authorizeOnPDS, axe, env, launch, open, reloading, screenshots } from './lib.mjs';
+import { accountButton, assertNoProblems, authorizeOnPDS, axe, env, launch, open, reloading, rpc, screenshots, signIn } from './lib.mjs';
 
 const [ada, bo] = env.accounts;
 let browser;
@@ -41,6 +41,7 @@ test('sign in, terms, two accounts, switch, log out of one and of all', async ()
 	await page.getByLabel('Your handle').fill(ada.handle);
 	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 	await authorizeOnPDS(page, ada);
+	await page.getByRole('status').getByText('Signed in.').waitFor();
 
 	// First sign-in: the terms come first.
 	const terms = page.getByRole('dialog', { name: 'Welcome to plyr' });
@@ -96,5 +97,20 @@ test('sign in, terms, two accounts, switch, log out of one and of all', async ()
 	const after = await page.evaluate(async () => (await fetch('/plyr.identity.v1.IdentityService/GetMe', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status);
 	assert.equal(after, 401, 'signed out of everything');
 	assertNoProblems(problems, 'accounts');
+	await context.close();
+});
+
+test('a sign-in that ends while the page is open says so, with the way back', async () => {
+	const { page, context } = await open(browser);
+	await signIn(page, bo);
+	// Another tab logs everyone out.
+	const other = await context.newPage();
+	await other.goto(env.url);
+	await rpc(other, 'plyr.identity.v1.IdentityService/LogoutAll', {});
+	await other.close();
+	// The first tab still shows bo; the next request it makes learns otherwise.
+	await page.getByRole('link', { name: 'Portal', exact: true }).click();
+	await page.getByRole('status').getByText('Your sign-in has expired').waitFor();
+	await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor();
 	await context.close();
 });

@@ -1,14 +1,32 @@
 // One Connect transport for the whole client: JSON over fetch to plyr's own origin, with the
 // session cookie. Every request and response type comes from src/gen (buf generate).
-import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-web';
 import { CatalogService } from '$gen/plyr/catalog/v1/catalog_pb';
 import { IdentityService } from '$gen/plyr/identity/v1/identity_pb';
 import { MediaService } from '$gen/plyr/media/v1/media_pb';
 
+let lapsed: (() => void) | null = null;
+
+/** Calls fn when a request is refused as unauthenticated (a session that ended or expired
+ * while the page was open); GetMe, which asks exactly that, does not count. */
+export function onSignInLapsed(fn: () => void): void {
+	lapsed = fn;
+}
+
+const watchSignIn: Interceptor = (next) => async (req) => {
+	try {
+		return await next(req);
+	} catch (err) {
+		if (ConnectError.from(err).code === Code.Unauthenticated && req.method.name !== 'GetMe') lapsed?.();
+		throw err;
+	}
+};
+
 const transport = createConnectTransport({
 	baseUrl: typeof location === 'undefined' ? 'http://127.0.0.1:8080' : location.origin,
-	useBinaryFormat: false
+	useBinaryFormat: false,
+	interceptors: [watchSignIn]
 });
 
 export const identity = createClient(IdentityService, transport);

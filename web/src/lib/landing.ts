@@ -28,6 +28,7 @@ export function landingMessage(q: URLSearchParams): Landing | null {
 	}
 	if (q.has('account_added')) return { kind: 'success', text: 'Account added: you are now using it.', keys: ['account_added'] };
 	if (q.has('scope_upgraded')) return { kind: 'success', text: 'Permissions renewed.', keys: ['scope_upgraded'] };
+	if (q.has('signed_up')) return { kind: 'success', text: 'Your account is ready: welcome to plyr.', keys: ['signed_up'] };
 	if (q.has('signed_in')) return { kind: 'success', text: 'Signed in.', keys: ['signed_in'] };
 	return null;
 }

@@ -64,6 +64,12 @@ func (s *Service) Complete(r *http.Request) (Outcome, error) {
 			}
 		}
 		out.Session = &token
+		// The app says what happened, once: signed_in=1, or signed_up=1 for a new account.
+		if req.Flow == FlowSignup {
+			out.ReturnTo = WithQuery(out.ReturnTo, "signed_up", "1")
+		} else {
+			out.ReturnTo = WithQuery(out.ReturnTo, "signed_in", "1")
+		}
 		s.logger.InfoContext(ctx, "signed in", "did", did, "flow", req.Flow)
 	case FlowAddAccount:
 		if err := s.sessions.Link(ctx, *req.SessionID, did, grant); err != nil {

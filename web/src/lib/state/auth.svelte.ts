@@ -1,7 +1,9 @@
 // Who is signed in on this browser: asked once per page load (GetMe), and again after a
 // switch or a logout. Everything else reads auth.me.
 import type { GetMeResponse } from '$gen/plyr/identity/v1/identity_pb';
-import { identity, isUnauthenticated } from '$lib/api';
+import { identity, isUnauthenticated, onSignInLapsed } from '$lib/api';
+import { prefs } from './prefs.svelte';
+import { toast } from './toasts.svelte';
 
 class Auth {
 	/** The caller, or null when nobody is signed in. */
@@ -27,6 +29,7 @@ class Auth {
 		try {
 			this.me = await identity.getMe({});
 			this.error = null;
+			void prefs.load();
 		} catch (err) {
 			this.me = null;
 			this.error = isUnauthenticated(err) ? null : err;
@@ -60,3 +63,12 @@ class Auth {
 }
 
 export const auth = new Auth();
+
+// A session that ends while the page is open (expired, revoked, logged out in another tab):
+// say so once, with the way back.
+onSignInLapsed(() => {
+	if (!auth.me) return;
+	auth.me = null;
+	const back = `/login?return_to=${encodeURIComponent(location.pathname)}`;
+	toast('error', 'Your sign-in has expired. Sign in again to go on.', { label: 'Sign in', href: back, run: () => {} });
+});

@@ -1,6 +1,7 @@
 // The player owns the one <audio> element (rendered once by the layout's PlayerBar, so it
 // survives client-side navigation) and plays queue.current.
 import type { Track } from '$gen/plyr/catalog/v1/catalog_pb';
+import { prefs } from './prefs.svelte';
 import { queue } from './queue.svelte';
 import { toast } from './toasts.svelte';
 
@@ -39,7 +40,9 @@ class Player {
 		});
 		on('waiting', () => (this.buffering = true));
 		on('playing', () => (this.buffering = false));
-		on('ended', () => this.next());
+		on('ended', () => {
+			if (prefs.autoAdvance) this.next();
+		});
 		on('error', () => {
 			this.buffering = false;
 			if (this.track) toast('error', `“${this.track.title}” could not be played.`);
