@@ -9,14 +9,17 @@ package webclient
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -47,6 +50,11 @@ type Handler struct {
 	files  http.Handler
 	// modTime is when the index was loaded, for Last-Modified on conditional requests.
 	modTime time.Time
+
+	// gzipped holds the compressed text files of the build, made on first request: the
+	// build is a few hundred kilobytes and never changes while the process runs.
+	mu      sync.Mutex
+	gzipped map[string][]byte
 }
 
 // immutablePrefix holds Vite's content-hashed files.
@@ -54,7 +62,7 @@ const immutablePrefix = "/_app/immutable/"
 
 // New reads the client's index.html and prepares its policy.
 func New(opts Options) (*Handler, error) {
-	h := &Handler{opts: opts, modTime: time.Now()}
+	h := &Handler{opts: opts, modTime: time.Now(), gzipped: map[string][]byte{}}
 	var scriptHashes []string
 	if opts.App != nil {
 		index, err := fs.ReadFile(opts.App, "index.html")
@@ -135,6 +143,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			w.Header().Set("Cache-Control", "public, max-age=3600")
 		}
+		if h.serveGzipped(w, r, name) {
+			return
+		}
 		h.files.ServeHTTP(w, r)
 		return
 	}
@@ -154,7 +165,63 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	// Always revalidated: it names the current build's hashed assets.
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("Content-Security-Policy", h.policy)
+	if h.serveGzipped(w, r, "index.html") {
+		return
+	}
 	http.ServeContent(w, r, "index.html", h.modTime, bytes.NewReader(h.index))
+}
+
+// compressible are the build's text files, worth compressing.
+var compressible = map[string]bool{".js": true, ".css": true, ".html": true, ".svg": true, ".json": true, ".txt": true}
+
+// serveGzipped answers with the gzipped file when the client takes gzip and the file is
+// text; false when it did not answer.
+func (h *Handler) serveGzipped(w http.ResponseWriter, r *http.Request, name string) bool {
+	if !compressible[path.Ext(name)] || !acceptsGzip(r) {
+		return false
+	}
+	body, err := h.gzip(name)
+	if err != nil {
+		return false
+	}
+	hdr := w.Header()
+	hdr.Add("Vary", "Accept-Encoding")
+	hdr.Set("Content-Encoding", "gzip")
+	if ctype := mime.TypeByExtension(path.Ext(name)); ctype != "" {
+		hdr.Set("Content-Type", ctype)
+	}
+	http.ServeContent(w, r, name, h.modTime, bytes.NewReader(body))
+	return true
+}
+
+func (h *Handler) gzip(name string) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if body, ok := h.gzipped[name]; ok {
+		return body, nil
+	}
+	raw, err := fs.ReadFile(h.opts.App, name)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(raw)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	h.gzipped[name] = buf.Bytes()
+	return buf.Bytes(), nil
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.TrimSpace(q) != "q=0" {
+			return true
+		}
+	}
+	return false
 }
 
 func isFile(fsys fs.FS, name string) bool {

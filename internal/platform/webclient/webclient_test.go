@@ -1,8 +1,10 @@
 package webclient_test
 
 import (
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,4 +91,30 @@ func TestHandler_WithoutABuildServesTheFallback(t *testing.T) {
 	rec := get(h, http.MethodGet, "/track/abc")
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "build the client", rec.Body.String())
+}
+
+func TestHandler_GzipsText(t *testing.T) {
+	js := strings.Repeat("export const a = 1;\n", 200)
+	h := newHandler(t, fstest.MapFS{
+		"index.html":                 {Data: []byte(`<html><body><script>` + bootstrap + `</script></body></html>`)},
+		"_app/immutable/entry/a1.js": {Data: []byte(js)},
+	})
+	req := httptest.NewRequest(http.MethodGet, "/_app/immutable/entry/a1.js", nil)
+	req.Header.Set("Accept-Encoding", "br, gzip")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "gzip", rec.Header().Get("Content-Encoding"))
+	require.Contains(t, rec.Header().Get("Content-Type"), "javascript")
+	require.Less(t, rec.Body.Len(), len(js)/4)
+	zr, err := gzip.NewReader(rec.Body)
+	require.NoError(t, err)
+	plain, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	require.Equal(t, js, string(plain))
+
+	// Without gzip in Accept-Encoding the bytes are plain.
+	rec = get(h, http.MethodGet, "/_app/immutable/entry/a1.js")
+	require.Empty(t, rec.Header().Get("Content-Encoding"))
+	require.Equal(t, js, rec.Body.String())
 }
