@@ -114,3 +114,18 @@ test('a sign-in that ends while the page is open says so, with the way back', as
 	await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor();
 	await context.close();
 });
+
+test('a sign-in cancelled on the PDS comes back to plyr saying so', async () => {
+	const { page, context } = await open(browser);
+	await page.goto(`${env.url}/login`);
+	await page.getByLabel('Your handle').fill(ada.handle);
+	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+	await page.waitForURL((u) => u.href.startsWith(env.pds));
+	await page.locator('input[name=password]').fill(ada.password);
+	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+	await page.getByRole('button', { name: 'Deny access' }).click();
+	await page.waitForURL((u) => u.href.startsWith(env.url));
+	await page.getByRole('status').getByText('Sign-in was cancelled.').waitFor();
+	await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor();
+	await context.close();
+});

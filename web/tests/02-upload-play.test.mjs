@@ -3,7 +3,7 @@
 // navigation, and drive the player from the keyboard.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertNoProblems, axe, env, launch, open, screenshots, signIn } from './lib.mjs';
+import { assertNoProblems, axe, env, launch, open, rpc, screenshots, signIn } from './lib.mjs';
 
 const [ada] = env.accounts;
 let browser;
@@ -19,6 +19,8 @@ test('upload, play, seek, navigate, keyboard', async () => {
 	await page.getByRole('link', { name: 'Upload', exact: true }).click();
 	await page.getByLabel('Title').fill('Browser sine');
 	await page.locator('#file').setInputFiles(env.mp3);
+	await page.getByLabel('Album').fill('Browser album');
+	await page.locator('#tags').fill('sine,');
 	await axe(page, 'upload');
 	await screenshots(page, 'upload');
 	await page.getByLabel('I have the rights to share this').check();
@@ -67,6 +69,19 @@ test('upload, play, seek, navigate, keyboard', async () => {
 	await page.keyboard.press('ArrowLeft');
 	await page.waitForFunction((b) => (document.querySelector('audio')?.currentTime ?? 99) < b - 5, before);
 
+	// The album and the tag have their pages (full loads: the player stops, the queue stays).
+	await page.goto(`${env.url}/tag/sine`);
+	await page.getByRole('main').getByRole('link', { name: 'Browser sine' }).first().waitFor();
+	await axe(page, 'tag');
+	await screenshots(page, 'tag');
+	const mine = await rpc(page, 'plyr.catalog.v1.CatalogService/ListMyTracks', {});
+	const album = mine.tracks.find((t) => t.title === 'Browser sine')?.album;
+	assert.equal(album?.title, 'Browser album', 'the album given in the upload form was set');
+	await page.goto(`${env.url}/u/${ada.handle}/album/${album.slug}`);
+	await page.getByRole('heading', { name: 'Browser album' }).waitFor();
+	await axe(page, 'album');
+	await screenshots(page, 'album');
+
 	// The feed lists the track and the queue panel opens with q.
 	await page.getByRole('link', { name: 'Feed' }).click();
 	await page.getByRole('main').getByRole('link', { name: 'Browser sine' }).first().waitFor();
@@ -75,5 +90,17 @@ test('upload, play, seek, navigate, keyboard', async () => {
 	await axe(page, 'feed with queue');
 	await screenshots(page, 'feed-playing');
 	assertNoProblems(problems, 'upload and play');
+	await context.close();
+});
+
+test('a file that is not audio is refused with a clear message', async () => {
+	const { page, context } = await open(browser);
+	await signIn(page, ada);
+	await page.goto(`${env.url}/upload`);
+	await page.getByLabel('Title').fill('Not a song');
+	await page.locator('#file').setInputFiles({ name: 'lyrics.mp3', mimeType: 'audio/mpeg', buffer: Buffer.from('la la la\nla la la\n') });
+	await page.getByLabel('I have the rights to share this').check();
+	await page.getByRole('button', { name: 'Upload', exact: true }).click();
+	await page.getByRole('status').getByText(/not an audio file plyr accepts/).waitFor({ timeout: 30_000 });
 	await context.close();
 });

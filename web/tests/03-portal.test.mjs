@@ -2,7 +2,7 @@
 // does the record on the PDS. Runs after 02-upload-play.test.mjs, which uploads the track.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertNoProblems, axe, env, launch, open, pdsRecord, rpc, screenshots, signIn } from './lib.mjs';
+import { assertNoProblems, authorizeOnPDS, axe, env, launch, open, pdsRecord, rpc, screenshots, signIn } from './lib.mjs';
 
 const [ada] = env.accounts;
 let browser;
@@ -51,5 +51,35 @@ test('edit title and artwork in the portal', async () => {
 	await axe(page, 'settings');
 	await screenshots(page, 'settings');
 	assertNoProblems(problems, 'portal');
+	await context.close();
+});
+
+test('a developer token: created through the PDS, shown once, works, revoked', async () => {
+	const { page, problems, context } = await open(browser);
+	await signIn(page, ada);
+	await page.goto(`${env.url}/settings`);
+	await page.locator('#token-name').fill('browser test');
+	await page.getByRole('button', { name: 'Create token' }).click();
+	await authorizeOnPDS(page, ada);
+	const token = await page.locator('#new-token').inputValue();
+	assert.ok(token.length > 20, 'the token is shown');
+	assert.ok(!page.url().includes('developer_token'), 'the one-time code is dropped from the address bar');
+
+	const getMe = (bearer) =>
+		fetch(`${env.url}/plyr.identity.v1.IdentityService/GetMe`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${bearer}` },
+			body: '{}'
+		});
+	const res = await getMe(token);
+	assert.equal(res.status, 200);
+	assert.equal((await res.json()).account.handle, ada.handle);
+
+	await page.getByRole('button', { name: 'Done, I copied it' }).click();
+	await page.getByRole('button', { name: 'Revoke browser test' }).click();
+	await page.getByRole('dialog', { name: 'Revoke this token?' }).getByRole('button', { name: 'Revoke token' }).click();
+	await page.getByRole('button', { name: 'Revoke browser test' }).waitFor({ state: 'detached' });
+	assert.equal((await getMe(token)).status, 401, 'a revoked token no longer works');
+	assertNoProblems(problems, 'developer tokens');
 	await context.close();
 });

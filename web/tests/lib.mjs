@@ -88,13 +88,17 @@ export async function reloading(page, action) {
 /** Completes a sign-in on the PDS's authorization pages and waits to be back on plyr. */
 export async function authorizeOnPDS(page, account) {
 	await page.waitForURL((u) => u.href.startsWith(env.pds));
+	// The PDS asks for the password, unless this browser is still signed in there.
 	const password = page.locator('input[name=password]');
-	await password.waitFor();
-	const username = page.locator('input[name=username]');
-	if ((await username.count()) && !(await username.inputValue())) await username.fill(account.handle);
-	await password.fill(account.password);
-	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-	await page.getByRole('button', { name: 'Authorize' }).click();
+	const authorize = page.getByRole('button', { name: 'Authorize' });
+	await password.or(authorize).first().waitFor();
+	if (await password.isVisible()) {
+		const username = page.locator('input[name=username]');
+		if ((await username.count()) && !(await username.inputValue())) await username.fill(account.handle);
+		await password.fill(account.password);
+		await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+	}
+	await authorize.click();
 	await page.waitForURL((u) => u.href.startsWith(env.url));
 }
 

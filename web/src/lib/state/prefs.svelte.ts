@@ -2,7 +2,8 @@
 // sensitive artwork), loaded once after sign-in; defaults for visitors. The settings
 // screen saves through UpdatePreferences and hands the answer to prefs.set.
 import type { Preferences } from '$gen/plyr/identity/v1/identity_pb';
-import { identity } from '$lib/api';
+import { describe, identity } from '$lib/api';
+import { toast } from './toasts.svelte';
 
 class Prefs {
 	current = $state<Preferences | null>(null);
@@ -17,6 +18,10 @@ class Prefs {
 			this.current = (await identity.getPreferences({})).preferences ?? null;
 		} catch {
 			// Defaults serve until the next page load.
+			return;
+		}
+		if (this.current?.tealNeedsReauth) {
+			toast('error', 'Scrobbling to teal.fm needs your permission again.', { label: 'Renew permissions', run: () => void renewPermissions() });
 		}
 	}
 
@@ -26,3 +31,14 @@ class Prefs {
 }
 
 export const prefs = new Prefs();
+
+/** Sends the browser to the PDS to grant plyr the permissions it lacks (teal.fm's included),
+ * coming back to this page. */
+export async function renewPermissions(): Promise<void> {
+	try {
+		const res = await identity.startScopeUpgrade({ includeTeal: true, returnTo: location.pathname });
+		location.assign(res.authUrl);
+	} catch (err) {
+		toast('error', describe(err));
+	}
+}
