@@ -54,6 +54,8 @@ export async function open(browser, viewport = desktop) {
 		if (m.type() !== 'error') return;
 		const text = m.text();
 		if (/status of 401/.test(text)) return; // GetMe before signing in
+		// The upload form's UpdateTrack, retried while the upload's workflow creates the track.
+		if (/status of 404/.test(text) && m.location().url.endsWith('/CatalogService/UpdateTrack')) return;
 		if (!page.url().startsWith(env.url)) return; // the PDS's own pages
 		problems.push(`console: ${text}`);
 	});

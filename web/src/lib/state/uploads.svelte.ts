@@ -307,13 +307,13 @@ class Uploads {
 		const hasOther = album !== '' || tags.length > 0 || imageId !== undefined;
 		if (hasOther || features.length) {
 			try {
-				await catalog.updateTrack(withFeatures);
+				await updateOnceDrafted(withFeatures);
 			} catch (err) {
 				const invalid = ConnectError.from(err).code === Code.InvalidArgument;
 				if (features.length && invalid && hasOther) {
 					problems.push(`the featured artists were not saved (${describe(err).replace(/\.$/, '')})`);
 					try {
-						await catalog.updateTrack(request);
+						await updateOnceDrafted(request);
 					} catch (err2) {
 						problems.push(`its details were not saved (${describe(err2).replace(/\.$/, '')})`);
 					}
@@ -348,6 +348,20 @@ function onBeforeUnload(e: BeforeUnloadEvent): void {
 	e.preventDefault();
 	// Older browsers need returnValue set to show the prompt.
 	e.returnValue = '';
+}
+
+/** UpdateTrack, retried while the track is not there yet: the upload's workflow creates
+ * the track moments after POST /upload answers with its id. */
+async function updateOnceDrafted(request: Parameters<typeof catalog.updateTrack>[0]): Promise<void> {
+	for (let wait = 200; ; wait *= 2) {
+		try {
+			await catalog.updateTrack(request);
+			return;
+		} catch (err) {
+			if (ConnectError.from(err).code !== Code.NotFound || wait > 6400) throw err;
+			await new Promise((resolve) => setTimeout(resolve, wait));
+		}
+	}
 }
 
 /** The message of an error body in Connect's shape ({"code", "message"}), or ''. */
