@@ -43,8 +43,9 @@ export function launch() {
 }
 
 /** A fresh browser context and page, recording what went wrong on it: page errors,
- * console errors (Content-Security-Policy violations among them) and failed requests other
- * than the expected 401 of an anonymous GetMe. */
+ * console errors (Content-Security-Policy violations among them) and plyr's answers of 400
+ * and more, but for the expected ones: the 401 of an anonymous GetMe, and the upload
+ * form's UpdateTrack retried on 404 while the upload's workflow creates the track. */
 export async function open(browser, viewport = desktop) {
 	const context = await browser.newContext({ viewport, ...(viewport === phone ? { isMobile: true, hasTouch: true } : {}) });
 	const page = await context.newPage();
@@ -53,11 +54,16 @@ export async function open(browser, viewport = desktop) {
 	page.on('console', (m) => {
 		if (m.type() !== 'error') return;
 		const text = m.text();
-		if (/status of 401/.test(text)) return; // GetMe before signing in
-		// The upload form's UpdateTrack, retried while the upload's workflow creates the track.
-		if (/status of 404/.test(text) && m.location().url.endsWith('/CatalogService/UpdateTrack')) return;
+		if (/^Failed to load resource/.test(text)) return; // judged from the response below
 		if (!page.url().startsWith(env.url)) return; // the PDS's own pages
 		problems.push(`console: ${text}`);
+	});
+	page.on('response', (res) => {
+		const url = res.url();
+		if (!url.startsWith(env.url) || res.status() < 400) return;
+		if (res.status() === 401 && url.endsWith('.IdentityService/GetMe')) return;
+		if (res.status() === 404 && url.endsWith('.CatalogService/UpdateTrack')) return;
+		problems.push(`${res.status()} from ${url.slice(env.url.length)}`);
 	});
 	return { context, page, problems };
 }
