@@ -2,7 +2,8 @@
 // sensitive artwork), loaded once after sign-in; defaults for visitors. The settings
 // screen saves through UpdatePreferences and hands the answer to prefs.set.
 import type { Preferences } from '$gen/plyr/identity/v1/identity_pb';
-import { describe, identity } from '$lib/api';
+import { identity } from '$lib/api';
+import { renewPermissions } from './permissions';
 import { toast } from './toasts.svelte';
 
 class Prefs {
@@ -21,7 +22,7 @@ class Prefs {
 			return;
 		}
 		if (this.current?.tealNeedsReauth) {
-			toast('error', 'Scrobbling to teal.fm needs your permission again.', { label: 'Renew permissions', run: () => void renewPermissions() });
+			toast('error', 'Scrobbling to teal.fm needs your permission again.', { label: 'Renew permissions', run: () => void renewPermissions({ teal: true }) });
 		}
 	}
 
@@ -32,13 +33,3 @@ class Prefs {
 
 export const prefs = new Prefs();
 
-/** Sends the browser to the PDS to grant plyr the permissions it lacks (teal.fm's included),
- * coming back to this page. */
-export async function renewPermissions(): Promise<void> {
-	try {
-		const res = await identity.startScopeUpgrade({ includeTeal: true, returnTo: location.pathname });
-		location.assign(res.authUrl);
-	} catch (err) {
-		toast('error', describe(err));
-	}
-}
