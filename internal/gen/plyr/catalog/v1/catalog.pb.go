@@ -236,8 +236,10 @@ type Track struct {
 	Features []*FeaturedArtist `protobuf:"bytes,18,rep,name=features,proto3" json:"features,omitempty"`
 	// image_url (512 px) and thumb_url (96 px) are the track's artwork, else its album's;
 	// empty when there is none.
-	ImageUrl      string `protobuf:"bytes,19,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
-	ThumbUrl      string `protobuf:"bytes,20,opt,name=thumb_url,json=thumbUrl,proto3" json:"thumb_url,omitempty"`
+	ImageUrl string `protobuf:"bytes,19,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	ThumbUrl string `protobuf:"bytes,20,opt,name=thumb_url,json=thumbUrl,proto3" json:"thumb_url,omitempty"`
+	// liked says whether the signed-in caller likes the track; false for anonymous callers.
+	Liked         bool `protobuf:"varint,21,opt,name=liked,proto3" json:"liked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -410,6 +412,13 @@ func (x *Track) GetThumbUrl() string {
 		return x.ThumbUrl
 	}
 	return ""
+}
+
+func (x *Track) GetLiked() bool {
+	if x != nil {
+		return x.Liked
+	}
+	return false
 }
 
 // AlbumSummary is what a track says of its album.
@@ -2967,7 +2976,7 @@ var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
+	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x06\n" +
 	"\x05Track\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x17\n" +
@@ -2994,7 +3003,8 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x05album\x18\x11 \x01(\v2\x1d.plyr.catalog.v1.AlbumSummaryR\x05album\x12;\n" +
 	"\bfeatures\x18\x12 \x03(\v2\x1f.plyr.catalog.v1.FeaturedArtistR\bfeatures\x12\x1b\n" +
 	"\timage_url\x18\x13 \x01(\tR\bimageUrl\x12\x1b\n" +
-	"\tthumb_url\x18\x14 \x01(\tR\bthumbUrl\"\x82\x01\n" +
+	"\tthumb_url\x18\x14 \x01(\tR\bthumbUrl\x12\x14\n" +
+	"\x05liked\x18\x15 \x01(\bR\x05liked\"\x82\x01\n" +
 	"\fAlbumSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04slug\x18\x02 \x01(\tR\x04slug\x12\x14\n" +
