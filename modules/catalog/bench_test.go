@@ -881,3 +881,8 @@ func (s *rowSource) Next() bool {
 func (s *rowSource) Values() ([]any, error) { return s.row, nil }
 
 func (s *rowSource) Err() error { return nil }
+
+// SearchAccounts: nobody is found.
+func (benchAccounts) SearchAccounts(context.Context, string, int) ([]catalog.AccountMatch, error) {
+	return nil, nil
+}

@@ -219,7 +219,7 @@ func TestRecordSources_WantedThroughTheModule(t *testing.T) {
 	at := time.Date(2026, 11, 6, 9, 0, 0, 0, time.UTC)
 	id := f.addTrack(t, alice, "wanted", at, true)
 	srcs := f.module.RecordSources()
-	require.Len(t, srcs, 3, "tracks, profiles and lists")
+	require.Len(t, srcs, 5, "tracks, profiles, lists, likes and comments")
 	src := srcs["fm.plyr.track"]
 	require.NotNil(t, src)
 

@@ -271,3 +271,8 @@ func TestTrackLifecycle_StepsAreIdempotent(t *testing.T) {
 	_, err = f.client.GetTrack(ctx, &catalogv1.GetTrackRequest{Id: draft.String()})
 	require.Equal(t, connect.CodeNotFound, connect.CodeOf(err))
 }
+
+// SearchAccounts: nobody is found.
+func (handles) SearchAccounts(context.Context, string, int) ([]catalog.AccountMatch, error) {
+	return nil, nil
+}

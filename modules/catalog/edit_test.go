@@ -651,3 +651,14 @@ func TestUpdateTrack_WhileProcessing(t *testing.T) {
 	require.Equal(t, "Final title", rec["title"])
 	require.Equal(t, "First EP", rec["album"])
 }
+
+// SearchAccounts finds the profiles whose handle contains q.
+func (p *people) SearchAccounts(_ context.Context, q string, limit int) ([]catalog.AccountMatch, error) {
+	var out []catalog.AccountMatch
+	for did, v := range p.profiles {
+		if strings.Contains(v.Handle, q) && len(out) < limit {
+			out = append(out, catalog.AccountMatch{DID: did, Score: 0.5})
+		}
+	}
+	return out, nil
+}

@@ -50,9 +50,9 @@ func (h *handler) ListTracks(ctx context.Context, req *catalogv1.ListTracksReque
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*catalogv1.Track, 0, len(page.Tracks))
-	for _, t := range page.Tracks {
-		out = append(out, trackProto(t))
+	out, err := h.trackProtos(ctx, page.Tracks, q.Viewer)
+	if err != nil {
+		return nil, err
 	}
 	return &catalogv1.ListTracksResponse{Tracks: out, NextPageToken: page.Next}, nil
 }
@@ -67,7 +67,11 @@ func (h *handler) GetTrack(ctx context.Context, req *catalogv1.GetTrackRequest) 
 	if err != nil {
 		return nil, err
 	}
-	return &catalogv1.GetTrackResponse{Track: trackProtoFor(t, me)}, nil
+	out, err := h.trackProtos(ctx, []tracks.Track{t}, me)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogv1.GetTrackResponse{Track: out[0]}, nil
 }
 
 func (h *handler) ListMyTracks(ctx context.Context, req *catalogv1.ListMyTracksRequest) (*catalogv1.ListMyTracksResponse, error) {
@@ -79,9 +83,9 @@ func (h *handler) ListMyTracks(ctx context.Context, req *catalogv1.ListMyTracksR
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*catalogv1.Track, 0, len(page.Tracks))
-	for _, t := range page.Tracks {
-		out = append(out, trackProtoFor(t, me))
+	out, err := h.trackProtos(ctx, page.Tracks, me)
+	if err != nil {
+		return nil, err
 	}
 	return &catalogv1.ListMyTracksResponse{Tracks: out, NextPageToken: page.Next}, nil
 }
@@ -153,9 +157,6 @@ func (h *handler) GetConfig(context.Context, *catalogv1.GetConfigRequest) (*cata
 		MaxTags: tracks.MaxTags, MaxTagLength: tracks.MaxTagRunes, MaxFeatures: tracks.MaxFeatures,
 	}, nil
 }
-
-// trackProto is a track as anyone sees it: why its record failed is its artist's to know.
-func trackProto(t tracks.Track) *catalogv1.Track { return trackProtoFor(t, "") }
 
 // trackProtoFor is a track as viewer sees it.
 func trackProtoFor(t tracks.Track, viewer string) *catalogv1.Track {

@@ -13,11 +13,15 @@ package catalog
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	recordsact "github.com/plyrfm/plyr/activities/records"
@@ -26,8 +30,14 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/catalog/internal/albums"
 	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
+	"github.com/plyrfm/plyr/modules/catalog/internal/comments"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+	"github.com/plyrfm/plyr/modules/catalog/internal/likes"
+	"github.com/plyrfm/plyr/modules/catalog/internal/playlists"
+	"github.com/plyrfm/plyr/modules/catalog/internal/plays"
+	"github.com/plyrfm/plyr/modules/catalog/internal/queue"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
+	"github.com/plyrfm/plyr/modules/catalog/internal/search"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tags"
 	"github.com/plyrfm/plyr/modules/catalog/internal/tracks"
 )
@@ -48,7 +58,13 @@ type Accounts interface {
 	ResolveHandle(ctx context.Context, handle string) (did string, ok bool)
 	// HiddenTags returns the tags an account hides from its discovery feed.
 	HiddenTags(ctx context.Context, did string) ([]string, error)
+	// SearchAccounts finds up to limit accounts whose handle or display name is like q,
+	// best first, without asking anything outside plyr.
+	SearchAccounts(ctx context.Context, q string, limit int) ([]AccountMatch, error)
 }
+
+// AccountMatch is an account SearchAccounts found, with how well it matched (0 to 1).
+type AccountMatch = search.AccountMatch
 
 // Image is an artwork image of the media module.
 type Image = tracks.Image
@@ -79,7 +95,14 @@ type Config struct {
 	DefaultHiddenTags []string
 	// Public is what GetConfig tells clients.
 	Public PublicConfig
+	// Comments bounds timed comments (per track, per author); zero values take defaults.
+	Comments CommentLimits
+	// PlayWindow is how long one listener's play of a track counts once (default 30 min).
+	PlayWindow time.Duration
 }
+
+// CommentLimits bound timed comments.
+type CommentLimits = comments.Limits
 
 // PublicConfig is the configuration clients may know.
 type PublicConfig struct {
@@ -97,6 +120,9 @@ type Deps struct {
 	Images   Images
 	Cleanup  Cleanup
 	Records  RecordStarter
+	// ClientAddr is a request's client address as rate limits see it (behind trusted
+	// proxies, the forwarded one); nil takes the peer's. Anonymous plays are counted by it.
+	ClientAddr func(remoteAddr string, h http.Header) string
 }
 
 // Module is the catalog module.
@@ -111,6 +137,26 @@ type Module struct {
 	tags    *tags.Tags
 	cfg     Config
 	accts   Accounts
+
+	// The listener side.
+	likes     *likes.Likes
+	comments  *comments.Comments
+	playlists *playlists.Playlists
+	plays     *plays.Plays
+	search    *search.Search
+	queues    *queue.Store
+	hub       *queue.Hub
+
+	// hubOnce starts the queue notifications' listener with the first watcher; stop ends
+	// it (Close). draining closes when the server shuts down, ending WatchQueue streams.
+	hubOnce    sync.Once
+	stop       context.CancelFunc
+	hubStopped chan struct{}
+	stopMu     sync.Mutex
+	drainOnce  sync.Once
+	draining   chan struct{}
+	// clientAddr is a request's client address (Deps.ClientAddr).
+	clientAddr func(remoteAddr string, h http.Header) string
 }
 
 // New builds the module.
@@ -118,15 +164,87 @@ func New(d Deps) *Module {
 	q := db.New(d.DB)
 	recs := records.New(d.Config.Namespace, d.Records)
 	albumsFeature := albums.New(d.DB, q, recs, albumImages{d.Images}, d.Cleanup)
+	pool := d.DB
+	clientAddr := d.ClientAddr
+	if clientAddr == nil {
+		clientAddr = func(remoteAddr string, _ http.Header) string { return hostOf(remoteAddr) }
+	}
 	return &Module{
 		logger: d.Logger, metrics: d.Metrics, q: q, records: recs,
-		tracks:  tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images, d.Cleanup),
-		artists: artists.New(d.DB, q, recs, d.Accounts),
-		albums:  albumsFeature,
-		tags:    tags.New(q),
-		cfg:     d.Config,
-		accts:   d.Accounts,
+		tracks:    tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images, d.Cleanup),
+		artists:   artists.New(d.DB, q, recs, d.Accounts),
+		albums:    albumsFeature,
+		tags:      tags.New(q),
+		cfg:       d.Config,
+		accts:     d.Accounts,
+		likes:     likes.New(d.DB, q, recs),
+		comments:  comments.New(d.DB, q, recs, commentSettings{d.Accounts}, d.Config.Comments),
+		playlists: playlists.New(d.DB, q, recs, albumImages{d.Images}),
+		plays:     plays.New(d.DB, q, d.Config.PlayWindow),
+		search:    search.New(d.DB, q, d.Accounts),
+		queues:    queue.NewStore(q),
+		hub: queue.NewHub(func(ctx context.Context) (*pgx.Conn, error) {
+			return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+		}, d.Logger),
+		draining:   make(chan struct{}),
+		clientAddr: clientAddr,
 	}
+}
+
+// commentSettings reads whether an artist takes comments from their account's preferences.
+type commentSettings struct{ accounts Accounts }
+
+func (c commentSettings) AllowsComments(ctx context.Context, did string) (bool, error) {
+	p, err := c.accounts.Profiles(ctx, []string{did})
+	if err != nil {
+		return false, err
+	}
+	profile, ok := p[did]
+	return !ok || profile.AllowComments, nil // an account plyr does not know has the defaults
+}
+
+// Drain ends every WatchQueue stream, so that a shutting-down server is not held open by
+// them (clients reconnect to another process).
+func (m *Module) Drain() { m.drainOnce.Do(func() { close(m.draining) }) }
+
+// Close stops the queue notifications' listener and waits until its connection is
+// closed.
+func (m *Module) Close() {
+	m.stopMu.Lock()
+	stop, stopped := m.stop, m.hubStopped
+	m.stopMu.Unlock()
+	if stop != nil {
+		stop()
+		<-stopped
+	}
+}
+
+// startHub starts listening for queue changes, once: with the first stream that watches
+// a queue, so that a process serving none holds no listening connection.
+func (m *Module) startHub() {
+	m.hubOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		m.stopMu.Lock()
+		m.stop, m.hubStopped = cancel, stopped
+		m.stopMu.Unlock()
+		go func() {
+			defer close(stopped)
+			m.hub.Run(ctx)
+		}()
+	})
+}
+
+// ForgetListening drops what the listener side no longer needs: play guards older than
+// the counting window, yesterday's visitor salt, expired now-playing reports
+// (housekeeping). It returns how many rows it dropped.
+func (m *Module) ForgetListening(ctx context.Context) (int64, error) {
+	n, err := m.plays.Forget(ctx)
+	if err != nil {
+		return n, err
+	}
+	expired, err := m.queues.ForgetExpired(ctx)
+	return n + expired, err
 }
 
 // policy is the access level of every CatalogService procedure.
@@ -149,11 +267,55 @@ var policy = rpc.Policy{
 	catalogv1connect.CatalogServiceGetArtistsProcedure:         rpc.Optional,
 	catalogv1connect.CatalogServiceUpdateMyProfileProcedure:    rpc.Session,
 	catalogv1connect.CatalogServiceGetArtistAnalyticsProcedure: rpc.Public,
+
+	catalogv1connect.LikeServiceLikeTrackProcedure:          rpc.Session,
+	catalogv1connect.LikeServiceUnlikeTrackProcedure:        rpc.Session,
+	catalogv1connect.LikeServiceListLikersProcedure:         rpc.Public,
+	catalogv1connect.LikeServiceListLikedTracksProcedure:    rpc.Optional,
+	catalogv1connect.LikeServiceReorderLikedTracksProcedure: rpc.Session,
+
+	catalogv1connect.CommentServiceListCommentsProcedure:  rpc.Optional,
+	catalogv1connect.CommentServiceAddCommentProcedure:    rpc.Session,
+	catalogv1connect.CommentServiceEditCommentProcedure:   rpc.Session,
+	catalogv1connect.CommentServiceDeleteCommentProcedure: rpc.Session,
+
+	catalogv1connect.PlaylistServiceCreatePlaylistProcedure:      rpc.Session,
+	catalogv1connect.PlaylistServiceGetPlaylistProcedure:         rpc.Optional,
+	catalogv1connect.PlaylistServiceListPlaylistsProcedure:       rpc.Optional,
+	catalogv1connect.PlaylistServiceUpdatePlaylistProcedure:      rpc.Session,
+	catalogv1connect.PlaylistServiceDeletePlaylistProcedure:      rpc.Session,
+	catalogv1connect.PlaylistServiceAddPlaylistTrackProcedure:    rpc.Session,
+	catalogv1connect.PlaylistServiceRemovePlaylistTrackProcedure: rpc.Session,
+	catalogv1connect.PlaylistServiceReorderPlaylistProcedure:     rpc.Session,
+
+	// Anonymous visitors' plays count too (once per visitor per window).
+	catalogv1connect.PlayServiceRecordPlayProcedure:       rpc.Optional,
+	catalogv1connect.PlayServiceListTopTracksProcedure:    rpc.Optional,
+	catalogv1connect.PlayServiceGetPlatformStatsProcedure: rpc.Public,
+
+	catalogv1connect.SearchServiceSearchProcedure:        rpc.Optional,
+	catalogv1connect.SearchServiceSearchHandlesProcedure: rpc.Public,
+
+	catalogv1connect.QueueServiceWatchQueueProcedure:      rpc.Session,
+	catalogv1connect.QueueServiceSetNowPlayingProcedure:   rpc.Session,
+	catalogv1connect.QueueServiceClearNowPlayingProcedure: rpc.Session,
 }
 
-// Mount registers the CatalogService.
+// Mount registers the catalog's services and its HTTP routes (the queue, now playing).
 func (m *Module) Mount(mux *http.ServeMux) {
-	mux.Handle(catalogv1connect.NewCatalogServiceHandler(&handler{m: m, tracks: m.tracks, artists: m.artists}, rpc.HandlerOptions(m.logger, m.metrics, policy)...))
+	h := &handler{m: m, tracks: m.tracks, artists: m.artists}
+	opts := rpc.HandlerOptions(m.logger, m.metrics, policy)
+	mux.Handle(catalogv1connect.NewCatalogServiceHandler(h, opts...))
+	mux.Handle(catalogv1connect.NewLikeServiceHandler(h, opts...))
+	mux.Handle(catalogv1connect.NewCommentServiceHandler(h, opts...))
+	mux.Handle(catalogv1connect.NewPlaylistServiceHandler(h, opts...))
+	mux.Handle(catalogv1connect.NewPlayServiceHandler(h, opts...))
+	mux.Handle(catalogv1connect.NewSearchServiceHandler(h, opts...))
+	mux.Handle(catalogv1connect.NewQueueServiceHandler(h, opts...))
+	mux.Handle("GET /queue", rpc.RequireHTTP(rpc.Session, http.HandlerFunc(m.handleGetQueue)))
+	mux.Handle("PUT /queue", rpc.RequireHTTP(rpc.Session, http.HandlerFunc(m.handlePutQueue)))
+	mux.Handle("GET /now-playing/by-handle/{handle}", rpc.RequireHTTP(rpc.Public, http.HandlerFunc(m.handleNowPlayingByHandle)))
+	mux.Handle("GET /now-playing/by-did/{did}", rpc.RequireHTTP(rpc.Public, http.HandlerFunc(m.handleNowPlayingByDID)))
 }
 
 // CreateDraftTrack records a processing track for an accepted upload; doing it again for
@@ -184,9 +346,11 @@ func (m *Module) ResumeStalledRecords(ctx context.Context, stalledSince time.Tim
 // RecordSources are the record owners for the recordsync workflow's steps, by collection.
 func (m *Module) RecordSources() map[string]recordsact.Source {
 	return map[string]recordsact.Source{
-		m.records.Collection(records.KindTrack):   trackRecords{m.tracks},
-		m.records.Collection(records.KindProfile): profileRecords{m.artists},
-		m.records.Collection(records.KindList):    listRecords{m.albums},
+		m.records.Collection(records.KindTrack):    trackRecords{m.tracks},
+		m.records.Collection(records.KindProfile):  profileRecords{m.artists},
+		m.records.Collection(records.KindList):     listRecords{m.q, m.records, m.albums, m.playlists, m.likes},
+		m.records.Collection(likes.KindLike):       likeRecords{m.likes},
+		m.records.Collection(comments.KindComment): commentRecords{m.comments},
 	}
 }
 
@@ -198,15 +362,80 @@ func (a albumImages) ImageOf(ctx context.Context, id uuid.UUID) (owner, url, thu
 	return img.OwnerDID, img.URL, img.ThumbURL, ok, err
 }
 
-// listRecords is the Source of list records (albums, here).
-type listRecords struct{ albums *albums.Albums }
+// listRecords is the Source of list records: albums, playlists and "Liked" lists share
+// the collection, and the entity that holds the record key says whose a record is. A
+// record whose entity is gone (a deleted playlist) is deleted from the PDS as its
+// bookkeeping says.
+type listRecords struct {
+	q         *db.Queries
+	records   *records.Store
+	albums    *albums.Albums
+	playlists *playlists.Playlists
+	likes     *likes.Likes
+}
+
+func (s listRecords) owner(ctx context.Context, ref recordsact.Ref) (string, error) {
+	owner, err := s.q.ListRecordOwner(ctx, db.ListRecordOwnerParams{Did: ref.DID, Rkey: ref.RKey})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return owner, err
+}
 
 func (s listRecords) Wanted(ctx context.Context, ref recordsact.Ref) (recordsact.Wanted, error) {
-	return s.albums.WantedRecord(ctx, ref.DID, ref.RKey)
+	owner, err := s.owner(ctx, ref)
+	if err != nil {
+		return recordsact.Wanted{}, err
+	}
+	switch owner {
+	case "album":
+		return s.albums.WantedRecord(ctx, ref.DID, ref.RKey)
+	case "playlist":
+		return s.playlists.WantedRecord(ctx, ref.DID, ref.RKey)
+	case "liked":
+		return s.likes.WantedListRecord(ctx, ref.DID, ref.RKey)
+	}
+	state, err := s.records.Get(ctx, s.q, records.Key{DID: ref.DID, Kind: records.KindList, RKey: ref.RKey})
+	if err != nil {
+		return recordsact.Wanted{}, err
+	}
+	if state.Absent {
+		return recordsact.Wanted{Revision: state.Revision, Absent: true}, nil
+	}
+	return recordsact.Wanted{}, fmt.Errorf("list %s: %w", ref.URI(), recordsact.ErrNotTracked)
 }
 
 func (s listRecords) Settle(ctx context.Context, ref recordsact.Ref, o recordsact.Outcome) (bool, error) {
-	return s.albums.SettleRecord(ctx, ref.DID, ref.RKey, o)
+	owner, err := s.owner(ctx, ref)
+	if err != nil {
+		return false, err
+	}
+	if owner == "album" {
+		return s.albums.SettleRecord(ctx, ref.DID, ref.RKey, o)
+	}
+	return s.records.Settle(ctx, s.q, records.Key{DID: ref.DID, Kind: records.KindList, RKey: ref.RKey}, o)
+}
+
+// likeRecords is the Source of like records.
+type likeRecords struct{ likes *likes.Likes }
+
+func (s likeRecords) Wanted(ctx context.Context, ref recordsact.Ref) (recordsact.Wanted, error) {
+	return s.likes.WantedRecord(ctx, ref.DID, ref.RKey)
+}
+
+func (s likeRecords) Settle(ctx context.Context, ref recordsact.Ref, o recordsact.Outcome) (bool, error) {
+	return s.likes.SettleRecord(ctx, ref.DID, ref.RKey, o)
+}
+
+// commentRecords is the Source of comment records.
+type commentRecords struct{ comments *comments.Comments }
+
+func (s commentRecords) Wanted(ctx context.Context, ref recordsact.Ref) (recordsact.Wanted, error) {
+	return s.comments.WantedRecord(ctx, ref.DID, ref.RKey)
+}
+
+func (s commentRecords) Settle(ctx context.Context, ref recordsact.Ref, o recordsact.Outcome) (bool, error) {
+	return s.comments.SettleRecord(ctx, ref.DID, ref.RKey, o)
 }
 
 // profileRecords is the Source of artists' profile records (rkey self).

@@ -9,4 +9,8 @@ import (
 
 func TestPolicy_CoversEveryProcedure(t *testing.T) {
 	rpctest.RequirePolicyCovers(t, policy, catalogv1.File_plyr_catalog_v1_catalog_proto.Services().Get(0))
+	services := catalogv1.File_plyr_catalog_v1_listening_proto.Services()
+	for i := range services.Len() {
+		rpctest.RequirePolicyCovers(t, policy, services.Get(i))
+	}
 }

@@ -300,3 +300,8 @@ func TestGetConfig(t *testing.T) {
 		require.Equal(t, int32(5), res.GetMaxFeatures())
 	}
 }
+
+// SearchAccounts: nobody is found.
+func (hiding) SearchAccounts(context.Context, string, int) ([]catalog.AccountMatch, error) {
+	return nil, nil
+}

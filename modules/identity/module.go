@@ -260,6 +260,15 @@ func (m *Module) Profiles(ctx context.Context, dids []string) (map[string]Profil
 	return m.accounts.Profiles(ctx, dids)
 }
 
+// AccountMatch is an account found by SearchAccounts.
+type AccountMatch = account.Match
+
+// SearchAccounts finds up to limit accounts plyr knows whose handle or display name is
+// like q, best match first; it asks nothing outside plyr.
+func (m *Module) SearchAccounts(ctx context.Context, q string, limit int) ([]AccountMatch, error) {
+	return m.accounts.Search(ctx, q, limit)
+}
+
 // DIDByHandle returns the DID of the account that shows handle (verified both ways);
 // ErrNotFound if none does.
 func (m *Module) DIDByHandle(ctx context.Context, handle string) (string, error) {

@@ -126,3 +126,20 @@ LIMIT 1000;
 
 -- name: RemoveTrackFromAlbum :execrows
 UPDATE catalog.tracks SET album_id = NULL, updated_at = now() WHERE id = @id AND album_id = @album_id;
+
+-- name: ListTracksByIDs :many
+-- ListTracksByIDs is the ready tracks among @ids, in no particular order.
+SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
+WHERE t.id = ANY(@ids::uuid[]) AND t.status = 'ready' AND NOT t.deleting;
+
+-- name: GetTrackSubject :one
+-- GetTrackSubject is what a like, a comment or a playlist entry needs of a track: whether
+-- it can be pointed at, and its record's strongRef as last written.
+SELECT t.id, t.artist_did, t.status, t.deleting, t.duration_ms, r.uri AS record_uri, r.cid AS record_cid
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+WHERE t.id = $1;

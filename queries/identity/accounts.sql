@@ -30,10 +30,24 @@ WHERE did = $1;
 -- the preferences that are public (support link, whether likes show on the profile).
 SELECT a.did, a.handle, a.display_name, a.avatar_url,
        COALESCE(p.support_url, '')::text AS support_url,
-       COALESCE(p.show_liked_on_profile, false)::boolean AS show_liked_on_profile
+       COALESCE(p.show_liked_on_profile, false)::boolean AS show_liked_on_profile,
+       COALESCE(p.allow_comments, true)::boolean AS allow_comments
 FROM identity.accounts a
 LEFT JOIN identity.preferences p ON p.did = a.did
 WHERE a.did = ANY(@dids::text[]);
+
+-- name: SearchAccounts :many
+-- SearchAccounts finds accounts whose handle or display name is like @q (trigram
+-- similarity, or the handle starting with it), best match first.
+SELECT a.did, a.handle, a.display_name, a.avatar_url,
+       GREATEST(similarity(a.handle, @q::text), similarity(a.display_name, @q::text),
+                CASE WHEN a.handle LIKE @prefix::text THEN 0.9 ELSE 0 END)::real AS score
+FROM identity.accounts a
+WHERE a.handle <> 'handle.invalid'
+  AND (a.handle % @q::text OR a.display_name % @q::text OR a.handle LIKE @prefix::text
+       OR a.handle ILIKE @pattern::text OR a.display_name ILIKE @pattern::text)
+ORDER BY score DESC, a.handle
+LIMIT @max_rows;
 
 -- name: GetDIDByHandle :one
 -- GetDIDByHandle finds the account that shows handle (verified both ways when stored).

@@ -89,3 +89,7 @@ func (a *App) Identity() *identity.Module { return a.identity }
 
 // Catalog is the catalog module, for benchmarks that drive it directly.
 func (a *App) Catalog() *catalog.Module { return a.catalog }
+
+// Close releases what the modules hold beyond requests (the catalog's listening
+// connection for queue changes). Call it once the HTTP server has stopped.
+func (a *App) Close() { a.catalog.Close() }

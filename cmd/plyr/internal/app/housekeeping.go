@@ -29,7 +29,14 @@ func (a *App) housekeepingActivities() *housekeepingact.Activities {
 			out.HandlesVerified = verified
 			return out, errors.Join(sweepErr, verifyErr)
 		},
-		Records: a.catalog.ResumeStalledRecords,
+		// The catalog's step: stalled records resumed, and what the listener side no longer
+		// needs (play guards past their window, old visitor salts, expired now-playing)
+		// forgotten in the same pass.
+		Records: func(ctx context.Context, stalledSince time.Time, limit int) (int, error) {
+			n, err := a.catalog.ResumeStalledRecords(ctx, stalledSince, limit)
+			_, forgetErr := a.catalog.ForgetListening(ctx)
+			return n, errors.Join(err, forgetErr)
+		},
 		Uploads: a.media,
 		Storage: a.infra.Storage,
 		Config: housekeepingact.Config{

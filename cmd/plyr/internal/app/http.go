@@ -66,7 +66,7 @@ func (a *App) webClient() (http.Handler, error) {
 	return webclient.New(webclient.Options{
 		App:      web.App(),
 		Fallback: http.HandlerFunc(landing),
-		Reserved: []string{"/plyr.", "/auth/", "/audio/", "/images/", "/upload/", "/.well-known/",
+		Reserved: []string{"/plyr.", "/auth/", "/audio/", "/images/", "/upload/", "/.well-known/", "/queue", "/now-playing/",
 			"/healthz", "/readyz", "/metrics", "/oauth-client-metadata.json"},
 		MediaOrigins:  media,
 		InsecureForms: public != nil && public.Scheme == "http",
@@ -92,6 +92,7 @@ func rateLimits(c config.RateLimits) func(http.Handler) http.Handler {
 	})
 	return ratelimit.Middleware(ratelimit.Routes{
 		"GET /auth/start": signIn, "POST /auth/start": signIn, "POST /upload": uploads, "POST /images": uploads,
+		"PUT /queue": changes,
 	}, changes)
 }
 
@@ -113,6 +114,7 @@ func (a *App) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) 
 	public := a.newServer(a.handler)
 	// Long-lived streams (WatchUpload) end when shutdown begins; clients reconnect.
 	public.RegisterOnShutdown(a.media.Drain)
+	public.RegisterOnShutdown(a.catalog.Drain)
 	servers, listeners := []*http.Server{public}, []net.Listener{l}
 	if a.operator != nil {
 		ol, err := net.Listen("tcp", a.cfg.OperatorAddr)
@@ -146,6 +148,7 @@ func (a *App) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) 
 			_ = srv.Close()
 		}
 	}
+	a.Close()
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/internal/platform/ratelimit"
 	"github.com/plyrfm/plyr/lexicons"
 	"github.com/plyrfm/plyr/modules/catalog"
 	"github.com/plyrfm/plyr/modules/identity"
@@ -50,6 +51,9 @@ func (a *App) buildModules() error {
 		Accounts: catalogAccounts{a.identity}, Images: catalogImages{func() *media.Module { return a.media }},
 		Cleanup: catalogCleanup{func() *media.Module { return a.media }},
 		Records: recordsync.NewStarter(a.infra.Temporal),
+		ClientAddr: ratelimit.ClientAddrs{
+			TrustedProxies: a.cfg.RateLimits.TrustedProxies, Header: a.cfg.RateLimits.ClientIPHeader,
+		}.Key,
 	})
 	a.media = media.New(media.Deps{
 		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics, PublicURL: a.cfg.Identity.PublicURL,
@@ -117,7 +121,7 @@ func (c catalogAccounts) Profiles(ctx context.Context, dids []string) (map[strin
 	for did, p := range profiles {
 		out[did] = catalog.AccountProfile{
 			Handle: p.Handle, DisplayName: p.DisplayName, AvatarURL: p.AvatarURL,
-			SupportURL: p.SupportURL, ShowLikedOnProfile: p.ShowLikedOnProfile,
+			SupportURL: p.SupportURL, ShowLikedOnProfile: p.ShowLikedOnProfile, AllowComments: p.AllowComments,
 		}
 	}
 	return out, nil
@@ -133,6 +137,18 @@ func (c catalogAccounts) DIDByHandle(ctx context.Context, handle string) (string
 
 func (c catalogAccounts) HiddenTags(ctx context.Context, did string) ([]string, error) {
 	return c.identity.HiddenTags(ctx, did)
+}
+
+func (c catalogAccounts) SearchAccounts(ctx context.Context, q string, limit int) ([]catalog.AccountMatch, error) {
+	found, err := c.identity.SearchAccounts(ctx, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]catalog.AccountMatch, 0, len(found))
+	for _, f := range found {
+		out = append(out, catalog.AccountMatch{DID: f.DID, Score: f.Score})
+	}
+	return out, nil
 }
 
 func (c catalogAccounts) ResolveHandle(ctx context.Context, handle string) (string, bool) {

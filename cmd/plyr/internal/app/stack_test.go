@@ -110,6 +110,7 @@ func newStackWith(tb testing.TB, o stackOptions) *stack {
 	s.stopWorkers = s.runWorkers(tb, a)
 	tb.Cleanup(func() {
 		srv.Close()
+		a.Close()
 		s.stopWorkers()
 	})
 	s.url = srv.URL

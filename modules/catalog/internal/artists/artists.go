@@ -62,6 +62,8 @@ type AccountProfile struct {
 	// account's preferences.
 	SupportURL         string
 	ShowLikedOnProfile bool
+	// AllowComments says whether listeners may comment on their tracks (a preference).
+	AllowComments bool
 }
 
 // Accounts is the identity module as this feature sees it.

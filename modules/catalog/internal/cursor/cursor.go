@@ -57,3 +57,40 @@ func Decode(token string) (Position, error) {
 	micros := int64(binary.BigEndian.Uint64(b[1:9]))
 	return Position{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, nil
 }
+
+// Key is a point in (n, id) ascending order: a list kept in an order of its own (a
+// listener's liked tracks), where n is the row's sort key.
+type Key struct {
+	N  int64
+	ID uuid.UUID
+}
+
+// FirstKey is the key before every row.
+var FirstKey = Key{N: -1 << 63, ID: uuid.Nil}
+
+const keyVersion = 2
+
+// EncodeKey returns the token for k.
+func EncodeKey(k Key) string {
+	var b [1 + 8 + 16]byte
+	b[0] = keyVersion
+	binary.BigEndian.PutUint64(b[1:9], uint64(k.N))
+	copy(b[9:], k.ID[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// DecodeKey returns the key in token, or FirstKey for an empty token.
+func DecodeKey(token string) (Key, error) {
+	if token == "" {
+		return FirstKey, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) != 1+8+16 || b[0] != keyVersion {
+		return Key{}, ErrInvalid
+	}
+	id, err := uuid.FromBytes(b[9:])
+	if err != nil {
+		return Key{}, ErrInvalid
+	}
+	return Key{N: int64(binary.BigEndian.Uint64(b[1:9])), ID: id}, nil
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type CatalogAlbum struct {
@@ -34,6 +35,92 @@ type CatalogArtist struct {
 	UpdatedAt   time.Time
 }
 
+type CatalogComment struct {
+	ID          uuid.UUID
+	TrackID     uuid.UUID
+	Did         string
+	RecordRkey  string
+	SubjectUri  string
+	SubjectCid  string
+	Text        string
+	TimestampMs int32
+	CreatedAt   time.Time
+	UpdatedAt   *time.Time
+}
+
+type CatalogLike struct {
+	ID         uuid.UUID
+	Did        string
+	TrackID    uuid.UUID
+	RecordRkey string
+	SubjectUri string
+	SubjectCid string
+	SortKey    int64
+	CreatedAt  time.Time
+}
+
+type CatalogLikedList struct {
+	Did        string
+	RecordRkey string
+	CreatedAt  time.Time
+}
+
+type CatalogNowPlaying struct {
+	Did        string
+	TrackID    uuid.UUID
+	ProgressMs int64
+	IsPlaying  bool
+	ReportedAt time.Time
+	ExpiresAt  time.Time
+}
+
+type CatalogPlay struct {
+	ID          int64
+	TrackID     uuid.UUID
+	ListenerDid *string
+	Visitor     *string
+	ListenedMs  int64
+	ShareRef    *string
+	PlayedAt    time.Time
+}
+
+type CatalogPlayGuard struct {
+	Listener  string
+	TrackID   uuid.UUID
+	CountedAt time.Time
+}
+
+type CatalogPlaylist struct {
+	ID            uuid.UUID
+	OwnerDid      string
+	Name          string
+	RecordRkey    string
+	ShowOnProfile bool
+	Private       bool
+	ImageID       *uuid.UUID
+	ImageUrl      string
+	ImageThumbUrl string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+type CatalogPlaylistItem struct {
+	ID         uuid.UUID
+	PlaylistID uuid.UUID
+	Position   int32
+	TrackID    *uuid.UUID
+	SubjectUri string
+	SubjectCid string
+	AddedAt    time.Time
+}
+
+type CatalogQueue struct {
+	Did       string
+	State     []byte
+	Revision  int64
+	UpdatedAt time.Time
+}
+
 type CatalogRecord struct {
 	Did            string
 	Kind           string
@@ -55,10 +142,21 @@ type CatalogTag struct {
 	CreatedAt time.Time
 }
 
+type CatalogTrackPlayDay struct {
+	Day     pgtype.Date
+	TrackID uuid.UUID
+	Plays   int64
+}
+
 type CatalogTrackTag struct {
 	TrackID   uuid.UUID
 	TagID     int64
 	CreatedAt time.Time
+}
+
+type CatalogVisitorSalt struct {
+	Day  pgtype.Date
+	Salt []byte
 }
 
 type Track struct {

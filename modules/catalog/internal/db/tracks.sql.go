@@ -200,6 +200,40 @@ func (q *Queries) GetTrackByRecordKey(ctx context.Context, arg GetTrackByRecordK
 	return i, err
 }
 
+const getTrackSubject = `-- name: GetTrackSubject :one
+SELECT t.id, t.artist_did, t.status, t.deleting, t.duration_ms, r.uri AS record_uri, r.cid AS record_cid
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+WHERE t.id = $1
+`
+
+type GetTrackSubjectRow struct {
+	ID         uuid.UUID
+	ArtistDid  string
+	Status     string
+	Deleting   bool
+	DurationMs *int32
+	RecordUri  *string
+	RecordCid  *string
+}
+
+// GetTrackSubject is what a like, a comment or a playlist entry needs of a track: whether
+// it can be pointed at, and its record's strongRef as last written.
+func (q *Queries) GetTrackSubject(ctx context.Context, id uuid.UUID) (GetTrackSubjectRow, error) {
+	row := q.db.QueryRow(ctx, getTrackSubject, id)
+	var i GetTrackSubjectRow
+	err := row.Scan(
+		&i.ID,
+		&i.ArtistDid,
+		&i.Status,
+		&i.Deleting,
+		&i.DurationMs,
+		&i.RecordUri,
+		&i.RecordCid,
+	)
+	return i, err
+}
+
 const listAlbumTracks = `-- name: ListAlbumTracks :many
 SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
@@ -493,6 +527,72 @@ func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([
 	items := []ListTagTracksRow{}
 	for rows.Next() {
 		var i ListTagTracksRow
+		if err := rows.Scan(
+			&i.Track.ID,
+			&i.Track.ArtistDid,
+			&i.Track.Title,
+			&i.Track.Status,
+			&i.Track.FileID,
+			&i.Track.DurationMs,
+			&i.Track.CreatedAt,
+			&i.Track.UpdatedAt,
+			&i.Track.RecordRkey,
+			&i.Track.FileType,
+			&i.Track.PlayCount,
+			&i.Track.LikeCount,
+			&i.Track.CommentCount,
+			&i.Track.AlbumID,
+			&i.Track.Features,
+			&i.Track.ImageID,
+			&i.Track.ImageUrl,
+			&i.Track.ImageThumbUrl,
+			&i.Track.Deleting,
+			&i.RecordUri,
+			&i.RecordCid,
+			&i.RecordState,
+			&i.RecordFailure,
+			&i.RecordFailureReason,
+			&i.ArtistDisplayName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTracksByIDs = `-- name: ListTracksByIDs :many
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
+FROM catalog.tracks t
+LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
+LEFT JOIN catalog.artists a ON a.did = t.artist_did
+WHERE t.id = ANY($1::uuid[]) AND t.status = 'ready' AND NOT t.deleting
+`
+
+type ListTracksByIDsRow struct {
+	Track               Track
+	RecordUri           *string
+	RecordCid           *string
+	RecordState         *string
+	RecordFailure       *string
+	RecordFailureReason *string
+	ArtistDisplayName   *string
+}
+
+// ListTracksByIDs is the ready tracks among @ids, in no particular order.
+func (q *Queries) ListTracksByIDs(ctx context.Context, ids []uuid.UUID) ([]ListTracksByIDsRow, error) {
+	rows, err := q.db.Query(ctx, listTracksByIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListTracksByIDsRow{}
+	for rows.Next() {
+		var i ListTracksByIDsRow
 		if err := rows.Scan(
 			&i.Track.ID,
 			&i.Track.ArtistDid,

@@ -482,3 +482,34 @@ func features(raw []byte) []Feature {
 	_ = json.Unmarshal(raw, &out) // the column is only ever written from []Feature
 	return out
 }
+
+// ByIDs returns the ready tracks among ids, in the order of ids; tracks that do not exist
+// (or are not ready) are left out.
+func (t *Tracks) ByIDs(ctx context.Context, ids []uuid.UUID) ([]Track, error) {
+	if len(ids) == 0 {
+		return []Track{}, nil
+	}
+	rows, err := t.q.ListTracksByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("tracks by id: %w", err)
+	}
+	conv := make([]db.GetTrackRow, 0, len(rows))
+	for _, r := range rows {
+		conv = append(conv, db.GetTrackRow(r))
+	}
+	list, err := t.withArtists(ctx, conv)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uuid.UUID]Track, len(list))
+	for _, tr := range list {
+		byID[tr.ID] = tr
+	}
+	out := make([]Track, 0, len(ids))
+	for _, id := range ids {
+		if tr, ok := byID[id]; ok {
+			out = append(out, tr)
+		}
+	}
+	return out, nil
+}

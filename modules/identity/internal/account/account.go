@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/jackc/pgx/v5"
@@ -82,6 +83,8 @@ type Profile struct {
 	AvatarURL          string
 	SupportURL         string
 	ShowLikedOnProfile bool
+	// AllowComments says whether listeners may comment on the account's tracks.
+	AllowComments bool
 }
 
 // Profiles returns the profile of each known DID among dids; unknown ones are absent.
@@ -97,11 +100,38 @@ func (a *Accounts) Profiles(ctx context.Context, dids []string) (map[string]Prof
 	for _, r := range rows {
 		out[r.Did] = Profile{
 			Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl,
-			SupportURL: r.SupportUrl, ShowLikedOnProfile: r.ShowLikedOnProfile,
+			SupportURL: r.SupportUrl, ShowLikedOnProfile: r.ShowLikedOnProfile, AllowComments: r.AllowComments,
 		}
 	}
 	return out, nil
 }
+
+// Match is an account found by Search, with how well it matched (0 to 1).
+type Match struct {
+	DID, Handle, DisplayName, AvatarURL string
+	Score                               float32
+}
+
+// Search finds up to limit accounts whose handle or display name is like q, best first.
+func (a *Accounts) Search(ctx context.Context, q string, limit int) ([]Match, error) {
+	q = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(q), "@")))
+	if q == "" {
+		return nil, nil
+	}
+	pattern := "%" + likeEscaper.Replace(q) + "%"
+	rows, err := a.q.SearchAccounts(ctx, db.SearchAccountsParams{Q: q, Prefix: likeEscaper.Replace(q) + "%", Pattern: pattern, MaxRows: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("search accounts: %w", err)
+	}
+	out := make([]Match, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Match{DID: r.Did, Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl, Score: r.Score})
+	}
+	return out, nil
+}
+
+// likeEscaper escapes LIKE's wildcards in what a user typed.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // DIDByHandle returns the DID of the account that shows handle; ierr.NotFound if none
 // does (or the handle is not one).

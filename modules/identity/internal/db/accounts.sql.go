@@ -117,7 +117,8 @@ func (q *Queries) ListHandles(ctx context.Context, dids []string) ([]ListHandles
 const listProfiles = `-- name: ListProfiles :many
 SELECT a.did, a.handle, a.display_name, a.avatar_url,
        COALESCE(p.support_url, '')::text AS support_url,
-       COALESCE(p.show_liked_on_profile, false)::boolean AS show_liked_on_profile
+       COALESCE(p.show_liked_on_profile, false)::boolean AS show_liked_on_profile,
+       COALESCE(p.allow_comments, true)::boolean AS allow_comments
 FROM identity.accounts a
 LEFT JOIN identity.preferences p ON p.did = a.did
 WHERE a.did = ANY($1::text[])
@@ -130,6 +131,7 @@ type ListProfilesRow struct {
 	AvatarUrl          string
 	SupportUrl         string
 	ShowLikedOnProfile bool
+	AllowComments      bool
 }
 
 // ListProfiles is what the catalog shows of accounts: handle, display name, avatar, and
@@ -150,6 +152,67 @@ func (q *Queries) ListProfiles(ctx context.Context, dids []string) ([]ListProfil
 			&i.AvatarUrl,
 			&i.SupportUrl,
 			&i.ShowLikedOnProfile,
+			&i.AllowComments,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchAccounts = `-- name: SearchAccounts :many
+SELECT a.did, a.handle, a.display_name, a.avatar_url,
+       GREATEST(similarity(a.handle, $1::text), similarity(a.display_name, $1::text),
+                CASE WHEN a.handle LIKE $2::text THEN 0.9 ELSE 0 END)::real AS score
+FROM identity.accounts a
+WHERE a.handle <> 'handle.invalid'
+  AND (a.handle % $1::text OR a.display_name % $1::text OR a.handle LIKE $2::text
+       OR a.handle ILIKE $3::text OR a.display_name ILIKE $3::text)
+ORDER BY score DESC, a.handle
+LIMIT $4
+`
+
+type SearchAccountsParams struct {
+	Q       string
+	Prefix  string
+	Pattern string
+	MaxRows int32
+}
+
+type SearchAccountsRow struct {
+	Did         string
+	Handle      string
+	DisplayName string
+	AvatarUrl   string
+	Score       float32
+}
+
+// SearchAccounts finds accounts whose handle or display name is like @q (trigram
+// similarity, or the handle starting with it), best match first.
+func (q *Queries) SearchAccounts(ctx context.Context, arg SearchAccountsParams) ([]SearchAccountsRow, error) {
+	rows, err := q.db.Query(ctx, searchAccounts,
+		arg.Q,
+		arg.Prefix,
+		arg.Pattern,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchAccountsRow{}
+	for rows.Next() {
+		var i SearchAccountsRow
+		if err := rows.Scan(
+			&i.Did,
+			&i.Handle,
+			&i.DisplayName,
+			&i.AvatarUrl,
+			&i.Score,
 		); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,290 @@
+// Package plays counts plays and answers charts. A play report counts when the listener
+// heard at least MinListen or half the track, and only once per listener per track per
+// Window: the first report in a window counts, replays of it count nothing (plyr.fm
+// counted every request). A listener is an account, or an anonymous visitor known by a
+// hash of their address and browser with a salt that changes daily (so no address is
+// kept, and a visitor cannot be followed from one day to the next).
+//
+// Each counted play is an append-only row (who, what, when, how long, from which share
+// link), and the track's play counter and its per-day count move in the same
+// transaction: views read counters, never count.
+package plays
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+)
+
+// Defaults of the counting rule.
+const (
+	MinListen     = 30 * time.Second
+	DefaultWindow = 30 * time.Minute
+	maxRefBytes   = 32
+)
+
+// Errors of the feature.
+var (
+	ErrInvalidInput = rpc.NewError(connect.CodeInvalidArgument, "invalid input")
+	ErrNotFound     = rpc.NewError(connect.CodeNotFound, "track not found")
+)
+
+// Beginner starts transactions.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Plays is the feature.
+type Plays struct {
+	db     Beginner
+	q      *db.Queries
+	window time.Duration
+	now    func() time.Time
+
+	mu    sync.Mutex
+	salts map[string][]byte // by day (YYYY-MM-DD)
+}
+
+// New returns the feature; window is how long one listener's play of a track counts once
+// (DefaultWindow when 0).
+func New(conn Beginner, q *db.Queries, window time.Duration) *Plays {
+	if window <= 0 {
+		window = DefaultWindow
+	}
+	return &Plays{db: conn, q: q, window: window, now: time.Now, salts: map[string][]byte{}}
+}
+
+// Listener is who played: an account's DID, or an anonymous visitor's address and
+// browser (used once, for the day's hash).
+type Listener struct {
+	DID       string
+	Addr      string
+	UserAgent string
+}
+
+// Report is one play report.
+type Report struct {
+	TrackID    uuid.UUID
+	ListenedMs int64
+	Ref        string
+	Listener   Listener
+}
+
+// Result says whether the report counted, and the track's play count now.
+type Result struct {
+	Counted bool
+	Count   int64
+}
+
+// Record applies the counting rule to a report.
+func (p *Plays) Record(ctx context.Context, r Report) (Result, error) {
+	if r.ListenedMs < 0 {
+		return Result{}, ErrInvalidInput.Withf("listened_ms is negative")
+	}
+	if len(r.Ref) > maxRefBytes {
+		r.Ref = "" // not a code plyr made; the play still counts
+	}
+	track, err := p.q.GetPlayable(ctx, r.TrackID)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (track.Status != "ready" || track.Deleting)) {
+		return Result{}, ErrNotFound
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("load track: %w", err)
+	}
+	if !heardEnough(r.ListenedMs, track.DurationMs) {
+		return Result{Count: track.PlayCount}, nil
+	}
+	now := p.now().UTC().Truncate(time.Microsecond)
+	var listener string
+	var listenerDID, visitor *string
+	if r.Listener.DID != "" {
+		listenerDID = &r.Listener.DID
+		listener = r.Listener.DID
+	} else {
+		v, err := p.visitor(ctx, now, r.Listener)
+		if err != nil {
+			return Result{}, err
+		}
+		visitor = &v
+		listener = "visitor:" + v
+	}
+	var ref *string
+	if r.Ref != "" {
+		ref = &r.Ref
+	}
+	out := Result{Count: track.PlayCount}
+	err = p.inTx(ctx, func(q *db.Queries) error {
+		_, err := q.GuardPlay(ctx, db.GuardPlayParams{Listener: listener, TrackID: r.TrackID, CountedAt: now, CountedSince: now.Add(-p.window)})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // counted within the window already
+		}
+		if err != nil {
+			return fmt.Errorf("guard play: %w", err)
+		}
+		if err := q.InsertPlay(ctx, db.InsertPlayParams{
+			TrackID: r.TrackID, ListenerDid: listenerDID, Visitor: visitor, ListenedMs: r.ListenedMs, ShareRef: ref, PlayedAt: now,
+		}); err != nil {
+			return fmt.Errorf("insert play: %w", err)
+		}
+		count, err := q.AddPlay(ctx, r.TrackID)
+		if err != nil {
+			return fmt.Errorf("count play: %w", err)
+		}
+		if err := q.AddPlayDay(ctx, db.AddPlayDayParams{Day: pgtype.Date{Time: now, Valid: true}, TrackID: r.TrackID}); err != nil {
+			return fmt.Errorf("count play day: %w", err)
+		}
+		out = Result{Counted: true, Count: count}
+		return nil
+	})
+	return out, err
+}
+
+// heardEnough is the rule: MinListen, or half the track when it is shorter than twice that.
+func heardEnough(listenedMs int64, durationMs *int32) bool {
+	need := MinListen.Milliseconds()
+	if durationMs != nil && int64(*durationMs)/2 < need {
+		need = int64(*durationMs) / 2
+	}
+	return listenedMs >= need
+}
+
+// visitor is an anonymous listener's hash for the day.
+func (p *Plays) visitor(ctx context.Context, now time.Time, l Listener) (string, error) {
+	salt, err := p.salt(ctx, now)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(salt)
+	h.Write([]byte(l.Addr))
+	h.Write([]byte{0})
+	h.Write([]byte(l.UserAgent))
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// salt returns the day's salt, shared by every process through the database.
+func (p *Plays) salt(ctx context.Context, now time.Time) ([]byte, error) {
+	day := now.Format(time.DateOnly)
+	p.mu.Lock()
+	s, ok := p.salts[day]
+	p.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	s, err := p.q.GetVisitorSalt(ctx, db.GetVisitorSaltParams{Day: pgtype.Date{Time: now, Valid: true}, Salt: fresh})
+	if err != nil {
+		return nil, fmt.Errorf("visitor salt: %w", err)
+	}
+	p.mu.Lock()
+	p.salts = map[string][]byte{day: s} // yesterday's is no longer needed
+	p.mu.Unlock()
+	return s, nil
+}
+
+// Forget drops what the counting rule no longer needs: guards older than the window and
+// salts older than today (housekeeping). It returns how many guards it dropped.
+func (p *Plays) Forget(ctx context.Context) (int64, error) {
+	now := p.now().UTC()
+	n, err := p.q.ForgetPlayGuards(ctx, now.Add(-p.window))
+	if err != nil {
+		return 0, fmt.Errorf("forget play guards: %w", err)
+	}
+	if _, err := p.q.ForgetVisitorSalts(ctx, pgtype.Date{Time: now, Valid: true}); err != nil {
+		return n, fmt.Errorf("forget visitor salts: %w", err)
+	}
+	return n, nil
+}
+
+// By is what a chart ranks by.
+type By int
+
+// The charts.
+const (
+	ByLikes By = iota
+	ByPlays
+)
+
+// Ranked is a track in a chart with its count in the window.
+type Ranked struct {
+	TrackID uuid.UUID
+	Count   int64
+}
+
+// Top returns the limit most liked or played tracks since since (all time when zero).
+func (p *Plays) Top(ctx context.Context, by By, since time.Time, limit int) ([]Ranked, error) {
+	var out []Ranked
+	add := func(id uuid.UUID, n int64) { out = append(out, Ranked{TrackID: id, Count: n}) }
+	n := int32(limit)
+	switch {
+	case by == ByLikes && since.IsZero():
+		rows, err := p.q.TopTracksByLikes(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			add(r.ID, r.Count)
+		}
+	case by == ByPlays && since.IsZero():
+		rows, err := p.q.TopTracksByPlays(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			add(r.ID, r.Count)
+		}
+	case by == ByLikes:
+		rows, err := p.q.TopTracksByRecentLikes(ctx, db.TopTracksByRecentLikesParams{Since: since, MaxRows: n})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			add(r.ID, r.Count)
+		}
+	default:
+		rows, err := p.q.TopTracksByRecentPlays(ctx, db.TopTracksByRecentPlaysParams{Since: pgtype.Date{Time: since, Valid: true}, MaxRows: n})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			add(r.ID, r.Count)
+		}
+	}
+	return out, nil
+}
+
+// Stats are plyr's totals.
+type Stats = db.PlatformStatsRow
+
+// Stats returns plyr's totals.
+func (p *Plays) Stats(ctx context.Context) (Stats, error) {
+	return p.q.PlatformStats(ctx)
+}
+
+func (p *Plays) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	tx, err := p.db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := fn(p.q.WithTx(tx)); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

@@ -1,0 +1,278 @@
+// Package search is the catalog's search: one query over tracks, artists, albums, tags
+// and playlists, each matched by trigram similarity or by substring, merged by relevance,
+// with how many of each kind matched. Artists come from the accounts plyr knows (the
+// identity module), with artists who published something ranked above listeners.
+package search
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"connectrpc.com/connect"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+)
+
+// Bounds of a query.
+const (
+	MinQueryRunes = 2
+	MaxQueryRunes = 100
+	// countCap bounds the per-kind counts: "1000+" is all a searcher needs to know.
+	countCap = 1000
+	// threshold is the trigram similarity a match needs (pg_trgm's default is 0.3; plyr.fm
+	// used 0.1, which matches nearly anything).
+	threshold = "0.2"
+)
+
+// ErrInvalidInput marks a query refused for its length.
+var ErrInvalidInput = rpc.NewError(connect.CodeInvalidArgument, "invalid input")
+
+// Kind is a kind of result.
+type Kind int
+
+// The kinds.
+const (
+	Track Kind = iota + 1
+	Artist
+	Album
+	Tag
+	Playlist
+)
+
+// AllKinds are searched when none are asked for.
+var AllKinds = []Kind{Track, Artist, Album, Tag, Playlist}
+
+// Result is one match: its kind, its id (a UUID, a DID, or a tag's name) and relevance.
+type Result struct {
+	Kind      Kind
+	ID        string
+	Relevance float32
+	// TagTracks is a tag's track count.
+	TagTracks int64
+}
+
+// Accounts finds accounts by handle or name (the identity module).
+type Accounts interface {
+	SearchAccounts(ctx context.Context, q string, limit int) ([]AccountMatch, error)
+}
+
+// AccountMatch is an account found, with its score (0 to 1).
+type AccountMatch struct {
+	DID   string
+	Score float32
+}
+
+// Beginner starts transactions.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Search is the feature.
+type Search struct {
+	db       Beginner
+	q        *db.Queries
+	accounts Accounts
+}
+
+// New returns the feature.
+func New(conn Beginner, q *db.Queries, accounts Accounts) *Search {
+	return &Search{db: conn, q: q, accounts: accounts}
+}
+
+// Answer is a search's results, best first, and the matches of each kind.
+type Answer struct {
+	Results []Result
+	Counts  map[Kind]int64
+}
+
+// Clean checks a query's length and normalises it.
+func Clean(q string) (string, error) {
+	q = strings.TrimSpace(q)
+	n := utf8.RuneCountInString(q)
+	if n < MinQueryRunes || n > MaxQueryRunes {
+		return "", ErrInvalidInput.Withf("a search is %d to %d characters", MinQueryRunes, MaxQueryRunes)
+	}
+	return strings.ToLower(q), nil
+}
+
+// likeEscaper escapes LIKE's wildcards in what was typed.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Find runs the search for the kinds asked (all when none), returning at most limit
+// results in all.
+func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) (Answer, error) {
+	q, err := Clean(raw)
+	if err != nil {
+		return Answer{}, err
+	}
+	switch {
+	case limit <= 0:
+		limit = 20
+	case limit > 50:
+		limit = 50
+	}
+	if len(kinds) == 0 {
+		kinds = AllKinds
+	}
+	pattern := "%" + likeEscaper.Replace(q) + "%"
+	ans := Answer{Counts: map[Kind]int64{}}
+	n := int32(limit)
+
+	// The account search is the identity module's, made outside the transaction.
+	if slices.Contains(kinds, Artist) {
+		matches, err := s.accounts.SearchAccounts(ctx, q, countCap)
+		if err != nil {
+			return Answer{}, err
+		}
+		if err := s.rankArtists(ctx, matches, limit, &ans); err != nil {
+			return Answer{}, err
+		}
+	}
+
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return Answer{}, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	qt := s.q.WithTx(tx)
+	if err := qt.SetSearchThreshold(ctx, threshold); err != nil {
+		return Answer{}, fmt.Errorf("search threshold: %w", err)
+	}
+	for _, k := range kinds {
+		switch k {
+		case Track:
+			rows, err := qt.SearchTracks(ctx, db.SearchTracksParams{Q: q, Pattern: pattern, MaxRows: n})
+			if err != nil {
+				return Answer{}, fmt.Errorf("search tracks: %w", err)
+			}
+			for _, r := range rows {
+				ans.Results = append(ans.Results, Result{Kind: Track, ID: r.ID.String(), Relevance: r.Relevance})
+			}
+			if ans.Counts[Track], err = qt.CountTracksMatching(ctx, db.CountTracksMatchingParams{Q: q, Pattern: pattern, Cap: countCap}); err != nil {
+				return Answer{}, fmt.Errorf("count tracks: %w", err)
+			}
+		case Album:
+			rows, err := qt.SearchAlbums(ctx, db.SearchAlbumsParams{Q: q, Pattern: pattern, MaxRows: n})
+			if err != nil {
+				return Answer{}, fmt.Errorf("search albums: %w", err)
+			}
+			for _, r := range rows {
+				ans.Results = append(ans.Results, Result{Kind: Album, ID: r.ID.String(), Relevance: r.Relevance})
+			}
+			if ans.Counts[Album], err = qt.CountAlbumsMatching(ctx, db.CountAlbumsMatchingParams{Q: q, Pattern: pattern, Cap: countCap}); err != nil {
+				return Answer{}, fmt.Errorf("count albums: %w", err)
+			}
+		case Tag:
+			rows, err := qt.SearchTags(ctx, db.SearchTagsParams{Q: q, Pattern: pattern, MaxRows: n})
+			if err != nil {
+				return Answer{}, fmt.Errorf("search tags: %w", err)
+			}
+			for _, r := range rows {
+				ans.Results = append(ans.Results, Result{Kind: Tag, ID: r.Name, Relevance: r.Relevance, TagTracks: r.TrackCount})
+			}
+			if ans.Counts[Tag], err = qt.CountTagsMatching(ctx, db.CountTagsMatchingParams{Q: q, Pattern: pattern, Cap: countCap}); err != nil {
+				return Answer{}, fmt.Errorf("count tags: %w", err)
+			}
+		case Playlist:
+			rows, err := qt.SearchPlaylists(ctx, db.SearchPlaylistsParams{Q: q, Pattern: pattern, MaxRows: n})
+			if err != nil {
+				return Answer{}, fmt.Errorf("search playlists: %w", err)
+			}
+			for _, r := range rows {
+				ans.Results = append(ans.Results, Result{Kind: Playlist, ID: r.ID.String(), Relevance: r.Relevance})
+			}
+			if ans.Counts[Playlist], err = qt.CountPlaylistsMatching(ctx, db.CountPlaylistsMatchingParams{Q: q, Pattern: pattern, Cap: countCap}); err != nil {
+				return Answer{}, fmt.Errorf("count playlists: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Answer{}, err
+	}
+	slices.SortStableFunc(ans.Results, func(a, b Result) int {
+		switch {
+		case a.Relevance > b.Relevance:
+			return -1
+		case a.Relevance < b.Relevance:
+			return 1
+		}
+		return 0
+	})
+	if len(ans.Results) > limit {
+		ans.Results = ans.Results[:limit]
+	}
+	return ans, nil
+}
+
+// rankArtists adds the matched accounts, artists with published tracks first among equals.
+func (s *Search) rankArtists(ctx context.Context, matches []AccountMatch, limit int, ans *Answer) error {
+	ans.Counts[Artist] = int64(len(matches))
+	if len(matches) > limit {
+		matches = matches[:limit]
+	}
+	dids := make([]string, 0, len(matches))
+	for _, m := range matches {
+		dids = append(dids, m.DID)
+	}
+	publishing, err := s.q.ListArtistDIDs(ctx, dids)
+	if err != nil {
+		return fmt.Errorf("artists among matches: %w", err)
+	}
+	isArtist := map[string]bool{}
+	for _, d := range publishing {
+		isArtist[d] = true
+	}
+	for _, m := range matches {
+		rel := m.Score
+		if !isArtist[m.DID] {
+			rel *= 0.8 // a listener with the same name ranks below the artist
+		}
+		ans.Results = append(ans.Results, Result{Kind: Artist, ID: m.DID, Relevance: rel})
+	}
+	return nil
+}
+
+// Handles completes a handle from the accounts plyr knows, artists first.
+func (s *Search) Handles(ctx context.Context, q string, limit int) ([]string, error) {
+	q = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(q), "@"))
+	if utf8.RuneCountInString(q) < 1 || utf8.RuneCountInString(q) > MaxQueryRunes {
+		return nil, ErrInvalidInput.Withf("a handle search is 1 to %d characters", MaxQueryRunes)
+	}
+	switch {
+	case limit <= 0:
+		limit = 10
+	case limit > 25:
+		limit = 25
+	}
+	matches, err := s.accounts.SearchAccounts(ctx, q, 4*limit)
+	if err != nil {
+		return nil, err
+	}
+	var ans Answer
+	ans.Counts = map[Kind]int64{}
+	if err := s.rankArtists(ctx, matches, 4*limit, &ans); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(ans.Results, func(a, b Result) int {
+		switch {
+		case a.Relevance > b.Relevance:
+			return -1
+		case a.Relevance < b.Relevance:
+			return 1
+		}
+		return 0
+	})
+	out := make([]string, 0, limit)
+	for _, r := range ans.Results {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, r.ID)
+	}
+	return out, nil
+}

@@ -1,0 +1,100 @@
+package catalog
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+
+	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
+	"github.com/plyrfm/plyr/modules/catalog/internal/plays"
+)
+
+func (h *handler) RecordPlay(ctx context.Context, req *catalogv1.RecordPlayRequest) (*catalogv1.RecordPlayResponse, error) {
+	id, err := parseTrackID(req.GetTrackId())
+	if err != nil {
+		return nil, err
+	}
+	listener := plays.Listener{DID: viewer(ctx)}
+	if listener.DID == "" {
+		if call, ok := connect.CallInfoForHandlerContext(ctx); ok {
+			listener.Addr = h.m.clientAddr(call.Peer().Addr, call.RequestHeader())
+			listener.UserAgent = call.RequestHeader().Get("User-Agent")
+		}
+	}
+	res, err := h.m.plays.Record(ctx, plays.Report{TrackID: id, ListenedMs: req.GetListenedMs(), Ref: req.GetRef(), Listener: listener})
+	if err != nil {
+		return nil, err
+	}
+	return &catalogv1.RecordPlayResponse{Counted: res.Counted, PlayCount: res.Count}, nil
+}
+
+// hostOf is the address part of host:port (the default client address: no proxy).
+func hostOf(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return host
+}
+
+func (h *handler) ListTopTracks(ctx context.Context, req *catalogv1.ListTopTracksRequest) (*catalogv1.ListTopTracksResponse, error) {
+	limit := int(req.GetLimit())
+	switch {
+	case limit <= 0:
+		limit = 10
+	case limit > 50:
+		limit = 50
+	}
+	by := plays.ByLikes
+	if req.GetBy() == catalogv1.TopBy_TOP_BY_PLAYS {
+		by = plays.ByPlays
+	}
+	var since time.Time
+	now := time.Now().UTC()
+	switch req.GetWindow() {
+	case catalogv1.TopWindow_TOP_WINDOW_DAY:
+		since = now.AddDate(0, 0, -1)
+	case catalogv1.TopWindow_TOP_WINDOW_WEEK:
+		since = now.AddDate(0, 0, -7)
+	case catalogv1.TopWindow_TOP_WINDOW_MONTH:
+		since = now.AddDate(0, -1, 0)
+	}
+	ranked, err := h.m.plays.Top(ctx, by, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, 0, len(ranked))
+	for _, r := range ranked {
+		ids = append(ids, r.TrackID)
+	}
+	list, err := h.tracks.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	protos, err := h.trackProtos(ctx, list, viewer(ctx))
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[string]int64, len(ranked))
+	for _, r := range ranked {
+		counts[r.TrackID.String()] = r.Count
+	}
+	out := &catalogv1.ListTopTracksResponse{}
+	for _, t := range protos {
+		out.Tracks = append(out.Tracks, &catalogv1.TopTrack{Track: t, Count: counts[t.Id]})
+	}
+	return out, nil
+}
+
+func (h *handler) GetPlatformStats(ctx context.Context, _ *catalogv1.GetPlatformStatsRequest) (*catalogv1.GetPlatformStatsResponse, error) {
+	s, err := h.m.plays.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogv1.GetPlatformStatsResponse{
+		TotalPlays: s.TotalPlays, TotalTracks: s.TotalTracks, TotalArtists: s.TotalArtists, TotalDurationSeconds: s.TotalDurationSeconds,
+	}, nil
+}
