@@ -74,7 +74,9 @@ func (h *handler) ListLikers(ctx context.Context, req *catalogv1.ListLikersReque
 func (h *handler) ListLikedTracks(ctx context.Context, req *catalogv1.ListLikedTracksRequest) (*catalogv1.ListLikedTracksResponse, error) {
 	me := viewer(ctx)
 	whose := me
-	if handle := req.GetHandle(); handle != "" {
+	if handle := req.GetHandle(); strings.HasPrefix(handle, "did:") {
+		whose = handle
+	} else if handle != "" {
 		did, ok, err := h.m.accts.DIDByHandle(ctx, strings.ToLower(strings.TrimPrefix(handle, "@")))
 		if err != nil {
 			return nil, err

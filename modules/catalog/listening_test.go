@@ -273,7 +273,7 @@ func TestComments_Rules(t *testing.T) {
 	require.Equal(t, "bob.test", list.Comments[0].Author.Handle)
 
 	_, err = l.comments.AddComment(as("bob-token"), &catalogv1.AddCommentRequest{TrackId: track, Text: "one more", TimestampMs: 1})
-	require.Equal(t, connect.CodeResourceExhausted, code(err), "the track's cap")
+	require.Equal(t, connect.CodeFailedPrecondition, code(err), "the track's cap")
 
 	got, err := l.client.GetTrack(context.Background(), &catalogv1.GetTrackRequest{Id: track})
 	require.NoError(t, err)

@@ -37,7 +37,7 @@ var (
 	ErrNotFound     = rpc.NewError(connect.CodeNotFound, "comment not found")
 	ErrNotAuthor    = rpc.NewError(connect.CodePermissionDenied, "only its author can change a comment")
 	ErrTurnedOff    = rpc.NewError(connect.CodePermissionDenied, "the artist turned comments off for their tracks")
-	ErrTrackFull    = rpc.NewError(connect.CodeResourceExhausted, "this track has all the comments it can take")
+	ErrTrackFull    = rpc.NewError(connect.CodeFailedPrecondition, "this track has all the comments it can take")
 	ErrTooOften     = rpc.NewError(connect.CodeResourceExhausted, "you are commenting too often; wait a little")
 )
 

@@ -623,8 +623,9 @@ func (x *ListLikersResponse) GetNextPageToken() string {
 
 type ListLikedTracksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// handle names whose likes to list; empty for the caller's own.
-	Handle        string `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	// handle names whose likes to list (a handle or a DID); empty for the caller's own.
+	Handle string `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	// page_size is 1 to 100, default 50 when 0.
 	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1736,10 +1737,11 @@ func (x *GetPlaylistResponse) GetItems() []*PlaylistItem {
 }
 
 type ListPlaylistsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	OwnerDid      string                 `protobuf:"bytes,1,opt,name=owner_did,json=ownerDid,proto3" json:"owner_did,omitempty"`
-	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	OwnerDid string                 `protobuf:"bytes,1,opt,name=owner_did,json=ownerDid,proto3" json:"owner_did,omitempty"`
+	// page_size is 1 to 100, default 50 when 0.
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

@@ -126,8 +126,8 @@ type LikeServiceClient interface {
 	ListLikers(context.Context, *v1.ListLikersRequest) (*v1.ListLikersResponse, error)
 	// ListLikedTracks returns liked tracks in the order of the listener's "Liked" list
 	// (newest like first until they reorder it): the caller's own when handle is empty, else
-	// the named listener's, and then only if they show their likes on their profile
-	// (PERMISSION_DENIED otherwise).
+	// the named listener's (a handle or a DID), and then only if they show their likes on
+	// their profile (PERMISSION_DENIED otherwise; a listener always sees their own).
 	ListLikedTracks(context.Context, *v1.ListLikedTracksRequest) (*v1.ListLikedTracksResponse, error)
 	// ReorderLikedTracks puts the caller's liked tracks in the given order (their "Liked"
 	// list record follows, keeping its name, type and creation time). track_ids must be
@@ -250,8 +250,8 @@ type LikeServiceHandler interface {
 	ListLikers(context.Context, *v1.ListLikersRequest) (*v1.ListLikersResponse, error)
 	// ListLikedTracks returns liked tracks in the order of the listener's "Liked" list
 	// (newest like first until they reorder it): the caller's own when handle is empty, else
-	// the named listener's, and then only if they show their likes on their profile
-	// (PERMISSION_DENIED otherwise).
+	// the named listener's (a handle or a DID), and then only if they show their likes on
+	// their profile (PERMISSION_DENIED otherwise; a listener always sees their own).
 	ListLikedTracks(context.Context, *v1.ListLikedTracksRequest) (*v1.ListLikedTracksResponse, error)
 	// ReorderLikedTracks puts the caller's liked tracks in the given order (their "Liked"
 	// list record follows, keeping its name, type and creation time). track_ids must be
@@ -349,9 +349,9 @@ type CommentServiceClient interface {
 	ListComments(context.Context, *v1.ListCommentsRequest) (*v1.ListCommentsResponse, error)
 	// AddComment comments on a track at timestamp_ms. INVALID_ARGUMENT for an empty text,
 	// one over 300 characters or a timestamp past the track's end; PERMISSION_DENIED when the
-	// artist turned comments off; RESOURCE_EXHAUSTED when the track has all the comments it
-	// may have, or the caller commented too often; FAILED_PRECONDITION while the track's
-	// record is not on its PDS yet.
+	// artist turned comments off; FAILED_PRECONDITION when the track has all the comments it
+	// may have (max_comments), or while the track's record is not on its PDS yet;
+	// RESOURCE_EXHAUSTED when the caller commented too often (wait and try again).
 	AddComment(context.Context, *v1.AddCommentRequest) (*v1.AddCommentResponse, error)
 	// EditComment changes a comment's text (its author only); its record keeps createdAt
 	// and gets updatedAt.
@@ -452,9 +452,9 @@ type CommentServiceHandler interface {
 	ListComments(context.Context, *v1.ListCommentsRequest) (*v1.ListCommentsResponse, error)
 	// AddComment comments on a track at timestamp_ms. INVALID_ARGUMENT for an empty text,
 	// one over 300 characters or a timestamp past the track's end; PERMISSION_DENIED when the
-	// artist turned comments off; RESOURCE_EXHAUSTED when the track has all the comments it
-	// may have, or the caller commented too often; FAILED_PRECONDITION while the track's
-	// record is not on its PDS yet.
+	// artist turned comments off; FAILED_PRECONDITION when the track has all the comments it
+	// may have (max_comments), or while the track's record is not on its PDS yet;
+	// RESOURCE_EXHAUSTED when the caller commented too often (wait and try again).
 	AddComment(context.Context, *v1.AddCommentRequest) (*v1.AddCommentResponse, error)
 	// EditComment changes a comment's text (its author only); its record keeps createdAt
 	// and gets updatedAt.
@@ -544,15 +544,16 @@ type PlaylistServiceClient interface {
 	// account shows on their profile; newest first.
 	ListPlaylists(context.Context, *v1.ListPlaylistsRequest) (*v1.ListPlaylistsResponse, error)
 	// UpdatePlaylist renames a playlist, sets its cover, or whether it shows on the owner's
-	// profile or is private; unset fields stay.
+	// profile or is private; unset fields stay. Making it private also takes it off the
+	// profile; asking for both private and show_on_profile is INVALID_ARGUMENT.
 	UpdatePlaylist(context.Context, *v1.UpdatePlaylistRequest) (*v1.UpdatePlaylistResponse, error)
 	// DeletePlaylist deletes a playlist and its record. Deleting it again changes nothing.
 	DeletePlaylist(context.Context, *v1.DeletePlaylistRequest) (*v1.DeletePlaylistResponse, error)
 	// AddPlaylistTrack appends a track. ALREADY_EXISTS when it is there already;
 	// RESOURCE_EXHAUSTED at 500 tracks (a list record's limit).
 	AddPlaylistTrack(context.Context, *v1.AddPlaylistTrackRequest) (*v1.AddPlaylistTrackResponse, error)
-	// RemovePlaylistTrack removes the item at position (its track_id must match, so a
-	// stale view removes nothing it did not mean to).
+	// RemovePlaylistTrack removes one entry, named by its id (so a stale view removes
+	// nothing it did not mean to); NOT_FOUND when the playlist has no such entry.
 	RemovePlaylistTrack(context.Context, *v1.RemovePlaylistTrackRequest) (*v1.RemovePlaylistTrackResponse, error)
 	// ReorderPlaylist puts the items in a new order: item_ids must be exactly the
 	// playlist's items.
@@ -722,15 +723,16 @@ type PlaylistServiceHandler interface {
 	// account shows on their profile; newest first.
 	ListPlaylists(context.Context, *v1.ListPlaylistsRequest) (*v1.ListPlaylistsResponse, error)
 	// UpdatePlaylist renames a playlist, sets its cover, or whether it shows on the owner's
-	// profile or is private; unset fields stay.
+	// profile or is private; unset fields stay. Making it private also takes it off the
+	// profile; asking for both private and show_on_profile is INVALID_ARGUMENT.
 	UpdatePlaylist(context.Context, *v1.UpdatePlaylistRequest) (*v1.UpdatePlaylistResponse, error)
 	// DeletePlaylist deletes a playlist and its record. Deleting it again changes nothing.
 	DeletePlaylist(context.Context, *v1.DeletePlaylistRequest) (*v1.DeletePlaylistResponse, error)
 	// AddPlaylistTrack appends a track. ALREADY_EXISTS when it is there already;
 	// RESOURCE_EXHAUSTED at 500 tracks (a list record's limit).
 	AddPlaylistTrack(context.Context, *v1.AddPlaylistTrackRequest) (*v1.AddPlaylistTrackResponse, error)
-	// RemovePlaylistTrack removes the item at position (its track_id must match, so a
-	// stale view removes nothing it did not mean to).
+	// RemovePlaylistTrack removes one entry, named by its id (so a stale view removes
+	// nothing it did not mean to); NOT_FOUND when the playlist has no such entry.
 	RemovePlaylistTrack(context.Context, *v1.RemovePlaylistTrackRequest) (*v1.RemovePlaylistTrackResponse, error)
 	// ReorderPlaylist puts the items in a new order: item_ids must be exactly the
 	// playlist's items.

@@ -216,13 +216,15 @@ export const ListLikersResponseSchema: GenMessage<ListLikersResponse> = /*@__PUR
  */
 export type ListLikedTracksRequest = Message<"plyr.catalog.v1.ListLikedTracksRequest"> & {
   /**
-   * handle names whose likes to list; empty for the caller's own.
+   * handle names whose likes to list (a handle or a DID); empty for the caller's own.
    *
    * @generated from field: string handle = 1;
    */
   handle: string;
 
   /**
+   * page_size is 1 to 100, default 50 when 0.
+   *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;
@@ -739,6 +741,8 @@ export type ListPlaylistsRequest = Message<"plyr.catalog.v1.ListPlaylistsRequest
   ownerDid: string;
 
   /**
+   * page_size is 1 to 100, default 50 when 0.
+   *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;
@@ -1620,8 +1624,8 @@ export const LikeService: GenService<{
   /**
    * ListLikedTracks returns liked tracks in the order of the listener's "Liked" list
    * (newest like first until they reorder it): the caller's own when handle is empty, else
-   * the named listener's, and then only if they show their likes on their profile
-   * (PERMISSION_DENIED otherwise).
+   * the named listener's (a handle or a DID), and then only if they show their likes on
+   * their profile (PERMISSION_DENIED otherwise; a listener always sees their own).
    *
    * @generated from rpc plyr.catalog.v1.LikeService.ListLikedTracks
    */
@@ -1665,9 +1669,9 @@ export const CommentService: GenService<{
   /**
    * AddComment comments on a track at timestamp_ms. INVALID_ARGUMENT for an empty text,
    * one over 300 characters or a timestamp past the track's end; PERMISSION_DENIED when the
-   * artist turned comments off; RESOURCE_EXHAUSTED when the track has all the comments it
-   * may have, or the caller commented too often; FAILED_PRECONDITION while the track's
-   * record is not on its PDS yet.
+   * artist turned comments off; FAILED_PRECONDITION when the track has all the comments it
+   * may have (max_comments), or while the track's record is not on its PDS yet;
+   * RESOURCE_EXHAUSTED when the caller commented too often (wait and try again).
    *
    * @generated from rpc plyr.catalog.v1.CommentService.AddComment
    */
@@ -1743,7 +1747,8 @@ export const PlaylistService: GenService<{
   },
   /**
    * UpdatePlaylist renames a playlist, sets its cover, or whether it shows on the owner's
-   * profile or is private; unset fields stay.
+   * profile or is private; unset fields stay. Making it private also takes it off the
+   * profile; asking for both private and show_on_profile is INVALID_ARGUMENT.
    *
    * @generated from rpc plyr.catalog.v1.PlaylistService.UpdatePlaylist
    */
@@ -1774,8 +1779,8 @@ export const PlaylistService: GenService<{
     output: typeof AddPlaylistTrackResponseSchema;
   },
   /**
-   * RemovePlaylistTrack removes the item at position (its track_id must match, so a
-   * stale view removes nothing it did not mean to).
+   * RemovePlaylistTrack removes one entry, named by its id (so a stale view removes
+   * nothing it did not mean to); NOT_FOUND when the playlist has no such entry.
    *
    * @generated from rpc plyr.catalog.v1.PlaylistService.RemovePlaylistTrack
    */
