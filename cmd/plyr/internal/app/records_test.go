@@ -55,10 +55,12 @@ type pdsTap struct {
 	stalled     chan struct{}
 	stalledOnce sync.Once
 	release     chan struct{}
+	// collection is whose writes are counted and stalled (trackCollection by default).
+	collection string
 }
 
 func newTap() *pdsTap {
-	return &pdsTap{stalled: make(chan struct{}), release: make(chan struct{})}
+	return &pdsTap{stalled: make(chan struct{}), release: make(chan struct{}), collection: trackCollection}
 }
 
 func (p *pdsTap) wrap(base http.RoundTripper) http.RoundTripper { p.base = base; return p }
@@ -69,7 +71,7 @@ func (p *pdsTap) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, errors.New("dial tcp: connect: connection refused")
 	}
 	res, err := p.base.RoundTrip(r)
-	if err == nil && r.URL.Path == "/xrpc/com.atproto.repo.putRecord" && res.StatusCode == http.StatusOK && writes(r, trackCollection) {
+	if err == nil && r.URL.Path == "/xrpc/com.atproto.repo.putRecord" && res.StatusCode == http.StatusOK && writes(r, p.collection) {
 		p.puts.Add(1)
 		if p.stall.Load() {
 			p.stalledOnce.Do(func() { close(p.stalled) })
