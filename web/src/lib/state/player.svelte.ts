@@ -2,7 +2,7 @@
 // survives client-side navigation) and plays queue.current.
 import type { Track } from '$gen/plyr/catalog/v1/catalog_pb';
 import { prefs } from './prefs.svelte';
-import { queue } from './queue.svelte';
+import { maxQueue, queue } from './queue.svelte';
 import { toast } from './toasts.svelte';
 
 const volumeKey = 'plyr-volume';
@@ -17,9 +17,20 @@ class Player {
 	muted = $state(false);
 	/** True while the browser waits for audio data. */
 	buffering = $state(false);
+	/** True when the current track played to its end and nothing followed. */
+	ended = $state(false);
+	/** True while this page is the one playing for the listener: from its first play until
+	 * another tab or device moves the account's queue to another track. Only then does it
+	 * report what plays and where a track was paused. */
+	started = $state(false);
+	/** Counts seeks (what is playing reports them). */
+	seeks = $state(0);
 
 	private audio: HTMLAudioElement | null = null;
 	private loadedId = '';
+	/** Where to go once the loaded file's length is known (a restored position), in s. */
+	private resumeAt = 0;
+
 
 	get track(): Track | null {
 		return queue.current;
@@ -32,24 +43,41 @@ class Player {
 		if (saved >= 0 && saved <= 1 && localStorage.getItem(volumeKey) !== null) this.volume = saved;
 		audio.volume = this.volume;
 		const on = (type: string, fn: () => void) => audio.addEventListener(type, fn);
-		on('play', () => (this.playing = true));
-		on('pause', () => (this.playing = false));
+		on('play', () => {
+			this.playing = true;
+			this.started = true;
+			this.ended = false;
+		});
+		on('pause', () => {
+			this.playing = false;
+			// A pause the listener made (not a new file replacing the old): others resume from here.
+			if (this.started && audio.readyState > 0 && !audio.ended) queue.notePosition(audio.currentTime * 1000);
+		});
 		on('timeupdate', () => (this.time = audio.currentTime));
+		on('loadedmetadata', () => {
+			if (this.resumeAt > 0 && this.resumeAt < audio.duration - 1) audio.currentTime = this.resumeAt;
+			this.resumeAt = 0;
+		});
 		on('durationchange', () => {
 			if (Number.isFinite(audio.duration)) this.duration = audio.duration;
 		});
 		on('waiting', () => (this.buffering = true));
 		on('playing', () => (this.buffering = false));
 		on('ended', () => {
-			if (prefs.autoAdvance) this.next();
+			if (prefs.autoAdvance && queue.hasNext) {
+				this.next();
+				return;
+			}
+			this.ended = true;
+			if (this.started) queue.notePosition(0);
 		});
 		on('error', () => {
 			this.buffering = false;
-			if (this.track) toast('error', `“${this.track.title}” could not be played.`);
+			if (this.track && audio.getAttribute('src')) toast('error', `“${this.track.title}” could not be played.`);
 		});
 		this.setupMediaSession();
 		// A queue restored from the last visit is shown, not played.
-		if (queue.current) this.load(queue.current, false);
+		if (queue.current) this.load(queue.current, false, queue.positionMs);
 		return () => (this.audio = null);
 	}
 
@@ -63,21 +91,26 @@ class Player {
 	/** Adds a track to the end of the queue, starting it when nothing plays. */
 	enqueue(track: Track): void {
 		const wasEmpty = queue.current === null;
-		queue.add(track);
+		if (!queue.add(track)) {
+			toast('error', `The queue is full (${maxQueue} tracks): remove some to add “${track.title}”.`);
+			return;
+		}
 		if (wasEmpty) this.load(track, true);
 		else toast('info', `Added “${track.title}” to the queue.`);
 	}
 
 	/** Plays the queue's track at i. */
 	jump(i: number): void {
-		queue.replace(queue.tracks, i);
-		if (queue.current) this.load(queue.current, true);
+		if (queue.select(i) && queue.current) this.load(queue.current, true);
 	}
 
 	toggle(): void {
 		if (!this.audio || !this.track) return;
-		if (this.audio.paused) void this.audio.play().catch(() => {});
-		else this.audio.pause();
+		if (this.audio.paused) {
+			// The element may hold another file (none yet, or one that failed): load the current one.
+			if (this.loadedId !== this.track.id) this.load(this.track, true, queue.positionMs);
+			else void this.audio.play().catch(() => {});
+		} else this.audio.pause();
 	}
 
 	seek(seconds: number): void {
@@ -85,6 +118,8 @@ class Player {
 		const end = this.duration || this.audio.duration || 0;
 		this.audio.currentTime = Math.min(Math.max(seconds, 0), end > 0 ? end - 0.05 : 0);
 		this.time = this.audio.currentTime;
+		this.resumeAt = 0; // a seek wins over a restored position still waiting for the file
+		this.seeks++;
 	}
 
 	skip(delta: number): void {
@@ -121,14 +156,48 @@ class Player {
 		if (this.audio) this.audio.muted = this.muted;
 	}
 
-	private load(track: Track, autoplay: boolean): void {
+	/** Catches up with a queue that changed elsewhere (another tab or device, or whose queue
+	 * this is), never starting playback: a new current track is loaded paused, at the
+	 * position it was left at (which stops this page's playback: one place plays at a
+	 * time); with nothing queued the player empties. A paused page also takes the position
+	 * another one paused the same track at. */
+	follow(): void {
+		const t = queue.current;
+		const audio = this.audio;
+		if (!audio) return;
+		if (!t) {
+			audio.pause();
+			audio.removeAttribute('src');
+			audio.load();
+			this.loadedId = '';
+			this.time = 0;
+			this.duration = 0;
+			this.started = false;
+			return;
+		}
+		if (t.id !== this.loadedId) {
+			// Playing moved elsewhere: this page stops speaking for the listener.
+			this.started = false;
+			this.load(t, false, queue.positionMs);
+			return;
+		}
+		if (!this.playing && Math.abs(this.time * 1000 - queue.positionMs) > 2000) {
+			this.resumeAt = 0;
+			audio.currentTime = queue.positionMs / 1000;
+			this.time = audio.currentTime;
+		}
+	}
+
+	private load(track: Track, autoplay: boolean, atMs = 0): void {
 		const audio = this.audio;
 		if (!audio) return;
 		if (this.loadedId !== track.id) {
 			this.loadedId = track.id;
 			audio.src = `/audio/${encodeURIComponent(track.fileId)}`;
-			this.time = 0;
+			this.time = atMs / 1000;
 			this.duration = track.durationMs / 1000;
+			this.resumeAt = atMs / 1000;
+			this.ended = false;
 			this.updateMediaSession(track);
 		}
 		if (autoplay) {
