@@ -1,11 +1,16 @@
 // The player owns the one <audio> element (rendered once by the layout's PlayerBar, so it
-// survives client-side navigation) and plays queue.current.
+// survives client-side navigation) and plays queue.current. It also reports plays: once per
+// track load, when the listener has heard min(30 s, half the track), PlayService.RecordPlay
+// (anonymous visitors too), with the share link's ref when the track was opened from one.
 import type { Track } from '$gen/plyr/catalog/v1/catalog_pb';
+import { plays } from '$lib/api';
 import { prefs } from './prefs.svelte';
 import { maxQueue, queue } from './queue.svelte';
 import { toast } from './toasts.svelte';
 
 const volumeKey = 'plyr-volume';
+/** A play counts after this much listening, or half the track when it is shorter than twice that. */
+const countAfterMs = 30_000;
 
 class Player {
 	playing = $state(false);
@@ -31,6 +36,13 @@ class Player {
 	/** Where to go once the loaded file's length is known (a restored position), in s. */
 	private resumeAt = 0;
 
+	// The play report of the current load: how long it was heard, and whether it was sent
+	// (set before the request: one report per load, however the events fall).
+	private heardMs = 0;
+	private lastTime = 0;
+	private reported = false;
+	/** The share link a track page was opened with: ?ref= of /track/<id>. */
+	private ref: { trackId: string; code: string } | null = null;
 
 	get track(): Track | null {
 		return queue.current;
@@ -53,7 +65,11 @@ class Player {
 			// A pause the listener made (not a new file replacing the old): others resume from here.
 			if (this.started && audio.readyState > 0 && !audio.ended) queue.notePosition(audio.currentTime * 1000);
 		});
-		on('timeupdate', () => (this.time = audio.currentTime));
+		on('timeupdate', () => {
+			this.time = audio.currentTime;
+			this.listen(audio);
+		});
+		on('seeked', () => (this.lastTime = audio.currentTime));
 		on('loadedmetadata', () => {
 			if (this.resumeAt > 0 && this.resumeAt < audio.duration - 1) audio.currentTime = this.resumeAt;
 			this.resumeAt = 0;
@@ -188,6 +204,14 @@ class Player {
 		}
 	}
 
+	/** Notes the share link a page was opened with (/track/<id>?ref=<code>): the play of that
+	 * track reports it. */
+	noteRef(url: URL): void {
+		const m = /^\/track\/([^/]+)\/?$/.exec(url.pathname);
+		const code = url.searchParams.get('ref');
+		if (m && code) this.ref = { trackId: decodeURIComponent(m[1]!), code };
+	}
+
 	private load(track: Track, autoplay: boolean, atMs = 0): void {
 		const audio = this.audio;
 		if (!audio) return;
@@ -197,6 +221,9 @@ class Player {
 			this.time = atMs / 1000;
 			this.duration = track.durationMs / 1000;
 			this.resumeAt = atMs / 1000;
+			this.heardMs = 0;
+			this.lastTime = this.resumeAt;
+			this.reported = false;
 			this.ended = false;
 			this.updateMediaSession(track);
 		}
@@ -206,6 +233,37 @@ class Player {
 				if (err instanceof DOMException && err.name === 'AbortError') return;
 				toast('error', `“${track.title}” could not be played.`);
 			});
+		}
+	}
+
+	/** Adds what was heard since the last timeupdate (not a seek's jump) and reports the play
+	 * once enough was. */
+	private listen(audio: HTMLAudioElement): void {
+		const t = audio.currentTime;
+		const step = t - this.lastTime;
+		this.lastTime = t;
+		if (audio.paused || audio.seeking || step <= 0 || step > 2) return;
+		this.heardMs += step * 1000;
+		const track = this.track;
+		if (this.reported || !track || track.id !== this.loadedId) return;
+		// The longer of the file's and the catalog's length, and a little more: the server
+		// judges by the catalog's, and a report that falls short cannot be sent again.
+		const lengthMs = Math.max(Number.isFinite(audio.duration) ? audio.duration * 1000 : 0, track.durationMs);
+		const need = lengthMs > 0 ? Math.min(countAfterMs, lengthMs / 2) : countAfterMs;
+		const enough = Math.min(need + 250, Math.max(need, lengthMs - 500));
+		if (this.heardMs < enough) return;
+		this.reported = true;
+		void this.recordPlay(track, this.heardMs);
+	}
+
+	private async recordPlay(track: Track, heardMs: number): Promise<void> {
+		const ref = this.ref?.trackId === track.id ? this.ref.code : '';
+		if (ref) this.ref = null;
+		try {
+			const res = await plays.recordPlay({ trackId: track.id, listenedMs: BigInt(Math.round(heardMs)), ref });
+			if (res.counted) track.playCount = res.playCount;
+		} catch {
+			// A play that could not be reported is not worth interrupting the listener for.
 		}
 	}
 
