@@ -110,9 +110,17 @@ export function grouped(res: SearchResponse): Group[] {
 	return out;
 }
 
-/** How many of kind match. */
+/** How many of kind match (the server counts up to countCap). */
 export function countOf(res: SearchResponse, kind: SearchKind): number {
 	return Number(res.counts.find((c) => c.kind === kind)?.count ?? 0n);
+}
+
+/** The server stops counting matches of a kind here: countCap means that many or more. */
+export const countCap = 100;
+
+/** A count as shown: "100+" at the cap. */
+export function countText(n: number, capped = n >= countCap): string {
+	return capped ? `${n}+` : String(n);
 }
 
 /** "3 tracks, 1 artist" for the counts of res. */
@@ -120,6 +128,6 @@ export function summary(res: SearchResponse): string {
 	const parts = kinds
 		.map((k) => ({ k, n: countOf(res, k.kind) }))
 		.filter(({ n }) => n > 0)
-		.map(({ k, n }) => `${n} ${(n === 1 ? k.one : k.many).toLowerCase()}`);
+		.map(({ k, n }) => `${countText(n)} ${(n === 1 ? k.one : k.many).toLowerCase()}`);
 	return parts.length ? parts.join(', ') : 'No results';
 }
