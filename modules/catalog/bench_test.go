@@ -502,6 +502,8 @@ type seedPlan struct {
 	tagNames []string
 	tagIDs   []int64
 	tagCDF   []float64
+	// title names track i; nil names it "Track i of <genre>".
+	title func(i int) string
 }
 
 // seedTrack is a track of the plan.
@@ -716,7 +718,11 @@ func (p *seedPlan) seed(b *testing.B, pool *pgxpool.Pool) (time.Duration, string
 			}
 			fileID := t.id
 			fileID[0] ^= 0xff
-			row := []any{[16]byte(t.id), benchArtistDID(t.artist), fmt.Sprintf("Track %d of %s", i, seedGenres[i%len(seedGenres)]), "ready",
+			title := fmt.Sprintf("Track %d of %s", i, seedGenres[i%len(seedGenres)])
+			if p.title != nil {
+				title = p.title(i)
+			}
+			row := []any{[16]byte(t.id), benchArtistDID(t.artist), title, "ready",
 				[16]byte(fileID), "mp3", t.durationMs, t.createdAt, t.createdAt, atproto.RecordKey(t.createdAt, t.id),
 				t.plays, t.likes, t.comments, album, img, thumb}
 			i++

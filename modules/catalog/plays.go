@@ -52,17 +52,16 @@ func (h *handler) ListTopTracks(ctx context.Context, req *catalogv1.ListTopTrack
 	if req.GetBy() == catalogv1.TopBy_TOP_BY_PLAYS {
 		by = plays.ByPlays
 	}
-	var since time.Time
-	now := time.Now().UTC()
+	var window time.Duration // all time
 	switch req.GetWindow() {
 	case catalogv1.TopWindow_TOP_WINDOW_DAY:
-		since = now.AddDate(0, 0, -1)
+		window = 24 * time.Hour
 	case catalogv1.TopWindow_TOP_WINDOW_WEEK:
-		since = now.AddDate(0, 0, -7)
+		window = 7 * 24 * time.Hour
 	case catalogv1.TopWindow_TOP_WINDOW_MONTH:
-		since = now.AddDate(0, -1, 0)
+		window = 30 * 24 * time.Hour
 	}
-	ranked, err := h.m.plays.Top(ctx, by, since, limit)
+	ranked, err := h.m.plays.Top(ctx, by, window, limit)
 	if err != nil {
 		return nil, err
 	}

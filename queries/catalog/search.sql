@@ -1,60 +1,44 @@
--- Search: each kind matches by trigram similarity (q % name, at the threshold the
--- transaction sets) or by substring, best first. relevance is the similarity, raised
--- for a substring match so a word inside a long title still ranks.
+-- name: SetWordSimilarityThreshold :exec
+-- SetWordSimilarityThreshold sets, for the transaction, how alike a match must be.
+SELECT set_config('pg_trgm.word_similarity_threshold', @threshold::text, true);
 
--- name: SetSearchThreshold :exec
-SELECT set_config('pg_trgm.similarity_threshold', @threshold::text, true);
+-- Search: each kind is matched by word similarity (q <% name: some extent of name is
+-- like q, at least the threshold the transaction set) and read best first straight from its
+-- GiST index (ORDER BY q <<-> name, a KNN scan), so a common word costs the rows asked
+-- for, not every title that has it. That order must be the only one: a second sort key
+-- (even an id to break ties) makes PostgreSQL sort every match, seconds at 1M titles.
+-- relevance is mostly the word similarity, then the whole name's similarity, so that of
+-- two titles with the word, the one that is little else ranks first (the caller sorts the
+-- rows read by it). How many rows came back (at most @max_rows) is the kind's count.
 
 -- name: SearchTracks :many
-SELECT id, (GREATEST(similarity(title, @q::text), CASE WHEN title ILIKE @pattern::text THEN 0.5 ELSE 0 END))::real AS relevance
+SELECT id, (0.9 * word_similarity(@q::text, title) + 0.1 * similarity(@q::text, title))::real AS relevance
 FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND (title % @q::text OR title ILIKE @pattern::text)
-ORDER BY relevance DESC, title <-> @q::text, id
+WHERE status = 'ready' AND NOT deleting AND @q::text <% title
+ORDER BY @q::text <<-> title
 LIMIT @max_rows;
-
--- name: CountTracksMatching :one
-SELECT count(*) FROM (
-    SELECT 1 FROM catalog.tracks
-    WHERE status = 'ready' AND NOT deleting AND (title % @q::text OR title ILIKE @pattern::text)
-    LIMIT @cap
-) m;
 
 -- name: SearchAlbums :many
-SELECT id, (GREATEST(similarity(title, @q::text), CASE WHEN title ILIKE @pattern::text THEN 0.5 ELSE 0 END))::real AS relevance
+SELECT id, (0.9 * word_similarity(@q::text, title) + 0.1 * similarity(@q::text, title))::real AS relevance
 FROM catalog.albums
-WHERE NOT deleting AND (title % @q::text OR title ILIKE @pattern::text)
-ORDER BY relevance DESC, id
+WHERE NOT deleting AND @q::text <% title
+ORDER BY @q::text <<-> title
 LIMIT @max_rows;
-
--- name: CountAlbumsMatching :one
-SELECT count(*) FROM (
-    SELECT 1 FROM catalog.albums WHERE NOT deleting AND (title % @q::text OR title ILIKE @pattern::text) LIMIT @cap
-) m;
 
 -- name: SearchTags :many
 SELECT t.name, (SELECT count(*) FROM catalog.track_tags tt WHERE tt.tag_id = t.id) AS track_count,
-       (GREATEST(similarity(t.name, @q::text), CASE WHEN t.name LIKE @pattern::text THEN 0.5 ELSE 0 END))::real AS relevance
+       (0.9 * word_similarity(@q::text, t.name) + 0.1 * similarity(@q::text, t.name))::real AS relevance
 FROM catalog.tags t
-WHERE t.name % @q::text OR t.name LIKE @pattern::text
-ORDER BY relevance DESC, t.name
+WHERE @q::text <% t.name
+ORDER BY @q::text <<-> t.name
 LIMIT @max_rows;
-
--- name: CountTagsMatching :one
-SELECT count(*) FROM (
-    SELECT 1 FROM catalog.tags WHERE name % @q::text OR name LIKE @pattern::text LIMIT @cap
-) m;
 
 -- name: SearchPlaylists :many
-SELECT id, (GREATEST(similarity(name, @q::text), CASE WHEN name ILIKE @pattern::text THEN 0.5 ELSE 0 END))::real AS relevance
+SELECT id, (0.9 * word_similarity(@q::text, name) + 0.1 * similarity(@q::text, name))::real AS relevance
 FROM catalog.playlists
-WHERE NOT private AND (name % @q::text OR name ILIKE @pattern::text)
-ORDER BY relevance DESC, id
+WHERE NOT private AND @q::text <% name
+ORDER BY @q::text <<-> name
 LIMIT @max_rows;
-
--- name: CountPlaylistsMatching :one
-SELECT count(*) FROM (
-    SELECT 1 FROM catalog.playlists WHERE NOT private AND (name % @q::text OR name ILIKE @pattern::text) LIMIT @cap
-) m;
 
 -- name: ListArtistDIDs :many
 -- ListArtistDIDs is which of @dids are artists with a ready track (artists rank above

@@ -11,84 +11,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const countAlbumsMatching = `-- name: CountAlbumsMatching :one
-SELECT count(*) FROM (
-    SELECT 1 FROM catalog.albums WHERE NOT deleting AND (title % $1::text OR title ILIKE $2::text) LIMIT $3
-) m
-`
-
-type CountAlbumsMatchingParams struct {
-	Q       string
-	Pattern string
-	Cap     int32
-}
-
-func (q *Queries) CountAlbumsMatching(ctx context.Context, arg CountAlbumsMatchingParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countAlbumsMatching, arg.Q, arg.Pattern, arg.Cap)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const countPlaylistsMatching = `-- name: CountPlaylistsMatching :one
-SELECT count(*) FROM (
-    SELECT 1 FROM catalog.playlists WHERE NOT private AND (name % $1::text OR name ILIKE $2::text) LIMIT $3
-) m
-`
-
-type CountPlaylistsMatchingParams struct {
-	Q       string
-	Pattern string
-	Cap     int32
-}
-
-func (q *Queries) CountPlaylistsMatching(ctx context.Context, arg CountPlaylistsMatchingParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countPlaylistsMatching, arg.Q, arg.Pattern, arg.Cap)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const countTagsMatching = `-- name: CountTagsMatching :one
-SELECT count(*) FROM (
-    SELECT 1 FROM catalog.tags WHERE name % $1::text OR name LIKE $2::text LIMIT $3
-) m
-`
-
-type CountTagsMatchingParams struct {
-	Q       string
-	Pattern string
-	Cap     int32
-}
-
-func (q *Queries) CountTagsMatching(ctx context.Context, arg CountTagsMatchingParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countTagsMatching, arg.Q, arg.Pattern, arg.Cap)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const countTracksMatching = `-- name: CountTracksMatching :one
-SELECT count(*) FROM (
-    SELECT 1 FROM catalog.tracks
-    WHERE status = 'ready' AND NOT deleting AND (title % $1::text OR title ILIKE $2::text)
-    LIMIT $3
-) m
-`
-
-type CountTracksMatchingParams struct {
-	Q       string
-	Pattern string
-	Cap     int32
-}
-
-func (q *Queries) CountTracksMatching(ctx context.Context, arg CountTracksMatchingParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countTracksMatching, arg.Q, arg.Pattern, arg.Cap)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const listArtistDIDs = `-- name: ListArtistDIDs :many
 SELECT DISTINCT artist_did FROM catalog.tracks WHERE artist_did = ANY($1::text[]) AND status = 'ready' AND NOT deleting
 `
@@ -116,16 +38,15 @@ func (q *Queries) ListArtistDIDs(ctx context.Context, dids []string) ([]string, 
 }
 
 const searchAlbums = `-- name: SearchAlbums :many
-SELECT id, (GREATEST(similarity(title, $1::text), CASE WHEN title ILIKE $2::text THEN 0.5 ELSE 0 END))::real AS relevance
+SELECT id, (0.9 * word_similarity($1::text, title) + 0.1 * similarity($1::text, title))::real AS relevance
 FROM catalog.albums
-WHERE NOT deleting AND (title % $1::text OR title ILIKE $2::text)
-ORDER BY relevance DESC, id
-LIMIT $3
+WHERE NOT deleting AND $1::text <% title
+ORDER BY $1::text <<-> title
+LIMIT $2
 `
 
 type SearchAlbumsParams struct {
 	Q       string
-	Pattern string
 	MaxRows int32
 }
 
@@ -135,7 +56,7 @@ type SearchAlbumsRow struct {
 }
 
 func (q *Queries) SearchAlbums(ctx context.Context, arg SearchAlbumsParams) ([]SearchAlbumsRow, error) {
-	rows, err := q.db.Query(ctx, searchAlbums, arg.Q, arg.Pattern, arg.MaxRows)
+	rows, err := q.db.Query(ctx, searchAlbums, arg.Q, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -155,16 +76,15 @@ func (q *Queries) SearchAlbums(ctx context.Context, arg SearchAlbumsParams) ([]S
 }
 
 const searchPlaylists = `-- name: SearchPlaylists :many
-SELECT id, (GREATEST(similarity(name, $1::text), CASE WHEN name ILIKE $2::text THEN 0.5 ELSE 0 END))::real AS relevance
+SELECT id, (0.9 * word_similarity($1::text, name) + 0.1 * similarity($1::text, name))::real AS relevance
 FROM catalog.playlists
-WHERE NOT private AND (name % $1::text OR name ILIKE $2::text)
-ORDER BY relevance DESC, id
-LIMIT $3
+WHERE NOT private AND $1::text <% name
+ORDER BY $1::text <<-> name
+LIMIT $2
 `
 
 type SearchPlaylistsParams struct {
 	Q       string
-	Pattern string
 	MaxRows int32
 }
 
@@ -174,7 +94,7 @@ type SearchPlaylistsRow struct {
 }
 
 func (q *Queries) SearchPlaylists(ctx context.Context, arg SearchPlaylistsParams) ([]SearchPlaylistsRow, error) {
-	rows, err := q.db.Query(ctx, searchPlaylists, arg.Q, arg.Pattern, arg.MaxRows)
+	rows, err := q.db.Query(ctx, searchPlaylists, arg.Q, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -195,16 +115,15 @@ func (q *Queries) SearchPlaylists(ctx context.Context, arg SearchPlaylistsParams
 
 const searchTags = `-- name: SearchTags :many
 SELECT t.name, (SELECT count(*) FROM catalog.track_tags tt WHERE tt.tag_id = t.id) AS track_count,
-       (GREATEST(similarity(t.name, $1::text), CASE WHEN t.name LIKE $2::text THEN 0.5 ELSE 0 END))::real AS relevance
+       (0.9 * word_similarity($1::text, t.name) + 0.1 * similarity($1::text, t.name))::real AS relevance
 FROM catalog.tags t
-WHERE t.name % $1::text OR t.name LIKE $2::text
-ORDER BY relevance DESC, t.name
-LIMIT $3
+WHERE $1::text <% t.name
+ORDER BY $1::text <<-> t.name
+LIMIT $2
 `
 
 type SearchTagsParams struct {
 	Q       string
-	Pattern string
 	MaxRows int32
 }
 
@@ -215,7 +134,7 @@ type SearchTagsRow struct {
 }
 
 func (q *Queries) SearchTags(ctx context.Context, arg SearchTagsParams) ([]SearchTagsRow, error) {
-	rows, err := q.db.Query(ctx, searchTags, arg.Q, arg.Pattern, arg.MaxRows)
+	rows, err := q.db.Query(ctx, searchTags, arg.Q, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -235,16 +154,16 @@ func (q *Queries) SearchTags(ctx context.Context, arg SearchTagsParams) ([]Searc
 }
 
 const searchTracks = `-- name: SearchTracks :many
-SELECT id, (GREATEST(similarity(title, $1::text), CASE WHEN title ILIKE $2::text THEN 0.5 ELSE 0 END))::real AS relevance
+
+SELECT id, (0.9 * word_similarity($1::text, title) + 0.1 * similarity($1::text, title))::real AS relevance
 FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND (title % $1::text OR title ILIKE $2::text)
-ORDER BY relevance DESC, title <-> $1::text, id
-LIMIT $3
+WHERE status = 'ready' AND NOT deleting AND $1::text <% title
+ORDER BY $1::text <<-> title
+LIMIT $2
 `
 
 type SearchTracksParams struct {
 	Q       string
-	Pattern string
 	MaxRows int32
 }
 
@@ -253,8 +172,16 @@ type SearchTracksRow struct {
 	Relevance float32
 }
 
+// Search: each kind is matched by word similarity (q <% name: some extent of name is
+// like q, at least the threshold the transaction set) and read best first straight from its
+// GiST index (ORDER BY q <<-> name, a KNN scan), so a common word costs the rows asked
+// for, not every title that has it. That order must be the only one: a second sort key
+// (even an id to break ties) makes PostgreSQL sort every match, seconds at 1M titles.
+// relevance is mostly the word similarity, then the whole name's similarity, so that of
+// two titles with the word, the one that is little else ranks first (the caller sorts the
+// rows read by it). How many rows came back (at most @max_rows) is the kind's count.
 func (q *Queries) SearchTracks(ctx context.Context, arg SearchTracksParams) ([]SearchTracksRow, error) {
-	rows, err := q.db.Query(ctx, searchTracks, arg.Q, arg.Pattern, arg.MaxRows)
+	rows, err := q.db.Query(ctx, searchTracks, arg.Q, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -273,15 +200,12 @@ func (q *Queries) SearchTracks(ctx context.Context, arg SearchTracksParams) ([]S
 	return items, nil
 }
 
-const setSearchThreshold = `-- name: SetSearchThreshold :exec
-
-SELECT set_config('pg_trgm.similarity_threshold', $1::text, true)
+const setWordSimilarityThreshold = `-- name: SetWordSimilarityThreshold :exec
+SELECT set_config('pg_trgm.word_similarity_threshold', $1::text, true)
 `
 
-// Search: each kind matches by trigram similarity (q % name, at the threshold the
-// transaction sets) or by substring, best first. relevance is the similarity, raised
-// for a substring match so a word inside a long title still ranks.
-func (q *Queries) SetSearchThreshold(ctx context.Context, threshold string) error {
-	_, err := q.db.Exec(ctx, setSearchThreshold, threshold)
+// SetWordSimilarityThreshold sets, for the transaction, how alike a match must be.
+func (q *Queries) SetWordSimilarityThreshold(ctx context.Context, threshold string) error {
+	_, err := q.db.Exec(ctx, setWordSimilarityThreshold, threshold)
 	return err
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
@@ -56,6 +57,10 @@ type Plays struct {
 
 	mu    sync.Mutex
 	salts map[string][]byte // by day (YYYY-MM-DD)
+
+	chartsMu     sync.Mutex
+	charts       map[chartKey]chart
+	chartsFlight singleflight.Group
 }
 
 // New returns the feature; window is how long one listener's play of a track counts once
@@ -64,7 +69,7 @@ func New(conn Beginner, q *db.Queries, window time.Duration) *Plays {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Plays{db: conn, q: q, window: window, now: time.Now, salts: map[string][]byte{}}
+	return &Plays{db: conn, q: q, window: window, now: time.Now, salts: map[string][]byte{}, charts: map[chartKey]chart{}}
 }
 
 // Listener is who played: an account's DID, or an anonymous visitor's address and
@@ -227,13 +232,59 @@ type Ranked struct {
 	Count   int64
 }
 
-// Top returns the limit most liked or played tracks since since (all time when zero).
-func (p *Plays) Top(ctx context.Context, by By, since time.Time, limit int) ([]Ranked, error) {
-	var out []Ranked
+// Charts are computed for everyone at once and kept for ChartTTL: a chart over a week is
+// the same for every listener, and ranking a week of plays or likes costs the week's rows,
+// which grow with plyr; a minute's staleness does not matter to a chart.
+const (
+	ChartTTL  = time.Minute
+	ChartSize = 50
+)
+
+type chartKey struct {
+	by     By
+	window time.Duration
+}
+
+type chart struct {
+	at     time.Time
+	ranked []Ranked
+}
+
+// Top returns the limit (at most ChartSize) most liked or played tracks over the last
+// window (all time when 0).
+func (p *Plays) Top(ctx context.Context, by By, window time.Duration, limit int) ([]Ranked, error) {
+	key := chartKey{by, window}
+	p.chartsMu.Lock()
+	c, ok := p.charts[key]
+	p.chartsMu.Unlock()
+	if !ok || p.now().Sub(c.at) > ChartTTL {
+		v, err, _ := p.chartsFlight.Do(fmt.Sprint(key), func() (any, error) {
+			ranked, err := p.rank(ctx, by, window)
+			if err != nil {
+				return nil, err
+			}
+			fresh := chart{at: p.now(), ranked: ranked}
+			p.chartsMu.Lock()
+			p.charts[key] = fresh
+			p.chartsMu.Unlock()
+			return fresh, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		c = v.(chart)
+	}
+	return c.ranked[:min(limit, len(c.ranked))], nil
+}
+
+// rank computes a chart.
+func (p *Plays) rank(ctx context.Context, by By, window time.Duration) ([]Ranked, error) {
+	out := []Ranked{}
 	add := func(id uuid.UUID, n int64) { out = append(out, Ranked{TrackID: id, Count: n}) }
-	n := int32(limit)
+	n := int32(ChartSize)
+	since := p.now().UTC().Add(-window)
 	switch {
-	case by == ByLikes && since.IsZero():
+	case by == ByLikes && window == 0:
 		rows, err := p.q.TopTracksByLikes(ctx, n)
 		if err != nil {
 			return nil, err
@@ -241,7 +292,7 @@ func (p *Plays) Top(ctx context.Context, by By, since time.Time, limit int) ([]R
 		for _, r := range rows {
 			add(r.ID, r.Count)
 		}
-	case by == ByPlays && since.IsZero():
+	case by == ByPlays && window == 0:
 		rows, err := p.q.TopTracksByPlays(ctx, n)
 		if err != nil {
 			return nil, err

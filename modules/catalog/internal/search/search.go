@@ -1,6 +1,7 @@
 // Package search is the catalog's search: one query over tracks, artists, albums, tags
-// and playlists, each matched by trigram similarity or by substring, merged by relevance,
-// with how many of each kind matched. Artists come from the accounts plyr knows (the
+// and playlists, each matched by word similarity (pg_trgm: some stretch of a title is like
+// the query, typos and all), merged by relevance, with how many of each kind matched (up to
+// the limit asked). Artists come from the accounts plyr knows (the
 // identity module), with artists who published something ranked above listeners.
 package search
 
@@ -22,11 +23,9 @@ import (
 const (
 	MinQueryRunes = 2
 	MaxQueryRunes = 100
-	// countCap bounds the per-kind counts: "1000+" is all a searcher needs to know.
-	countCap = 1000
-	// threshold is the trigram similarity a match needs (pg_trgm's default is 0.3; plyr.fm
-	// used 0.1, which matches nearly anything).
-	threshold = "0.2"
+	// threshold is the word similarity a match needs. pg_trgm's default, 0.6, misses one
+	// letter wrong in a two-word query ("midnite city" is 0.59 like "Midnight City").
+	threshold = "0.5"
 )
 
 // ErrInvalidInput marks a query refused for its length.
@@ -100,9 +99,6 @@ func Clean(q string) (string, error) {
 	return strings.ToLower(q), nil
 }
 
-// likeEscaper escapes LIKE's wildcards in what was typed.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
 // Find runs the search for the kinds asked (all when none), returning at most limit
 // results in all.
 func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) (Answer, error) {
@@ -119,82 +115,116 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 	if len(kinds) == 0 {
 		kinds = AllKinds
 	}
-	pattern := "%" + likeEscaper.Replace(q) + "%"
 	ans := Answer{Counts: map[Kind]int64{}}
+	// Each kind reads at most limit matches, best first: its count says how many it found,
+	// up to limit. Counting further would cost every title with a common word.
 	n := int32(limit)
-
-	// The account search is the identity module's, made outside the transaction.
+	// The account search is the identity module's, asked before the transaction, so no
+	// connection waits on it.
+	var artists []Result
 	if slices.Contains(kinds, Artist) {
-		matches, err := s.accounts.SearchAccounts(ctx, q, countCap)
+		matches, err := s.accounts.SearchAccounts(ctx, q, limit)
 		if err != nil {
 			return Answer{}, err
 		}
-		if err := s.rankArtists(ctx, matches, limit, &ans); err != nil {
+		if artists, err = s.rankArtists(ctx, matches); err != nil {
 			return Answer{}, err
 		}
 	}
-
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return Answer{}, fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	qt := s.q.WithTx(tx)
-	if err := qt.SetSearchThreshold(ctx, threshold); err != nil {
+	if err := qt.SetWordSimilarityThreshold(ctx, threshold); err != nil {
 		return Answer{}, fmt.Errorf("search threshold: %w", err)
 	}
+	add := func(k Kind, found []Result) {
+		ans.Counts[k] = int64(len(found))
+		ans.Results = append(ans.Results, found...)
+	}
 	for _, k := range kinds {
+		var found []Result
 		switch k {
+		case Artist:
+			found = artists
 		case Track:
-			rows, err := qt.SearchTracks(ctx, db.SearchTracksParams{Q: q, Pattern: pattern, MaxRows: n})
+			rows, err := qt.SearchTracks(ctx, db.SearchTracksParams{Q: q, MaxRows: n})
 			if err != nil {
 				return Answer{}, fmt.Errorf("search tracks: %w", err)
 			}
 			for _, r := range rows {
-				ans.Results = append(ans.Results, Result{Kind: Track, ID: r.ID.String(), Relevance: r.Relevance})
-			}
-			if ans.Counts[Track], err = qt.CountTracksMatching(ctx, db.CountTracksMatchingParams{Q: q, Pattern: pattern, Cap: countCap}); err != nil {
-				return Answer{}, fmt.Errorf("count tracks: %w", err)
+				found = append(found, Result{Kind: Track, ID: r.ID.String(), Relevance: r.Relevance})
 			}
 		case Album:
-			rows, err := qt.SearchAlbums(ctx, db.SearchAlbumsParams{Q: q, Pattern: pattern, MaxRows: n})
+			rows, err := qt.SearchAlbums(ctx, db.SearchAlbumsParams{Q: q, MaxRows: n})
 			if err != nil {
 				return Answer{}, fmt.Errorf("search albums: %w", err)
 			}
 			for _, r := range rows {
-				ans.Results = append(ans.Results, Result{Kind: Album, ID: r.ID.String(), Relevance: r.Relevance})
-			}
-			if ans.Counts[Album], err = qt.CountAlbumsMatching(ctx, db.CountAlbumsMatchingParams{Q: q, Pattern: pattern, Cap: countCap}); err != nil {
-				return Answer{}, fmt.Errorf("count albums: %w", err)
+				found = append(found, Result{Kind: Album, ID: r.ID.String(), Relevance: r.Relevance})
 			}
 		case Tag:
-			rows, err := qt.SearchTags(ctx, db.SearchTagsParams{Q: q, Pattern: pattern, MaxRows: n})
+			rows, err := qt.SearchTags(ctx, db.SearchTagsParams{Q: q, MaxRows: n})
 			if err != nil {
 				return Answer{}, fmt.Errorf("search tags: %w", err)
 			}
 			for _, r := range rows {
-				ans.Results = append(ans.Results, Result{Kind: Tag, ID: r.Name, Relevance: r.Relevance, TagTracks: r.TrackCount})
-			}
-			if ans.Counts[Tag], err = qt.CountTagsMatching(ctx, db.CountTagsMatchingParams{Q: q, Pattern: pattern, Cap: countCap}); err != nil {
-				return Answer{}, fmt.Errorf("count tags: %w", err)
+				found = append(found, Result{Kind: Tag, ID: r.Name, Relevance: r.Relevance, TagTracks: r.TrackCount})
 			}
 		case Playlist:
-			rows, err := qt.SearchPlaylists(ctx, db.SearchPlaylistsParams{Q: q, Pattern: pattern, MaxRows: n})
+			rows, err := qt.SearchPlaylists(ctx, db.SearchPlaylistsParams{Q: q, MaxRows: n})
 			if err != nil {
 				return Answer{}, fmt.Errorf("search playlists: %w", err)
 			}
 			for _, r := range rows {
-				ans.Results = append(ans.Results, Result{Kind: Playlist, ID: r.ID.String(), Relevance: r.Relevance})
-			}
-			if ans.Counts[Playlist], err = qt.CountPlaylistsMatching(ctx, db.CountPlaylistsMatchingParams{Q: q, Pattern: pattern, Cap: countCap}); err != nil {
-				return Answer{}, fmt.Errorf("count playlists: %w", err)
+				found = append(found, Result{Kind: Playlist, ID: r.ID.String(), Relevance: r.Relevance})
 			}
 		}
+		byRelevance(found)
+		add(k, found)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Answer{}, err
 	}
-	slices.SortStableFunc(ans.Results, func(a, b Result) int {
+	byRelevance(ans.Results)
+	if len(ans.Results) > limit {
+		ans.Results = ans.Results[:limit]
+	}
+	return ans, nil
+}
+
+// rankArtists orders matched accounts by score, artists who published something first
+// among equals.
+func (s *Search) rankArtists(ctx context.Context, matches []AccountMatch) ([]Result, error) {
+	dids := make([]string, 0, len(matches))
+	for _, m := range matches {
+		dids = append(dids, m.DID)
+	}
+	publishing, err := s.q.ListArtistDIDs(ctx, dids)
+	if err != nil {
+		return nil, fmt.Errorf("artists among matches: %w", err)
+	}
+	isArtist := map[string]bool{}
+	for _, d := range publishing {
+		isArtist[d] = true
+	}
+	out := make([]Result, 0, len(matches))
+	for _, m := range matches {
+		rel := m.Score
+		if !isArtist[m.DID] {
+			rel *= 0.8 // a listener with the same name ranks below the artist
+		}
+		out = append(out, Result{Kind: Artist, ID: m.DID, Relevance: rel})
+	}
+	byRelevance(out)
+	return out, nil
+}
+
+// byRelevance sorts results best first, keeping the order of equals.
+func byRelevance(list []Result) {
+	slices.SortStableFunc(list, func(a, b Result) int {
 		switch {
 		case a.Relevance > b.Relevance:
 			return -1
@@ -203,38 +233,6 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 		}
 		return 0
 	})
-	if len(ans.Results) > limit {
-		ans.Results = ans.Results[:limit]
-	}
-	return ans, nil
-}
-
-// rankArtists adds the matched accounts, artists with published tracks first among equals.
-func (s *Search) rankArtists(ctx context.Context, matches []AccountMatch, limit int, ans *Answer) error {
-	ans.Counts[Artist] = int64(len(matches))
-	if len(matches) > limit {
-		matches = matches[:limit]
-	}
-	dids := make([]string, 0, len(matches))
-	for _, m := range matches {
-		dids = append(dids, m.DID)
-	}
-	publishing, err := s.q.ListArtistDIDs(ctx, dids)
-	if err != nil {
-		return fmt.Errorf("artists among matches: %w", err)
-	}
-	isArtist := map[string]bool{}
-	for _, d := range publishing {
-		isArtist[d] = true
-	}
-	for _, m := range matches {
-		rel := m.Score
-		if !isArtist[m.DID] {
-			rel *= 0.8 // a listener with the same name ranks below the artist
-		}
-		ans.Results = append(ans.Results, Result{Kind: Artist, ID: m.DID, Relevance: rel})
-	}
-	return nil
 }
 
 // Handles completes a handle from the accounts plyr knows, artists first.
@@ -253,22 +251,12 @@ func (s *Search) Handles(ctx context.Context, q string, limit int) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	var ans Answer
-	ans.Counts = map[Kind]int64{}
-	if err := s.rankArtists(ctx, matches, 4*limit, &ans); err != nil {
+	ranked, err := s.rankArtists(ctx, matches)
+	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(ans.Results, func(a, b Result) int {
-		switch {
-		case a.Relevance > b.Relevance:
-			return -1
-		case a.Relevance < b.Relevance:
-			return 1
-		}
-		return 0
-	})
 	out := make([]string, 0, limit)
-	for _, r := range ans.Results {
+	for _, r := range ranked {
 		if len(out) == limit {
 			break
 		}

@@ -2978,7 +2978,8 @@ func (x *SearchCount) GetCount() int64 {
 type SearchResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Results []*SearchResult        `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
-	// counts are the matches of each kind (results holds at most limit of them).
+	// counts are how many matches of each kind were found, up to limit per kind (limit
+	// means "that many or more"); results holds at most limit of them in all.
 	Counts        []*SearchCount `protobuf:"bytes,2,rep,name=counts,proto3" json:"counts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

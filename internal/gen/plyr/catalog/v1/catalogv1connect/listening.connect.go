@@ -865,7 +865,8 @@ type PlayServiceClient interface {
 	// listener (account, or anonymous visitor) per track within the counting window, so
 	// replaying a report counts nothing more. counted says whether this report counted.
 	RecordPlay(context.Context, *v1.RecordPlayRequest) (*v1.RecordPlayResponse, error)
-	// ListTopTracks returns the most liked or most played tracks over a window.
+	// ListTopTracks returns the most liked or most played tracks over a window (at most 50).
+	// Charts are the same for everyone and recomputed at most once a minute.
 	ListTopTracks(context.Context, *v1.ListTopTracksRequest) (*v1.ListTopTracksResponse, error)
 	// GetPlatformStats returns plyr's totals.
 	GetPlatformStats(context.Context, *v1.GetPlatformStatsRequest) (*v1.GetPlatformStatsResponse, error)
@@ -946,7 +947,8 @@ type PlayServiceHandler interface {
 	// listener (account, or anonymous visitor) per track within the counting window, so
 	// replaying a report counts nothing more. counted says whether this report counted.
 	RecordPlay(context.Context, *v1.RecordPlayRequest) (*v1.RecordPlayResponse, error)
-	// ListTopTracks returns the most liked or most played tracks over a window.
+	// ListTopTracks returns the most liked or most played tracks over a window (at most 50).
+	// Charts are the same for everyone and recomputed at most once a minute.
 	ListTopTracks(context.Context, *v1.ListTopTracksRequest) (*v1.ListTopTracksResponse, error)
 	// GetPlatformStats returns plyr's totals.
 	GetPlatformStats(context.Context, *v1.GetPlatformStatsRequest) (*v1.GetPlatformStatsResponse, error)
@@ -1010,8 +1012,8 @@ func (UnimplementedPlayServiceHandler) GetPlatformStats(context.Context, *v1.Get
 
 // SearchServiceClient is a client for the plyr.catalog.v1.SearchService service.
 type SearchServiceClient interface {
-	// Search matches q (2 to 100 characters) by similarity or substring and merges the
-	// kinds asked for by relevance.
+	// Search matches q (2 to 100 characters) by word similarity (some stretch of a title is
+	// like q, typos and all) and merges the kinds asked for by relevance.
 	Search(context.Context, *v1.SearchRequest) (*v1.SearchResponse, error)
 	// SearchHandles completes a handle from the accounts plyr knows, artists first; it
 	// needs nothing outside plyr.
@@ -1072,8 +1074,8 @@ func (c *searchServiceClient) SearchHandles(ctx context.Context, req *v1.SearchH
 
 // SearchServiceHandler is an implementation of the plyr.catalog.v1.SearchService service.
 type SearchServiceHandler interface {
-	// Search matches q (2 to 100 characters) by similarity or substring and merges the
-	// kinds asked for by relevance.
+	// Search matches q (2 to 100 characters) by word similarity (some stretch of a title is
+	// like q, typos and all) and merges the kinds asked for by relevance.
 	Search(context.Context, *v1.SearchRequest) (*v1.SearchResponse, error)
 	// SearchHandles completes a handle from the accounts plyr knows, artists first; it
 	// needs nothing outside plyr.

@@ -1275,7 +1275,8 @@ export type SearchResponse = Message<"plyr.catalog.v1.SearchResponse"> & {
   results: SearchResult[];
 
   /**
-   * counts are the matches of each kind (results holds at most limit of them).
+   * counts are how many matches of each kind were found, up to limit per kind (limit
+   * means "that many or more"); results holds at most limit of them in all.
    *
    * @generated from field: repeated plyr.catalog.v1.SearchCount counts = 2;
    */
@@ -1823,7 +1824,8 @@ export const PlayService: GenService<{
     output: typeof RecordPlayResponseSchema;
   },
   /**
-   * ListTopTracks returns the most liked or most played tracks over a window.
+   * ListTopTracks returns the most liked or most played tracks over a window (at most 50).
+   * Charts are the same for everyone and recomputed at most once a minute.
    *
    * @generated from rpc plyr.catalog.v1.PlayService.ListTopTracks
    */
@@ -1852,8 +1854,8 @@ export const PlayService: GenService<{
  */
 export const SearchService: GenService<{
   /**
-   * Search matches q (2 to 100 characters) by similarity or substring and merges the
-   * kinds asked for by relevance.
+   * Search matches q (2 to 100 characters) by word similarity (some stretch of a title is
+   * like q, typos and all) and merges the kinds asked for by relevance.
    *
    * @generated from rpc plyr.catalog.v1.SearchService.Search
    */
