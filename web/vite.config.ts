@@ -7,7 +7,7 @@ declare const process: { env: Record<string, string | undefined> };
 // `npm run dev` serves the client with hot reload and sends the API to a running
 // `plyr dev` (PLYR_API, default http://127.0.0.1:8080).
 const api = process.env.PLYR_API ?? 'http://127.0.0.1:8080';
-const proxied = ['/plyr.', '/auth', '/upload', '/audio', '/images', '/healthz'];
+const proxied = ['/plyr.', '/auth', '/upload', '/audio', '/images', '/queue', '/now-playing', '/healthz'];
 
 export default defineConfig({
 	plugins: [sveltekit()],

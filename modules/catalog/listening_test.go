@@ -557,7 +557,7 @@ func TestQueue_ConditionalReadsAndWrites(t *testing.T) {
 	require.Equal(t, int64(0), stream.Msg().Revision)
 
 	status, h, _ = l.queueReq(t, http.MethodPut, "bob-token", map[string]string{"If-Match": `"0"`},
-		fmt.Sprintf(`{"state":{"trackIds":[%q,%q],"currentIndex":1}}`, a, b))
+		fmt.Sprintf(`{"state":{"trackIds":[%q,%q],"currentIndex":1,"positionMs":"1500"}}`, a, b))
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, `"1"`, h.Get("ETag"))
 	received := make(chan *catalogv1.WatchQueueResponse, 1)
@@ -571,6 +571,7 @@ func TestQueue_ConditionalReadsAndWrites(t *testing.T) {
 		require.Equal(t, int64(1), msg.Revision)
 		require.Equal(t, []string{a, b}, msg.State.TrackIds)
 		require.Equal(t, int32(1), msg.State.CurrentIndex)
+		require.Equal(t, int64(1500), msg.State.PositionMs, "protobuf JSON's string for an int64 is read")
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stream never saw the write")
 	}

@@ -25,7 +25,7 @@ var ErrRestarting = rpc.NewError(connect.CodeUnavailable, "the server is restart
 func queueProto(q queue.Queue) *catalogv1.WatchQueueResponse {
 	s := q.State
 	return &catalogv1.WatchQueueResponse{Revision: q.Revision, State: &catalogv1.QueueState{
-		TrackIds: s.TrackIDs, CurrentIndex: s.CurrentIndex, Shuffle: s.Shuffle, OriginalOrderIds: s.OriginalOrderIDs, PositionMs: s.PositionMs,
+		TrackIds: s.TrackIDs, CurrentIndex: s.CurrentIndex, Shuffle: s.Shuffle, OriginalOrderIds: s.OriginalOrderIDs, PositionMs: int64(s.PositionMs),
 	}}
 }
 

@@ -14,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -44,7 +46,26 @@ type State struct {
 	CurrentIndex     int32    `json:"currentIndex"`
 	Shuffle          bool     `json:"shuffle"`
 	OriginalOrderIDs []string `json:"originalOrderIds"`
-	PositionMs       int64    `json:"positionMs"`
+	PositionMs       Millis   `json:"positionMs"`
+}
+
+// Millis is a count of milliseconds. It reads a JSON number or, as protobuf's JSON writes
+// 64-bit integers, a string of digits; it writes a number.
+type Millis int64
+
+// UnmarshalJSON reads 1500 or "1500".
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		*m = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return ErrInvalidInput.Withf("positionMs is not a whole number of milliseconds")
+	}
+	*m = Millis(n)
+	return nil
 }
 
 // Queue is a state at a revision (0: the account never wrote one).
