@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,7 +76,13 @@ func TestBrowser(t *testing.T) {
 
 	run, stop := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer stop()
-	cmd := exec.CommandContext(run, "node", "--test", "--test-concurrency=1", "--test-reporter=spec", "tests/")
+	// PLYR_BROWSER_TESTS narrows the run to some files (tests/05-search-queue.test.mjs …)
+	// while working on a screen.
+	files := []string{"tests/"}
+	if only := strings.Fields(os.Getenv("PLYR_BROWSER_TESTS")); len(only) > 0 {
+		files = only
+	}
+	cmd := exec.CommandContext(run, "node", append([]string{"--test", "--test-concurrency=1", "--test-reporter=spec"}, files...)...)
 	cmd.Dir = webDir
 	cmd.Env = append(os.Environ(),
 		"PLYR_URL="+s.url,
