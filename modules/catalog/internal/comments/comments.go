@@ -23,6 +23,7 @@ import (
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/subject"
 	"github.com/plyrfm/plyr/modules/catalog/internal/text"
+	"github.com/plyrfm/plyr/modules/catalog/internal/txn"
 )
 
 // KindComment is the comment record's kind.
@@ -69,14 +70,9 @@ type Settings interface {
 	AllowsComments(ctx context.Context, artistDID string) (bool, error)
 }
 
-// Beginner starts transactions.
-type Beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
 // Comments is the feature.
 type Comments struct {
-	db       Beginner
+	db       txn.Beginner
 	q        *db.Queries
 	records  *records.Store
 	settings Settings
@@ -85,7 +81,7 @@ type Comments struct {
 }
 
 // New returns the feature.
-func New(conn Beginner, q *db.Queries, recs *records.Store, settings Settings, limits Limits) *Comments {
+func New(conn txn.Beginner, q *db.Queries, recs *records.Store, settings Settings, limits Limits) *Comments {
 	return &Comments{db: conn, q: q, records: recs, settings: settings, limits: limits.WithDefaults(), now: time.Now}
 }
 
@@ -194,7 +190,7 @@ func (c *Comments) Add(ctx context.Context, did string, trackID uuid.UUID, value
 		return Comment{}, ErrTurnedOff
 	}
 	var out Comment
-	err = c.inTx(ctx, func(q *db.Queries) error {
+	err = txn.Run(ctx, c.db, c.q, func(q *db.Queries) error {
 		count, err := q.LockTrackForComment(ctx, trackID)
 		if err != nil {
 			return fmt.Errorf("lock track: %w", err)
@@ -238,7 +234,7 @@ func (c *Comments) Edit(ctx context.Context, did string, id uuid.UUID, value str
 		return Comment{}, err
 	}
 	var out Comment
-	err = c.inTx(ctx, func(q *db.Queries) error {
+	err = txn.Run(ctx, c.db, c.q, func(q *db.Queries) error {
 		row, err := q.LockComment(ctx, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
@@ -277,7 +273,7 @@ func (c *Comments) Edit(ctx context.Context, did string, id uuid.UUID, value str
 // Delete deletes did's comment id; deleting it again changes nothing.
 func (c *Comments) Delete(ctx context.Context, did string, id uuid.UUID) error {
 	var deleted *records.Key
-	err := c.inTx(ctx, func(q *db.Queries) error {
+	err := txn.Run(ctx, c.db, c.q, func(q *db.Queries) error {
 		row, err := q.LockComment(ctx, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // gone already
@@ -342,16 +338,4 @@ func (c *Comments) WantedRecord(ctx context.Context, did, rkey string) (recordsa
 // SettleRecord records how the write of a comment record went.
 func (c *Comments) SettleRecord(ctx context.Context, did, rkey string, o recordsact.Outcome) (bool, error) {
 	return c.records.Settle(ctx, c.q, key(did, rkey), o)
-}
-
-func (c *Comments) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
-	tx, err := c.db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if err := fn(c.q.WithTx(tx)); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
 }

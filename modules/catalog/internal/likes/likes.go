@@ -28,6 +28,7 @@ import (
 	"github.com/plyrfm/plyr/modules/catalog/internal/listrecord"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/subject"
+	"github.com/plyrfm/plyr/modules/catalog/internal/txn"
 )
 
 // KindLike is the like record's kind.
@@ -43,21 +44,16 @@ var (
 	ErrNotShown = rpc.NewError(connect.CodePermissionDenied, "their likes are private")
 )
 
-// Beginner starts transactions.
-type Beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
 // Likes is the feature.
 type Likes struct {
-	db      Beginner
+	db      txn.Beginner
 	q       *db.Queries
 	records *records.Store
 	now     func() time.Time
 }
 
 // New returns the feature.
-func New(conn Beginner, q *db.Queries, recs *records.Store) *Likes {
+func New(conn txn.Beginner, q *db.Queries, recs *records.Store) *Likes {
 	return &Likes{db: conn, q: q, records: recs, now: time.Now}
 }
 
@@ -78,7 +74,7 @@ func listKey(l db.CatalogLikedList) records.Key {
 func (l *Likes) Like(ctx context.Context, did string, trackID uuid.UUID) (Result, error) {
 	var started []records.Key
 	var count int64
-	err := l.inTx(ctx, func(q *db.Queries) error {
+	err := txn.Run(ctx, l.db, l.q, func(q *db.Queries) error {
 		track, err := subject.Of(ctx, q, trackID)
 		if err != nil {
 			return err
@@ -124,7 +120,7 @@ func (l *Likes) Like(ctx context.Context, did string, trackID uuid.UUID) (Result
 func (l *Likes) Unlike(ctx context.Context, did string, trackID uuid.UUID) (Result, error) {
 	var started []records.Key
 	var count int64
-	err := l.inTx(ctx, func(q *db.Queries) error {
+	err := txn.Run(ctx, l.db, l.q, func(q *db.Queries) error {
 		row, err := q.DeleteLike(ctx, db.DeleteLikeParams{Did: did, TrackID: trackID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			count, err = q.GetLikeCount(ctx, trackID)
@@ -294,7 +290,7 @@ func (l *Likes) Liked(ctx context.Context, did string, size int, token string) (
 // they like; the "Liked" list record follows.
 func (l *Likes) Reorder(ctx context.Context, did string, trackIDs []uuid.UUID) error {
 	var key records.Key
-	err := l.inTx(ctx, func(q *db.Queries) error {
+	err := txn.Run(ctx, l.db, l.q, func(q *db.Queries) error {
 		have, err := q.ListLikedTrackIDs(ctx, did)
 		if err != nil {
 			return fmt.Errorf("liked tracks: %w", err)
@@ -390,16 +386,4 @@ func (l *Likes) WantedListRecord(ctx context.Context, did, rkey string) (records
 	return recordsact.Wanted{Revision: state.Revision, Build: func(current map[string]any) (map[string]any, error) {
 		return listrecord.Build(current, ListName, listrecord.TypeLiked, items, list.CreatedAt, state.UpdatedAt), nil
 	}}, nil
-}
-
-func (l *Likes) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
-	tx, err := l.db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if err := fn(l.q.WithTx(tx)); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 	"github.com/plyrfm/plyr/modules/catalog/internal/subject"
 	"github.com/plyrfm/plyr/modules/catalog/internal/text"
+	"github.com/plyrfm/plyr/modules/catalog/internal/txn"
 )
 
 // Bounds of a playlist.
@@ -53,14 +54,9 @@ type Images interface {
 	ImageOf(ctx context.Context, id uuid.UUID) (owner, url, thumb string, ok bool, err error)
 }
 
-// Beginner starts transactions.
-type Beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
 // Playlists is the feature.
 type Playlists struct {
-	db      Beginner
+	db      txn.Beginner
 	q       *db.Queries
 	records *records.Store
 	images  Images
@@ -68,7 +64,7 @@ type Playlists struct {
 }
 
 // New returns the feature.
-func New(conn Beginner, q *db.Queries, recs *records.Store, images Images) *Playlists {
+func New(conn txn.Beginner, q *db.Queries, recs *records.Store, images Images) *Playlists {
 	return &Playlists{db: conn, q: q, records: recs, images: images, now: time.Now}
 }
 
@@ -121,7 +117,7 @@ func (p *Playlists) Create(ctx context.Context, owner, name string, showOnProfil
 	now := p.now().UTC().Truncate(time.Microsecond)
 	id := uuid.New()
 	var row db.CatalogPlaylist
-	err = p.inTx(ctx, func(q *db.Queries) error {
+	err = txn.Run(ctx, p.db, p.q, func(q *db.Queries) error {
 		row, err = q.InsertPlaylist(ctx, db.InsertPlaylistParams{
 			ID: id, OwnerDid: owner, Name: name, RecordRkey: atproto.RecordKey(now, id),
 			ShowOnProfile: showOnProfile, Private: private, CreatedAt: now,
@@ -263,7 +259,7 @@ func (p *Playlists) Update(ctx context.Context, id uuid.UUID, caller string, c C
 		}
 	}
 	var started *records.Key
-	err := p.inTx(ctx, func(q *db.Queries) error {
+	err := txn.Run(ctx, p.db, p.q, func(q *db.Queries) error {
 		row, err := p.lockOwned(ctx, q, id, caller)
 		if err != nil {
 			return err
@@ -333,7 +329,7 @@ func (p *Playlists) reviseIfTracked(ctx context.Context, q *db.Queries, k record
 // Delete deletes caller's playlist id and its record; deleting it again changes nothing.
 func (p *Playlists) Delete(ctx context.Context, id uuid.UUID, caller string) error {
 	var started *records.Key
-	err := p.inTx(ctx, func(q *db.Queries) error {
+	err := txn.Run(ctx, p.db, p.q, func(q *db.Queries) error {
 		row, err := p.lockOwned(ctx, q, id, caller)
 		if errors.Is(err, ErrNotFound) {
 			return nil
@@ -438,7 +434,7 @@ func samePermutation(items []db.CatalogPlaylistItem, ids []uuid.UUID) bool {
 // change runs fn on caller's locked playlist, then revises its record (when public).
 func (p *Playlists) change(ctx context.Context, id uuid.UUID, caller string, fn func(q *db.Queries, row db.CatalogPlaylist) error) (Playlist, error) {
 	var started *records.Key
-	err := p.inTx(ctx, func(q *db.Queries) error {
+	err := txn.Run(ctx, p.db, p.q, func(q *db.Queries) error {
 		row, err := p.lockOwned(ctx, q, id, caller)
 		if err != nil {
 			return err
@@ -516,16 +512,4 @@ func (p *Playlists) WantedRecord(ctx context.Context, did, rkey string) (records
 	return recordsact.Wanted{Revision: state.Revision, Build: func(current map[string]any) (map[string]any, error) {
 		return listrecord.Build(current, row.Name, listrecord.TypePlaylist, items, row.CreatedAt, state.UpdatedAt), nil
 	}}, nil
-}
-
-func (p *Playlists) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
-	tx, err := p.db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if err := fn(p.q.WithTx(tx)); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
 }

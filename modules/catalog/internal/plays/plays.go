@@ -28,6 +28,7 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+	"github.com/plyrfm/plyr/modules/catalog/internal/txn"
 )
 
 // Defaults of the counting rule.
@@ -43,14 +44,9 @@ var (
 	ErrNotFound     = rpc.NewError(connect.CodeNotFound, "track not found")
 )
 
-// Beginner starts transactions.
-type Beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
 // Plays is the feature.
 type Plays struct {
-	db     Beginner
+	db     txn.Beginner
 	q      *db.Queries
 	window time.Duration
 	now    func() time.Time
@@ -65,7 +61,7 @@ type Plays struct {
 
 // New returns the feature; window is how long one listener's play of a track counts once
 // (DefaultWindow when 0).
-func New(conn Beginner, q *db.Queries, window time.Duration) *Plays {
+func New(conn txn.Beginner, q *db.Queries, window time.Duration) *Plays {
 	if window <= 0 {
 		window = DefaultWindow
 	}
@@ -131,7 +127,7 @@ func (p *Plays) Record(ctx context.Context, r Report) (Result, error) {
 		ref = &r.Ref
 	}
 	out := Result{Count: track.PlayCount}
-	err = p.inTx(ctx, func(q *db.Queries) error {
+	err = txn.Run(ctx, p.db, p.q, func(q *db.Queries) error {
 		_, err := q.GuardPlay(ctx, db.GuardPlayParams{Listener: listener, TrackID: r.TrackID, CountedAt: now, CountedSince: now.Add(-p.window)})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // counted within the window already
@@ -326,16 +322,4 @@ type Stats = db.PlatformStatsRow
 // Stats returns plyr's totals.
 func (p *Plays) Stats(ctx context.Context) (Stats, error) {
 	return p.q.PlatformStats(ctx)
-}
-
-func (p *Plays) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
-	tx, err := p.db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if err := fn(p.q.WithTx(tx)); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
 }

@@ -13,10 +13,10 @@ import (
 	"unicode/utf8"
 
 	"connectrpc.com/connect"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
+	"github.com/plyrfm/plyr/modules/catalog/internal/txn"
 )
 
 // Bounds of a query.
@@ -66,20 +66,15 @@ type AccountMatch struct {
 	Score float32
 }
 
-// Beginner starts transactions.
-type Beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
 // Search is the feature.
 type Search struct {
-	db       Beginner
+	db       txn.Beginner
 	q        *db.Queries
 	accounts Accounts
 }
 
 // New returns the feature.
-func New(conn Beginner, q *db.Queries, accounts Accounts) *Search {
+func New(conn txn.Beginner, q *db.Queries, accounts Accounts) *Search {
 	return &Search{db: conn, q: q, accounts: accounts}
 }
 
@@ -131,61 +126,25 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 			return Answer{}, err
 		}
 	}
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return Answer{}, fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	qt := s.q.WithTx(tx)
-	if err := qt.SetWordSimilarityThreshold(ctx, threshold); err != nil {
-		return Answer{}, fmt.Errorf("search threshold: %w", err)
-	}
-	add := func(k Kind, found []Result) {
-		ans.Counts[k] = int64(len(found))
-		ans.Results = append(ans.Results, found...)
-	}
-	for _, k := range kinds {
-		var found []Result
-		switch k {
-		case Artist:
-			found = artists
-		case Track:
-			rows, err := qt.SearchTracks(ctx, db.SearchTracksParams{Q: q, MaxRows: n})
-			if err != nil {
-				return Answer{}, fmt.Errorf("search tracks: %w", err)
-			}
-			for _, r := range rows {
-				found = append(found, Result{Kind: Track, ID: r.ID.String(), Relevance: r.Relevance})
-			}
-		case Album:
-			rows, err := qt.SearchAlbums(ctx, db.SearchAlbumsParams{Q: q, MaxRows: n})
-			if err != nil {
-				return Answer{}, fmt.Errorf("search albums: %w", err)
-			}
-			for _, r := range rows {
-				found = append(found, Result{Kind: Album, ID: r.ID.String(), Relevance: r.Relevance})
-			}
-		case Tag:
-			rows, err := qt.SearchTags(ctx, db.SearchTagsParams{Q: q, MaxRows: n})
-			if err != nil {
-				return Answer{}, fmt.Errorf("search tags: %w", err)
-			}
-			for _, r := range rows {
-				found = append(found, Result{Kind: Tag, ID: r.Name, Relevance: r.Relevance, TagTracks: r.TrackCount})
-			}
-		case Playlist:
-			rows, err := qt.SearchPlaylists(ctx, db.SearchPlaylistsParams{Q: q, MaxRows: n})
-			if err != nil {
-				return Answer{}, fmt.Errorf("search playlists: %w", err)
-			}
-			for _, r := range rows {
-				found = append(found, Result{Kind: Playlist, ID: r.ID.String(), Relevance: r.Relevance})
-			}
+	err = txn.Run(ctx, s.db, s.q, func(qt *db.Queries) error {
+		if err := qt.SetWordSimilarityThreshold(ctx, threshold); err != nil {
+			return fmt.Errorf("search threshold: %w", err)
 		}
-		byRelevance(found)
-		add(k, found)
-	}
-	if err := tx.Commit(ctx); err != nil {
+		for _, k := range kinds {
+			found := artists
+			if k != Artist {
+				var err error
+				if found, err = matching(ctx, qt, k, q, n); err != nil {
+					return err
+				}
+			}
+			byRelevance(found)
+			ans.Counts[k] = int64(len(found))
+			ans.Results = append(ans.Results, found...)
+		}
+		return nil
+	})
+	if err != nil {
 		return Answer{}, err
 	}
 	byRelevance(ans.Results)
@@ -193,6 +152,46 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 		ans.Results = ans.Results[:limit]
 	}
 	return ans, nil
+}
+
+// matching reads up to n matches of kind k (not artists), best first.
+func matching(ctx context.Context, qt *db.Queries, k Kind, q string, n int32) ([]Result, error) {
+	var found []Result
+	switch k {
+	case Track:
+		rows, err := qt.SearchTracks(ctx, db.SearchTracksParams{Q: q, MaxRows: n})
+		if err != nil {
+			return nil, fmt.Errorf("search tracks: %w", err)
+		}
+		for _, r := range rows {
+			found = append(found, Result{Kind: Track, ID: r.ID.String(), Relevance: r.Relevance})
+		}
+	case Album:
+		rows, err := qt.SearchAlbums(ctx, db.SearchAlbumsParams{Q: q, MaxRows: n})
+		if err != nil {
+			return nil, fmt.Errorf("search albums: %w", err)
+		}
+		for _, r := range rows {
+			found = append(found, Result{Kind: Album, ID: r.ID.String(), Relevance: r.Relevance})
+		}
+	case Tag:
+		rows, err := qt.SearchTags(ctx, db.SearchTagsParams{Q: q, MaxRows: n})
+		if err != nil {
+			return nil, fmt.Errorf("search tags: %w", err)
+		}
+		for _, r := range rows {
+			found = append(found, Result{Kind: Tag, ID: r.Name, Relevance: r.Relevance, TagTracks: r.TrackCount})
+		}
+	case Playlist:
+		rows, err := qt.SearchPlaylists(ctx, db.SearchPlaylistsParams{Q: q, MaxRows: n})
+		if err != nil {
+			return nil, fmt.Errorf("search playlists: %w", err)
+		}
+		for _, r := range rows {
+			found = append(found, Result{Kind: Playlist, ID: r.ID.String(), Relevance: r.Relevance})
+		}
+	}
+	return found, nil
 }
 
 // rankArtists orders matched accounts by score, artists who published something first
