@@ -36,17 +36,30 @@ FROM identity.accounts a
 LEFT JOIN identity.preferences p ON p.did = a.did
 WHERE a.did = ANY(@dids::text[]);
 
--- name: SearchAccounts :many
--- SearchAccounts finds accounts whose handle or display name is like @q (trigram
--- similarity, or the handle starting with it), best match first.
-SELECT a.did, a.handle, a.display_name, a.avatar_url,
-       GREATEST(similarity(a.handle, @q::text), similarity(a.display_name, @q::text),
-                CASE WHEN a.handle LIKE @prefix::text THEN 0.9 ELSE 0 END)::real AS score
-FROM identity.accounts a
-WHERE a.handle <> 'handle.invalid'
-  AND (a.handle % @q::text OR a.display_name % @q::text OR a.handle LIKE @prefix::text
-       OR a.handle ILIKE @pattern::text OR a.display_name ILIKE @pattern::text)
-ORDER BY score DESC, a.handle
+-- name: SearchAccountsByPrefix :many
+-- SearchAccountsByPrefix is the accounts whose handle starts with @prefix (a LIKE pattern),
+-- by handle.
+SELECT did, handle, display_name, avatar_url FROM identity.accounts
+WHERE handle LIKE @prefix::text AND handle <> 'handle.invalid'
+ORDER BY handle
+LIMIT @max_rows;
+
+-- name: SearchAccountsByHandle :many
+-- SearchAccountsByHandle is the @max_rows accounts whose handle has the stretch most like
+-- @q, best first, however alike (the caller keeps the good ones); one ORDER BY, the
+-- index's distance, since a second key would sort every account.
+SELECT did, handle, display_name, avatar_url, word_similarity(@q::text, handle)::real AS score
+FROM identity.accounts
+WHERE handle <> 'handle.invalid'
+ORDER BY @q::text <<-> handle
+LIMIT @max_rows;
+
+-- name: SearchAccountsByName :many
+-- SearchAccountsByName is the same over display names.
+SELECT did, handle, display_name, avatar_url, word_similarity(@q::text, display_name)::real AS score
+FROM identity.accounts
+WHERE handle <> 'handle.invalid'
+ORDER BY @q::text <<-> display_name
 LIMIT @max_rows;
 
 -- name: GetDIDByHandle :one

@@ -69,8 +69,8 @@ func listKey(l db.CatalogLikedList) records.Key {
 	return records.Key{DID: l.Did, Kind: records.KindList, RKey: l.RecordRkey}
 }
 
-// Like likes a track for did. Liking again changes nothing (its record's write is
-// started again, which is harmless and finishes a write a crash interrupted).
+// Like likes a track for did. Liking again changes nothing (a like whose record write a
+// crash interrupted is resumed by housekeeping, as every pending record is).
 func (l *Likes) Like(ctx context.Context, did string, trackID uuid.UUID) (Result, error) {
 	var started []records.Key
 	var count int64

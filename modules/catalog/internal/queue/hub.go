@@ -20,13 +20,12 @@ type Hub struct {
 
 	mu       sync.Mutex
 	watchers map[string]map[*Watcher]struct{}
-	ready    chan struct{} // closed once the first LISTEN took
 }
 
 // NewHub returns a Hub listening through connections made by connect (a connection of
 // its own: it waits on PostgreSQL, never on a client).
 func NewHub(connect func(ctx context.Context) (*pgx.Conn, error), logger *slog.Logger) *Hub {
-	return &Hub{connect: connect, logger: logger, watchers: map[string]map[*Watcher]struct{}{}, ready: make(chan struct{})}
+	return &Hub{connect: connect, logger: logger, watchers: map[string]map[*Watcher]struct{}{}}
 }
 
 // Watcher is one stream's subscription to an account's queue.
@@ -61,9 +60,6 @@ func (h *Hub) Watch(did string) *Watcher {
 	return w
 }
 
-// Ready is closed once the hub listens (tests wait for it).
-func (h *Hub) Ready() <-chan struct{} { return h.ready }
-
 func (h *Hub) wake(did string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -91,16 +87,11 @@ func (h *Hub) wakeAll() {
 // Run listens until ctx ends, reconnecting with backoff.
 func (h *Hub) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
-	first := true
 	for ctx.Err() == nil {
 		err := h.listen(ctx, func() {
 			// Streams that read their queue before this listen took (the first one,
 			// or after a lost connection) may have missed a change: they read again.
 			h.wakeAll()
-			if first {
-				close(h.ready)
-				first = false
-			}
 			backoff = 100 * time.Millisecond
 		})
 		if ctx.Err() != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
@@ -112,23 +113,72 @@ type Match struct {
 	Score                               float32
 }
 
-// Search finds up to limit accounts whose handle or display name is like q, best first.
+// Search finds up to limit accounts whose handle starts with q (score 0.9 to 1, the
+// shorter handle first), or whose handle or display name has a stretch like q (its word
+// similarity), best first.
 func (a *Accounts) Search(ctx context.Context, q string, limit int) ([]Match, error) {
 	q = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(q), "@")))
-	if q == "" {
+	if q == "" || limit <= 0 {
 		return nil, nil
 	}
-	pattern := "%" + likeEscaper.Replace(q) + "%"
-	rows, err := a.q.SearchAccounts(ctx, db.SearchAccountsParams{Q: q, Prefix: likeEscaper.Replace(q) + "%", Pattern: pattern, MaxRows: int32(limit)})
+	n := int32(limit)
+	best := map[string]Match{}
+	keep := func(m Match) {
+		if prev, ok := best[m.DID]; !ok || m.Score > prev.Score {
+			best[m.DID] = m
+		}
+	}
+	prefixed, err := a.q.SearchAccountsByPrefix(ctx, db.SearchAccountsByPrefixParams{Prefix: likeEscaper.Replace(q) + "%", MaxRows: n})
 	if err != nil {
-		return nil, fmt.Errorf("search accounts: %w", err)
+		return nil, fmt.Errorf("search accounts by prefix: %w", err)
 	}
-	out := make([]Match, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, Match{DID: r.Did, Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl, Score: r.Score})
+	for _, r := range prefixed {
+		// A prefix match ranks above any likeness; the closer to the whole handle, the higher.
+		keep(Match{DID: r.Did, Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl,
+			Score: 0.9 + 0.1*float32(len(q))/float32(max(len(r.Handle), 1))})
 	}
-	return out, nil
+	// A letter or two is a prefix and nothing else: likeness needs a few characters.
+	if len(q) >= 3 {
+		byHandle, err := a.q.SearchAccountsByHandle(ctx, db.SearchAccountsByHandleParams{Q: q, MaxRows: n})
+		if err != nil {
+			return nil, fmt.Errorf("search accounts by handle: %w", err)
+		}
+		for _, r := range byHandle {
+			if r.Score < minLikeness {
+				continue
+			}
+			keep(Match{DID: r.Did, Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl, Score: min(r.Score, 0.89)})
+		}
+		byName, err := a.q.SearchAccountsByName(ctx, db.SearchAccountsByNameParams{Q: q, MaxRows: n})
+		if err != nil {
+			return nil, fmt.Errorf("search accounts by name: %w", err)
+		}
+		for _, r := range byName {
+			if r.Score < minLikeness {
+				continue
+			}
+			keep(Match{DID: r.Did, Handle: r.Handle, DisplayName: r.DisplayName, AvatarURL: r.AvatarUrl, Score: min(r.Score, 0.89)})
+		}
+	}
+	out := make([]Match, 0, len(best))
+	for _, m := range best {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(x, y Match) int {
+		if x.Score != y.Score {
+			if x.Score > y.Score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.Handle, y.Handle)
+	})
+	return out[:min(len(out), limit)], nil
 }
+
+// minLikeness is the word similarity a handle or name needs to be offered: "alise" is
+// 0.5 like "alice.test".
+const minLikeness = 0.5
 
 // likeEscaper escapes LIKE's wildcards in what a user typed.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -164,26 +164,20 @@ func (q *Queries) ListProfiles(ctx context.Context, dids []string) ([]ListProfil
 	return items, nil
 }
 
-const searchAccounts = `-- name: SearchAccounts :many
-SELECT a.did, a.handle, a.display_name, a.avatar_url,
-       GREATEST(similarity(a.handle, $1::text), similarity(a.display_name, $1::text),
-                CASE WHEN a.handle LIKE $2::text THEN 0.9 ELSE 0 END)::real AS score
-FROM identity.accounts a
-WHERE a.handle <> 'handle.invalid'
-  AND (a.handle % $1::text OR a.display_name % $1::text OR a.handle LIKE $2::text
-       OR a.handle ILIKE $3::text OR a.display_name ILIKE $3::text)
-ORDER BY score DESC, a.handle
-LIMIT $4
+const searchAccountsByHandle = `-- name: SearchAccountsByHandle :many
+SELECT did, handle, display_name, avatar_url, word_similarity($1::text, handle)::real AS score
+FROM identity.accounts
+WHERE handle <> 'handle.invalid'
+ORDER BY $1::text <<-> handle
+LIMIT $2
 `
 
-type SearchAccountsParams struct {
+type SearchAccountsByHandleParams struct {
 	Q       string
-	Prefix  string
-	Pattern string
 	MaxRows int32
 }
 
-type SearchAccountsRow struct {
+type SearchAccountsByHandleRow struct {
 	Did         string
 	Handle      string
 	DisplayName string
@@ -191,28 +185,118 @@ type SearchAccountsRow struct {
 	Score       float32
 }
 
-// SearchAccounts finds accounts whose handle or display name is like @q (trigram
-// similarity, or the handle starting with it), best match first.
-func (q *Queries) SearchAccounts(ctx context.Context, arg SearchAccountsParams) ([]SearchAccountsRow, error) {
-	rows, err := q.db.Query(ctx, searchAccounts,
-		arg.Q,
-		arg.Prefix,
-		arg.Pattern,
-		arg.MaxRows,
-	)
+// SearchAccountsByHandle is the @max_rows accounts whose handle has the stretch most like
+// @q, best first, however alike (the caller keeps the good ones); one ORDER BY, the
+// index's distance, since a second key would sort every account.
+func (q *Queries) SearchAccountsByHandle(ctx context.Context, arg SearchAccountsByHandleParams) ([]SearchAccountsByHandleRow, error) {
+	rows, err := q.db.Query(ctx, searchAccountsByHandle, arg.Q, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []SearchAccountsRow{}
+	items := []SearchAccountsByHandleRow{}
 	for rows.Next() {
-		var i SearchAccountsRow
+		var i SearchAccountsByHandleRow
 		if err := rows.Scan(
 			&i.Did,
 			&i.Handle,
 			&i.DisplayName,
 			&i.AvatarUrl,
 			&i.Score,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchAccountsByName = `-- name: SearchAccountsByName :many
+SELECT did, handle, display_name, avatar_url, word_similarity($1::text, display_name)::real AS score
+FROM identity.accounts
+WHERE handle <> 'handle.invalid'
+ORDER BY $1::text <<-> display_name
+LIMIT $2
+`
+
+type SearchAccountsByNameParams struct {
+	Q       string
+	MaxRows int32
+}
+
+type SearchAccountsByNameRow struct {
+	Did         string
+	Handle      string
+	DisplayName string
+	AvatarUrl   string
+	Score       float32
+}
+
+// SearchAccountsByName is the same over display names.
+func (q *Queries) SearchAccountsByName(ctx context.Context, arg SearchAccountsByNameParams) ([]SearchAccountsByNameRow, error) {
+	rows, err := q.db.Query(ctx, searchAccountsByName, arg.Q, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchAccountsByNameRow{}
+	for rows.Next() {
+		var i SearchAccountsByNameRow
+		if err := rows.Scan(
+			&i.Did,
+			&i.Handle,
+			&i.DisplayName,
+			&i.AvatarUrl,
+			&i.Score,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchAccountsByPrefix = `-- name: SearchAccountsByPrefix :many
+SELECT did, handle, display_name, avatar_url FROM identity.accounts
+WHERE handle LIKE $1::text AND handle <> 'handle.invalid'
+ORDER BY handle
+LIMIT $2
+`
+
+type SearchAccountsByPrefixParams struct {
+	Prefix  string
+	MaxRows int32
+}
+
+type SearchAccountsByPrefixRow struct {
+	Did         string
+	Handle      string
+	DisplayName string
+	AvatarUrl   string
+}
+
+// SearchAccountsByPrefix is the accounts whose handle starts with @prefix (a LIKE pattern),
+// by handle.
+func (q *Queries) SearchAccountsByPrefix(ctx context.Context, arg SearchAccountsByPrefixParams) ([]SearchAccountsByPrefixRow, error) {
+	rows, err := q.db.Query(ctx, searchAccountsByPrefix, arg.Prefix, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchAccountsByPrefixRow{}
+	for rows.Next() {
+		var i SearchAccountsByPrefixRow
+		if err := rows.Scan(
+			&i.Did,
+			&i.Handle,
+			&i.DisplayName,
+			&i.AvatarUrl,
 		); err != nil {
 			return nil, err
 		}
