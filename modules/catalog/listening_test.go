@@ -480,13 +480,16 @@ func TestSearch_FuzzyAndTyped(t *testing.T) {
 	l := newListening(t, catalog.Config{})
 	l.published(t, alice, "Midnight City")
 	l.published(t, alice, "Sunrise over the midnight sea")
-	l.published(t, alice, "Unrelated")
-	_, err := l.playlists.CreatePlaylist(as("bob-token"), &catalogv1.CreatePlaylistRequest{Name: "Midnight drive"})
+	unrelated := l.published(t, alice, "Unrelated")
+	album := "Midnight sessions"
+	_, err := l.client.UpdateTrack(as("alice-token"), &catalogv1.UpdateTrackRequest{Id: unrelated, Album: &album})
+	require.NoError(t, err)
+	_, err = l.playlists.CreatePlaylist(as("bob-token"), &catalogv1.CreatePlaylistRequest{Name: "Midnight drive"})
 	require.NoError(t, err)
 
 	res, err := l.search.Search(context.Background(), &catalogv1.SearchRequest{Q: "midnight"})
 	require.NoError(t, err)
-	var titles []string
+	var titles, albums []string
 	counts := map[catalogv1.SearchKind]int64{}
 	for _, c := range res.Counts {
 		counts[c.Kind] = c.Count
@@ -495,7 +498,12 @@ func TestSearch_FuzzyAndTyped(t *testing.T) {
 		if tr := r.GetTrack(); tr != nil {
 			titles = append(titles, tr.Title)
 		}
+		if a := r.GetAlbum(); a != nil {
+			albums = append(albums, a.Title)
+		}
 	}
+	require.Equal(t, []string{album}, albums)
+	require.Equal(t, int64(1), counts[catalogv1.SearchKind_SEARCH_KIND_ALBUM])
 	require.Equal(t, []string{"Midnight City", "Sunrise over the midnight sea"}, titles, "best match first")
 	require.Equal(t, int64(2), counts[catalogv1.SearchKind_SEARCH_KIND_TRACK])
 	require.Equal(t, int64(1), counts[catalogv1.SearchKind_SEARCH_KIND_PLAYLIST])

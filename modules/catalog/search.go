@@ -6,7 +6,6 @@ import (
 	"github.com/google/uuid"
 
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
-	"github.com/plyrfm/plyr/modules/catalog/internal/albums"
 	"github.com/plyrfm/plyr/modules/catalog/internal/search"
 )
 
@@ -72,17 +71,17 @@ func (h *handler) Search(ctx context.Context, req *catalogv1.SearchRequest) (*ca
 	if err != nil {
 		return nil, err
 	}
+	found, err := h.m.albums.GetMany(ctx, albumIDs) // those deleted since they matched are left out
+	if err != nil {
+		return nil, err
+	}
+	albumProtos, err := h.albumProtos(ctx, found, me)
+	if err != nil {
+		return nil, err
+	}
 	albumsByID := map[string]*catalogv1.Album{}
-	for _, id := range albumIDs {
-		a, err := h.m.albums.Get(ctx, id)
-		if err != nil {
-			continue // deleted since it matched
-		}
-		ap, err := h.albumProtos(ctx, []albums.Album{a}, me)
-		if err != nil {
-			return nil, err
-		}
-		albumsByID[id.String()] = ap[0]
+	for _, a := range albumProtos {
+		albumsByID[a.Id] = a
 	}
 	playlistsByID := map[string]*catalogv1.Playlist{}
 	for _, id := range playlistIDs {

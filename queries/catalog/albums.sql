@@ -31,6 +31,17 @@ UPDATE catalog.albums SET item_uris = @item_uris::text[] WHERE artist_did = @art
 -- name: GetAlbumBySlug :one
 SELECT * FROM catalog.albums WHERE artist_did = $1 AND slug = $2 AND NOT deleting;
 
+-- name: ListAlbumViewsByIDs :many
+-- ListAlbumViewsByIDs is the albums among @ids with their counts, in no particular order.
+SELECT sqlc.embed(a),
+       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count,
+       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS total_plays,
+       r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.albums a
+LEFT JOIN catalog.records r ON r.did = a.artist_did AND r.kind = 'list' AND r.rkey = a.record_rkey
+WHERE NOT a.deleting AND a.id = ANY(@ids::uuid[]);
+
 -- name: ListAlbumViews :many
 -- ListAlbumViews is albums with their counts: one artist's (@artist_did set) by title, or
 -- everyone's newest first, strictly before the cursor.

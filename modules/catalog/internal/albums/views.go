@@ -104,6 +104,28 @@ func (a *Albums) Get(ctx context.Context, id uuid.UUID) (Album, error) {
 	return view(rows[0]), nil
 }
 
+// GetMany returns the albums among ids, in the order of ids; missing ones are left out.
+func (a *Albums) GetMany(ctx context.Context, ids []uuid.UUID) ([]Album, error) {
+	if len(ids) == 0 {
+		return []Album{}, nil
+	}
+	rows, err := a.q.ListAlbumViewsByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("albums by id: %w", err)
+	}
+	byID := make(map[uuid.UUID]Album, len(rows))
+	for _, r := range rows {
+		byID[r.CatalogAlbum.ID] = view(db.ListAlbumViewsRow(r))
+	}
+	out := make([]Album, 0, len(ids))
+	for _, id := range ids {
+		if al, ok := byID[id]; ok {
+			out = append(out, al)
+		}
+	}
+	return out, nil
+}
+
 // GetBySlug returns an artist's album by slug.
 func (a *Albums) GetBySlug(ctx context.Context, artistDID, slug string) (Album, error) {
 	row, err := a.q.GetAlbumBySlug(ctx, db.GetAlbumBySlugParams{ArtistDid: artistDID, Slug: slug})

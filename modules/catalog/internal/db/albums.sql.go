@@ -376,6 +376,70 @@ func (q *Queries) ListAlbumViews(ctx context.Context, arg ListAlbumViewsParams) 
 	return items, nil
 }
 
+const listAlbumViewsByIDs = `-- name: ListAlbumViewsByIDs :many
+SELECT a.id, a.artist_did, a.slug, a.title, a.description, a.image_id, a.image_url, a.image_thumb_url, a.record_rkey, a.item_uris, a.deleting, a.created_at, a.updated_at,
+       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count,
+       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS total_plays,
+       r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+       r.failure AS record_failure, r.failure_reason AS record_failure_reason
+FROM catalog.albums a
+LEFT JOIN catalog.records r ON r.did = a.artist_did AND r.kind = 'list' AND r.rkey = a.record_rkey
+WHERE NOT a.deleting AND a.id = ANY($1::uuid[])
+`
+
+type ListAlbumViewsByIDsRow struct {
+	CatalogAlbum        CatalogAlbum
+	TrackCount          int64
+	TotalPlays          int64
+	RecordUri           *string
+	RecordCid           *string
+	RecordState         *string
+	RecordFailure       *string
+	RecordFailureReason *string
+}
+
+// ListAlbumViewsByIDs is the albums among @ids with their counts, in no particular order.
+func (q *Queries) ListAlbumViewsByIDs(ctx context.Context, ids []uuid.UUID) ([]ListAlbumViewsByIDsRow, error) {
+	rows, err := q.db.Query(ctx, listAlbumViewsByIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAlbumViewsByIDsRow{}
+	for rows.Next() {
+		var i ListAlbumViewsByIDsRow
+		if err := rows.Scan(
+			&i.CatalogAlbum.ID,
+			&i.CatalogAlbum.ArtistDid,
+			&i.CatalogAlbum.Slug,
+			&i.CatalogAlbum.Title,
+			&i.CatalogAlbum.Description,
+			&i.CatalogAlbum.ImageID,
+			&i.CatalogAlbum.ImageUrl,
+			&i.CatalogAlbum.ImageThumbUrl,
+			&i.CatalogAlbum.RecordRkey,
+			&i.CatalogAlbum.ItemUris,
+			&i.CatalogAlbum.Deleting,
+			&i.CatalogAlbum.CreatedAt,
+			&i.CatalogAlbum.UpdatedAt,
+			&i.TrackCount,
+			&i.TotalPlays,
+			&i.RecordUri,
+			&i.RecordCid,
+			&i.RecordState,
+			&i.RecordFailure,
+			&i.RecordFailureReason,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listAlbumsByID = `-- name: ListAlbumsByID :many
 SELECT id, slug, title, image_url, image_thumb_url FROM catalog.albums WHERE id = ANY($1::uuid[])
 `
