@@ -3,7 +3,14 @@
 import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-web';
 import { CatalogService } from '$gen/plyr/catalog/v1/catalog_pb';
-import { CommentService, LikeService, PlaylistService, PlayService } from '$gen/plyr/catalog/v1/listening_pb';
+import {
+	CommentService,
+	LikeService,
+	PlaylistService,
+	PlayService,
+	QueueService,
+	SearchService
+} from '$gen/plyr/catalog/v1/listening_pb';
 import { IdentityService } from '$gen/plyr/identity/v1/identity_pb';
 import { MediaService } from '$gen/plyr/media/v1/media_pb';
 
@@ -37,6 +44,8 @@ export const likes = createClient(LikeService, transport);
 export const comments = createClient(CommentService, transport);
 export const playlists = createClient(PlaylistService, transport);
 export const plays = createClient(PlayService, transport);
+export const searchService = createClient(SearchService, transport);
+export const queueService = createClient(QueueService, transport);
 
 /** The words to show a person for a failed request. */
 export function describe(err: unknown): string {

@@ -15,7 +15,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { Track } from '$gen/plyr/catalog/v1/catalog_pb';
 import { QueueStateSchema, type QueueState } from '$gen/plyr/catalog/v1/listening_pb';
 import { catalog, describe, httpError, identity, isNotFound } from '$lib/api';
-import { queueService } from '$lib/listening-api';
+import { queueService } from '$lib/api';
 import { player } from '$lib/state/player.svelte';
 import { queue, type Adopted } from '$lib/state/queue.svelte';
 import { toast } from '$lib/state/toasts.svelte';

@@ -1,8 +1,8 @@
 // Search, shared by the Cmd/Ctrl+K modal and the /search page: the kinds and their words,
 // the query's bounds, where each result leads, and results grouped by kind. Imported only
-// by those two (both loaded on demand), with the listening services' client.
+// by those two (both loaded on demand).
 import { SearchKind, type SearchResponse, type SearchResult } from '$gen/plyr/catalog/v1/listening_pb';
-import { searchService } from '$lib/listening-api';
+import { searchService } from '$lib/api';
 
 /** A query is 2 to 100 characters (after trimming). */
 export const minQuery = 2;

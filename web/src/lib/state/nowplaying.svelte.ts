@@ -6,6 +6,7 @@
 // contradict the one playing.
 import { auth } from './auth.svelte';
 import { player } from './player.svelte';
+import { queueService } from '$lib/api';
 
 const debounceMs = 1000;
 const renewMs = 10_000;
@@ -21,7 +22,6 @@ export function followNowPlaying(): () => void {
 		if (!auth.signedIn || !player.started || !track) return;
 		told = true;
 		try {
-			const { queueService } = await import('$lib/listening-api');
 			await queueService.setNowPlaying({
 				trackId: track.id,
 				progressMs: BigInt(Math.round(player.time * 1000)),
@@ -37,7 +37,6 @@ export function followNowPlaying(): () => void {
 		if (!told) return;
 		told = false;
 		try {
-			const { queueService } = await import('$lib/listening-api');
 			await queueService.clearNowPlaying({});
 		} catch {
 			// It expires by itself.
