@@ -74,6 +74,32 @@ func (h *handler) GetTrack(ctx context.Context, req *catalogv1.GetTrackRequest) 
 	return &catalogv1.GetTrackResponse{Track: out[0]}, nil
 }
 
+// maxGetTracks bounds GetTracks.
+const maxGetTracks = 100
+
+func (h *handler) GetTracks(ctx context.Context, req *catalogv1.GetTracksRequest) (*catalogv1.GetTracksResponse, error) {
+	if len(req.GetIds()) > maxGetTracks {
+		return nil, ErrInvalidInput.Withf("at most %d ids at once", maxGetTracks)
+	}
+	ids := make([]uuid.UUID, 0, len(req.GetIds()))
+	for _, s := range req.GetIds() {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			return nil, ErrInvalidInput.Withf("%q is not a track id", s)
+		}
+		ids = append(ids, id)
+	}
+	list, err := h.tracks.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.trackProtos(ctx, list, viewer(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &catalogv1.GetTracksResponse{Tracks: out}, nil
+}
+
 func (h *handler) ListMyTracks(ctx context.Context, req *catalogv1.ListMyTracksRequest) (*catalogv1.ListMyTracksResponse, error) {
 	me := viewer(ctx)
 	page, err := h.tracks.List(ctx, tracks.ListQuery{

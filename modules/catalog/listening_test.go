@@ -193,6 +193,27 @@ func TestLikes_IdempotentCountedAndListed(t *testing.T) {
 	require.Equal(t, connect.CodeNotFound, code(err))
 }
 
+func TestGetTracks_InTheOrderAsked(t *testing.T) {
+	l := newListening(t, catalog.Config{})
+	one := l.published(t, alice, "One")
+	two := l.published(t, alice, "Two")
+	processing := l.addTrack(t, alice, "Still processing", time.Now(), false)
+	_, err := l.likes.LikeTrack(as("bob-token"), &catalogv1.LikeTrackRequest{TrackId: one})
+	require.NoError(t, err)
+
+	res, err := l.client.GetTracks(as("bob-token"), &catalogv1.GetTracksRequest{Ids: []string{two, uuid.NewString(), processing, one}})
+	require.NoError(t, err)
+	require.Equal(t, []string{two, one}, trackIDs(res.Tracks), "missing and processing tracks are left out")
+	require.True(t, res.Tracks[1].Liked)
+
+	ids := make([]string, 101)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	_, err = l.client.GetTracks(context.Background(), &catalogv1.GetTracksRequest{Ids: ids})
+	require.Equal(t, connect.CodeInvalidArgument, code(err))
+}
+
 func TestLikes_NeedTheTrackRecord(t *testing.T) {
 	l := newListening(t, catalog.Config{})
 	track := l.addTrack(t, alice, "Unpublished", time.Now(), true) // record still pending

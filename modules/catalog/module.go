@@ -251,6 +251,7 @@ func (m *Module) ForgetListening(ctx context.Context) (int64, error) {
 var policy = rpc.Policy{
 	catalogv1connect.CatalogServiceListTracksProcedure:       rpc.Optional,
 	catalogv1connect.CatalogServiceGetTrackProcedure:         rpc.Optional,
+	catalogv1connect.CatalogServiceGetTracksProcedure:        rpc.Optional,
 	catalogv1connect.CatalogServiceListMyTracksProcedure:     rpc.Session,
 	catalogv1connect.CatalogServiceRestoreRecordProcedure:    rpc.Session,
 	catalogv1connect.CatalogServiceUpdateTrackProcedure:      rpc.Session,

@@ -14,7 +14,7 @@ import { create, fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Track } from '$gen/plyr/catalog/v1/catalog_pb';
 import { QueueStateSchema, type QueueState } from '$gen/plyr/catalog/v1/listening_pb';
-import { catalog, describe, httpError, identity, isNotFound } from '$lib/api';
+import { catalog, describe, httpError, identity } from '$lib/api';
 import { queueService } from '$lib/api';
 import { player } from '$lib/state/player.svelte';
 import { queue, type Adopted } from '$lib/state/queue.svelte';
@@ -330,8 +330,8 @@ function adopted(v: Versioned, found: Map<string, Track>): Adopted {
 	};
 }
 
-/** The tracks of ids, from what this page has seen or from the catalog (a few at a time);
- * tracks that no longer exist are left out. */
+/** The tracks of ids, from what this page has seen or from the catalog (GetTracks, a
+ * hundred at a time); tracks that no longer exist are left out. */
 async function fetchTracks(ids: string[]): Promise<Map<string, Track>> {
 	const found = new Map<string, Track>();
 	const missing: string[] = [];
@@ -340,19 +340,10 @@ async function fetchTracks(ids: string[]): Promise<Map<string, Track>> {
 		if (t) found.set(id, t);
 		else missing.push(id);
 	}
-	let next = 0;
-	const worker = async () => {
-		while (next < missing.length) {
-			const id = missing[next++]!;
-			try {
-				const { track } = await catalog.getTrack({ id });
-				if (track) found.set(id, track);
-			} catch (err) {
-				if (!isNotFound(err)) throw err;
-			}
-		}
-	};
-	await Promise.all(Array.from({ length: Math.min(4, missing.length) }, worker));
+	for (let i = 0; i < missing.length; i += 100) {
+		const { tracks } = await catalog.getTracks({ ids: missing.slice(i, i + 100) });
+		for (const t of tracks) found.set(t.id, t);
+	}
 	return found;
 }
 

@@ -1029,6 +1029,96 @@ func (x *GetTrackRequest) GetId() string {
 	return ""
 }
 
+// GetTracksRequest names up to 100 tracks.
+type GetTracksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ids           []string               `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTracksRequest) Reset() {
+	*x = GetTracksRequest{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTracksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTracksRequest) ProtoMessage() {}
+
+func (x *GetTracksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTracksRequest.ProtoReflect.Descriptor instead.
+func (*GetTracksRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetTracksRequest) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+// GetTracksResponse carries the ready ones, in the order asked.
+type GetTracksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tracks        []*Track               `protobuf:"bytes,1,rep,name=tracks,proto3" json:"tracks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTracksResponse) Reset() {
+	*x = GetTracksResponse{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTracksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTracksResponse) ProtoMessage() {}
+
+func (x *GetTracksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTracksResponse.ProtoReflect.Descriptor instead.
+func (*GetTracksResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetTracksResponse) GetTracks() []*Track {
+	if x != nil {
+		return x.Tracks
+	}
+	return nil
+}
+
 // GetTrackResponse carries the track.
 type GetTrackResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1040,7 +1130,7 @@ type GetTrackResponse struct {
 
 func (x *GetTrackResponse) Reset() {
 	*x = GetTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1142,7 @@ func (x *GetTrackResponse) String() string {
 func (*GetTrackResponse) ProtoMessage() {}
 
 func (x *GetTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1155,7 @@ func (x *GetTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackResponse.ProtoReflect.Descriptor instead.
 func (*GetTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetTrackResponse) GetTrack() *Track {
@@ -1107,7 +1197,7 @@ type Artist struct {
 
 func (x *Artist) Reset() {
 	*x = Artist{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1209,7 @@ func (x *Artist) String() string {
 func (*Artist) ProtoMessage() {}
 
 func (x *Artist) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1222,7 @@ func (x *Artist) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Artist.ProtoReflect.Descriptor instead.
 func (*Artist) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Artist) GetDid() string {
@@ -1217,7 +1307,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1319,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1332,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Link) GetByteStart() int32 {
@@ -1280,7 +1370,7 @@ type GetArtistRequest struct {
 
 func (x *GetArtistRequest) Reset() {
 	*x = GetArtistRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1292,7 +1382,7 @@ func (x *GetArtistRequest) String() string {
 func (*GetArtistRequest) ProtoMessage() {}
 
 func (x *GetArtistRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1305,7 +1395,7 @@ func (x *GetArtistRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{14}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetArtistRequest) GetArtist() isGetArtistRequest_Artist {
@@ -1359,7 +1449,7 @@ type GetArtistResponse struct {
 
 func (x *GetArtistResponse) Reset() {
 	*x = GetArtistResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1461,7 @@ func (x *GetArtistResponse) String() string {
 func (*GetArtistResponse) ProtoMessage() {}
 
 func (x *GetArtistResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1474,7 @@ func (x *GetArtistResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{15}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetArtistResponse) GetArtist() *Artist {
@@ -1404,7 +1494,7 @@ type GetArtistsRequest struct {
 
 func (x *GetArtistsRequest) Reset() {
 	*x = GetArtistsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1416,7 +1506,7 @@ func (x *GetArtistsRequest) String() string {
 func (*GetArtistsRequest) ProtoMessage() {}
 
 func (x *GetArtistsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1429,7 +1519,7 @@ func (x *GetArtistsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistsRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{16}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetArtistsRequest) GetDids() []string {
@@ -1449,7 +1539,7 @@ type GetArtistsResponse struct {
 
 func (x *GetArtistsResponse) Reset() {
 	*x = GetArtistsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1551,7 @@ func (x *GetArtistsResponse) String() string {
 func (*GetArtistsResponse) ProtoMessage() {}
 
 func (x *GetArtistsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1564,7 @@ func (x *GetArtistsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistsResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{17}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetArtistsResponse) GetArtists() []*Artist {
@@ -1497,7 +1587,7 @@ type UpdateMyProfileRequest struct {
 
 func (x *UpdateMyProfileRequest) Reset() {
 	*x = UpdateMyProfileRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1509,7 +1599,7 @@ func (x *UpdateMyProfileRequest) String() string {
 func (*UpdateMyProfileRequest) ProtoMessage() {}
 
 func (x *UpdateMyProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1522,7 +1612,7 @@ func (x *UpdateMyProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMyProfileRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMyProfileRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{18}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateMyProfileRequest) GetDisplayName() string {
@@ -1549,7 +1639,7 @@ type UpdateMyProfileResponse struct {
 
 func (x *UpdateMyProfileResponse) Reset() {
 	*x = UpdateMyProfileResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1651,7 @@ func (x *UpdateMyProfileResponse) String() string {
 func (*UpdateMyProfileResponse) ProtoMessage() {}
 
 func (x *UpdateMyProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1664,7 @@ func (x *UpdateMyProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMyProfileResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMyProfileResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{19}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UpdateMyProfileResponse) GetArtist() *Artist {
@@ -1594,7 +1684,7 @@ type GetArtistAnalyticsRequest struct {
 
 func (x *GetArtistAnalyticsRequest) Reset() {
 	*x = GetArtistAnalyticsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1696,7 @@ func (x *GetArtistAnalyticsRequest) String() string {
 func (*GetArtistAnalyticsRequest) ProtoMessage() {}
 
 func (x *GetArtistAnalyticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1709,7 @@ func (x *GetArtistAnalyticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistAnalyticsRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistAnalyticsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{20}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetArtistAnalyticsRequest) GetDid() string {
@@ -1641,7 +1731,7 @@ type TrackCount struct {
 
 func (x *TrackCount) Reset() {
 	*x = TrackCount{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1653,7 +1743,7 @@ func (x *TrackCount) String() string {
 func (*TrackCount) ProtoMessage() {}
 
 func (x *TrackCount) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1666,7 +1756,7 @@ func (x *TrackCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackCount.ProtoReflect.Descriptor instead.
 func (*TrackCount) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{21}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TrackCount) GetTrackId() string {
@@ -1705,7 +1795,7 @@ type GetArtistAnalyticsResponse struct {
 
 func (x *GetArtistAnalyticsResponse) Reset() {
 	*x = GetArtistAnalyticsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1717,7 +1807,7 @@ func (x *GetArtistAnalyticsResponse) String() string {
 func (*GetArtistAnalyticsResponse) ProtoMessage() {}
 
 func (x *GetArtistAnalyticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1730,7 +1820,7 @@ func (x *GetArtistAnalyticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistAnalyticsResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistAnalyticsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{22}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetArtistAnalyticsResponse) GetTotalPlays() int64 {
@@ -1794,7 +1884,7 @@ type UpdateTrackRequest struct {
 
 func (x *UpdateTrackRequest) Reset() {
 	*x = UpdateTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1806,7 +1896,7 @@ func (x *UpdateTrackRequest) String() string {
 func (*UpdateTrackRequest) ProtoMessage() {}
 
 func (x *UpdateTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1819,7 +1909,7 @@ func (x *UpdateTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTrackRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{23}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpdateTrackRequest) GetId() string {
@@ -1888,7 +1978,7 @@ type UpdateTrackResponse struct {
 
 func (x *UpdateTrackResponse) Reset() {
 	*x = UpdateTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1900,7 +1990,7 @@ func (x *UpdateTrackResponse) String() string {
 func (*UpdateTrackResponse) ProtoMessage() {}
 
 func (x *UpdateTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1913,7 +2003,7 @@ func (x *UpdateTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTrackResponse.ProtoReflect.Descriptor instead.
 func (*UpdateTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{24}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UpdateTrackResponse) GetTrack() *Track {
@@ -1936,7 +2026,7 @@ type ListTagsRequest struct {
 
 func (x *ListTagsRequest) Reset() {
 	*x = ListTagsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1948,7 +2038,7 @@ func (x *ListTagsRequest) String() string {
 func (*ListTagsRequest) ProtoMessage() {}
 
 func (x *ListTagsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1961,7 +2051,7 @@ func (x *ListTagsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTagsRequest.ProtoReflect.Descriptor instead.
 func (*ListTagsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{25}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListTagsRequest) GetPrefix() string {
@@ -1989,7 +2079,7 @@ type TagCount struct {
 
 func (x *TagCount) Reset() {
 	*x = TagCount{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2091,7 @@ func (x *TagCount) String() string {
 func (*TagCount) ProtoMessage() {}
 
 func (x *TagCount) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2104,7 @@ func (x *TagCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagCount.ProtoReflect.Descriptor instead.
 func (*TagCount) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{26}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TagCount) GetName() string {
@@ -2041,7 +2131,7 @@ type ListTagsResponse struct {
 
 func (x *ListTagsResponse) Reset() {
 	*x = ListTagsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2053,7 +2143,7 @@ func (x *ListTagsResponse) String() string {
 func (*ListTagsResponse) ProtoMessage() {}
 
 func (x *ListTagsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2066,7 +2156,7 @@ func (x *ListTagsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTagsResponse.ProtoReflect.Descriptor instead.
 func (*ListTagsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{27}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListTagsResponse) GetTags() []*TagCount {
@@ -2085,7 +2175,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2097,7 +2187,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2110,7 +2200,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{28}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{30}
 }
 
 // GetConfigResponse is the public configuration.
@@ -2136,7 +2226,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2238,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2251,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{29}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetConfigResponse) GetMaxUploadBytes() int64 {
@@ -2237,7 +2327,7 @@ type DeleteTrackRequest struct {
 
 func (x *DeleteTrackRequest) Reset() {
 	*x = DeleteTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2339,7 @@ func (x *DeleteTrackRequest) String() string {
 func (*DeleteTrackRequest) ProtoMessage() {}
 
 func (x *DeleteTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2352,7 @@ func (x *DeleteTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTrackRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{30}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DeleteTrackRequest) GetId() string {
@@ -2281,7 +2371,7 @@ type DeleteTrackResponse struct {
 
 func (x *DeleteTrackResponse) Reset() {
 	*x = DeleteTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2293,7 +2383,7 @@ func (x *DeleteTrackResponse) String() string {
 func (*DeleteTrackResponse) ProtoMessage() {}
 
 func (x *DeleteTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2306,7 +2396,7 @@ func (x *DeleteTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTrackResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{31}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{33}
 }
 
 // Album is an album as the catalog shows it.
@@ -2334,7 +2424,7 @@ type Album struct {
 
 func (x *Album) Reset() {
 	*x = Album{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2346,7 +2436,7 @@ func (x *Album) String() string {
 func (*Album) ProtoMessage() {}
 
 func (x *Album) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2359,7 +2449,7 @@ func (x *Album) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Album.ProtoReflect.Descriptor instead.
 func (*Album) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{32}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Album) GetId() string {
@@ -2465,7 +2555,7 @@ type ListAlbumsRequest struct {
 
 func (x *ListAlbumsRequest) Reset() {
 	*x = ListAlbumsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2477,7 +2567,7 @@ func (x *ListAlbumsRequest) String() string {
 func (*ListAlbumsRequest) ProtoMessage() {}
 
 func (x *ListAlbumsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2490,7 +2580,7 @@ func (x *ListAlbumsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlbumsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlbumsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{33}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListAlbumsRequest) GetArtistDid() string {
@@ -2524,7 +2614,7 @@ type ListAlbumsResponse struct {
 
 func (x *ListAlbumsResponse) Reset() {
 	*x = ListAlbumsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2626,7 @@ func (x *ListAlbumsResponse) String() string {
 func (*ListAlbumsResponse) ProtoMessage() {}
 
 func (x *ListAlbumsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2639,7 @@ func (x *ListAlbumsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlbumsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlbumsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{34}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListAlbumsResponse) GetAlbums() []*Album {
@@ -2578,7 +2668,7 @@ type GetAlbumRequest struct {
 
 func (x *GetAlbumRequest) Reset() {
 	*x = GetAlbumRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2590,7 +2680,7 @@ func (x *GetAlbumRequest) String() string {
 func (*GetAlbumRequest) ProtoMessage() {}
 
 func (x *GetAlbumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2603,7 +2693,7 @@ func (x *GetAlbumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlbumRequest.ProtoReflect.Descriptor instead.
 func (*GetAlbumRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{35}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetAlbumRequest) GetId() string {
@@ -2638,7 +2728,7 @@ type GetAlbumResponse struct {
 
 func (x *GetAlbumResponse) Reset() {
 	*x = GetAlbumResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2650,7 +2740,7 @@ func (x *GetAlbumResponse) String() string {
 func (*GetAlbumResponse) ProtoMessage() {}
 
 func (x *GetAlbumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2663,7 +2753,7 @@ func (x *GetAlbumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlbumResponse.ProtoReflect.Descriptor instead.
 func (*GetAlbumResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{36}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetAlbumResponse) GetAlbum() *Album {
@@ -2695,7 +2785,7 @@ type UpdateAlbumRequest struct {
 
 func (x *UpdateAlbumRequest) Reset() {
 	*x = UpdateAlbumRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +2797,7 @@ func (x *UpdateAlbumRequest) String() string {
 func (*UpdateAlbumRequest) ProtoMessage() {}
 
 func (x *UpdateAlbumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +2810,7 @@ func (x *UpdateAlbumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAlbumRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAlbumRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{37}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpdateAlbumRequest) GetId() string {
@@ -2760,7 +2850,7 @@ type UpdateAlbumResponse struct {
 
 func (x *UpdateAlbumResponse) Reset() {
 	*x = UpdateAlbumResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2772,7 +2862,7 @@ func (x *UpdateAlbumResponse) String() string {
 func (*UpdateAlbumResponse) ProtoMessage() {}
 
 func (x *UpdateAlbumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2785,7 +2875,7 @@ func (x *UpdateAlbumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAlbumResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAlbumResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{38}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *UpdateAlbumResponse) GetAlbum() *Album {
@@ -2805,7 +2895,7 @@ type RemoveAlbumTrackRequest struct {
 
 func (x *RemoveAlbumTrackRequest) Reset() {
 	*x = RemoveAlbumTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2817,7 +2907,7 @@ func (x *RemoveAlbumTrackRequest) String() string {
 func (*RemoveAlbumTrackRequest) ProtoMessage() {}
 
 func (x *RemoveAlbumTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2830,7 +2920,7 @@ func (x *RemoveAlbumTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAlbumTrackRequest.ProtoReflect.Descriptor instead.
 func (*RemoveAlbumTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{39}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RemoveAlbumTrackRequest) GetAlbumId() string {
@@ -2855,7 +2945,7 @@ type RemoveAlbumTrackResponse struct {
 
 func (x *RemoveAlbumTrackResponse) Reset() {
 	*x = RemoveAlbumTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2867,7 +2957,7 @@ func (x *RemoveAlbumTrackResponse) String() string {
 func (*RemoveAlbumTrackResponse) ProtoMessage() {}
 
 func (x *RemoveAlbumTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2880,7 +2970,7 @@ func (x *RemoveAlbumTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAlbumTrackResponse.ProtoReflect.Descriptor instead.
 func (*RemoveAlbumTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{40}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{42}
 }
 
 type DeleteAlbumRequest struct {
@@ -2894,7 +2984,7 @@ type DeleteAlbumRequest struct {
 
 func (x *DeleteAlbumRequest) Reset() {
 	*x = DeleteAlbumRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +2996,7 @@ func (x *DeleteAlbumRequest) String() string {
 func (*DeleteAlbumRequest) ProtoMessage() {}
 
 func (x *DeleteAlbumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3009,7 @@ func (x *DeleteAlbumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAlbumRequest.ProtoReflect.Descriptor instead.
 func (*DeleteAlbumRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{41}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DeleteAlbumRequest) GetId() string {
@@ -2944,7 +3034,7 @@ type DeleteAlbumResponse struct {
 
 func (x *DeleteAlbumResponse) Reset() {
 	*x = DeleteAlbumResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2956,7 +3046,7 @@ func (x *DeleteAlbumResponse) String() string {
 func (*DeleteAlbumResponse) ProtoMessage() {}
 
 func (x *DeleteAlbumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2969,7 +3059,7 @@ func (x *DeleteAlbumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAlbumResponse.ProtoReflect.Descriptor instead.
 func (*DeleteAlbumResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{42}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{44}
 }
 
 var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
@@ -3044,7 +3134,11 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x06tracks\x18\x01 \x03(\v2\x16.plyr.catalog.v1.TrackR\x06tracks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"!\n" +
 	"\x0fGetTrackRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"@\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"$\n" +
+	"\x10GetTracksRequest\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\"C\n" +
+	"\x11GetTracksResponse\x12.\n" +
+	"\x06tracks\x18\x01 \x03(\v2\x16.plyr.catalog.v1.TrackR\x06tracks\"@\n" +
 	"\x10GetTrackResponse\x12,\n" +
 	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track\"\x8f\x03\n" +
 	"\x06Artist\x12\x10\n" +
@@ -3205,11 +3299,12 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16RECORD_FAILURE_NETWORK\x10\x01\x12\x17\n" +
 	"\x13RECORD_FAILURE_AUTH\x10\x02\x12\x1b\n" +
 	"\x17RECORD_FAILURE_REJECTED\x10\x03\x12\x18\n" +
-	"\x14RECORD_FAILURE_SCOPE\x10\x042\xe8\f\n" +
+	"\x14RECORD_FAILURE_SCOPE\x10\x042\xc1\r\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\n" +
 	"ListTracks\x12\".plyr.catalog.v1.ListTracksRequest\x1a#.plyr.catalog.v1.ListTracksResponse\"\x03\x90\x02\x01\x12T\n" +
-	"\bGetTrack\x12 .plyr.catalog.v1.GetTrackRequest\x1a!.plyr.catalog.v1.GetTrackResponse\"\x03\x90\x02\x01\x12`\n" +
+	"\bGetTrack\x12 .plyr.catalog.v1.GetTrackRequest\x1a!.plyr.catalog.v1.GetTrackResponse\"\x03\x90\x02\x01\x12W\n" +
+	"\tGetTracks\x12!.plyr.catalog.v1.GetTracksRequest\x1a\".plyr.catalog.v1.GetTracksResponse\"\x03\x90\x02\x01\x12`\n" +
 	"\fListMyTracks\x12$.plyr.catalog.v1.ListMyTracksRequest\x1a%.plyr.catalog.v1.ListMyTracksResponse\"\x03\x90\x02\x01\x12c\n" +
 	"\rRestoreRecord\x12%.plyr.catalog.v1.RestoreRecordRequest\x1a&.plyr.catalog.v1.RestoreRecordResponse\"\x03\x90\x02\x02\x12]\n" +
 	"\vUpdateTrack\x12#.plyr.catalog.v1.UpdateTrackRequest\x1a$.plyr.catalog.v1.UpdateTrackResponse\"\x03\x90\x02\x02\x12]\n" +
@@ -3242,7 +3337,7 @@ func file_plyr_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(TrackStatus)(0),                   // 0: plyr.catalog.v1.TrackStatus
 	(RecordState)(0),                   // 1: plyr.catalog.v1.RecordState
@@ -3258,43 +3353,45 @@ var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(*ListTracksRequest)(nil),          // 11: plyr.catalog.v1.ListTracksRequest
 	(*ListTracksResponse)(nil),         // 12: plyr.catalog.v1.ListTracksResponse
 	(*GetTrackRequest)(nil),            // 13: plyr.catalog.v1.GetTrackRequest
-	(*GetTrackResponse)(nil),           // 14: plyr.catalog.v1.GetTrackResponse
-	(*Artist)(nil),                     // 15: plyr.catalog.v1.Artist
-	(*Link)(nil),                       // 16: plyr.catalog.v1.Link
-	(*GetArtistRequest)(nil),           // 17: plyr.catalog.v1.GetArtistRequest
-	(*GetArtistResponse)(nil),          // 18: plyr.catalog.v1.GetArtistResponse
-	(*GetArtistsRequest)(nil),          // 19: plyr.catalog.v1.GetArtistsRequest
-	(*GetArtistsResponse)(nil),         // 20: plyr.catalog.v1.GetArtistsResponse
-	(*UpdateMyProfileRequest)(nil),     // 21: plyr.catalog.v1.UpdateMyProfileRequest
-	(*UpdateMyProfileResponse)(nil),    // 22: plyr.catalog.v1.UpdateMyProfileResponse
-	(*GetArtistAnalyticsRequest)(nil),  // 23: plyr.catalog.v1.GetArtistAnalyticsRequest
-	(*TrackCount)(nil),                 // 24: plyr.catalog.v1.TrackCount
-	(*GetArtistAnalyticsResponse)(nil), // 25: plyr.catalog.v1.GetArtistAnalyticsResponse
-	(*UpdateTrackRequest)(nil),         // 26: plyr.catalog.v1.UpdateTrackRequest
-	(*UpdateTrackResponse)(nil),        // 27: plyr.catalog.v1.UpdateTrackResponse
-	(*ListTagsRequest)(nil),            // 28: plyr.catalog.v1.ListTagsRequest
-	(*TagCount)(nil),                   // 29: plyr.catalog.v1.TagCount
-	(*ListTagsResponse)(nil),           // 30: plyr.catalog.v1.ListTagsResponse
-	(*GetConfigRequest)(nil),           // 31: plyr.catalog.v1.GetConfigRequest
-	(*GetConfigResponse)(nil),          // 32: plyr.catalog.v1.GetConfigResponse
-	(*DeleteTrackRequest)(nil),         // 33: plyr.catalog.v1.DeleteTrackRequest
-	(*DeleteTrackResponse)(nil),        // 34: plyr.catalog.v1.DeleteTrackResponse
-	(*Album)(nil),                      // 35: plyr.catalog.v1.Album
-	(*ListAlbumsRequest)(nil),          // 36: plyr.catalog.v1.ListAlbumsRequest
-	(*ListAlbumsResponse)(nil),         // 37: plyr.catalog.v1.ListAlbumsResponse
-	(*GetAlbumRequest)(nil),            // 38: plyr.catalog.v1.GetAlbumRequest
-	(*GetAlbumResponse)(nil),           // 39: plyr.catalog.v1.GetAlbumResponse
-	(*UpdateAlbumRequest)(nil),         // 40: plyr.catalog.v1.UpdateAlbumRequest
-	(*UpdateAlbumResponse)(nil),        // 41: plyr.catalog.v1.UpdateAlbumResponse
-	(*RemoveAlbumTrackRequest)(nil),    // 42: plyr.catalog.v1.RemoveAlbumTrackRequest
-	(*RemoveAlbumTrackResponse)(nil),   // 43: plyr.catalog.v1.RemoveAlbumTrackResponse
-	(*DeleteAlbumRequest)(nil),         // 44: plyr.catalog.v1.DeleteAlbumRequest
-	(*DeleteAlbumResponse)(nil),        // 45: plyr.catalog.v1.DeleteAlbumResponse
-	(*timestamppb.Timestamp)(nil),      // 46: google.protobuf.Timestamp
+	(*GetTracksRequest)(nil),           // 14: plyr.catalog.v1.GetTracksRequest
+	(*GetTracksResponse)(nil),          // 15: plyr.catalog.v1.GetTracksResponse
+	(*GetTrackResponse)(nil),           // 16: plyr.catalog.v1.GetTrackResponse
+	(*Artist)(nil),                     // 17: plyr.catalog.v1.Artist
+	(*Link)(nil),                       // 18: plyr.catalog.v1.Link
+	(*GetArtistRequest)(nil),           // 19: plyr.catalog.v1.GetArtistRequest
+	(*GetArtistResponse)(nil),          // 20: plyr.catalog.v1.GetArtistResponse
+	(*GetArtistsRequest)(nil),          // 21: plyr.catalog.v1.GetArtistsRequest
+	(*GetArtistsResponse)(nil),         // 22: plyr.catalog.v1.GetArtistsResponse
+	(*UpdateMyProfileRequest)(nil),     // 23: plyr.catalog.v1.UpdateMyProfileRequest
+	(*UpdateMyProfileResponse)(nil),    // 24: plyr.catalog.v1.UpdateMyProfileResponse
+	(*GetArtistAnalyticsRequest)(nil),  // 25: plyr.catalog.v1.GetArtistAnalyticsRequest
+	(*TrackCount)(nil),                 // 26: plyr.catalog.v1.TrackCount
+	(*GetArtistAnalyticsResponse)(nil), // 27: plyr.catalog.v1.GetArtistAnalyticsResponse
+	(*UpdateTrackRequest)(nil),         // 28: plyr.catalog.v1.UpdateTrackRequest
+	(*UpdateTrackResponse)(nil),        // 29: plyr.catalog.v1.UpdateTrackResponse
+	(*ListTagsRequest)(nil),            // 30: plyr.catalog.v1.ListTagsRequest
+	(*TagCount)(nil),                   // 31: plyr.catalog.v1.TagCount
+	(*ListTagsResponse)(nil),           // 32: plyr.catalog.v1.ListTagsResponse
+	(*GetConfigRequest)(nil),           // 33: plyr.catalog.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),          // 34: plyr.catalog.v1.GetConfigResponse
+	(*DeleteTrackRequest)(nil),         // 35: plyr.catalog.v1.DeleteTrackRequest
+	(*DeleteTrackResponse)(nil),        // 36: plyr.catalog.v1.DeleteTrackResponse
+	(*Album)(nil),                      // 37: plyr.catalog.v1.Album
+	(*ListAlbumsRequest)(nil),          // 38: plyr.catalog.v1.ListAlbumsRequest
+	(*ListAlbumsResponse)(nil),         // 39: plyr.catalog.v1.ListAlbumsResponse
+	(*GetAlbumRequest)(nil),            // 40: plyr.catalog.v1.GetAlbumRequest
+	(*GetAlbumResponse)(nil),           // 41: plyr.catalog.v1.GetAlbumResponse
+	(*UpdateAlbumRequest)(nil),         // 42: plyr.catalog.v1.UpdateAlbumRequest
+	(*UpdateAlbumResponse)(nil),        // 43: plyr.catalog.v1.UpdateAlbumResponse
+	(*RemoveAlbumTrackRequest)(nil),    // 44: plyr.catalog.v1.RemoveAlbumTrackRequest
+	(*RemoveAlbumTrackResponse)(nil),   // 45: plyr.catalog.v1.RemoveAlbumTrackResponse
+	(*DeleteAlbumRequest)(nil),         // 46: plyr.catalog.v1.DeleteAlbumRequest
+	(*DeleteAlbumResponse)(nil),        // 47: plyr.catalog.v1.DeleteAlbumResponse
+	(*timestamppb.Timestamp)(nil),      // 48: google.protobuf.Timestamp
 }
 var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
-	46, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
+	48, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
 	4,  // 3: plyr.catalog.v1.Track.album:type_name -> plyr.catalog.v1.AlbumSummary
 	5,  // 4: plyr.catalog.v1.Track.features:type_name -> plyr.catalog.v1.FeaturedArtist
@@ -3303,62 +3400,65 @@ var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	3,  // 7: plyr.catalog.v1.ListMyTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
 	3,  // 8: plyr.catalog.v1.RestoreRecordResponse.track:type_name -> plyr.catalog.v1.Track
 	3,  // 9: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
-	3,  // 10: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
-	16, // 11: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
-	46, // 12: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
-	6,  // 13: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
-	15, // 14: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
-	15, // 15: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
-	15, // 16: plyr.catalog.v1.UpdateMyProfileResponse.artist:type_name -> plyr.catalog.v1.Artist
-	24, // 17: plyr.catalog.v1.GetArtistAnalyticsResponse.top_played:type_name -> plyr.catalog.v1.TrackCount
-	24, // 18: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
-	3,  // 19: plyr.catalog.v1.UpdateTrackResponse.track:type_name -> plyr.catalog.v1.Track
-	29, // 20: plyr.catalog.v1.ListTagsResponse.tags:type_name -> plyr.catalog.v1.TagCount
-	46, // 21: plyr.catalog.v1.Album.created_at:type_name -> google.protobuf.Timestamp
-	6,  // 22: plyr.catalog.v1.Album.record:type_name -> plyr.catalog.v1.RecordStatus
-	35, // 23: plyr.catalog.v1.ListAlbumsResponse.albums:type_name -> plyr.catalog.v1.Album
-	35, // 24: plyr.catalog.v1.GetAlbumResponse.album:type_name -> plyr.catalog.v1.Album
-	3,  // 25: plyr.catalog.v1.GetAlbumResponse.tracks:type_name -> plyr.catalog.v1.Track
-	35, // 26: plyr.catalog.v1.UpdateAlbumResponse.album:type_name -> plyr.catalog.v1.Album
-	11, // 27: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
-	13, // 28: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
-	7,  // 29: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
-	9,  // 30: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
-	26, // 31: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
-	33, // 32: plyr.catalog.v1.CatalogService.DeleteTrack:input_type -> plyr.catalog.v1.DeleteTrackRequest
-	36, // 33: plyr.catalog.v1.CatalogService.ListAlbums:input_type -> plyr.catalog.v1.ListAlbumsRequest
-	38, // 34: plyr.catalog.v1.CatalogService.GetAlbum:input_type -> plyr.catalog.v1.GetAlbumRequest
-	40, // 35: plyr.catalog.v1.CatalogService.UpdateAlbum:input_type -> plyr.catalog.v1.UpdateAlbumRequest
-	42, // 36: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:input_type -> plyr.catalog.v1.RemoveAlbumTrackRequest
-	44, // 37: plyr.catalog.v1.CatalogService.DeleteAlbum:input_type -> plyr.catalog.v1.DeleteAlbumRequest
-	28, // 38: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
-	31, // 39: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
-	17, // 40: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
-	19, // 41: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
-	21, // 42: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
-	23, // 43: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
-	12, // 44: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
-	14, // 45: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
-	8,  // 46: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
-	10, // 47: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
-	27, // 48: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
-	34, // 49: plyr.catalog.v1.CatalogService.DeleteTrack:output_type -> plyr.catalog.v1.DeleteTrackResponse
-	37, // 50: plyr.catalog.v1.CatalogService.ListAlbums:output_type -> plyr.catalog.v1.ListAlbumsResponse
-	39, // 51: plyr.catalog.v1.CatalogService.GetAlbum:output_type -> plyr.catalog.v1.GetAlbumResponse
-	41, // 52: plyr.catalog.v1.CatalogService.UpdateAlbum:output_type -> plyr.catalog.v1.UpdateAlbumResponse
-	43, // 53: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:output_type -> plyr.catalog.v1.RemoveAlbumTrackResponse
-	45, // 54: plyr.catalog.v1.CatalogService.DeleteAlbum:output_type -> plyr.catalog.v1.DeleteAlbumResponse
-	30, // 55: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
-	32, // 56: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
-	18, // 57: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
-	20, // 58: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
-	22, // 59: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
-	25, // 60: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
-	44, // [44:61] is the sub-list for method output_type
-	27, // [27:44] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	3,  // 10: plyr.catalog.v1.GetTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
+	3,  // 11: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
+	18, // 12: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
+	48, // 13: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
+	6,  // 14: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
+	17, // 15: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
+	17, // 16: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
+	17, // 17: plyr.catalog.v1.UpdateMyProfileResponse.artist:type_name -> plyr.catalog.v1.Artist
+	26, // 18: plyr.catalog.v1.GetArtistAnalyticsResponse.top_played:type_name -> plyr.catalog.v1.TrackCount
+	26, // 19: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
+	3,  // 20: plyr.catalog.v1.UpdateTrackResponse.track:type_name -> plyr.catalog.v1.Track
+	31, // 21: plyr.catalog.v1.ListTagsResponse.tags:type_name -> plyr.catalog.v1.TagCount
+	48, // 22: plyr.catalog.v1.Album.created_at:type_name -> google.protobuf.Timestamp
+	6,  // 23: plyr.catalog.v1.Album.record:type_name -> plyr.catalog.v1.RecordStatus
+	37, // 24: plyr.catalog.v1.ListAlbumsResponse.albums:type_name -> plyr.catalog.v1.Album
+	37, // 25: plyr.catalog.v1.GetAlbumResponse.album:type_name -> plyr.catalog.v1.Album
+	3,  // 26: plyr.catalog.v1.GetAlbumResponse.tracks:type_name -> plyr.catalog.v1.Track
+	37, // 27: plyr.catalog.v1.UpdateAlbumResponse.album:type_name -> plyr.catalog.v1.Album
+	11, // 28: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
+	13, // 29: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
+	14, // 30: plyr.catalog.v1.CatalogService.GetTracks:input_type -> plyr.catalog.v1.GetTracksRequest
+	7,  // 31: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
+	9,  // 32: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
+	28, // 33: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
+	35, // 34: plyr.catalog.v1.CatalogService.DeleteTrack:input_type -> plyr.catalog.v1.DeleteTrackRequest
+	38, // 35: plyr.catalog.v1.CatalogService.ListAlbums:input_type -> plyr.catalog.v1.ListAlbumsRequest
+	40, // 36: plyr.catalog.v1.CatalogService.GetAlbum:input_type -> plyr.catalog.v1.GetAlbumRequest
+	42, // 37: plyr.catalog.v1.CatalogService.UpdateAlbum:input_type -> plyr.catalog.v1.UpdateAlbumRequest
+	44, // 38: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:input_type -> plyr.catalog.v1.RemoveAlbumTrackRequest
+	46, // 39: plyr.catalog.v1.CatalogService.DeleteAlbum:input_type -> plyr.catalog.v1.DeleteAlbumRequest
+	30, // 40: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
+	33, // 41: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
+	19, // 42: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
+	21, // 43: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
+	23, // 44: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
+	25, // 45: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
+	12, // 46: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
+	16, // 47: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
+	15, // 48: plyr.catalog.v1.CatalogService.GetTracks:output_type -> plyr.catalog.v1.GetTracksResponse
+	8,  // 49: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
+	10, // 50: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
+	29, // 51: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
+	36, // 52: plyr.catalog.v1.CatalogService.DeleteTrack:output_type -> plyr.catalog.v1.DeleteTrackResponse
+	39, // 53: plyr.catalog.v1.CatalogService.ListAlbums:output_type -> plyr.catalog.v1.ListAlbumsResponse
+	41, // 54: plyr.catalog.v1.CatalogService.GetAlbum:output_type -> plyr.catalog.v1.GetAlbumResponse
+	43, // 55: plyr.catalog.v1.CatalogService.UpdateAlbum:output_type -> plyr.catalog.v1.UpdateAlbumResponse
+	45, // 56: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:output_type -> plyr.catalog.v1.RemoveAlbumTrackResponse
+	47, // 57: plyr.catalog.v1.CatalogService.DeleteAlbum:output_type -> plyr.catalog.v1.DeleteAlbumResponse
+	32, // 58: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
+	34, // 59: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
+	20, // 60: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
+	22, // 61: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
+	24, // 62: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
+	27, // 63: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
+	46, // [46:64] is the sub-list for method output_type
+	28, // [28:46] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_plyr_catalog_v1_catalog_proto_init() }
@@ -3366,20 +3466,20 @@ func file_plyr_catalog_v1_catalog_proto_init() {
 	if File_plyr_catalog_v1_catalog_proto != nil {
 		return
 	}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[14].OneofWrappers = []any{
+	file_plyr_catalog_v1_catalog_proto_msgTypes[16].OneofWrappers = []any{
 		(*GetArtistRequest_Did)(nil),
 		(*GetArtistRequest_Handle)(nil),
 	}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[18].OneofWrappers = []any{}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[23].OneofWrappers = []any{}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[37].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[20].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[25].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[39].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_catalog_v1_catalog_proto_rawDesc), len(file_plyr_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   43,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

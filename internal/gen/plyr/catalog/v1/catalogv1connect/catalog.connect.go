@@ -38,6 +38,9 @@ const (
 	CatalogServiceListTracksProcedure = "/plyr.catalog.v1.CatalogService/ListTracks"
 	// CatalogServiceGetTrackProcedure is the fully-qualified name of the CatalogService's GetTrack RPC.
 	CatalogServiceGetTrackProcedure = "/plyr.catalog.v1.CatalogService/GetTrack"
+	// CatalogServiceGetTracksProcedure is the fully-qualified name of the CatalogService's GetTracks
+	// RPC.
+	CatalogServiceGetTracksProcedure = "/plyr.catalog.v1.CatalogService/GetTracks"
 	// CatalogServiceListMyTracksProcedure is the fully-qualified name of the CatalogService's
 	// ListMyTracks RPC.
 	CatalogServiceListMyTracksProcedure = "/plyr.catalog.v1.CatalogService/ListMyTracks"
@@ -91,6 +94,9 @@ type CatalogServiceClient interface {
 	// GetTrack returns one track. A track still processing is visible only to its artist;
 	// anyone else gets NOT_FOUND, as for a track that does not exist.
 	GetTrack(context.Context, *v1.GetTrackRequest) (*v1.GetTrackResponse, error)
+	// GetTracks returns up to 100 tracks by id, in the order asked; ids of tracks that do
+	// not exist or are not ready are left out (a queue or a list restoring its tracks).
+	GetTracks(context.Context, *v1.GetTracksRequest) (*v1.GetTracksResponse, error)
 	// ListMyTracks returns the caller's tracks, every status, newest first, with where each
 	// one's record is; unsynced_only keeps those whose record is pending or failed.
 	ListMyTracks(context.Context, *v1.ListMyTracksRequest) (*v1.ListMyTracksResponse, error)
@@ -174,6 +180,13 @@ func NewCatalogServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			httpClient,
 			baseURL+CatalogServiceGetTrackProcedure,
 			connect.WithSchema(catalogServiceMethods.ByName("GetTrack")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getTracks: connect.NewClient[v1.GetTracksRequest, v1.GetTracksResponse](
+			httpClient,
+			baseURL+CatalogServiceGetTracksProcedure,
+			connect.WithSchema(catalogServiceMethods.ByName("GetTracks")),
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
@@ -289,6 +302,7 @@ func NewCatalogServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 type catalogServiceClient struct {
 	listTracks         *connect.Client[v1.ListTracksRequest, v1.ListTracksResponse]
 	getTrack           *connect.Client[v1.GetTrackRequest, v1.GetTrackResponse]
+	getTracks          *connect.Client[v1.GetTracksRequest, v1.GetTracksResponse]
 	listMyTracks       *connect.Client[v1.ListMyTracksRequest, v1.ListMyTracksResponse]
 	restoreRecord      *connect.Client[v1.RestoreRecordRequest, v1.RestoreRecordResponse]
 	updateTrack        *connect.Client[v1.UpdateTrackRequest, v1.UpdateTrackResponse]
@@ -318,6 +332,15 @@ func (c *catalogServiceClient) ListTracks(ctx context.Context, req *v1.ListTrack
 // GetTrack calls plyr.catalog.v1.CatalogService.GetTrack.
 func (c *catalogServiceClient) GetTrack(ctx context.Context, req *v1.GetTrackRequest) (*v1.GetTrackResponse, error) {
 	response, err := c.getTrack.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetTracks calls plyr.catalog.v1.CatalogService.GetTracks.
+func (c *catalogServiceClient) GetTracks(ctx context.Context, req *v1.GetTracksRequest) (*v1.GetTracksResponse, error) {
+	response, err := c.getTracks.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -467,6 +490,9 @@ type CatalogServiceHandler interface {
 	// GetTrack returns one track. A track still processing is visible only to its artist;
 	// anyone else gets NOT_FOUND, as for a track that does not exist.
 	GetTrack(context.Context, *v1.GetTrackRequest) (*v1.GetTrackResponse, error)
+	// GetTracks returns up to 100 tracks by id, in the order asked; ids of tracks that do
+	// not exist or are not ready are left out (a queue or a list restoring its tracks).
+	GetTracks(context.Context, *v1.GetTracksRequest) (*v1.GetTracksResponse, error)
 	// ListMyTracks returns the caller's tracks, every status, newest first, with where each
 	// one's record is; unsynced_only keeps those whose record is pending or failed.
 	ListMyTracks(context.Context, *v1.ListMyTracksRequest) (*v1.ListMyTracksResponse, error)
@@ -546,6 +572,13 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 		CatalogServiceGetTrackProcedure,
 		svc.GetTrack,
 		connect.WithSchema(catalogServiceMethods.ByName("GetTrack")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	catalogServiceGetTracksHandler := connect.NewUnaryHandlerSimple(
+		CatalogServiceGetTracksProcedure,
+		svc.GetTracks,
+		connect.WithSchema(catalogServiceMethods.ByName("GetTracks")),
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
@@ -660,6 +693,8 @@ func NewCatalogServiceHandler(svc CatalogServiceHandler, opts ...connect.Handler
 			catalogServiceListTracksHandler.ServeHTTP(w, r)
 		case CatalogServiceGetTrackProcedure:
 			catalogServiceGetTrackHandler.ServeHTTP(w, r)
+		case CatalogServiceGetTracksProcedure:
+			catalogServiceGetTracksHandler.ServeHTTP(w, r)
 		case CatalogServiceListMyTracksProcedure:
 			catalogServiceListMyTracksHandler.ServeHTTP(w, r)
 		case CatalogServiceRestoreRecordProcedure:
@@ -705,6 +740,10 @@ func (UnimplementedCatalogServiceHandler) ListTracks(context.Context, *v1.ListTr
 
 func (UnimplementedCatalogServiceHandler) GetTrack(context.Context, *v1.GetTrackRequest) (*v1.GetTrackResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.GetTrack is not implemented"))
+}
+
+func (UnimplementedCatalogServiceHandler) GetTracks(context.Context, *v1.GetTracksRequest) (*v1.GetTracksResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.catalog.v1.CatalogService.GetTracks is not implemented"))
 }
 
 func (UnimplementedCatalogServiceHandler) ListMyTracks(context.Context, *v1.ListMyTracksRequest) (*v1.ListMyTracksResponse, error) {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file plyr/catalog/v1/catalog.proto.
  */
 export const file_plyr_catalog_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbHlyL2NhdGFsb2cvdjEvY2F0YWxvZy5wcm90bxIPcGx5ci5jYXRhbG9nLnYxIq4ECgVUcmFjaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdmaWxlX2lkGAMgASgJEhMKC2R1cmF0aW9uX21zGAQgASgFEhIKCmFydGlzdF9kaWQYBSABKAkSFQoNYXJ0aXN0X2hhbmRsZRgGIAEoCRIsCgZzdGF0dXMYByABKA4yHC5wbHlyLmNhdGFsb2cudjEuVHJhY2tTdGF0dXMSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZmlsZV90eXBlGAkgASgJEi0KBnJlY29yZBgKIAEoCzIdLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0dXMSGwoTYXJ0aXN0X2Rpc3BsYXlfbmFtZRgLIAEoCRIZChFhcnRpc3RfYXZhdGFyX3VybBgMIAEoCRISCgpwbGF5X2NvdW50GA0gASgDEhIKCmxpa2VfY291bnQYDiABKAMSFQoNY29tbWVudF9jb3VudBgPIAEoAxIMCgR0YWdzGBAgAygJEiwKBWFsYnVtGBEgASgLMh0ucGx5ci5jYXRhbG9nLnYxLkFsYnVtU3VtbWFyeRIxCghmZWF0dXJlcxgSIAMoCzIfLnBseXIuY2F0YWxvZy52MS5GZWF0dXJlZEFydGlzdBIRCglpbWFnZV91cmwYEyABKAkSEQoJdGh1bWJfdXJsGBQgASgJEg0KBWxpa2VkGBUgASgIIl0KDEFsYnVtU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRzbHVnGAIgASgJEg0KBXRpdGxlGAMgASgJEhEKCWltYWdlX3VybBgEIAEoCRIRCgl0aHVtYl91cmwYBSABKAkiQwoORmVhdHVyZWRBcnRpc3QSCwoDZGlkGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkingEKDFJlY29yZFN0YXR1cxIrCgVzdGF0ZRgBIAEoDjIcLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0ZRIvCgdmYWlsdXJlGAIgASgOMh4ucGx5ci5jYXRhbG9nLnYxLlJlY29yZEZhaWx1cmUSFgoOZmFpbHVyZV9yZWFzb24YAyABKAkSCwoDdXJpGAQgASgJEgsKA2NpZBgFIAEoCSJTChNMaXN0TXlUcmFja3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhUKDXVuc3luY2VkX29ubHkYAyABKAgiVwoUTGlzdE15VHJhY2tzUmVzcG9uc2USJgoGdHJhY2tzGAEgAygLMhYucGx5ci5jYXRhbG9nLnYxLlRyYWNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChRSZXN0b3JlUmVjb3JkUmVxdWVzdBIQCgh0cmFja19pZBgBIAEoCSI+ChVSZXN0b3JlUmVjb3JkUmVzcG9uc2USJQoFdHJhY2sYASABKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2siWwoRTGlzdFRyYWNrc1JlcXVlc3QSEgoKYXJ0aXN0X2RpZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRILCgN0YWcYBCABKAkiVQoSTGlzdFRyYWNrc1Jlc3BvbnNlEiYKBnRyYWNrcxgBIAMoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHQoPR2V0VHJhY2tSZXF1ZXN0EgoKAmlkGAEgASgJIjkKEEdldFRyYWNrUmVzcG9uc2USJQoFdHJhY2sYASABKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2sioQIKBkFydGlzdBILCgNkaWQYASABKAkSDgoGaGFuZGxlGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRISCgphdmF0YXJfdXJsGAQgASgJEgsKA2JpbxgFIAEoCRIoCgliaW9fbGlua3MYBiADKAsyFS5wbHlyLmNhdGFsb2cudjEuTGluaxITCgtzdXBwb3J0X3VybBgHIAEoCRIdChVzaG93X2xpa2VkX29uX3Byb2ZpbGUYCCABKAgSLgoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoOcHJvZmlsZV9yZWNvcmQYCiABKAsyHS5wbHlyLmNhdGFsb2cudjEuUmVjb3JkU3RhdHVzIjkKBExpbmsSEgoKYnl0ZV9zdGFydBgBIAEoBRIQCghieXRlX2VuZBgCIAEoBRILCgN1cmkYAyABKAkiPQoQR2V0QXJ0aXN0UmVxdWVzdBINCgNkaWQYASABKAlIABIQCgZoYW5kbGUYAiABKAlIAEIICgZhcnRpc3QiPAoRR2V0QXJ0aXN0UmVzcG9uc2USJwoGYXJ0aXN0GAEgASgLMhcucGx5ci5jYXRhbG9nLnYxLkFydGlzdCIhChFHZXRBcnRpc3RzUmVxdWVzdBIMCgRkaWRzGAEgAygJIj4KEkdldEFydGlzdHNSZXNwb25zZRIoCgdhcnRpc3RzGAEgAygLMhcucGx5ci5jYXRhbG9nLnYxLkFydGlzdCJqChZVcGRhdGVNeVByb2ZpbGVSZXF1ZXN0EhkKDGRpc3BsYXlfbmFtZRgBIAEoCUgAiAEBEhAKA2JpbxgCIAEoCUgBiAEBQg8KDV9kaXNwbGF5X25hbWVCBgoEX2Jpb0oECAMQBEoECAQQBSJCChdVcGRhdGVNeVByb2ZpbGVSZXNwb25zZRInCgZhcnRpc3QYASABKAsyFy5wbHlyLmNhdGFsb2cudjEuQXJ0aXN0IigKGUdldEFydGlzdEFuYWx5dGljc1JlcXVlc3QSCwoDZGlkGAEgASgJIjwKClRyYWNrQ291bnQSEAoIdHJhY2tfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDQoFY291bnQYAyABKAMixwEKGkdldEFydGlzdEFuYWx5dGljc1Jlc3BvbnNlEhMKC3RvdGFsX3BsYXlzGAEgASgDEhMKC3RvdGFsX2l0ZW1zGAIgASgDEh4KFnRvdGFsX2R1cmF0aW9uX3NlY29uZHMYAyABKAMSLwoKdG9wX3BsYXllZBgEIAEoCzIbLnBseXIuY2F0YWxvZy52MS5UcmFja0NvdW50Ei4KCXRvcF9saWtlZBgFIAEoCzIbLnBseXIuY2F0YWxvZy52MS5UcmFja0NvdW50IsgBChJVcGRhdGVUcmFja1JlcXVlc3QSCgoCaWQYASABKAkSEgoFdGl0bGUYAiABKAlIAIgBARISCgVhbGJ1bRgDIAEoCUgBiAEBEhAKCHNldF90YWdzGAQgASgIEgwKBHRhZ3MYBSADKAkSFAoMc2V0X2ZlYXR1cmVzGAYgASgIEhAKCGZlYXR1cmVzGAcgAygJEhUKCGltYWdlX2lkGAggASgJSAKIAQFCCAoGX3RpdGxlQggKBl9hbGJ1bUILCglfaW1hZ2VfaWQiPAoTVXBkYXRlVHJhY2tSZXNwb25zZRIlCgV0cmFjaxgBIAEoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjayIwCg9MaXN0VGFnc1JlcXVlc3QSDgoGcHJlZml4GAEgASgJEg0KBWxpbWl0GAIgASgFIi0KCFRhZ0NvdW50EgwKBG5hbWUYASABKAkSEwoLdHJhY2tfY291bnQYAiABKAMiOwoQTGlzdFRhZ3NSZXNwb25zZRInCgR0YWdzGAEgAygLMhkucGx5ci5jYXRhbG9nLnYxLlRhZ0NvdW50IhIKEEdldENvbmZpZ1JlcXVlc3Qi5QEKEUdldENvbmZpZ1Jlc3BvbnNlEhgKEG1heF91cGxvYWRfYnl0ZXMYASABKAMSFwoPbWF4X2ltYWdlX2J5dGVzGAIgASgDEhsKE2RlZmF1bHRfaGlkZGVuX3RhZ3MYAyADKAkSFQoNY29udGFjdF9lbWFpbBgEIAEoCRIVCg1wcml2YWN5X2VtYWlsGAUgASgJEhIKCmRtY2FfZW1haWwYBiABKAkSEAoIbWF4X3RhZ3MYByABKAUSFgoObWF4X3RhZ19sZW5ndGgYCCABKAUSFAoMbWF4X2ZlYXR1cmVzGAkgASgFIiAKEkRlbGV0ZVRyYWNrUmVxdWVzdBIKCgJpZBgBIAEoCSIVChNEZWxldGVUcmFja1Jlc3BvbnNlIrwCCgVBbGJ1bRIKCgJpZBgBIAEoCRISCgphcnRpc3RfZGlkGAIgASgJEhUKDWFydGlzdF9oYW5kbGUYAyABKAkSGwoTYXJ0aXN0X2Rpc3BsYXlfbmFtZRgEIAEoCRIMCgRzbHVnGAUgASgJEg0KBXRpdGxlGAYgASgJEhMKC2Rlc2NyaXB0aW9uGAcgASgJEhEKCWltYWdlX3VybBgIIAEoCRIRCgl0aHVtYl91cmwYCSABKAkSEwoLdHJhY2tfY291bnQYCiABKAMSEwoLdG90YWxfcGxheXMYCyABKAMSLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoGcmVjb3JkGA0gASgLMh0ucGx5ci5jYXRhbG9nLnYxLlJlY29yZFN0YXR1cyJOChFMaXN0QWxidW1zUmVxdWVzdBISCgphcnRpc3RfZGlkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlUKEkxpc3RBbGJ1bXNSZXNwb25zZRImCgZhbGJ1bXMYASADKAsyFi5wbHlyLmNhdGFsb2cudjEuQWxidW0SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjsKD0dldEFsYnVtUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZhcnRpc3QYAiABKAkSDAoEc2x1ZxgDIAEoCSJhChBHZXRBbGJ1bVJlc3BvbnNlEiUKBWFsYnVtGAEgASgLMhYucGx5ci5jYXRhbG9nLnYxLkFsYnVtEiYKBnRyYWNrcxgCIAMoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjayKMAQoSVXBkYXRlQWxidW1SZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARIVCghpbWFnZV9pZBgEIAEoCUgCiAEBQggKBl90aXRsZUIOCgxfZGVzY3JpcHRpb25CCwoJX2ltYWdlX2lkIjwKE1VwZGF0ZUFsYnVtUmVzcG9uc2USJQoFYWxidW0YASABKAsyFi5wbHlyLmNhdGFsb2cudjEuQWxidW0iPQoXUmVtb3ZlQWxidW1UcmFja1JlcXVlc3QSEAoIYWxidW1faWQYASABKAkSEAoIdHJhY2tfaWQYAiABKAkiGgoYUmVtb3ZlQWxidW1UcmFja1Jlc3BvbnNlIjEKEkRlbGV0ZUFsYnVtUmVxdWVzdBIKCgJpZBgBIAEoCRIPCgdjYXNjYWRlGAIgASgIIhUKE0RlbGV0ZUFsYnVtUmVzcG9uc2UqYAoLVHJhY2tTdGF0dXMSHAoYVFJBQ0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXVFJBQ0tfU1RBVFVTX1BST0NFU1NJTkcQARIWChJUUkFDS19TVEFUVVNfUkVBRFkQAip3CgtSZWNvcmRTdGF0ZRIcChhSRUNPUkRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRSRUNPUkRfU1RBVEVfUEVORElORxABEhcKE1JFQ09SRF9TVEFURV9TWU5DRUQQAhIXChNSRUNPUkRfU1RBVEVfRkFJTEVEEAMqmwEKDVJlY29yZEZhaWx1cmUSHgoaUkVDT1JEX0ZBSUxVUkVfVU5TUEVDSUZJRUQQABIaChZSRUNPUkRfRkFJTFVSRV9ORVRXT1JLEAESFwoTUkVDT1JEX0ZBSUxVUkVfQVVUSBACEhsKF1JFQ09SRF9GQUlMVVJFX1JFSkVDVEVEEAMSGAoUUkVDT1JEX0ZBSUxVUkVfU0NPUEUQBDLoDAoOQ2F0YWxvZ1NlcnZpY2USWgoKTGlzdFRyYWNrcxIiLnBseXIuY2F0YWxvZy52MS5MaXN0VHJhY2tzUmVxdWVzdBojLnBseXIuY2F0YWxvZy52MS5MaXN0VHJhY2tzUmVzcG9uc2UiA5ACARJUCghHZXRUcmFjaxIgLnBseXIuY2F0YWxvZy52MS5HZXRUcmFja1JlcXVlc3QaIS5wbHlyLmNhdGFsb2cudjEuR2V0VHJhY2tSZXNwb25zZSIDkAIBEmAKDExpc3RNeVRyYWNrcxIkLnBseXIuY2F0YWxvZy52MS5MaXN0TXlUcmFja3NSZXF1ZXN0GiUucGx5ci5jYXRhbG9nLnYxLkxpc3RNeVRyYWNrc1Jlc3BvbnNlIgOQAgESYwoNUmVzdG9yZVJlY29yZBIlLnBseXIuY2F0YWxvZy52MS5SZXN0b3JlUmVjb3JkUmVxdWVzdBomLnBseXIuY2F0YWxvZy52MS5SZXN0b3JlUmVjb3JkUmVzcG9uc2UiA5ACAhJdCgtVcGRhdGVUcmFjaxIjLnBseXIuY2F0YWxvZy52MS5VcGRhdGVUcmFja1JlcXVlc3QaJC5wbHlyLmNhdGFsb2cudjEuVXBkYXRlVHJhY2tSZXNwb25zZSIDkAICEl0KC0RlbGV0ZVRyYWNrEiMucGx5ci5jYXRhbG9nLnYxLkRlbGV0ZVRyYWNrUmVxdWVzdBokLnBseXIuY2F0YWxvZy52MS5EZWxldGVUcmFja1Jlc3BvbnNlIgOQAgISWgoKTGlzdEFsYnVtcxIiLnBseXIuY2F0YWxvZy52MS5MaXN0QWxidW1zUmVxdWVzdBojLnBseXIuY2F0YWxvZy52MS5MaXN0QWxidW1zUmVzcG9uc2UiA5ACARJUCghHZXRBbGJ1bRIgLnBseXIuY2F0YWxvZy52MS5HZXRBbGJ1bVJlcXVlc3QaIS5wbHlyLmNhdGFsb2cudjEuR2V0QWxidW1SZXNwb25zZSIDkAIBEl0KC1VwZGF0ZUFsYnVtEiMucGx5ci5jYXRhbG9nLnYxLlVwZGF0ZUFsYnVtUmVxdWVzdBokLnBseXIuY2F0YWxvZy52MS5VcGRhdGVBbGJ1bVJlc3BvbnNlIgOQAgISbAoQUmVtb3ZlQWxidW1UcmFjaxIoLnBseXIuY2F0YWxvZy52MS5SZW1vdmVBbGJ1bVRyYWNrUmVxdWVzdBopLnBseXIuY2F0YWxvZy52MS5SZW1vdmVBbGJ1bVRyYWNrUmVzcG9uc2UiA5ACAhJdCgtEZWxldGVBbGJ1bRIjLnBseXIuY2F0YWxvZy52MS5EZWxldGVBbGJ1bVJlcXVlc3QaJC5wbHlyLmNhdGFsb2cudjEuRGVsZXRlQWxidW1SZXNwb25zZSIDkAICElQKCExpc3RUYWdzEiAucGx5ci5jYXRhbG9nLnYxLkxpc3RUYWdzUmVxdWVzdBohLnBseXIuY2F0YWxvZy52MS5MaXN0VGFnc1Jlc3BvbnNlIgOQAgESVwoJR2V0Q29uZmlnEiEucGx5ci5jYXRhbG9nLnYxLkdldENvbmZpZ1JlcXVlc3QaIi5wbHlyLmNhdGFsb2cudjEuR2V0Q29uZmlnUmVzcG9uc2UiA5ACARJXCglHZXRBcnRpc3QSIS5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0UmVxdWVzdBoiLnBseXIuY2F0YWxvZy52MS5HZXRBcnRpc3RSZXNwb25zZSIDkAIBEloKCkdldEFydGlzdHMSIi5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0c1JlcXVlc3QaIy5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0c1Jlc3BvbnNlIgOQAgESaQoPVXBkYXRlTXlQcm9maWxlEicucGx5ci5jYXRhbG9nLnYxLlVwZGF0ZU15UHJvZmlsZVJlcXVlc3QaKC5wbHlyLmNhdGFsb2cudjEuVXBkYXRlTXlQcm9maWxlUmVzcG9uc2UiA5ACAhJyChJHZXRBcnRpc3RBbmFseXRpY3MSKi5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0QW5hbHl0aWNzUmVxdWVzdBorLnBseXIuY2F0YWxvZy52MS5HZXRBcnRpc3RBbmFseXRpY3NSZXNwb25zZSIDkAIBQsABChNjb20ucGx5ci5jYXRhbG9nLnYxQgxDYXRhbG9nUHJvdG9QAVo9Z2l0aHViLmNvbS9wbHlyZm0vcGx5ci9pbnRlcm5hbC9nZW4vcGx5ci9jYXRhbG9nL3YxO2NhdGFsb2d2MaICA1BDWKoCD1BseXIuQ2F0YWxvZy5WMcoCD1BseXJcQ2F0YWxvZ1xWMeICG1BseXJcQ2F0YWxvZ1xWMVxHUEJNZXRhZGF0YeoCEVBseXI6OkNhdGFsb2c6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1wbHlyL2NhdGFsb2cvdjEvY2F0YWxvZy5wcm90bxIPcGx5ci5jYXRhbG9nLnYxIq4ECgVUcmFjaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdmaWxlX2lkGAMgASgJEhMKC2R1cmF0aW9uX21zGAQgASgFEhIKCmFydGlzdF9kaWQYBSABKAkSFQoNYXJ0aXN0X2hhbmRsZRgGIAEoCRIsCgZzdGF0dXMYByABKA4yHC5wbHlyLmNhdGFsb2cudjEuVHJhY2tTdGF0dXMSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZmlsZV90eXBlGAkgASgJEi0KBnJlY29yZBgKIAEoCzIdLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0dXMSGwoTYXJ0aXN0X2Rpc3BsYXlfbmFtZRgLIAEoCRIZChFhcnRpc3RfYXZhdGFyX3VybBgMIAEoCRISCgpwbGF5X2NvdW50GA0gASgDEhIKCmxpa2VfY291bnQYDiABKAMSFQoNY29tbWVudF9jb3VudBgPIAEoAxIMCgR0YWdzGBAgAygJEiwKBWFsYnVtGBEgASgLMh0ucGx5ci5jYXRhbG9nLnYxLkFsYnVtU3VtbWFyeRIxCghmZWF0dXJlcxgSIAMoCzIfLnBseXIuY2F0YWxvZy52MS5GZWF0dXJlZEFydGlzdBIRCglpbWFnZV91cmwYEyABKAkSEQoJdGh1bWJfdXJsGBQgASgJEg0KBWxpa2VkGBUgASgIIl0KDEFsYnVtU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRzbHVnGAIgASgJEg0KBXRpdGxlGAMgASgJEhEKCWltYWdlX3VybBgEIAEoCRIRCgl0aHVtYl91cmwYBSABKAkiQwoORmVhdHVyZWRBcnRpc3QSCwoDZGlkGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkingEKDFJlY29yZFN0YXR1cxIrCgVzdGF0ZRgBIAEoDjIcLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0ZRIvCgdmYWlsdXJlGAIgASgOMh4ucGx5ci5jYXRhbG9nLnYxLlJlY29yZEZhaWx1cmUSFgoOZmFpbHVyZV9yZWFzb24YAyABKAkSCwoDdXJpGAQgASgJEgsKA2NpZBgFIAEoCSJTChNMaXN0TXlUcmFja3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhUKDXVuc3luY2VkX29ubHkYAyABKAgiVwoUTGlzdE15VHJhY2tzUmVzcG9uc2USJgoGdHJhY2tzGAEgAygLMhYucGx5ci5jYXRhbG9nLnYxLlRyYWNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChRSZXN0b3JlUmVjb3JkUmVxdWVzdBIQCgh0cmFja19pZBgBIAEoCSI+ChVSZXN0b3JlUmVjb3JkUmVzcG9uc2USJQoFdHJhY2sYASABKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2siWwoRTGlzdFRyYWNrc1JlcXVlc3QSEgoKYXJ0aXN0X2RpZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRILCgN0YWcYBCABKAkiVQoSTGlzdFRyYWNrc1Jlc3BvbnNlEiYKBnRyYWNrcxgBIAMoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHQoPR2V0VHJhY2tSZXF1ZXN0EgoKAmlkGAEgASgJIh8KEEdldFRyYWNrc1JlcXVlc3QSCwoDaWRzGAEgAygJIjsKEUdldFRyYWNrc1Jlc3BvbnNlEiYKBnRyYWNrcxgBIAMoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjayI5ChBHZXRUcmFja1Jlc3BvbnNlEiUKBXRyYWNrGAEgASgLMhYucGx5ci5jYXRhbG9nLnYxLlRyYWNrIqECCgZBcnRpc3QSCwoDZGlkGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEgoKYXZhdGFyX3VybBgEIAEoCRILCgNiaW8YBSABKAkSKAoJYmlvX2xpbmtzGAYgAygLMhUucGx5ci5jYXRhbG9nLnYxLkxpbmsSEwoLc3VwcG9ydF91cmwYByABKAkSHQoVc2hvd19saWtlZF9vbl9wcm9maWxlGAggASgIEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKDnByb2ZpbGVfcmVjb3JkGAogASgLMh0ucGx5ci5jYXRhbG9nLnYxLlJlY29yZFN0YXR1cyI5CgRMaW5rEhIKCmJ5dGVfc3RhcnQYASABKAUSEAoIYnl0ZV9lbmQYAiABKAUSCwoDdXJpGAMgASgJIj0KEEdldEFydGlzdFJlcXVlc3QSDQoDZGlkGAEgASgJSAASEAoGaGFuZGxlGAIgASgJSABCCAoGYXJ0aXN0IjwKEUdldEFydGlzdFJlc3BvbnNlEicKBmFydGlzdBgBIAEoCzIXLnBseXIuY2F0YWxvZy52MS5BcnRpc3QiIQoRR2V0QXJ0aXN0c1JlcXVlc3QSDAoEZGlkcxgBIAMoCSI+ChJHZXRBcnRpc3RzUmVzcG9uc2USKAoHYXJ0aXN0cxgBIAMoCzIXLnBseXIuY2F0YWxvZy52MS5BcnRpc3QiagoWVXBkYXRlTXlQcm9maWxlUmVxdWVzdBIZCgxkaXNwbGF5X25hbWUYASABKAlIAIgBARIQCgNiaW8YAiABKAlIAYgBAUIPCg1fZGlzcGxheV9uYW1lQgYKBF9iaW9KBAgDEARKBAgEEAUiQgoXVXBkYXRlTXlQcm9maWxlUmVzcG9uc2USJwoGYXJ0aXN0GAEgASgLMhcucGx5ci5jYXRhbG9nLnYxLkFydGlzdCIoChlHZXRBcnRpc3RBbmFseXRpY3NSZXF1ZXN0EgsKA2RpZBgBIAEoCSI8CgpUcmFja0NvdW50EhAKCHRyYWNrX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEg0KBWNvdW50GAMgASgDIscBChpHZXRBcnRpc3RBbmFseXRpY3NSZXNwb25zZRITCgt0b3RhbF9wbGF5cxgBIAEoAxITCgt0b3RhbF9pdGVtcxgCIAEoAxIeChZ0b3RhbF9kdXJhdGlvbl9zZWNvbmRzGAMgASgDEi8KCnRvcF9wbGF5ZWQYBCABKAsyGy5wbHlyLmNhdGFsb2cudjEuVHJhY2tDb3VudBIuCgl0b3BfbGlrZWQYBSABKAsyGy5wbHlyLmNhdGFsb2cudjEuVHJhY2tDb3VudCLIAQoSVXBkYXRlVHJhY2tSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESEgoFYWxidW0YAyABKAlIAYgBARIQCghzZXRfdGFncxgEIAEoCBIMCgR0YWdzGAUgAygJEhQKDHNldF9mZWF0dXJlcxgGIAEoCBIQCghmZWF0dXJlcxgHIAMoCRIVCghpbWFnZV9pZBgIIAEoCUgCiAEBQggKBl90aXRsZUIICgZfYWxidW1CCwoJX2ltYWdlX2lkIjwKE1VwZGF0ZVRyYWNrUmVzcG9uc2USJQoFdHJhY2sYASABKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2siMAoPTGlzdFRhZ3NSZXF1ZXN0Eg4KBnByZWZpeBgBIAEoCRINCgVsaW1pdBgCIAEoBSItCghUYWdDb3VudBIMCgRuYW1lGAEgASgJEhMKC3RyYWNrX2NvdW50GAIgASgDIjsKEExpc3RUYWdzUmVzcG9uc2USJwoEdGFncxgBIAMoCzIZLnBseXIuY2F0YWxvZy52MS5UYWdDb3VudCISChBHZXRDb25maWdSZXF1ZXN0IuUBChFHZXRDb25maWdSZXNwb25zZRIYChBtYXhfdXBsb2FkX2J5dGVzGAEgASgDEhcKD21heF9pbWFnZV9ieXRlcxgCIAEoAxIbChNkZWZhdWx0X2hpZGRlbl90YWdzGAMgAygJEhUKDWNvbnRhY3RfZW1haWwYBCABKAkSFQoNcHJpdmFjeV9lbWFpbBgFIAEoCRISCgpkbWNhX2VtYWlsGAYgASgJEhAKCG1heF90YWdzGAcgASgFEhYKDm1heF90YWdfbGVuZ3RoGAggASgFEhQKDG1heF9mZWF0dXJlcxgJIAEoBSIgChJEZWxldGVUcmFja1JlcXVlc3QSCgoCaWQYASABKAkiFQoTRGVsZXRlVHJhY2tSZXNwb25zZSK8AgoFQWxidW0SCgoCaWQYASABKAkSEgoKYXJ0aXN0X2RpZBgCIAEoCRIVCg1hcnRpc3RfaGFuZGxlGAMgASgJEhsKE2FydGlzdF9kaXNwbGF5X25hbWUYBCABKAkSDAoEc2x1ZxgFIAEoCRINCgV0aXRsZRgGIAEoCRITCgtkZXNjcmlwdGlvbhgHIAEoCRIRCglpbWFnZV91cmwYCCABKAkSEQoJdGh1bWJfdXJsGAkgASgJEhMKC3RyYWNrX2NvdW50GAogASgDEhMKC3RvdGFsX3BsYXlzGAsgASgDEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnJlY29yZBgNIAEoCzIdLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0dXMiTgoRTGlzdEFsYnVtc1JlcXVlc3QSEgoKYXJ0aXN0X2RpZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJVChJMaXN0QWxidW1zUmVzcG9uc2USJgoGYWxidW1zGAEgAygLMhYucGx5ci5jYXRhbG9nLnYxLkFsYnVtEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI7Cg9HZXRBbGJ1bVJlcXVlc3QSCgoCaWQYASABKAkSDgoGYXJ0aXN0GAIgASgJEgwKBHNsdWcYAyABKAkiYQoQR2V0QWxidW1SZXNwb25zZRIlCgVhbGJ1bRgBIAEoCzIWLnBseXIuY2F0YWxvZy52MS5BbGJ1bRImCgZ0cmFja3MYAiADKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2sijAEKElVwZGF0ZUFsYnVtUmVxdWVzdBIKCgJpZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESFQoIaW1hZ2VfaWQYBCABKAlIAogBAUIICgZfdGl0bGVCDgoMX2Rlc2NyaXB0aW9uQgsKCV9pbWFnZV9pZCI8ChNVcGRhdGVBbGJ1bVJlc3BvbnNlEiUKBWFsYnVtGAEgASgLMhYucGx5ci5jYXRhbG9nLnYxLkFsYnVtIj0KF1JlbW92ZUFsYnVtVHJhY2tSZXF1ZXN0EhAKCGFsYnVtX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJIhoKGFJlbW92ZUFsYnVtVHJhY2tSZXNwb25zZSIxChJEZWxldGVBbGJ1bVJlcXVlc3QSCgoCaWQYASABKAkSDwoHY2FzY2FkZRgCIAEoCCIVChNEZWxldGVBbGJ1bVJlc3BvbnNlKmAKC1RyYWNrU3RhdHVzEhwKGFRSQUNLX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1RSQUNLX1NUQVRVU19QUk9DRVNTSU5HEAESFgoSVFJBQ0tfU1RBVFVTX1JFQURZEAIqdwoLUmVjb3JkU3RhdGUSHAoYUkVDT1JEX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUUkVDT1JEX1NUQVRFX1BFTkRJTkcQARIXChNSRUNPUkRfU1RBVEVfU1lOQ0VEEAISFwoTUkVDT1JEX1NUQVRFX0ZBSUxFRBADKpsBCg1SZWNvcmRGYWlsdXJlEh4KGlJFQ09SRF9GQUlMVVJFX1VOU1BFQ0lGSUVEEAASGgoWUkVDT1JEX0ZBSUxVUkVfTkVUV09SSxABEhcKE1JFQ09SRF9GQUlMVVJFX0FVVEgQAhIbChdSRUNPUkRfRkFJTFVSRV9SRUpFQ1RFRBADEhgKFFJFQ09SRF9GQUlMVVJFX1NDT1BFEAQywQ0KDkNhdGFsb2dTZXJ2aWNlEloKCkxpc3RUcmFja3MSIi5wbHlyLmNhdGFsb2cudjEuTGlzdFRyYWNrc1JlcXVlc3QaIy5wbHlyLmNhdGFsb2cudjEuTGlzdFRyYWNrc1Jlc3BvbnNlIgOQAgESVAoIR2V0VHJhY2sSIC5wbHlyLmNhdGFsb2cudjEuR2V0VHJhY2tSZXF1ZXN0GiEucGx5ci5jYXRhbG9nLnYxLkdldFRyYWNrUmVzcG9uc2UiA5ACARJXCglHZXRUcmFja3MSIS5wbHlyLmNhdGFsb2cudjEuR2V0VHJhY2tzUmVxdWVzdBoiLnBseXIuY2F0YWxvZy52MS5HZXRUcmFja3NSZXNwb25zZSIDkAIBEmAKDExpc3RNeVRyYWNrcxIkLnBseXIuY2F0YWxvZy52MS5MaXN0TXlUcmFja3NSZXF1ZXN0GiUucGx5ci5jYXRhbG9nLnYxLkxpc3RNeVRyYWNrc1Jlc3BvbnNlIgOQAgESYwoNUmVzdG9yZVJlY29yZBIlLnBseXIuY2F0YWxvZy52MS5SZXN0b3JlUmVjb3JkUmVxdWVzdBomLnBseXIuY2F0YWxvZy52MS5SZXN0b3JlUmVjb3JkUmVzcG9uc2UiA5ACAhJdCgtVcGRhdGVUcmFjaxIjLnBseXIuY2F0YWxvZy52MS5VcGRhdGVUcmFja1JlcXVlc3QaJC5wbHlyLmNhdGFsb2cudjEuVXBkYXRlVHJhY2tSZXNwb25zZSIDkAICEl0KC0RlbGV0ZVRyYWNrEiMucGx5ci5jYXRhbG9nLnYxLkRlbGV0ZVRyYWNrUmVxdWVzdBokLnBseXIuY2F0YWxvZy52MS5EZWxldGVUcmFja1Jlc3BvbnNlIgOQAgISWgoKTGlzdEFsYnVtcxIiLnBseXIuY2F0YWxvZy52MS5MaXN0QWxidW1zUmVxdWVzdBojLnBseXIuY2F0YWxvZy52MS5MaXN0QWxidW1zUmVzcG9uc2UiA5ACARJUCghHZXRBbGJ1bRIgLnBseXIuY2F0YWxvZy52MS5HZXRBbGJ1bVJlcXVlc3QaIS5wbHlyLmNhdGFsb2cudjEuR2V0QWxidW1SZXNwb25zZSIDkAIBEl0KC1VwZGF0ZUFsYnVtEiMucGx5ci5jYXRhbG9nLnYxLlVwZGF0ZUFsYnVtUmVxdWVzdBokLnBseXIuY2F0YWxvZy52MS5VcGRhdGVBbGJ1bVJlc3BvbnNlIgOQAgISbAoQUmVtb3ZlQWxidW1UcmFjaxIoLnBseXIuY2F0YWxvZy52MS5SZW1vdmVBbGJ1bVRyYWNrUmVxdWVzdBopLnBseXIuY2F0YWxvZy52MS5SZW1vdmVBbGJ1bVRyYWNrUmVzcG9uc2UiA5ACAhJdCgtEZWxldGVBbGJ1bRIjLnBseXIuY2F0YWxvZy52MS5EZWxldGVBbGJ1bVJlcXVlc3QaJC5wbHlyLmNhdGFsb2cudjEuRGVsZXRlQWxidW1SZXNwb25zZSIDkAICElQKCExpc3RUYWdzEiAucGx5ci5jYXRhbG9nLnYxLkxpc3RUYWdzUmVxdWVzdBohLnBseXIuY2F0YWxvZy52MS5MaXN0VGFnc1Jlc3BvbnNlIgOQAgESVwoJR2V0Q29uZmlnEiEucGx5ci5jYXRhbG9nLnYxLkdldENvbmZpZ1JlcXVlc3QaIi5wbHlyLmNhdGFsb2cudjEuR2V0Q29uZmlnUmVzcG9uc2UiA5ACARJXCglHZXRBcnRpc3QSIS5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0UmVxdWVzdBoiLnBseXIuY2F0YWxvZy52MS5HZXRBcnRpc3RSZXNwb25zZSIDkAIBEloKCkdldEFydGlzdHMSIi5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0c1JlcXVlc3QaIy5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0c1Jlc3BvbnNlIgOQAgESaQoPVXBkYXRlTXlQcm9maWxlEicucGx5ci5jYXRhbG9nLnYxLlVwZGF0ZU15UHJvZmlsZVJlcXVlc3QaKC5wbHlyLmNhdGFsb2cudjEuVXBkYXRlTXlQcm9maWxlUmVzcG9uc2UiA5ACAhJyChJHZXRBcnRpc3RBbmFseXRpY3MSKi5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0QW5hbHl0aWNzUmVxdWVzdBorLnBseXIuY2F0YWxvZy52MS5HZXRBcnRpc3RBbmFseXRpY3NSZXNwb25zZSIDkAIBQsABChNjb20ucGx5ci5jYXRhbG9nLnYxQgxDYXRhbG9nUHJvdG9QAVo9Z2l0aHViLmNvbS9wbHlyZm0vcGx5ci9pbnRlcm5hbC9nZW4vcGx5ci9jYXRhbG9nL3YxO2NhdGFsb2d2MaICA1BDWKoCD1BseXIuQ2F0YWxvZy5WMcoCD1BseXJcQ2F0YWxvZ1xWMeICG1BseXJcQ2F0YWxvZ1xWMVxHUEJNZXRhZGF0YeoCEVBseXI6OkNhdGFsb2c6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Track is one piece of audio an artist published.
@@ -490,6 +490,44 @@ export const GetTrackRequestSchema: GenMessage<GetTrackRequest> = /*@__PURE__*/
   messageDesc(file_plyr_catalog_v1_catalog, 10);
 
 /**
+ * GetTracksRequest names up to 100 tracks.
+ *
+ * @generated from message plyr.catalog.v1.GetTracksRequest
+ */
+export type GetTracksRequest = Message<"plyr.catalog.v1.GetTracksRequest"> & {
+  /**
+   * @generated from field: repeated string ids = 1;
+   */
+  ids: string[];
+};
+
+/**
+ * Describes the message plyr.catalog.v1.GetTracksRequest.
+ * Use `create(GetTracksRequestSchema)` to create a new message.
+ */
+export const GetTracksRequestSchema: GenMessage<GetTracksRequest> = /*@__PURE__*/
+  messageDesc(file_plyr_catalog_v1_catalog, 11);
+
+/**
+ * GetTracksResponse carries the ready ones, in the order asked.
+ *
+ * @generated from message plyr.catalog.v1.GetTracksResponse
+ */
+export type GetTracksResponse = Message<"plyr.catalog.v1.GetTracksResponse"> & {
+  /**
+   * @generated from field: repeated plyr.catalog.v1.Track tracks = 1;
+   */
+  tracks: Track[];
+};
+
+/**
+ * Describes the message plyr.catalog.v1.GetTracksResponse.
+ * Use `create(GetTracksResponseSchema)` to create a new message.
+ */
+export const GetTracksResponseSchema: GenMessage<GetTracksResponse> = /*@__PURE__*/
+  messageDesc(file_plyr_catalog_v1_catalog, 12);
+
+/**
  * GetTrackResponse carries the track.
  *
  * @generated from message plyr.catalog.v1.GetTrackResponse
@@ -508,7 +546,7 @@ export type GetTrackResponse = Message<"plyr.catalog.v1.GetTrackResponse"> & {
  * Use `create(GetTrackResponseSchema)` to create a new message.
  */
 export const GetTrackResponseSchema: GenMessage<GetTrackResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 11);
+  messageDesc(file_plyr_catalog_v1_catalog, 13);
 
 /**
  * Artist is an account as the catalog shows it.
@@ -595,7 +633,7 @@ export type Artist = Message<"plyr.catalog.v1.Artist"> & {
  * Use `create(ArtistSchema)` to create a new message.
  */
 export const ArtistSchema: GenMessage<Artist> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 12);
+  messageDesc(file_plyr_catalog_v1_catalog, 14);
 
 /**
  * Link is a link in a text: bytes [byte_start, byte_end) of the UTF-8 text point at uri.
@@ -624,7 +662,7 @@ export type Link = Message<"plyr.catalog.v1.Link"> & {
  * Use `create(LinkSchema)` to create a new message.
  */
 export const LinkSchema: GenMessage<Link> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 13);
+  messageDesc(file_plyr_catalog_v1_catalog, 15);
 
 /**
  * GetArtistRequest names an artist by DID or by handle.
@@ -655,7 +693,7 @@ export type GetArtistRequest = Message<"plyr.catalog.v1.GetArtistRequest"> & {
  * Use `create(GetArtistRequestSchema)` to create a new message.
  */
 export const GetArtistRequestSchema: GenMessage<GetArtistRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 14);
+  messageDesc(file_plyr_catalog_v1_catalog, 16);
 
 /**
  * GetArtistResponse carries the artist.
@@ -674,7 +712,7 @@ export type GetArtistResponse = Message<"plyr.catalog.v1.GetArtistResponse"> & {
  * Use `create(GetArtistResponseSchema)` to create a new message.
  */
 export const GetArtistResponseSchema: GenMessage<GetArtistResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 15);
+  messageDesc(file_plyr_catalog_v1_catalog, 17);
 
 /**
  * GetArtistsRequest names up to 100 artists.
@@ -693,7 +731,7 @@ export type GetArtistsRequest = Message<"plyr.catalog.v1.GetArtistsRequest"> & {
  * Use `create(GetArtistsRequestSchema)` to create a new message.
  */
 export const GetArtistsRequestSchema: GenMessage<GetArtistsRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 16);
+  messageDesc(file_plyr_catalog_v1_catalog, 18);
 
 /**
  * GetArtistsResponse carries the known ones, in the order asked.
@@ -712,7 +750,7 @@ export type GetArtistsResponse = Message<"plyr.catalog.v1.GetArtistsResponse"> &
  * Use `create(GetArtistsResponseSchema)` to create a new message.
  */
 export const GetArtistsResponseSchema: GenMessage<GetArtistsResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 17);
+  messageDesc(file_plyr_catalog_v1_catalog, 19);
 
 /**
  * UpdateMyProfileRequest is a change to the caller's profile; unset fields stay.
@@ -740,7 +778,7 @@ export type UpdateMyProfileRequest = Message<"plyr.catalog.v1.UpdateMyProfileReq
  * Use `create(UpdateMyProfileRequestSchema)` to create a new message.
  */
 export const UpdateMyProfileRequestSchema: GenMessage<UpdateMyProfileRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 18);
+  messageDesc(file_plyr_catalog_v1_catalog, 20);
 
 /**
  * UpdateMyProfileResponse carries the profile as it now is.
@@ -759,7 +797,7 @@ export type UpdateMyProfileResponse = Message<"plyr.catalog.v1.UpdateMyProfileRe
  * Use `create(UpdateMyProfileResponseSchema)` to create a new message.
  */
 export const UpdateMyProfileResponseSchema: GenMessage<UpdateMyProfileResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 19);
+  messageDesc(file_plyr_catalog_v1_catalog, 21);
 
 /**
  * GetArtistAnalyticsRequest names the artist.
@@ -778,7 +816,7 @@ export type GetArtistAnalyticsRequest = Message<"plyr.catalog.v1.GetArtistAnalyt
  * Use `create(GetArtistAnalyticsRequestSchema)` to create a new message.
  */
 export const GetArtistAnalyticsRequestSchema: GenMessage<GetArtistAnalyticsRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 20);
+  messageDesc(file_plyr_catalog_v1_catalog, 22);
 
 /**
  * TrackCount is a track with one of its counters.
@@ -807,7 +845,7 @@ export type TrackCount = Message<"plyr.catalog.v1.TrackCount"> & {
  * Use `create(TrackCountSchema)` to create a new message.
  */
 export const TrackCountSchema: GenMessage<TrackCount> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 21);
+  messageDesc(file_plyr_catalog_v1_catalog, 23);
 
 /**
  * GetArtistAnalyticsResponse is the artist's totals over their ready tracks.
@@ -848,7 +886,7 @@ export type GetArtistAnalyticsResponse = Message<"plyr.catalog.v1.GetArtistAnaly
  * Use `create(GetArtistAnalyticsResponseSchema)` to create a new message.
  */
 export const GetArtistAnalyticsResponseSchema: GenMessage<GetArtistAnalyticsResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 22);
+  messageDesc(file_plyr_catalog_v1_catalog, 24);
 
 /**
  * UpdateTrackRequest is a change to a track; unset fields stay.
@@ -916,7 +954,7 @@ export type UpdateTrackRequest = Message<"plyr.catalog.v1.UpdateTrackRequest"> &
  * Use `create(UpdateTrackRequestSchema)` to create a new message.
  */
 export const UpdateTrackRequestSchema: GenMessage<UpdateTrackRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 23);
+  messageDesc(file_plyr_catalog_v1_catalog, 25);
 
 /**
  * UpdateTrackResponse carries the track, its record pending.
@@ -935,7 +973,7 @@ export type UpdateTrackResponse = Message<"plyr.catalog.v1.UpdateTrackResponse">
  * Use `create(UpdateTrackResponseSchema)` to create a new message.
  */
 export const UpdateTrackResponseSchema: GenMessage<UpdateTrackResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 24);
+  messageDesc(file_plyr_catalog_v1_catalog, 26);
 
 /**
  * ListTagsRequest filters tags.
@@ -963,7 +1001,7 @@ export type ListTagsRequest = Message<"plyr.catalog.v1.ListTagsRequest"> & {
  * Use `create(ListTagsRequestSchema)` to create a new message.
  */
 export const ListTagsRequestSchema: GenMessage<ListTagsRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 25);
+  messageDesc(file_plyr_catalog_v1_catalog, 27);
 
 /**
  * TagCount is a tag with how many ready tracks carry it.
@@ -987,7 +1025,7 @@ export type TagCount = Message<"plyr.catalog.v1.TagCount"> & {
  * Use `create(TagCountSchema)` to create a new message.
  */
 export const TagCountSchema: GenMessage<TagCount> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 26);
+  messageDesc(file_plyr_catalog_v1_catalog, 28);
 
 /**
  * ListTagsResponse is the tags, most used first.
@@ -1006,7 +1044,7 @@ export type ListTagsResponse = Message<"plyr.catalog.v1.ListTagsResponse"> & {
  * Use `create(ListTagsResponseSchema)` to create a new message.
  */
 export const ListTagsResponseSchema: GenMessage<ListTagsResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 27);
+  messageDesc(file_plyr_catalog_v1_catalog, 29);
 
 /**
  * GetConfigRequest asks for the public configuration.
@@ -1021,7 +1059,7 @@ export type GetConfigRequest = Message<"plyr.catalog.v1.GetConfigRequest"> & {
  * Use `create(GetConfigRequestSchema)` to create a new message.
  */
 export const GetConfigRequestSchema: GenMessage<GetConfigRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 28);
+  messageDesc(file_plyr_catalog_v1_catalog, 30);
 
 /**
  * GetConfigResponse is the public configuration.
@@ -1089,7 +1127,7 @@ export type GetConfigResponse = Message<"plyr.catalog.v1.GetConfigResponse"> & {
  * Use `create(GetConfigResponseSchema)` to create a new message.
  */
 export const GetConfigResponseSchema: GenMessage<GetConfigResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 29);
+  messageDesc(file_plyr_catalog_v1_catalog, 31);
 
 /**
  * DeleteTrackRequest names the track to delete.
@@ -1108,7 +1146,7 @@ export type DeleteTrackRequest = Message<"plyr.catalog.v1.DeleteTrackRequest"> &
  * Use `create(DeleteTrackRequestSchema)` to create a new message.
  */
 export const DeleteTrackRequestSchema: GenMessage<DeleteTrackRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 30);
+  messageDesc(file_plyr_catalog_v1_catalog, 32);
 
 /**
  * DeleteTrackResponse says the deletion is under way.
@@ -1123,7 +1161,7 @@ export type DeleteTrackResponse = Message<"plyr.catalog.v1.DeleteTrackResponse">
  * Use `create(DeleteTrackResponseSchema)` to create a new message.
  */
 export const DeleteTrackResponseSchema: GenMessage<DeleteTrackResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 31);
+  messageDesc(file_plyr_catalog_v1_catalog, 33);
 
 /**
  * Album is an album as the catalog shows it.
@@ -1208,7 +1246,7 @@ export type Album = Message<"plyr.catalog.v1.Album"> & {
  * Use `create(AlbumSchema)` to create a new message.
  */
 export const AlbumSchema: GenMessage<Album> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 32);
+  messageDesc(file_plyr_catalog_v1_catalog, 34);
 
 /**
  * @generated from message plyr.catalog.v1.ListAlbumsRequest
@@ -1237,7 +1275,7 @@ export type ListAlbumsRequest = Message<"plyr.catalog.v1.ListAlbumsRequest"> & {
  * Use `create(ListAlbumsRequestSchema)` to create a new message.
  */
 export const ListAlbumsRequestSchema: GenMessage<ListAlbumsRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 33);
+  messageDesc(file_plyr_catalog_v1_catalog, 35);
 
 /**
  * @generated from message plyr.catalog.v1.ListAlbumsResponse
@@ -1259,7 +1297,7 @@ export type ListAlbumsResponse = Message<"plyr.catalog.v1.ListAlbumsResponse"> &
  * Use `create(ListAlbumsResponseSchema)` to create a new message.
  */
 export const ListAlbumsResponseSchema: GenMessage<ListAlbumsResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 34);
+  messageDesc(file_plyr_catalog_v1_catalog, 36);
 
 /**
  * @generated from message plyr.catalog.v1.GetAlbumRequest
@@ -1288,7 +1326,7 @@ export type GetAlbumRequest = Message<"plyr.catalog.v1.GetAlbumRequest"> & {
  * Use `create(GetAlbumRequestSchema)` to create a new message.
  */
 export const GetAlbumRequestSchema: GenMessage<GetAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 35);
+  messageDesc(file_plyr_catalog_v1_catalog, 37);
 
 /**
  * @generated from message plyr.catalog.v1.GetAlbumResponse
@@ -1312,7 +1350,7 @@ export type GetAlbumResponse = Message<"plyr.catalog.v1.GetAlbumResponse"> & {
  * Use `create(GetAlbumResponseSchema)` to create a new message.
  */
 export const GetAlbumResponseSchema: GenMessage<GetAlbumResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 36);
+  messageDesc(file_plyr_catalog_v1_catalog, 38);
 
 /**
  * @generated from message plyr.catalog.v1.UpdateAlbumRequest
@@ -1350,7 +1388,7 @@ export type UpdateAlbumRequest = Message<"plyr.catalog.v1.UpdateAlbumRequest"> &
  * Use `create(UpdateAlbumRequestSchema)` to create a new message.
  */
 export const UpdateAlbumRequestSchema: GenMessage<UpdateAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 37);
+  messageDesc(file_plyr_catalog_v1_catalog, 39);
 
 /**
  * @generated from message plyr.catalog.v1.UpdateAlbumResponse
@@ -1367,7 +1405,7 @@ export type UpdateAlbumResponse = Message<"plyr.catalog.v1.UpdateAlbumResponse">
  * Use `create(UpdateAlbumResponseSchema)` to create a new message.
  */
 export const UpdateAlbumResponseSchema: GenMessage<UpdateAlbumResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 38);
+  messageDesc(file_plyr_catalog_v1_catalog, 40);
 
 /**
  * @generated from message plyr.catalog.v1.RemoveAlbumTrackRequest
@@ -1389,7 +1427,7 @@ export type RemoveAlbumTrackRequest = Message<"plyr.catalog.v1.RemoveAlbumTrackR
  * Use `create(RemoveAlbumTrackRequestSchema)` to create a new message.
  */
 export const RemoveAlbumTrackRequestSchema: GenMessage<RemoveAlbumTrackRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 39);
+  messageDesc(file_plyr_catalog_v1_catalog, 41);
 
 /**
  * @generated from message plyr.catalog.v1.RemoveAlbumTrackResponse
@@ -1402,7 +1440,7 @@ export type RemoveAlbumTrackResponse = Message<"plyr.catalog.v1.RemoveAlbumTrack
  * Use `create(RemoveAlbumTrackResponseSchema)` to create a new message.
  */
 export const RemoveAlbumTrackResponseSchema: GenMessage<RemoveAlbumTrackResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 40);
+  messageDesc(file_plyr_catalog_v1_catalog, 42);
 
 /**
  * @generated from message plyr.catalog.v1.DeleteAlbumRequest
@@ -1426,7 +1464,7 @@ export type DeleteAlbumRequest = Message<"plyr.catalog.v1.DeleteAlbumRequest"> &
  * Use `create(DeleteAlbumRequestSchema)` to create a new message.
  */
 export const DeleteAlbumRequestSchema: GenMessage<DeleteAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 41);
+  messageDesc(file_plyr_catalog_v1_catalog, 43);
 
 /**
  * @generated from message plyr.catalog.v1.DeleteAlbumResponse
@@ -1439,7 +1477,7 @@ export type DeleteAlbumResponse = Message<"plyr.catalog.v1.DeleteAlbumResponse">
  * Use `create(DeleteAlbumResponseSchema)` to create a new message.
  */
 export const DeleteAlbumResponseSchema: GenMessage<DeleteAlbumResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 42);
+  messageDesc(file_plyr_catalog_v1_catalog, 44);
 
 /**
  * TrackStatus says whether a track can be played yet.
@@ -1594,6 +1632,17 @@ export const CatalogService: GenService<{
     methodKind: "unary";
     input: typeof GetTrackRequestSchema;
     output: typeof GetTrackResponseSchema;
+  },
+  /**
+   * GetTracks returns up to 100 tracks by id, in the order asked; ids of tracks that do
+   * not exist or are not ready are left out (a queue or a list restoring its tracks).
+   *
+   * @generated from rpc plyr.catalog.v1.CatalogService.GetTracks
+   */
+  getTracks: {
+    methodKind: "unary";
+    input: typeof GetTracksRequestSchema;
+    output: typeof GetTracksResponseSchema;
   },
   /**
    * ListMyTracks returns the caller's tracks, every status, newest first, with where each
