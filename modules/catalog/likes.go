@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
@@ -136,13 +137,16 @@ func (h *handler) ReorderLikedTracks(ctx context.Context, req *catalogv1.Reorder
 // people returns each DID among dids as a Person: by the name they set in plyr, else
 // their Bluesky name, else their handle; a DID plyr does not know shows itself.
 func (h *handler) people(ctx context.Context, dids []string) (map[string]*catalogv1.Person, error) {
-	known, err := h.artists.GetMany(ctx, dids)
-	if err != nil {
-		return nil, err
-	}
+	dids = slices.Compact(slices.Sorted(slices.Values(dids)))
 	out := make(map[string]*catalogv1.Person, len(dids))
-	for _, a := range known {
-		out[a.DID] = &catalogv1.Person{Did: a.DID, Handle: a.Handle, DisplayName: a.DisplayName, AvatarUrl: a.AvatarURL}
+	for batch := range slices.Chunk(dids, artists.MaxBatch) {
+		known, err := h.artists.GetMany(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range known {
+			out[a.DID] = &catalogv1.Person{Did: a.DID, Handle: a.Handle, DisplayName: a.DisplayName, AvatarUrl: a.AvatarURL}
+		}
 	}
 	var rest []string
 	for _, d := range dids {

@@ -22,9 +22,13 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/logging"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
+	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/modules/catalog"
 )
+
+// fans is how many more accounts a listening fixture knows.
+const fans = 120
 
 // listening is a catalog module with the listener side's clients, on its own database;
 // record writes are recorded (starts) and settled by hand.
@@ -55,11 +59,18 @@ func newListening(t *testing.T, cfg catalog.Config) listening {
 		Config: cfg, Accounts: ppl, Records: st,
 	})
 	t.Cleanup(m.Close)
-	srv := rpctest.NewServer(t, rpctest.Tokens{
+	tokens := rpctest.Tokens{
 		"alice-token": {DID: alice, Handle: "alice.test"},
 		"bob-token":   {DID: bob, Handle: "bob.test"},
 		"carol-token": {DID: carol, Handle: "carol.test", Admin: true},
-	}, m)
+	}
+	// Fans: fan-<i>-token is did:plc:fan<i>, handle fan<i>.test (i < fans).
+	for i := range fans {
+		did := fmt.Sprintf("did:plc:fan%03d", i)
+		tokens[fmt.Sprintf("fan-%d-token", i)] = rpc.Caller{DID: did}
+		ppl.profiles[did] = catalog.AccountProfile{Handle: fmt.Sprintf("fan%03d.test", i), AllowComments: true}
+	}
+	srv := rpctest.NewServer(t, tokens, m)
 	c, o := srv.Client(), connect.WithProtoJSON()
 	return listening{
 		fixture: fixture{module: m, client: catalogv1connect.NewCatalogServiceClient(c, srv.URL, o), starts: st},
@@ -357,6 +368,21 @@ func TestComments_Rules(t *testing.T) {
 	require.Empty(t, off.Comments)
 	_, err = l.comments.AddComment(as("alice-token"), &catalogv1.AddCommentRequest{TrackId: other, Text: "hello"})
 	require.Equal(t, connect.CodePermissionDenied, code(err))
+}
+
+// TestComments_ManyAuthors: a track whose cap is raised past a hundred comments lists them
+// all with their authors (whose profiles are read a hundred at a time).
+func TestComments_ManyAuthors(t *testing.T) {
+	l := newListening(t, catalog.Config{Comments: catalog.CommentLimits{MaxPerTrack: 150, RatePerWindow: 150}})
+	track := l.published(t, alice, "Crowded")
+	for i := range fans {
+		_, err := l.comments.AddComment(as(fmt.Sprintf("fan-%d-token", i)), &catalogv1.AddCommentRequest{TrackId: track, Text: fmt.Sprintf("comment %d", i), TimestampMs: int32(i * 1000)})
+		require.NoError(t, err)
+	}
+	list, err := l.comments.ListComments(context.Background(), &catalogv1.ListCommentsRequest{TrackId: track})
+	require.NoError(t, err)
+	require.Len(t, list.Comments, 120)
+	require.Equal(t, "fan119.test", list.Comments[119].Author.Handle)
 }
 
 func TestPlaylists_Lifecycle(t *testing.T) {
