@@ -90,15 +90,11 @@ func (h *handler) ListPlaylists(ctx context.Context, req *catalogv1.ListPlaylist
 	if err != nil {
 		return nil, err
 	}
-	out := &catalogv1.ListPlaylistsResponse{NextPageToken: page.Next}
-	for _, p := range page.Playlists {
-		pp, err := h.playlistProto(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		out.Playlists = append(out.Playlists, pp)
+	list, err := h.playlistProtos(ctx, page.Playlists)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &catalogv1.ListPlaylistsResponse{Playlists: list, NextPageToken: page.Next}, nil
 }
 
 func (h *handler) UpdatePlaylist(ctx context.Context, req *catalogv1.UpdatePlaylistRequest) (*catalogv1.UpdatePlaylistResponse, error) {
@@ -180,17 +176,35 @@ func (h *handler) ReorderPlaylist(ctx context.Context, req *catalogv1.ReorderPla
 }
 
 func (h *handler) playlistProto(ctx context.Context, p playlists.Playlist) (*catalogv1.Playlist, error) {
-	people, err := h.people(ctx, []string{p.OwnerDID})
+	out, err := h.playlistProtos(ctx, []playlists.Playlist{p})
 	if err != nil {
 		return nil, err
 	}
-	out := &catalogv1.Playlist{
-		Id: p.ID.String(), OwnerDid: p.OwnerDID, OwnerHandle: people[p.OwnerDID].GetHandle(), Name: p.Name,
-		TrackCount: p.TrackCount, ImageUrl: p.ImageURL, ThumbUrl: p.ThumbURL, ShowOnProfile: p.ShowOnProfile,
-		Private: p.Private, CreatedAt: timestamppb.New(p.CreatedAt), UpdatedAt: timestamppb.New(p.UpdatedAt),
+	return out[0], nil
+}
+
+// playlistProtos are playlists as the caller sees them, their owners read once.
+func (h *handler) playlistProtos(ctx context.Context, list []playlists.Playlist) ([]*catalogv1.Playlist, error) {
+	owners := make([]string, 0, len(list))
+	for _, p := range list {
+		owners = append(owners, p.OwnerDID)
 	}
-	if !p.Private {
-		out.Record = recordProto(p.Record, viewer(ctx) == p.OwnerDID)
+	people, err := h.people(ctx, owners)
+	if err != nil {
+		return nil, err
+	}
+	me := viewer(ctx)
+	out := make([]*catalogv1.Playlist, 0, len(list))
+	for _, p := range list {
+		pp := &catalogv1.Playlist{
+			Id: p.ID.String(), OwnerDid: p.OwnerDID, OwnerHandle: people[p.OwnerDID].GetHandle(), Name: p.Name,
+			TrackCount: p.TrackCount, ImageUrl: p.ImageURL, ThumbUrl: p.ThumbURL, ShowOnProfile: p.ShowOnProfile,
+			Private: p.Private, CreatedAt: timestamppb.New(p.CreatedAt), UpdatedAt: timestamppb.New(p.UpdatedAt),
+		}
+		if !p.Private {
+			pp.Record = recordProto(p.Record, me == p.OwnerDID)
+		}
+		out = append(out, pp)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
+	"github.com/plyrfm/plyr/modules/catalog/internal/playlists"
 	"github.com/plyrfm/plyr/modules/catalog/internal/search"
 )
 
@@ -83,15 +84,19 @@ func (h *handler) Search(ctx context.Context, req *catalogv1.SearchRequest) (*ca
 	for _, a := range albumProtos {
 		albumsByID[a.Id] = a
 	}
-	playlistsByID := map[string]*catalogv1.Playlist{}
+	var foundPlaylists []playlists.Playlist
 	for _, id := range playlistIDs {
-		p, err := h.m.playlists.Get(ctx, id, me)
-		if err != nil {
-			continue
+		if p, err := h.m.playlists.Get(ctx, id, me); err == nil { // one deleted since it matched is left out
+			foundPlaylists = append(foundPlaylists, p)
 		}
-		if playlistsByID[id.String()], err = h.playlistProto(ctx, p); err != nil {
-			return nil, err
-		}
+	}
+	playlistProtos, err := h.playlistProtos(ctx, foundPlaylists)
+	if err != nil {
+		return nil, err
+	}
+	playlistsByID := map[string]*catalogv1.Playlist{}
+	for _, p := range playlistProtos {
+		playlistsByID[p.Id] = p
 	}
 
 	out := &catalogv1.SearchResponse{}
