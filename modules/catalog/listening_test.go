@@ -559,6 +559,17 @@ func TestSearch_FuzzyAndTyped(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, fuzzy.Results)
 	require.Equal(t, "Midnight City", fuzzy.Results[0].GetTrack().GetTitle(), "a misspelling still finds it")
+	require.Equal(t, "midnight city", fuzzy.Query, "spelt as the titles spell it")
+	require.Equal(t, "midnight", res.Query, "a word titles have stays as typed")
+
+	// A title changed: its new words are known at once.
+	renamed := "Nocturne for strings"
+	_, err = l.client.UpdateTrack(as("alice-token"), &catalogv1.UpdateTrackRequest{Id: unrelated, Title: &renamed})
+	require.NoError(t, err)
+	noct, err := l.search.Search(context.Background(), &catalogv1.SearchRequest{Q: "nocturn"})
+	require.NoError(t, err)
+	require.Equal(t, "nocturne", noct.Query)
+	require.Equal(t, renamed, noct.Results[0].GetTrack().GetTitle())
 
 	for _, q := range []string{"m", strings.Repeat("m", 101)} {
 		_, err = l.search.Search(context.Background(), &catalogv1.SearchRequest{Q: q})

@@ -99,7 +99,7 @@ func (h *handler) Search(ctx context.Context, req *catalogv1.SearchRequest) (*ca
 		playlistsByID[p.Id] = p
 	}
 
-	out := &catalogv1.SearchResponse{}
+	out := &catalogv1.SearchResponse{Query: ans.Query}
 	for _, r := range ans.Results {
 		res := &catalogv1.SearchResult{Kind: searchKindProto(r.Kind), Relevance: r.Relevance}
 		switch r.Kind {

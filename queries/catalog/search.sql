@@ -44,3 +44,15 @@ LIMIT @max_rows;
 -- ListArtistDIDs is which of @dids are artists with a ready track (artists rank above
 -- listeners in search).
 SELECT DISTINCT artist_did FROM catalog.tracks WHERE artist_did = ANY(@dids::text[]) AND status = 'ready' AND NOT deleting;
+
+-- name: NearestTitleWords :many
+-- NearestTitleWords is, for each of @words, the known title word most like it (by trigram
+-- similarity, read best first from the index) and how alike they are (1: the same word).
+SELECT typed.word::text AS typed, best.word AS known, best.likeness
+FROM unnest(@words::text[]) AS typed(word)
+CROSS JOIN LATERAL (
+    SELECT w.word, similarity(w.word, typed.word)::real AS likeness
+    FROM catalog.title_words w
+    ORDER BY w.word <-> typed.word
+    LIMIT 1
+) best;

@@ -142,6 +142,10 @@ type CatalogTag struct {
 	CreatedAt time.Time
 }
 
+type CatalogTitleWord struct {
+	Word string
+}
+
 type CatalogTrackPlayDay struct {
 	Day     pgtype.Date
 	TrackID uuid.UUID

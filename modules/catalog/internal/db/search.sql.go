@@ -37,6 +37,45 @@ func (q *Queries) ListArtistDIDs(ctx context.Context, dids []string) ([]string, 
 	return items, nil
 }
 
+const nearestTitleWords = `-- name: NearestTitleWords :many
+SELECT typed.word::text AS typed, best.word AS known, best.likeness
+FROM unnest($1::text[]) AS typed(word)
+CROSS JOIN LATERAL (
+    SELECT w.word, similarity(w.word, typed.word)::real AS likeness
+    FROM catalog.title_words w
+    ORDER BY w.word <-> typed.word
+    LIMIT 1
+) best
+`
+
+type NearestTitleWordsRow struct {
+	Typed    string
+	Known    string
+	Likeness float32
+}
+
+// NearestTitleWords is, for each of @words, the known title word most like it (by trigram
+// similarity, read best first from the index) and how alike they are (1: the same word).
+func (q *Queries) NearestTitleWords(ctx context.Context, words []string) ([]NearestTitleWordsRow, error) {
+	rows, err := q.db.Query(ctx, nearestTitleWords, words)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NearestTitleWordsRow{}
+	for rows.Next() {
+		var i NearestTitleWordsRow
+		if err := rows.Scan(&i.Typed, &i.Known, &i.Likeness); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const searchAlbums = `-- name: SearchAlbums :many
 SELECT id, (0.9 * word_similarity($1::text, title) + 0.1 * similarity($1::text, title))::real AS relevance
 FROM catalog.albums

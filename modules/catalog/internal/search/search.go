@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"connectrpc.com/connect"
@@ -82,6 +83,48 @@ func New(conn txn.Beginner, q *db.Queries, accounts Accounts) *Search {
 type Answer struct {
 	Results []Result
 	Counts  map[Kind]int64
+	// Query is what was searched: the query with its words spelt as titles spell them.
+	Query string
+}
+
+// minLikeness is how alike a known title word must be to replace a word no title has:
+// "midnite" is 0.42 like "midnight", unrelated words under 0.2.
+const minLikeness = 0.35
+
+// spell returns q with each word no track title has replaced by the title word most like
+// it, when one is alike enough; the words' order is kept, their punctuation dropped.
+func (s *Search) spell(ctx context.Context, q string) (string, error) {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	var lookup []string
+	for _, w := range words {
+		if n := utf8.RuneCountInString(w); n >= 2 && n <= 64 {
+			lookup = append(lookup, w)
+		}
+	}
+	if len(lookup) == 0 {
+		return q, nil
+	}
+	rows, err := s.q.NearestTitleWords(ctx, lookup)
+	if err != nil {
+		return "", fmt.Errorf("spell %q: %w", q, err)
+	}
+	known := make(map[string]string, len(rows))
+	changed := false
+	for _, r := range rows {
+		if r.Likeness >= minLikeness && r.Known != r.Typed {
+			known[r.Typed] = r.Known
+			changed = true
+		}
+	}
+	if !changed {
+		return q, nil
+	}
+	for i, w := range words {
+		if k, ok := known[w]; ok {
+			words[i] = k
+		}
+	}
+	return strings.Join(words, " "), nil
 }
 
 // Clean checks a query's length and normalises it.
@@ -111,6 +154,13 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 		kinds = AllKinds
 	}
 	ans := Answer{Counts: map[Kind]int64{}}
+	// Artists are found by what was typed (handles are not title words); the rest by the
+	// query spelt as titles spell it.
+	typed := q
+	if q, err = s.spell(ctx, q); err != nil {
+		return Answer{}, err
+	}
+	ans.Query = q
 	// Each kind reads at most limit matches, best first: its count says how many it found,
 	// up to limit. Counting further would cost every title with a common word.
 	n := int32(limit)
@@ -118,7 +168,7 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 	// connection waits on it.
 	var artists []Result
 	if slices.Contains(kinds, Artist) {
-		matches, err := s.accounts.SearchAccounts(ctx, q, limit)
+		matches, err := s.accounts.SearchAccounts(ctx, typed, limit)
 		if err != nil {
 			return Answer{}, err
 		}

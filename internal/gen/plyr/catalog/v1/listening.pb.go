@@ -2980,7 +2980,10 @@ type SearchResponse struct {
 	Results []*SearchResult        `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
 	// counts are how many matches of each kind were found, up to limit per kind (limit
 	// means "that many or more"); results holds at most limit of them in all.
-	Counts        []*SearchCount `protobuf:"bytes,2,rep,name=counts,proto3" json:"counts,omitempty"`
+	Counts []*SearchCount `protobuf:"bytes,2,rep,name=counts,proto3" json:"counts,omitempty"`
+	// query is what was searched: a word no track title has is replaced by the title word
+	// most like it (a misspelling corrected), so a client can say "results for …".
+	Query         string `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3027,6 +3030,13 @@ func (x *SearchResponse) GetCounts() []*SearchCount {
 		return x.Counts
 	}
 	return nil
+}
+
+func (x *SearchResponse) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
 }
 
 type SearchHandlesRequest struct {
@@ -3658,10 +3668,11 @@ const file_plyr_catalog_v1_listening_proto_rawDesc = "" +
 	"\x04item\"T\n" +
 	"\vSearchCount\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.plyr.catalog.v1.SearchKindR\x04kind\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x03R\x05count\"\x7f\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\x95\x01\n" +
 	"\x0eSearchResponse\x127\n" +
 	"\aresults\x18\x01 \x03(\v2\x1d.plyr.catalog.v1.SearchResultR\aresults\x124\n" +
-	"\x06counts\x18\x02 \x03(\v2\x1c.plyr.catalog.v1.SearchCountR\x06counts\":\n" +
+	"\x06counts\x18\x02 \x03(\v2\x1c.plyr.catalog.v1.SearchCountR\x06counts\x12\x14\n" +
+	"\x05query\x18\x03 \x01(\tR\x05query\":\n" +
 	"\x14SearchHandlesRequest\x12\f\n" +
 	"\x01q\x18\x01 \x01(\tR\x01q\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\"H\n" +
