@@ -13,6 +13,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	recordsact "github.com/plyrfm/plyr/activities/records"
@@ -34,6 +35,7 @@ const fans = 120
 // record writes are recorded (starts) and settled by hand.
 type listening struct {
 	fixture
+	pool      *pgxpool.Pool
 	url       string
 	http      *http.Client
 	people    *people
@@ -54,8 +56,9 @@ func newListening(t *testing.T, cfg catalog.Config) listening {
 		carol: {Handle: "carol.test", AllowComments: true},
 	}}
 	cfg.Namespace, cfg.PublicURL = "fm.plyr", "https://plyr.example"
+	pool := testenv.NewDatabase(t)
 	m := catalog.New(catalog.Deps{
-		DB: testenv.NewDatabase(t), Logger: logging.Discard(), Metrics: metrics.New(),
+		DB: pool, Logger: logging.Discard(), Metrics: metrics.New(),
 		Config: cfg, Accounts: ppl, Records: st,
 	})
 	t.Cleanup(m.Close)
@@ -74,7 +77,7 @@ func newListening(t *testing.T, cfg catalog.Config) listening {
 	c, o := srv.Client(), connect.WithProtoJSON()
 	return listening{
 		fixture: fixture{module: m, client: catalogv1connect.NewCatalogServiceClient(c, srv.URL, o), starts: st},
-		url:     srv.URL, http: c, people: ppl,
+		pool:    pool, url: srv.URL, http: c, people: ppl,
 		likes:     catalogv1connect.NewLikeServiceClient(c, srv.URL, o),
 		comments:  catalogv1connect.NewCommentServiceClient(c, srv.URL, o),
 		playlists: catalogv1connect.NewPlaylistServiceClient(c, srv.URL, o),
@@ -562,6 +565,14 @@ func TestSearch_FuzzyAndTyped(t *testing.T) {
 	require.Equal(t, "midnight city", fuzzy.Query, "spelt as the titles spell it")
 	require.Equal(t, "midnight", res.Query, "a word titles have stays as typed")
 
+	// A common word is searched through the trigram index, best first, the same.
+	_, err = l.pool.Exec(context.Background(), "UPDATE catalog.title_words SET tracks = 100000 WHERE word = 'midnight'")
+	require.NoError(t, err)
+	common, err := l.search.Search(context.Background(), &catalogv1.SearchRequest{Q: "midnight", Kinds: []catalogv1.SearchKind{catalogv1.SearchKind_SEARCH_KIND_TRACK}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"Midnight City", "Sunrise over the midnight sea"},
+		[]string{common.Results[0].GetTrack().GetTitle(), common.Results[1].GetTrack().GetTitle()})
+
 	// A title changed: its new words are known at once.
 	renamed := "Nocturne for strings"
 	_, err = l.client.UpdateTrack(as("alice-token"), &catalogv1.UpdateTrackRequest{Id: unrelated, Title: &renamed})
@@ -570,6 +581,13 @@ func TestSearch_FuzzyAndTyped(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "nocturne", noct.Query)
 	require.Equal(t, renamed, noct.Results[0].GetTrack().GetTitle())
+	wordCount := func(word string) (n int64) {
+		require.NoError(t, l.pool.QueryRow(context.Background(), "SELECT tracks FROM catalog.title_words WHERE word = $1", word).Scan(&n))
+		return n
+	}
+	require.Equal(t, int64(0), wordCount("unrelated"), "the old title's words are counted off")
+	require.Equal(t, int64(1), wordCount("nocturne"))
+	require.Equal(t, int64(100000), wordCount("midnight"), "unchanged by a title that does not hold it")
 
 	for _, q := range []string{"m", strings.Repeat("m", 101)} {
 		_, err = l.search.Search(context.Background(), &catalogv1.SearchRequest{Q: q})

@@ -47,12 +47,21 @@ SELECT DISTINCT artist_did FROM catalog.tracks WHERE artist_did = ANY(@dids::tex
 
 -- name: NearestTitleWords :many
 -- NearestTitleWords is, for each of @words, the known title word most like it (by trigram
--- similarity, read best first from the index) and how alike they are (1: the same word).
-SELECT typed.word::text AS typed, best.word AS known, best.likeness
+-- similarity, read best first from the index), how alike they are (1: the same word) and
+-- on how many tracks it is.
+SELECT typed.word::text AS typed, best.word AS known, best.likeness, best.tracks
 FROM unnest(@words::text[]) AS typed(word)
 CROSS JOIN LATERAL (
-    SELECT w.word, similarity(w.word, typed.word)::real AS likeness
+    SELECT w.word, similarity(w.word, typed.word)::real AS likeness, w.tracks
     FROM catalog.title_words w
     ORDER BY w.word <-> typed.word
     LIMIT 1
 ) best;
+
+-- name: SearchTracksWithWords :many
+-- SearchTracksWithWords is the tracks whose titles hold every one of @words (at most
+-- @max_rows), from the GIN index of title words, with their relevance to @q.
+SELECT id, (0.9 * word_similarity(@q::text, title) + 0.1 * similarity(@q::text, title))::real AS relevance
+FROM catalog.tracks
+WHERE status = 'ready' AND NOT deleting AND catalog.title_word_list(title) @> @words::text[]
+LIMIT @max_rows;

@@ -143,7 +143,8 @@ type CatalogTag struct {
 }
 
 type CatalogTitleWord struct {
-	Word string
+	Word   string
+	Tracks int64
 }
 
 type CatalogTrackPlayDay struct {

@@ -38,10 +38,10 @@ func (q *Queries) ListArtistDIDs(ctx context.Context, dids []string) ([]string, 
 }
 
 const nearestTitleWords = `-- name: NearestTitleWords :many
-SELECT typed.word::text AS typed, best.word AS known, best.likeness
+SELECT typed.word::text AS typed, best.word AS known, best.likeness, best.tracks
 FROM unnest($1::text[]) AS typed(word)
 CROSS JOIN LATERAL (
-    SELECT w.word, similarity(w.word, typed.word)::real AS likeness
+    SELECT w.word, similarity(w.word, typed.word)::real AS likeness, w.tracks
     FROM catalog.title_words w
     ORDER BY w.word <-> typed.word
     LIMIT 1
@@ -52,10 +52,12 @@ type NearestTitleWordsRow struct {
 	Typed    string
 	Known    string
 	Likeness float32
+	Tracks   int64
 }
 
 // NearestTitleWords is, for each of @words, the known title word most like it (by trigram
-// similarity, read best first from the index) and how alike they are (1: the same word).
+// similarity, read best first from the index), how alike they are (1: the same word) and
+// on how many tracks it is.
 func (q *Queries) NearestTitleWords(ctx context.Context, words []string) ([]NearestTitleWordsRow, error) {
 	rows, err := q.db.Query(ctx, nearestTitleWords, words)
 	if err != nil {
@@ -65,7 +67,12 @@ func (q *Queries) NearestTitleWords(ctx context.Context, words []string) ([]Near
 	items := []NearestTitleWordsRow{}
 	for rows.Next() {
 		var i NearestTitleWordsRow
-		if err := rows.Scan(&i.Typed, &i.Known, &i.Likeness); err != nil {
+		if err := rows.Scan(
+			&i.Typed,
+			&i.Known,
+			&i.Likeness,
+			&i.Tracks,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -228,6 +235,46 @@ func (q *Queries) SearchTracks(ctx context.Context, arg SearchTracksParams) ([]S
 	items := []SearchTracksRow{}
 	for rows.Next() {
 		var i SearchTracksRow
+		if err := rows.Scan(&i.ID, &i.Relevance); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchTracksWithWords = `-- name: SearchTracksWithWords :many
+SELECT id, (0.9 * word_similarity($1::text, title) + 0.1 * similarity($1::text, title))::real AS relevance
+FROM catalog.tracks
+WHERE status = 'ready' AND NOT deleting AND catalog.title_word_list(title) @> $2::text[]
+LIMIT $3
+`
+
+type SearchTracksWithWordsParams struct {
+	Q       string
+	Words   []string
+	MaxRows int32
+}
+
+type SearchTracksWithWordsRow struct {
+	ID        uuid.UUID
+	Relevance float32
+}
+
+// SearchTracksWithWords is the tracks whose titles hold every one of @words (at most
+// @max_rows), from the GIN index of title words, with their relevance to @q.
+func (q *Queries) SearchTracksWithWords(ctx context.Context, arg SearchTracksWithWordsParams) ([]SearchTracksWithWordsRow, error) {
+	rows, err := q.db.Query(ctx, searchTracksWithWords, arg.Q, arg.Words, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchTracksWithWordsRow{}
+	for rows.Next() {
+		var i SearchTracksWithWordsRow
 		if err := rows.Scan(&i.ID, &i.Relevance); err != nil {
 			return nil, err
 		}

@@ -91,9 +91,23 @@ type Answer struct {
 // "midnite" is 0.42 like "midnight", unrelated words under 0.2.
 const minLikeness = 0.35
 
+// rareWord is how many tracks a word may be on and still be rare: a query whose rarest
+// word is on at most this many tracks reads every title holding its words from the word
+// index and ranks them, rather than walking the trigram index for near matches.
+const rareWord = 200
+
+// spelling is a query spelt as titles spell it.
+type spelling struct {
+	query string
+	// words are its words when every one is a title word (else nil), and rarest how many
+	// tracks the rarest is on.
+	words  []string
+	rarest int64
+}
+
 // spell returns q with each word no track title has replaced by the title word most like
 // it, when one is alike enough; the words' order is kept, their punctuation dropped.
-func (s *Search) spell(ctx context.Context, q string) (string, error) {
+func (s *Search) spell(ctx context.Context, q string) (spelling, error) {
 	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 	var lookup []string
 	for _, w := range words {
@@ -101,30 +115,42 @@ func (s *Search) spell(ctx context.Context, q string) (string, error) {
 			lookup = append(lookup, w)
 		}
 	}
-	if len(lookup) == 0 {
-		return q, nil
+	if len(lookup) == 0 || len(lookup) != len(words) {
+		return spelling{query: q}, nil // a word too short or too long to look up: as typed
 	}
 	rows, err := s.q.NearestTitleWords(ctx, lookup)
 	if err != nil {
-		return "", fmt.Errorf("spell %q: %w", q, err)
+		return spelling{}, fmt.Errorf("spell %q: %w", q, err)
 	}
-	known := make(map[string]string, len(rows))
-	changed := false
+	known := make(map[string]db.NearestTitleWordsRow, len(rows))
 	for _, r := range rows {
-		if r.Likeness >= minLikeness && r.Known != r.Typed {
-			known[r.Typed] = r.Known
-			changed = true
+		if r.Likeness >= minLikeness {
+			known[r.Typed] = r
 		}
 	}
-	if !changed {
-		return q, nil
-	}
+	sp := spelling{query: q, rarest: -1}
+	allKnown, changed := true, false
 	for i, w := range words {
-		if k, ok := known[w]; ok {
-			words[i] = k
+		r, ok := known[w]
+		if !ok {
+			allKnown = false // a word no title has anything like: kept as typed
+			continue
+		}
+		if r.Known != w {
+			words[i], changed = r.Known, true
+		}
+		sp.words = append(sp.words, r.Known)
+		if sp.rarest < 0 || r.Tracks < sp.rarest {
+			sp.rarest = r.Tracks
 		}
 	}
-	return strings.Join(words, " "), nil
+	if !allKnown {
+		sp.words = nil
+	}
+	if changed {
+		sp.query = strings.Join(words, " ")
+	}
+	return sp, nil
 }
 
 // Clean checks a query's length and normalises it.
@@ -157,10 +183,11 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 	// Artists are found by what was typed (handles are not title words); the rest by the
 	// query spelt as titles spell it.
 	typed := q
-	if q, err = s.spell(ctx, q); err != nil {
+	sp, err := s.spell(ctx, q)
+	if err != nil {
 		return Answer{}, err
 	}
-	ans.Query = q
+	q, ans.Query = sp.query, sp.query
 	// Each kind reads at most limit matches, best first: its count says how many it found,
 	// up to limit. Counting further would cost every title with a common word.
 	n := int32(limit)
@@ -184,7 +211,7 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 			found := artists
 			if k != Artist {
 				var err error
-				if found, err = matching(ctx, qt, k, q, n); err != nil {
+				if found, err = matching(ctx, qt, k, sp, n); err != nil {
 					return err
 				}
 			}
@@ -205,10 +232,24 @@ func (s *Search) Find(ctx context.Context, raw string, kinds []Kind, limit int) 
 }
 
 // matching reads up to n matches of kind k (not artists), best first.
-func matching(ctx context.Context, qt *db.Queries, k Kind, q string, n int32) ([]Result, error) {
+func matching(ctx context.Context, qt *db.Queries, k Kind, sp spelling, n int32) ([]Result, error) {
+	q := sp.query
 	var found []Result
 	switch k {
 	case Track:
+		if sp.words != nil && sp.rarest <= rareWord {
+			// Every title with all the words, ranked here (at most rareWord and a few: the
+			// count is of tracks of every status).
+			rows, err := qt.SearchTracksWithWords(ctx, db.SearchTracksWithWordsParams{Q: q, Words: sp.words, MaxRows: 2 * rareWord})
+			if err != nil {
+				return nil, fmt.Errorf("search tracks by word: %w", err)
+			}
+			for _, r := range rows {
+				found = append(found, Result{Kind: Track, ID: r.ID.String(), Relevance: r.Relevance})
+			}
+			byRelevance(found)
+			return found[:min(len(found), int(n))], nil
+		}
 		rows, err := qt.SearchTracks(ctx, db.SearchTracksParams{Q: q, MaxRows: n})
 		if err != nil {
 			return nil, fmt.Errorf("search tracks: %w", err)
