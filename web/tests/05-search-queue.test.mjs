@@ -122,6 +122,11 @@ test('Ctrl+K finds an upload by part of its title and opens it', async () => {
 	await page.getByRole('main').getByRole('link', { name: hymn }).first().waitFor();
 	await axe(page, 'search results');
 	await screenshots(page, 'search');
+
+	// A misspelt query says what it searched instead.
+	await page.goto(`${env.url}/search?q=${encodeURIComponent('quasr lulaby')}`);
+	await page.getByRole('main').getByRole('link', { name: lullaby }).first().waitFor();
+	await page.getByText('Showing results for “quasar lullaby”.').waitFor();
 	assertNoProblems(problems, 'search');
 	await context.close();
 });

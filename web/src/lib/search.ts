@@ -110,17 +110,25 @@ export function grouped(res: SearchResponse): Group[] {
 	return out;
 }
 
-/** How many of kind match (the server counts up to countCap). */
+/** How many of kind match (the server counts up to the limit asked). */
 export function countOf(res: SearchResponse, kind: SearchKind): number {
 	return Number(res.counts.find((c) => c.kind === kind)?.count ?? 0n);
 }
 
-/** The server stops counting matches of a kind here: countCap means that many or more. */
-export const countCap = 100;
+/** The server reads at most the limit asked (20 when none is) of each kind, so a count of
+ * countCap means that many or more. */
+export const countCap = 20;
 
-/** A count as shown: "100+" at the cap. */
+/** A count as shown: "20+" at the cap. */
 export function countText(n: number, capped = n >= countCap): string {
 	return capped ? `${n}+` : String(n);
+}
+
+/** What the server searched when it is not what was typed: a misspelt word is spelt as
+ * the titles spell it ("midnite" → "midnight"); null when nothing changed. */
+export function correctedQuery(typed: string, res: SearchResponse): string | null {
+	const asTyped = typed.trim().toLowerCase();
+	return res.query && res.query !== asTyped ? res.query : null;
 }
 
 /** "3 tracks, 1 artist" for the counts of res. */
