@@ -17,6 +17,7 @@ import (
 	"github.com/plyrfm/plyr/workflows/recordsync"
 	"github.com/plyrfm/plyr/workflows/signinsync"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
+	"github.com/plyrfm/plyr/workflows/transcode"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
@@ -57,4 +58,10 @@ func Register(r Registry, o Options) {
 	}
 	r.RegisterWorkflowWithOptions(records.Run, recordsync.RegisterOptions())
 	r.RegisterWorkflowWithOptions(signinsync.Workflow, signinsync.RegisterOptions())
+}
+
+// RegisterMedia adds the workflows that run on MediaTaskQueue (children of the main
+// ones, next to the heavy steps they schedule) to r, the media queue's worker.
+func RegisterMedia(r Registry) {
+	r.RegisterWorkflowWithOptions(transcode.Workflow, transcode.RegisterOptions())
 }

@@ -32,9 +32,9 @@ const (
 type Tracks interface {
 	// CreateDraftTrack records a processing track; again for the same id changes nothing.
 	CreateDraftTrack(ctx context.Context, trackID uuid.UUID, artistDID, title string, createdAt time.Time) error
-	// PublishTrack makes a track ready with its audio file, file type and duration, and
-	// starts the write of its record.
-	PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, fileType string, durationMs int32) error
+	// PublishTrack makes a track ready with its audio (and lossless original, and
+	// waveform), and starts the write of its record.
+	PublishTrack(ctx context.Context, p Publication) error
 	// DeleteDraftTrack removes a track that never became ready; a missing one is fine.
 	DeleteDraftTrack(ctx context.Context, trackID uuid.UUID) error
 	// SyncArtist makes sure an account's artist exists and starts the write of its
@@ -75,16 +75,31 @@ func (a *Activities) CreateDraftTrack(ctx context.Context, in DraftTrack) error 
 
 // Publication is the input of PublishTrack.
 type Publication struct {
-	TrackID  uuid.UUID
+	TrackID uuid.UUID
+	// FileID and FileType are the playable audio (an MP3).
 	FileID   uuid.UUID
 	FileType string
 	// DurationMs is the decoded length of the audio.
 	DurationMs int32
+	// Original is the lossless original the MP3 was made from; nil for an MP3 upload.
+	Original *Original `json:",omitempty"`
+	// Waveform is the audio's peaks (0–255).
+	Waveform []byte `json:",omitempty"`
+}
+
+// Original is a track's lossless original, as uploaded.
+type Original struct {
+	FileID uuid.UUID
+	// FileType is its extension as uploaded (flac, wav, aif, aiff, m4a); ContentType its
+	// media type with its codec where browsers need it.
+	FileType    string
+	ContentType string
+	SizeBytes   int64
 }
 
 // PublishTrack makes the track ready to play and starts the write of its record.
 func (a *Activities) PublishTrack(ctx context.Context, in Publication) error {
-	return a.Tracks.PublishTrack(ctx, in.TrackID, in.FileID, in.FileType, in.DurationMs)
+	return a.Tracks.PublishTrack(ctx, in)
 }
 
 // DeleteDraftTrack removes a track whose upload did not complete.

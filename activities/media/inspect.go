@@ -21,6 +21,11 @@ import (
 // InspectInput names the staged upload to inspect.
 type InspectInput struct {
 	StagingKey string
+	// Filename is the name the file was uploaded with: a lossless original keeps its
+	// extension when it is one of its format's (.aif).
+	Filename string `json:",omitempty"`
+	// AllowLossless: the uploader may upload lossless files (the lossless-uploads flag).
+	AllowLossless bool `json:",omitempty"`
 }
 
 // Inspection is InspectUpload's verdict. A refused upload has only Rejected set: the
@@ -32,12 +37,19 @@ type Inspection struct {
 	Format      string
 	Codec       string
 	ContentType string
-	Extension   string
-	SizeBytes   int64
-	DurationMs  int32
-	SampleRate  int32
-	Channels    int32
-	SHA256      string
+	// PlayType is ContentType with the codec, where canPlayType needs it (ALAC).
+	PlayType   string `json:",omitempty"`
+	Extension  string
+	SizeBytes  int64
+	DurationMs int32
+	SampleRate int32
+	Channels   int32
+	SHA256     string
+	// Lossless: the file is an original to keep and transcode to MP3. Its decode is the
+	// transcode's (which stops at damage and checks the length), not the inspection's.
+	Lossless bool `json:",omitempty"`
+	// Peaks is the waveform of an MP3 (a lossless original's comes with its MP3).
+	Peaks []byte `json:",omitempty"`
 }
 
 // Steps of InspectUpload, as InspectProgress names them.
@@ -119,25 +131,59 @@ func (a *Activities) inspect(ctx context.Context, in InspectInput, report *progr
 		return Inspection{}, reject("this is not an audio file plyr accepts (its content is %s); upload %s",
 			mtype.String(), acceptedNames)
 	}
+	if format.Lossless && !in.AllowLossless {
+		return Inspection{}, reject("lossless uploads (FLAC, WAV, AIFF, ALAC) are not turned on for your account; upload an MP3")
+	}
 
-	facts, decoded, err := a.probeAndDecode(ctx, f.Name(), *format, report)
-	if err != nil {
-		return Inspection{}, err
-	}
-	if rejection := checkDecode(facts.declared, decoded); rejection != nil {
-		return Inspection{}, rejection
-	}
-	return Inspection{
-		Format:      facts.format.Name,
-		Codec:       facts.codec,
-		ContentType: facts.format.ContentType,
-		Extension:   facts.format.Extension,
+	result := Inspection{
+		Format:      format.Name,
+		ContentType: format.ContentType,
+		PlayType:    format.PlayType,
+		Extension:   format.StoredExtension(in.Filename),
 		SizeBytes:   size,
-		DurationMs:  int32(decoded.Length.Milliseconds()),
-		SampleRate:  int32(facts.sampleRate),
-		Channels:    int32(facts.channels),
 		SHA256:      hex.EncodeToString(hash.Sum(nil)),
-	}, nil
+		Lossless:    format.Lossless,
+	}
+	var facts audioFacts
+	if format.Lossless {
+		if facts, err = a.probe(ctx, f.Name(), *format); err != nil {
+			return Inspection{}, err
+		}
+		result.DurationMs = int32(facts.declared.Milliseconds())
+	} else {
+		var decoded ffmpeg.Decoded
+		if facts, decoded, err = a.probeAndDecode(ctx, f.Name(), *format, report); err != nil {
+			return Inspection{}, err
+		}
+		if rejection := checkDecode(facts.declared, decoded); rejection != nil {
+			return Inspection{}, rejection
+		}
+		result.DurationMs = int32(decoded.Length.Milliseconds())
+		if result.Peaks, err = ffmpeg.Peaks(ctx, f.Name(), format.Name, WaveformPeaks); err != nil {
+			return Inspection{}, err
+		}
+	}
+	result.Codec, result.SampleRate, result.Channels = facts.codec, int32(facts.sampleRate), int32(facts.channels)
+	return result, nil
+}
+
+// probe runs ffprobe alone and applies its field checks: a lossless original's decode is
+// its transcode's.
+func (a *Activities) probe(ctx context.Context, path string, format Format) (audioFacts, error) {
+	probeCtx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	p, err := ffmpeg.ProbeFile(probeCtx, path, format.Name)
+	if errors.Is(err, ffmpeg.ErrUnreadable) {
+		return audioFacts{}, reject("the file could not be read as audio; it may be damaged or cut short")
+	}
+	if err != nil {
+		return audioFacts{}, err
+	}
+	facts, rejection := checkProbe(p, format, a.Limits)
+	if rejection != nil {
+		return audioFacts{}, rejection
+	}
+	return facts, nil
 }
 
 // probeAndDecode runs ffprobe and the full decode of path side by side. Once the probe
@@ -167,18 +213,9 @@ func (a *Activities) probeAndDecode(ctx context.Context, path string, format For
 		return audioFacts{}, ffmpeg.Decoded{}, err
 	}
 
-	probeCtx, cancelProbe := context.WithTimeout(ctx, probeTimeout)
-	p, err := ffmpeg.ProbeFile(probeCtx, path, format.Name)
-	cancelProbe()
-	if errors.Is(err, ffmpeg.ErrUnreadable) {
-		return giveUp(reject("the file could not be read as audio; it may be damaged or cut short"))
-	}
+	facts, err := a.probe(ctx, path, format)
 	if err != nil {
 		return giveUp(err)
-	}
-	facts, rejection := checkProbe(p, format, a.Limits)
-	if rejection != nil {
-		return giveUp(rejection)
 	}
 	report.setDeclared(facts.declared)
 	if a.spareCores() {

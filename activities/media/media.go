@@ -50,6 +50,7 @@ const (
 type Storage interface {
 	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
 	Download(ctx context.Context, key string, w io.Writer) (int64, error)
+	Upload(ctx context.Context, key string, r io.Reader, maxSize int64) (int64, error)
 	Copy(ctx context.Context, src, dst, contentType string) error
 	Delete(ctx context.Context, key string) error
 }
@@ -77,6 +78,8 @@ type File struct {
 	SampleRate  int32
 	Channels    int32
 	SHA256      []byte
+	// SourceFileID is the lossless original an MP3 was made from (zero for an upload).
+	SourceFileID uuid.UUID `json:",omitzero"`
 }
 
 // Activities are the media steps.
@@ -98,6 +101,7 @@ type Activities struct {
 func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	light, heavy := mustWorker(workers, TaskQueue), mustWorker(workers, InspectTaskQueue)
 	heavy.RegisterActivityWithOptions(a.InspectUpload, activity.RegisterOptions{Name: InspectUploadName})
+	heavy.RegisterActivityWithOptions(a.TranscodeToMP3, activity.RegisterOptions{Name: TranscodeName})
 	light.RegisterActivityWithOptions(a.StoreFile, activity.RegisterOptions{Name: StoreFileName})
 	light.RegisterActivityWithOptions(a.FinishUpload, activity.RegisterOptions{Name: FinishUploadName})
 	light.RegisterActivityWithOptions(a.DiscardUpload, activity.RegisterOptions{Name: DiscardUploadName})
@@ -176,18 +180,30 @@ type DiscardInput struct {
 	FileID     uuid.UUID
 	// StoredKey is the permanent key, once the upload got as far as choosing it.
 	StoredKey string
+	// TranscodedFileID and TranscodedKey are the MP3 of a lossless original, once the
+	// upload got as far as transcoding.
+	TranscodedFileID uuid.UUID `json:",omitzero"`
+	TranscodedKey    string    `json:",omitempty"`
 }
 
 // DiscardUpload removes everything an abandoned upload left: the file row first (so
 // /audio stops serving it), then the stored and staged objects. Missing pieces are fine.
 func (a *Activities) DiscardUpload(ctx context.Context, in DiscardInput) error {
-	if err := a.Records.DeleteFile(ctx, in.FileID); err != nil {
-		return err
-	}
-	if in.StoredKey != "" {
-		if err := a.Storage.Delete(ctx, in.StoredKey); err != nil {
+	for _, id := range []uuid.UUID{in.TranscodedFileID, in.FileID} {
+		if id == uuid.Nil {
+			continue
+		}
+		if err := a.Records.DeleteFile(ctx, id); err != nil {
 			return err
 		}
 	}
-	return a.Storage.Delete(ctx, in.StagingKey)
+	for _, key := range []string{in.TranscodedKey, in.StoredKey, in.StagingKey} {
+		if key == "" {
+			continue
+		}
+		if err := a.Storage.Delete(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
 }

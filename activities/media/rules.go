@@ -3,41 +3,70 @@ package media
 import (
 	"fmt"
 	"math"
+	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/gabriel-vasile/mimetype"
 
 	"github.com/plyrfm/plyr/internal/platform/ffmpeg"
 )
 
 // Format is an audio container plyr accepts.
 type Format struct {
-	// Name is ffprobe's format_name.
+	// Name is ffprobe's format_name, which also pins ffmpeg's demuxer (-f).
 	Name string
-	// SniffedAs is the MIME type content sniffing reports for it.
-	SniffedAs string
-	// Extension names stored files.
+	// SniffedAs are the MIME types content sniffing may report for it.
+	SniffedAs []string
+	// Extension names stored files; Aliases are other extensions a file of the format may
+	// be uploaded with, kept when it was (an .aif stays .aif).
 	Extension string
-	// ContentType is what /audio serves it as.
+	Aliases   []string
+	// ContentType is what /audio serves it as; PlayType adds the codec where browsers'
+	// canPlayType needs it to answer (ALAC in an MP4 container).
 	ContentType string
+	PlayType    string
 	// Codecs are the audio codecs accepted inside it.
 	Codecs []string
-	// Lossless marks formats kept as masters (and, later, transcoded for streaming).
+	// Lossless formats are kept as uploaded and transcoded to MP3 for streaming.
 	Lossless bool
 }
 
-// Formats are the accepted containers: MP3, and the lossless FLAC, WAV and AIFF.
+// Formats are the accepted containers: MP3, and the lossless FLAC, WAV, AIFF and ALAC in
+// MP4 (.m4a; AAC in the same container is lossy and not accepted).
 var Formats = []Format{
-	{Name: "mp3", SniffedAs: "audio/mpeg", Extension: "mp3", ContentType: "audio/mpeg", Codecs: []string{"mp3"}},
-	{Name: "flac", SniffedAs: "audio/flac", Extension: "flac", ContentType: "audio/flac", Codecs: []string{"flac"}, Lossless: true},
-	{Name: "wav", SniffedAs: "audio/wav", Extension: "wav", ContentType: "audio/wav", Lossless: true,
+	{Name: "mp3", SniffedAs: []string{"audio/mpeg"}, Extension: "mp3", ContentType: "audio/mpeg", Codecs: []string{"mp3"}},
+	{Name: "flac", SniffedAs: []string{"audio/flac"}, Extension: "flac", ContentType: "audio/flac", Codecs: []string{"flac"}, Lossless: true},
+	{Name: "wav", SniffedAs: []string{"audio/wav"}, Extension: "wav", ContentType: "audio/wav", Lossless: true,
 		Codecs: []string{"pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le"}},
-	{Name: "aiff", SniffedAs: "audio/aiff", Extension: "aiff", ContentType: "audio/aiff", Lossless: true,
+	{Name: "aiff", SniffedAs: []string{"audio/aiff"}, Extension: "aiff", Aliases: []string{"aif"}, ContentType: "audio/aiff", Lossless: true,
 		Codecs: []string{"pcm_s8", "pcm_s16be", "pcm_s24be", "pcm_s32be", "pcm_f32be", "pcm_f64be"}},
+	// iTunes and ffmpeg write the M4A brand (audio/x-m4a); other tools write plain MP4
+	// brands, which sniff as MP4 audio or video: the probe then requires one ALAC stream.
+	{Name: "mov,mp4,m4a,3gp,3g2,mj2", SniffedAs: []string{"audio/x-m4a", "audio/mp4", "video/mp4"}, Extension: "m4a",
+		ContentType: "audio/mp4", PlayType: `audio/mp4; codecs="alac"`, Codecs: []string{"alac"}, Lossless: true},
 }
 
 // acceptedNames is the list users see when a file is refused.
-const acceptedNames = "MP3, FLAC, WAV or AIFF"
+const acceptedNames = "MP3, FLAC, WAV, AIFF or ALAC (.m4a)"
+
+// SniffFormat is the accepted format the head of a file (its first few KiB) sniffs as, or
+// nil. The upload form uses it to refuse a lossless file early; the inspection decides.
+func SniffFormat(head []byte) *Format {
+	return formatBySniff(mimetype.Detect(head).Is)
+}
+
+// StoredExtension is the extension a file of format f uploaded as filename is stored
+// under: the one it was uploaded with when that is one of f's, else f's own.
+func (f Format) StoredExtension(filename string) string {
+	ext := strings.ToLower(strings.TrimPrefix(path.Ext(filename), "."))
+	if slices.Contains(f.Aliases, ext) {
+		return ext
+	}
+	return f.Extension
+}
 
 // Limits bound what an upload may be.
 type Limits struct {
@@ -94,7 +123,7 @@ type audioFacts struct {
 // formatBySniff finds the accepted format for a sniffed MIME type check, or nil.
 func formatBySniff(is func(mime string) bool) *Format {
 	for i := range Formats {
-		if is(Formats[i].SniffedAs) {
+		if slices.ContainsFunc(Formats[i].SniffedAs, is) {
 			return &Formats[i]
 		}
 	}
@@ -124,6 +153,9 @@ func checkProbe(p ffmpeg.Probe, sniffed Format, limits Limits) (audioFacts, *Rej
 	}
 	s := audio[0]
 	if !slices.Contains(sniffed.Codecs, s.CodecName) {
+		if sniffed.Extension == "m4a" {
+			return audioFacts{}, reject("this .m4a holds %q audio; plyr accepts ALAC (lossless) in .m4a, not AAC: upload the lossless file or an MP3", s.CodecName)
+		}
 		return audioFacts{}, reject("%s audio encoded as %q is not supported", sniffed.Extension, s.CodecName)
 	}
 	rate, _ := strconv.Atoi(s.SampleRate)

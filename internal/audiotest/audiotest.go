@@ -20,16 +20,26 @@ var codecArgs = map[string][]string{
 	"flac": {"-c:a", "flac"},
 	"wav":  {"-c:a", "pcm_s16le"},
 	"aiff": {"-c:a", "pcm_s16be"},
+	"m4a":  {"-c:a", "alac"},
 }
 
-// Make returns seconds of stereo 44.1 kHz audio in format (mp3, flac, wav or aiff).
+// Make returns seconds of stereo 44.1 kHz audio in format (mp3, flac, wav, aiff, or m4a,
+// which is ALAC).
 func Make(t testing.TB, format string, seconds float64) []byte {
 	t.Helper()
 	args, ok := codecArgs[format]
 	if !ok {
 		t.Fatalf("audiotest: unknown format %q", format)
 	}
-	out := filepath.Join(t.TempDir(), "audio."+format)
+	return MakeWith(t, format, seconds, args...)
+}
+
+// MakeWith returns seconds of stereo 44.1 kHz audio in a file with extension ext,
+// encoded with ffmpeg's codecArgs (for example "-c:a", "aac").
+func MakeWith(t testing.TB, ext string, seconds float64, codecArgs ...string) []byte {
+	t.Helper()
+	args := codecArgs
+	out := filepath.Join(t.TempDir(), "audio."+ext)
 	dur := strconv.FormatFloat(seconds, 'f', -1, 64)
 	cmdArgs := []string{"-nostdin", "-v", "error", "-y",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=" + dur,

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	catalogact "github.com/plyrfm/plyr/activities/catalog"
+
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -106,7 +108,7 @@ func (f fixture) addTrack(t *testing.T, artist, title string, at time.Time, read
 	id := uuid.New()
 	require.NoError(t, f.module.CreateDraftTrack(ctx, id, artist, title, at))
 	if ready {
-		require.NoError(t, f.module.PublishTrack(ctx, id, uuid.New(), "mp3", 180_000))
+		require.NoError(t, f.module.PublishTrack(ctx, catalogact.Publication{TrackID: id, FileID: uuid.New(), FileType: "mp3", DurationMs: 180_000}))
 	}
 	return id.String()
 }
@@ -255,7 +257,7 @@ func TestTrackLifecycle_StepsAreIdempotent(t *testing.T) {
 	at := time.Now().UTC()
 	for range 2 {
 		require.NoError(t, f.module.CreateDraftTrack(ctx, id, alice, "twice", at))
-		require.NoError(t, f.module.PublishTrack(ctx, id, file, "mp3", 1000))
+		require.NoError(t, f.module.PublishTrack(ctx, catalogact.Publication{TrackID: id, FileID: file, FileType: "mp3", DurationMs: 1000}))
 	}
 	// A ready track is never removed as a draft.
 	require.NoError(t, f.module.DeleteDraftTrack(ctx, id))
@@ -263,7 +265,7 @@ func TestTrackLifecycle_StepsAreIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, file.String(), res.Track.FileId)
 
-	require.ErrorIs(t, f.module.PublishTrack(ctx, uuid.New(), file, "mp3", 1000), catalog.ErrNotFound)
+	require.ErrorIs(t, f.module.PublishTrack(ctx, catalogact.Publication{TrackID: uuid.New(), FileID: file, FileType: "mp3", DurationMs: 1000}), catalog.ErrNotFound)
 	draft := uuid.New()
 	require.NoError(t, f.module.CreateDraftTrack(ctx, draft, alice, "abandoned", at))
 	require.NoError(t, f.module.DeleteDraftTrack(ctx, draft))

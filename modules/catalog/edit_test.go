@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	catalogact "github.com/plyrfm/plyr/activities/catalog"
+
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -641,7 +643,7 @@ func TestUpdateTrack_WhileProcessing(t *testing.T) {
 		require.NotEqual(t, "fm.plyr.track", ref.Collection, "no track record before the track is published")
 	}
 
-	require.NoError(t, f.module.PublishTrack(ctx, uuid.MustParse(id), uuid.New(), "mp3", 61_000))
+	require.NoError(t, f.module.PublishTrack(ctx, catalogact.Publication{TrackID: uuid.MustParse(id), FileID: uuid.New(), FileType: "mp3", DurationMs: 61_000}))
 	ref := trackRecordRef(t, alice, id, editBase)
 	require.Contains(t, f.starts.started(), ref)
 	w, err := f.module.RecordSources()["fm.plyr.track"].Wanted(ctx, ref)

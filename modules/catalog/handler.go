@@ -71,7 +71,7 @@ func (h *handler) GetTrack(ctx context.Context, req *catalogv1.GetTrackRequest) 
 	if err != nil {
 		return nil, err
 	}
-	return &catalogv1.GetTrackResponse{Track: out[0]}, nil
+	return &catalogv1.GetTrackResponse{Track: withWaveforms(out, []tracks.Track{t})[0]}, nil
 }
 
 // maxGetTracks bounds GetTracks.
@@ -97,7 +97,7 @@ func (h *handler) GetTracks(ctx context.Context, req *catalogv1.GetTracksRequest
 	if err != nil {
 		return nil, err
 	}
-	return &catalogv1.GetTracksResponse{Tracks: out}, nil
+	return &catalogv1.GetTracksResponse{Tracks: withWaveforms(out, list)}, nil
 }
 
 func (h *handler) ListMyTracks(ctx context.Context, req *catalogv1.ListMyTracksRequest) (*catalogv1.ListMyTracksResponse, error) {
@@ -202,6 +202,40 @@ func trackProtoFor(t tracks.Track, viewer string) *catalogv1.Track {
 	}
 	if t.FileID != nil {
 		out.FileId = t.FileID.String()
+		out.ContentType = audioContentType(t.FileType)
+	}
+	if o := t.Original; o != nil {
+		out.Original = &catalogv1.AudioFile{FileId: o.FileID.String(), FileType: o.FileType, ContentType: o.ContentType, SizeBytes: o.SizeBytes}
+	}
+	out.SupportersOnly = t.SupportersOnly
+	return out
+}
+
+// audioContentType is the media type of a playable file of type fileType: MP3 for every
+// track since lossless originals are kept beside one, the lossless formats for tracks
+// uploaded before that.
+func audioContentType(fileType string) string {
+	switch fileType {
+	case "mp3":
+		return "audio/mpeg"
+	case "flac":
+		return "audio/flac"
+	case "wav":
+		return "audio/wav"
+	case "aif", "aiff":
+		return "audio/aiff"
+	case "m4a":
+		return "audio/mp4"
+	default:
+		return "application/octet-stream"
+	}
+}
+
+// withWaveforms fills the waveforms of out (the protos of list, in order): single-track
+// reads only, so that lists stay small.
+func withWaveforms(out []*catalogv1.Track, list []tracks.Track) []*catalogv1.Track {
+	for i := range out {
+		out[i].Waveform = list[i].Waveform
 	}
 	return out
 }

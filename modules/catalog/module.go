@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	catalogact "github.com/plyrfm/plyr/activities/catalog"
+
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -327,8 +329,12 @@ func (m *Module) CreateDraftTrack(ctx context.Context, trackID uuid.UUID, artist
 
 // PublishTrack makes a track ready to play with its audio file (of type fileType: mp3…)
 // and duration, and starts the write of its record to the artist's PDS.
-func (m *Module) PublishTrack(ctx context.Context, trackID, fileID uuid.UUID, fileType string, durationMs int32) error {
-	return m.tracks.Publish(ctx, trackID, tracks.Publication{FileID: fileID, FileType: fileType, DurationMs: durationMs})
+func (m *Module) PublishTrack(ctx context.Context, p catalogact.Publication) error {
+	pub := tracks.Publication{FileID: p.FileID, FileType: p.FileType, DurationMs: p.DurationMs, Waveform: p.Waveform}
+	if o := p.Original; o != nil {
+		pub.Original = &tracks.Original{FileID: o.FileID, FileType: o.FileType, ContentType: o.ContentType, SizeBytes: o.SizeBytes}
+	}
+	return m.tracks.Publish(ctx, p.TrackID, pub)
 }
 
 // SyncArtist is the sign-in sync's step for an account: its artist row exists and its

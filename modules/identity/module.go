@@ -300,6 +300,12 @@ func (m *Module) ResolveHandle(ctx context.Context, handle string) (did string, 
 // chosen (anonymous visitors too): the preferences' default.
 var DefaultHiddenTags = []string{"ai"}
 
+// FlagEnabled reports whether the feature flag is turned on for the account did.
+func (m *Module) FlagEnabled(ctx context.Context, did, flag string) (bool, error) {
+	flags, err := m.prefs.FeatureFlags(ctx, did)
+	return slices.Contains(flags, flag), err
+}
+
 // HiddenTags returns the tags the account hides from its discovery feed.
 func (m *Module) HiddenTags(ctx context.Context, did string) ([]string, error) {
 	tags, err := db.New(m.pool).GetHiddenTags(ctx, did)

@@ -17,6 +17,9 @@ import (
 var (
 	// ErrInvalidUpload marks an upload refused for its form; cases say what to fix.
 	ErrInvalidUpload = uploads.ErrInvalidUpload
+	// ErrLosslessNotAllowed marks a lossless file from an account without the
+	// lossless-uploads flag: 400, answered as soon as the file's first bytes tell.
+	ErrLosslessNotAllowed = uploads.ErrLosslessNotAllowed
 	// ErrUploadTooLarge marks a body over the size limit: 413.
 	ErrUploadTooLarge = uploads.ErrUploadTooLarge
 	// ErrUploadTooSlow marks a body cut off for pausing or trickling: 408.

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
@@ -172,8 +173,12 @@ func (f *fixture) post(t *testing.T, token string, body io.Reader, contentType s
 	res, err := f.http.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
-	var out map[string]string
-	_ = json.NewDecoder(res.Body).Decode(&out)
+	var fields map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&fields)
+	out := map[string]string{}
+	for k, v := range fields {
+		out[k] = fmt.Sprint(v)
+	}
 	return res, out
 }
 
@@ -681,7 +686,7 @@ func TestUpload_PerAccountCap(t *testing.T) {
 	})
 	// Alice has two uploads streaming, as many as an account may.
 	for range 2 {
-		stop := f.stalledUpload(t, "alice-token", 10)
+		stop := f.stalledUpload(t, "alice-token", 4<<10) // past the head the form sniffs
 		t.Cleanup(func() { stop() })
 		<-store.started
 	}
@@ -774,4 +779,61 @@ func TestUpload_ReaderErrorsStayInTheLogs(t *testing.T) {
 	require.Equal(t, "invalid_argument", out["code"])
 	require.Equal(t, "the body ended early or is not valid multipart", out["message"])
 	require.Empty(t, f.stagedKeys(t))
+}
+
+// The same bytes sent again while the first upload is processing or ready name that
+// upload; once its track's file is removed, they make a new one.
+func TestUpload_SameBytesTwice(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	first := f.accept(t)
+	body, ct := form(part{"title", "", "again"}, part{"file", "again.mp3", "data"})
+	res, out := f.post(t, "alice-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, map[string]string{"uploadId": first.UploadID.String(), "trackId": first.TrackID.String(), "duplicate": "true"}, out)
+	require.Len(t, f.workflows.started, 1, "no second workflow")
+	require.Empty(t, f.stagedKeysExcept(t, first.StagingKey), "the second body is not kept")
+
+	// Another account's same bytes are its own upload.
+	body, ct = form(part{"title", "", "bob's"}, part{"file", "b.mp3", "data"})
+	res, _ = f.post(t, "bob-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+
+	// The track is deleted: its file goes, and the bytes are free again.
+	require.NoError(t, f.module.FinishUpload(context.Background(), first.UploadID, "ready", ""))
+	require.NoError(t, f.module.RemoveFile(context.Background(), first.FileID))
+	body, ct = form(part{"title", "", "once more"}, part{"file", "a.mp3", "data"})
+	res, out = f.post(t, "alice-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+	require.NotEqual(t, first.TrackID.String(), out["trackId"])
+
+	// A rejected upload frees its bytes at once.
+	latest := f.workflows.started[len(f.workflows.started)-1]
+	require.NoError(t, f.module.FinishUpload(context.Background(), latest.UploadID, "rejected", "no"))
+	body, ct = form(part{"title", "", "and again"}, part{"file", "a.mp3", "data"})
+	res, _ = f.post(t, "alice-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+}
+
+// A lossless file from an account without the lossless-uploads flag is refused as soon as
+// its first bytes show what it is, and nothing is staged.
+func TestUpload_LosslessNeedsTheFlag(t *testing.T) {
+	f := newFixture(t, 10<<20)
+	flac := audiotest.Make(t, "flac", 1)
+	body, ct := form(part{"title", "", "lossless"}, part{"file", "a.flac", string(flac)})
+	res, out := f.post(t, "alice-token", body, ct, int64(body.Len()))
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+	require.Contains(t, out["message"], "lossless uploads (FLAC, WAV, AIFF, ALAC) are not turned on for your account")
+	require.Empty(t, f.stagedKeys(t))
+	require.Empty(t, f.workflows.started)
+}
+
+func (f *fixture) stagedKeysExcept(t *testing.T, keep string) []string {
+	t.Helper()
+	var out []string
+	for _, k := range f.stagedKeys(t) {
+		if k != keep {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -137,6 +137,18 @@ var ErrWorkflowNotFound = errors.New("upload workflow not found")
 // StagingPrefix begins the storage key of every upload body waiting for its workflow.
 const StagingPrefix = uploads.StagingPrefix
 
+// Flags tells which accounts have a feature flag turned on.
+type Flags interface {
+	// FlagEnabled reports whether flag is on for did.
+	FlagEnabled(ctx context.Context, did, flag string) (bool, error)
+}
+
+// Feature flags the module reads.
+const (
+	// FlagLossless lets an account upload lossless files (FLAC, WAV, AIFF, ALAC).
+	FlagLossless = "lossless-uploads"
+)
+
 // Limits bound uploads and playback URLs.
 type Limits struct {
 	MaxUploadBytes int64
@@ -188,9 +200,11 @@ type Deps struct {
 	DB        *pgxpool.Pool
 	Storage   ObjectStore
 	Workflows UploadWorkflows
-	Logger    *slog.Logger
-	Metrics   *metrics.Metrics
-	Limits    Limits
+	// Flags are the accounts' feature flags (identity's).
+	Flags   Flags
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	Limits  Limits
 	// PublicURL is plyr's public base URL (as identity's), under which Image and POST
 	// /images give the absolute URLs of images.
 	PublicURL string
@@ -246,7 +260,7 @@ func New(d Deps) *Module {
 	})
 	return &Module{
 		logger: d.Logger, metrics: d.Metrics, limits: limits,
-		uploads: uploads.New(q, d.Storage, d.Workflows, d.Logger, uploads.Limits{
+		uploads: uploads.New(q, d.Storage, d.Workflows, losslessFlag{d.Flags}, d.Logger, uploads.Limits{
 			MaxBytes: limits.MaxUploadBytes, MaxConcurrent: limits.MaxConcurrentUploads, MaxPerAccount: limits.MaxUploadsPerAccount,
 		}),
 		files: files.New(q, d.Storage, limits.AudioURLTTL),
@@ -266,7 +280,15 @@ func (m *Module) Drain() { m.drainOnce.Do(func() { close(m.draining) }) }
 
 // policy is the access level of every MediaService procedure.
 var policy = rpc.Policy{
-	mediav1connect.MediaServiceWatchUploadProcedure: rpc.Session,
+	mediav1connect.MediaServiceWatchUploadProcedure:       rpc.Session,
+	mediav1connect.MediaServiceGetFileSizesProcedure:      rpc.Session,
+	mediav1connect.MediaServiceStartPdsMigrationProcedure: rpc.Session,
+	mediav1connect.MediaServiceWatchPdsMigrationProcedure: rpc.Session,
+	// An admin lists anyone's migrations; anyone else their own.
+	mediav1connect.MediaServiceListPdsMigrationsProcedure: rpc.Session,
+	mediav1connect.MediaServiceRetryPdsMigrationProcedure: rpc.Admin,
+	mediav1connect.MediaServiceStartExportProcedure:       rpc.Session,
+	mediav1connect.MediaServiceWatchExportProcedure:       rpc.Session,
 }
 
 // Mount registers the MediaService, POST /upload, GET/HEAD /audio/{fileId}, POST /images
@@ -292,9 +314,23 @@ func (m *Module) DeleteFile(ctx context.Context, fileID uuid.UUID) error {
 }
 
 // RemoveFile deletes a file's bytes and row (a deleted track's audio); a missing file is
-// fine, and again finishes a removal that failed midway.
+// fine, and again finishes a removal that failed midway. The upload that brought the file
+// forgets its bytes, so they may be uploaded again.
 func (m *Module) RemoveFile(ctx context.Context, fileID uuid.UUID) error {
+	if err := m.uploads.ForgetBytes(ctx, fileID); err != nil {
+		return err
+	}
 	return m.files.Remove(ctx, fileID)
+}
+
+// losslessFlag asks Flags for the lossless-uploads flag, as the uploads feature needs.
+type losslessFlag struct{ flags Flags }
+
+func (l losslessFlag) LosslessAllowed(ctx context.Context, did string) (bool, error) {
+	if l.flags == nil {
+		return false, nil
+	}
+	return l.flags.FlagEnabled(ctx, did, FlagLossless)
 }
 
 // FinishUpload records how an upload ended; only the first ending counts.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
+	"github.com/plyrfm/plyr/workflows/transcode"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
@@ -82,7 +83,8 @@ func (t *TemporalUploads) AwaitEnd(ctx context.Context, trackID uuid.UUID) error
 const queryTimeout = 2 * time.Second
 
 // Observe describes the workflow, asks a running one for its phase, and reads the pending
-// inspection's heartbeat for progress within validation.
+// step's heartbeat for progress within the phase: the inspection's while validating, the
+// transcode child's while transcoding.
 func (t *TemporalUploads) Observe(ctx context.Context, trackID uuid.UUID) (UploadState, error) {
 	id := upload.WorkflowID(trackID)
 	desc, err := t.client.DescribeWorkflowExecution(ctx, id, "")
@@ -99,18 +101,27 @@ func (t *TemporalUploads) Observe(ctx context.Context, trackID uuid.UUID) (Uploa
 		state := UploadState{Running: true}
 		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 		defer cancel()
+		var child string
 		if v, err := t.client.QueryWorkflow(qctx, id, "", upload.QueryProgress); err == nil {
 			var p upload.Progress
 			if v.Get(&p) == nil {
-				state.Phase = p.Phase
+				state.Phase, child = p.Phase, p.Child
 			}
 		}
-		for _, pending := range desc.GetPendingActivities() {
-			if pending.GetActivityType().GetName() != upload.ProgressActivity || pending.GetHeartbeatDetails() == nil {
+		pending := desc.GetPendingActivities()
+		if child != "" {
+			// The step that reports progress now is the child's.
+			if cd, err := t.client.DescribeWorkflowExecution(ctx, child, ""); err == nil {
+				pending = cd.GetPendingActivities()
+			}
+		}
+		for _, p := range pending {
+			name := p.GetActivityType().GetName()
+			if (name != upload.ProgressActivity && name != transcode.ProgressActivity) || p.GetHeartbeatDetails() == nil {
 				continue
 			}
 			var beat upload.StepProgress
-			if converter.GetDefaultDataConverter().FromPayloads(pending.GetHeartbeatDetails(), &beat) == nil {
+			if converter.GetDefaultDataConverter().FromPayloads(p.GetHeartbeatDetails(), &beat) == nil {
 				state.Step, state.Fraction = beat.Step, beat.Fraction
 			}
 		}

@@ -17,10 +17,13 @@ import (
 	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 )
 
-// uploadAccepted is the body of a 202 answer to POST /upload.
+// uploadAccepted is the body of the answer to POST /upload: 202 for a new upload, 200 for
+// the same bytes sent again (Duplicate), which names the upload and track they already
+// made.
 type uploadAccepted struct {
-	TrackID  string `json:"trackId"`
-	UploadID string `json:"uploadId"`
+	TrackID   string `json:"trackId"`
+	UploadID  string `json:"uploadId"`
+	Duplicate bool   `json:"duplicate,omitempty"`
 }
 
 // handleUpload accepts a multipart form with a title and one audio file (internal/uploads
@@ -64,9 +67,15 @@ func (m *Module) handleUpload(w http.ResponseWriter, r *http.Request) {
 		m.writeUploadError(w, r, err)
 		return
 	}
+	status := http.StatusAccepted
+	if accepted.Duplicate {
+		status = http.StatusOK
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	_ = json.NewEncoder(w).Encode(uploadAccepted{TrackID: accepted.Input.TrackID.String(), UploadID: accepted.Input.UploadID.String()})
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(uploadAccepted{
+		TrackID: accepted.Input.TrackID.String(), UploadID: accepted.Input.UploadID.String(), Duplicate: accepted.Duplicate,
+	})
 }
 
 // multipartForm decodes the request as a multipart/form-data stream.
@@ -160,6 +169,10 @@ func (m *Module) writeUploadError(w http.ResponseWriter, r *http.Request, err er
 	case errors.Is(err, ErrUploadTooSlow):
 		w.Header().Set("Connection", "close")
 		rpc.WriteErrorStatus(w, http.StatusRequestTimeout, ce)
+	case errors.Is(err, ErrLosslessNotAllowed):
+		// Refused at the file's first bytes: the rest of the body is not read.
+		w.Header().Set("Connection", "close")
+		rpc.WriteError(w, ce)
 	case errors.Is(err, ErrTooManyUploads), errors.Is(err, ErrUploadsBusy):
 		w.Header().Set("Retry-After", "10")
 		rpc.WriteError(w, ce)

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 
+	mediaact "github.com/plyrfm/plyr/activities/media"
+
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
+	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 	"github.com/plyrfm/plyr/modules/media/internal/watch"
@@ -19,7 +22,10 @@ import (
 // internal/uploads and follows its workflow through the shared looks of internal/watch.
 // Errors are returned as they are: the service's error interceptor maps them
 // (rpc.ConnectError) and logs what clients must not see.
-type handler struct{ m *Module }
+type handler struct {
+	m                                               *Module
+	mediav1connect.UnimplementedMediaServiceHandler // TEMPORARY while issue 10 lands
+}
 
 // WatchUpload streams an upload's state until it ends. The streams of one upload share one
 // look at the workflow per tick (internal/watch), and a message goes out only when
@@ -108,6 +114,7 @@ func stateMessage(row uploads.Upload, phase upload.Phase, s UploadState) *mediav
 	default:
 		fillEnding(msg, string(s.Output.Status), s.Output.Reason)
 		msg.FileId = fileIDIfReady(s.Output.Status, s.Output.FileID)
+		msg.OriginalFileId = fileIDIfReady(s.Output.Status, s.Output.OriginalFileID)
 		msg.DurationMs = s.Output.DurationMs
 	}
 	return msg
@@ -127,6 +134,10 @@ func (h *handler) endedFromRow(ctx context.Context, row uploads.Upload) *mediav1
 		if file, err := h.m.files.Get(ctx, row.FileID); err == nil {
 			msg.DurationMs = file.DurationMs
 		}
+		// A lossless upload's file is its original; the track plays the MP3 made of it.
+		if mp3 := mediaact.TranscodedFileID(row.FileID); h.m.files.Exists(ctx, mp3) {
+			msg.OriginalFileId, msg.FileId = row.FileID.String(), mp3.String()
+		}
 	}
 	return msg
 }
@@ -144,7 +155,7 @@ func fillEnding(msg *mediav1.WatchUploadResponse, status, reason string) {
 }
 
 func fileIDIfReady(status upload.Status, fileID uuid.UUID) string {
-	if status == upload.StatusReady {
+	if status == upload.StatusReady && fileID != uuid.Nil {
 		return fileID.String()
 	}
 	return ""
@@ -158,6 +169,8 @@ func phaseToProto(p upload.Phase) mediav1.UploadPhase {
 		return mediav1.UploadPhase_UPLOAD_PHASE_VALIDATING
 	case upload.PhaseStoring:
 		return mediav1.UploadPhase_UPLOAD_PHASE_STORING
+	case upload.PhaseTranscoding:
+		return mediav1.UploadPhase_UPLOAD_PHASE_TRANSCODING
 	case upload.PhasePublishing:
 		return mediav1.UploadPhase_UPLOAD_PHASE_PUBLISHING
 	case upload.PhaseDone:
@@ -167,8 +180,10 @@ func phaseToProto(p upload.Phase) mediav1.UploadPhase {
 	}
 }
 
-// percent estimates overall progress. Validation is most of the work: downloading the
-// staged file is its first quarter, the full decode the rest.
+// percent estimates overall progress. For an MP3 validation is most of the work:
+// downloading the staged file is its first quarter, the full decode the rest. For a
+// lossless original validation is the download and a probe, and the transcode (its own
+// download, then the encode) is most of the work.
 func percent(phase upload.Phase, step string, fraction float64) int32 {
 	fraction = min(max(fraction, 0), 1)
 	switch phase {
@@ -179,6 +194,11 @@ func percent(phase upload.Phase, step string, fraction float64) int32 {
 		return 5 + int32(25*fraction)
 	case upload.PhaseStoring:
 		return 85
+	case upload.PhaseTranscoding:
+		if step == upload.StepTranscode {
+			return 45 + int32(45*fraction)
+		}
+		return 40 + int32(5*fraction)
 	case upload.PhasePublishing:
 		return 95
 	case upload.PhaseDone:

@@ -6,11 +6,14 @@ VALUES ($1, $2, $3, 'processing', $4, $5)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: PublishTrack :one
--- PublishTrack makes a track playable. It is idempotent: publishing a ready track again with
--- the same file sets the same values.
+-- PublishTrack makes a track playable, with its lossless original when one is kept. It is
+-- idempotent: publishing a ready track again with the same files sets the same values.
 UPDATE catalog.tracks
-SET status = 'ready', file_id = $2, duration_ms = $3, file_type = $4, updated_at = now()
-WHERE id = $1
+SET status = 'ready', file_id = @file_id, duration_ms = @duration_ms, file_type = @file_type,
+    original_file_id = sqlc.narg(original_file_id), original_file_type = sqlc.narg(original_file_type),
+    original_content_type = sqlc.narg(original_content_type), original_size_bytes = sqlc.narg(original_size_bytes),
+    waveform = sqlc.narg(waveform), updated_at = now()
+WHERE id = @id
 RETURNING *;
 
 -- name: DeleteDraftTrack :execrows
@@ -104,8 +107,10 @@ UPDATE catalog.tracks SET deleting = false, updated_at = now() WHERE id = $1;
 DELETE FROM catalog.tracks WHERE id = $1 AND deleting;
 
 -- name: CountOtherFileUsers :one
--- CountOtherFileUsers is how many other tracks play the same file.
-SELECT count(*) FROM catalog.tracks WHERE file_id = @file_id AND id <> @track_id;
+-- CountOtherFileUsers is how many other tracks play the same file or keep it as their
+-- original.
+SELECT count(*) FROM catalog.tracks
+WHERE (file_id = @file_id OR original_file_id = @file_id) AND id <> @track_id;
 
 -- name: CountOtherImageUsers :one
 -- CountOtherImageUsers is how many other tracks, and albums, show the same image.

@@ -2,8 +2,8 @@
 -- CreateFile records a stored, validated audio object. The id comes from the upload, so a
 -- retried step finds the row already there and changes nothing.
 INSERT INTO media.files (id, owner_did, storage_key, content_type, format, codec, size_bytes,
-                         duration_ms, sample_rate, channels, sha256)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                         duration_ms, sample_rate, channels, sha256, source_file_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, sqlc.narg(source_file_id))
 ON CONFLICT (id) DO NOTHING;
 
 -- name: GetFile :one

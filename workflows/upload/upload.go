@@ -1,8 +1,12 @@
 // Package upload is the workflow that turns an accepted upload into a playable track:
 //
 //	create the draft track → inspect the audio (plyr-media queue) → store it under its
-//	permanent key → publish the track (which starts its record's write, recordsync) →
-//	record the ending
+//	permanent key → [a lossless original: make its MP3, child workflow transcode] →
+//	publish the track (which starts its record's write, recordsync) → record the ending
+//
+// A lossless original (FLAC, WAV, AIFF, ALAC) is kept as uploaded and the track plays its
+// MP3, made by the child workflow transcode/<file-id>/mp3 on the media queue; the track is
+// published, and playable, as soon as the MP3 exists.
 //
 // An upload refused for its content (InspectUpload's verdict) ends the workflow normally
 // with status rejected and a reason for the uploader; a failure of plyr's own (retries
@@ -25,6 +29,7 @@
 package upload
 
 import (
+	"cmp"
 	"time"
 
 	"go.temporal.io/sdk/log"
@@ -36,6 +41,7 @@ import (
 	catalogact "github.com/plyrfm/plyr/activities/catalog"
 	mediaact "github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
+	"github.com/plyrfm/plyr/workflows/transcode"
 )
 
 // Name is the workflow's registered type name.
@@ -62,6 +68,10 @@ type Input struct {
 	Title      string
 	StagingKey string
 	AcceptedAt time.Time
+	// Filename is the name the file was uploaded with.
+	Filename string `json:",omitempty"`
+	// AllowLossless: the uploader may upload lossless files (the lossless-uploads flag).
+	AllowLossless bool `json:",omitempty"`
 }
 
 // Status is how an upload ended.
@@ -86,6 +96,8 @@ type Output struct {
 	// FileID is the playable file of a ready upload (zero otherwise).
 	FileID     uuid.UUID `json:",omitzero"`
 	DurationMs int32
+	// OriginalFileID is the lossless original of a ready upload that kept one.
+	OriginalFileID uuid.UUID `json:",omitzero"`
 }
 
 // Phase is the step the workflow is in.
@@ -98,25 +110,39 @@ const (
 	PhaseStoring    Phase = "storing"
 	PhasePublishing Phase = "publishing"
 	PhaseDone       Phase = "done"
+	// PhaseTranscoding comes after storing, for a lossless original only.
+	PhaseTranscoding Phase = "transcoding"
 )
 
 // Progress is the answer to QueryProgress.
 type Progress struct {
 	Phase Phase
+	// Child is the running child workflow whose step's heartbeats carry the progress
+	// (the transcode's, while PhaseTranscoding), or empty.
+	Child string `json:",omitempty"`
 }
 
 // StepProgress is the heartbeat detail of ProgressActivity while the workflow validates:
 // which part of validation runs (StepDownload, then StepDecode) and how far it is.
 type StepProgress = mediaact.InspectProgress
 
-// The parts of validation StepProgress names.
+// The parts of validation (and of transcoding) StepProgress names.
 const (
-	StepDownload = mediaact.StepDownload
-	StepDecode   = mediaact.StepDecode
+	StepDownload  = mediaact.StepDownload
+	StepDecode    = mediaact.StepDecode
+	StepTranscode = mediaact.StepTranscode
 )
 
-// ProgressActivity is the activity type whose heartbeats carry StepProgress.
+// ProgressActivity is the activity type whose heartbeats carry StepProgress while the
+// workflow validates. While it transcodes, the heartbeats are those of the child
+// TranscodeWorkflowID(FileID) runs: its transcode.ProgressActivity's.
 const ProgressActivity = mediaact.InspectUploadName
+
+// TranscodeWorkflowID is the id of the child that makes the MP3 of an upload's lossless
+// original (fileID is the upload's, which the original keeps).
+func TranscodeWorkflowID(fileID uuid.UUID) string {
+	return transcode.WorkflowID(fileID, transcode.TargetMP3)
+}
 
 // Activity options. Light steps are single database writes or storage calls: a short
 // run time bounds how long a dead worker holds them. StoreFile copies a file that may be
@@ -196,7 +222,9 @@ type uploadRun struct {
 	progress Progress
 	// storedKey is the permanent key, set before StoreFile runs (it is derived from the
 	// input and the inspection, not from StoreFile's answer, which may never come).
-	storedKey     string
+	storedKey string
+	// transcodedID is the MP3 of a lossless original, set before its child starts.
+	transcodedID  uuid.UUID
 	compensations []compensation
 }
 
@@ -229,15 +257,42 @@ func (u *uploadRun) run(ctx workflow.Context) (Output, error) {
 	if inspection.Rejected != "" {
 		return Output{Status: StatusRejected, Reason: inspection.Rejected}, nil
 	}
+	// A lossless original is stored (a quick copy) as the first part of transcoding, so
+	// that progress moves on from validation to the transcode.
 	u.progress.Phase = PhaseStoring
+	if inspection.Lossless {
+		u.progress.Phase = PhaseTranscoding
+	}
 	if err := u.store(ctx, inspection); err != nil {
 		return Output{}, err
 	}
+	pub := catalogact.Publication{
+		TrackID: u.in.TrackID, FileID: u.in.FileID, FileType: inspection.Extension,
+		DurationMs: inspection.DurationMs, Waveform: inspection.Peaks,
+	}
+	if inspection.Lossless {
+		mp3, err := u.transcode(ctx, inspection)
+		if err != nil {
+			return Output{}, err
+		}
+		if mp3.Rejected != "" {
+			return Output{Status: StatusRejected, Reason: mp3.Rejected}, nil
+		}
+		pub.FileID, pub.FileType, pub.Waveform = mp3.FileID, "mp3", mp3.Peaks
+		pub.Original = &catalogact.Original{
+			FileID: u.in.FileID, FileType: inspection.Extension, SizeBytes: inspection.SizeBytes,
+			ContentType: cmp.Or(inspection.PlayType, inspection.ContentType),
+		}
+	}
 	u.progress.Phase = PhasePublishing
-	if err := u.publish(ctx, inspection); err != nil {
+	if err := u.publish(ctx, pub); err != nil {
 		return Output{}, err
 	}
-	return Output{Status: StatusReady, FileID: u.in.FileID, DurationMs: inspection.DurationMs}, nil
+	out := Output{Status: StatusReady, FileID: pub.FileID, DurationMs: inspection.DurationMs}
+	if pub.Original != nil {
+		out.OriginalFileID = pub.Original.FileID
+	}
+	return out, nil
 }
 
 func (u *uploadRun) createDraftTrack(ctx workflow.Context) error {
@@ -249,9 +304,28 @@ func (u *uploadRun) createDraftTrack(ctx workflow.Context) error {
 func (u *uploadRun) inspect(ctx workflow.Context) (mediaact.Inspection, error) {
 	var inspection mediaact.Inspection
 	err := workflow.ExecuteActivity(on(ctx, inspectOptions, mediaact.InspectTaskQueue), media.InspectUpload,
-		mediaact.InspectInput{StagingKey: u.in.StagingKey},
+		mediaact.InspectInput{StagingKey: u.in.StagingKey, Filename: u.in.Filename, AllowLossless: u.in.AllowLossless},
 	).Get(ctx, &inspection)
 	return inspection, err
+}
+
+// transcode runs the child that makes the MP3 of the stored original.
+func (u *uploadRun) transcode(ctx workflow.Context, inspection mediaact.Inspection) (mediaact.Transcoded, error) {
+	// Known before the child starts, so that discardObjects removes the MP3 even if the
+	// child made it and then failed, or the upload is abandoned after.
+	u.transcodedID = mediaact.TranscodedFileID(u.in.FileID)
+	u.progress.Child = TranscodeWorkflowID(u.in.FileID)
+	defer func() { u.progress.Child = "" }()
+	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: u.progress.Child,
+		TaskQueue:  transcode.TaskQueue,
+	})
+	var out mediaact.Transcoded
+	err := workflow.ExecuteChildWorkflow(child, transcode.Name, transcode.Input{
+		SourceFileID: u.in.FileID, SourceKey: u.storedKey, OwnerDID: u.in.ArtistDID, Format: inspection.Format,
+		SampleRate: inspection.SampleRate, Channels: inspection.Channels, DeclaredMs: inspection.DurationMs,
+	}).Get(ctx, &out)
+	return out, err
 }
 
 func (u *uploadRun) store(ctx workflow.Context, inspection mediaact.Inspection) error {
@@ -263,17 +337,17 @@ func (u *uploadRun) store(ctx workflow.Context, inspection mediaact.Inspection) 
 	).Get(ctx, nil)
 }
 
-func (u *uploadRun) publish(ctx workflow.Context, inspection mediaact.Inspection) error {
-	return workflow.ExecuteActivity(on(ctx, lightOptions, catalogact.TaskQueue), catalog.PublishTrack,
-		catalogact.Publication{TrackID: u.in.TrackID, FileID: u.in.FileID, FileType: inspection.Extension, DurationMs: inspection.DurationMs},
-	).Get(ctx, nil)
+func (u *uploadRun) publish(ctx workflow.Context, pub catalogact.Publication) error {
+	return workflow.ExecuteActivity(on(ctx, lightOptions, catalogact.TaskQueue), catalog.PublishTrack, pub).Get(ctx, nil)
 }
 
-// discardObjects removes the file row and every object the upload may have made.
+// discardObjects removes the file rows and every object the upload may have made.
 func (u *uploadRun) discardObjects(ctx workflow.Context) error {
-	return workflow.ExecuteActivity(on(ctx, lightOptions, mediaact.TaskQueue), media.DiscardUpload,
-		mediaact.DiscardInput{StagingKey: u.in.StagingKey, FileID: u.in.FileID, StoredKey: u.storedKey},
-	).Get(ctx, nil)
+	in := mediaact.DiscardInput{StagingKey: u.in.StagingKey, FileID: u.in.FileID, StoredKey: u.storedKey}
+	if u.transcodedID != uuid.Nil {
+		in.TranscodedFileID, in.TranscodedKey = u.transcodedID, mediaact.AudioKey(u.transcodedID, "mp3")
+	}
+	return workflow.ExecuteActivity(on(ctx, lightOptions, mediaact.TaskQueue), media.DiscardUpload, in).Get(ctx, nil)
 }
 
 func (u *uploadRun) deleteDraftTrack(ctx workflow.Context) error {

@@ -20,6 +20,7 @@ import (
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
+	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
@@ -94,6 +95,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	flac := audiotest.Make(t, "flac", 12)
+	s.setFlag(t, aliceDID, media.FlagLossless)
 	t.Run("bad input gets a clear error and leaves nothing", func(t *testing.T) {
 		rejected := []struct {
 			name, filename string

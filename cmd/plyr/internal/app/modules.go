@@ -58,6 +58,7 @@ func (a *App) buildModules() error {
 	a.media = media.New(media.Deps{
 		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics, PublicURL: a.cfg.Identity.PublicURL,
 		Workflows: media.NewTemporalUploads(a.infra.Temporal, a.metrics),
+		Flags:     a.identity,
 		Limits: media.Limits{
 			MaxUploadBytes:          a.cfg.Media.MaxUploadBytes,
 			MaxConcurrentUploads:    a.cfg.Media.MaxConcurrentUploads,

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	catalogact "github.com/plyrfm/plyr/activities/catalog"
+
 	"github.com/bluesky-social/indigo/atproto/atclient"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -60,7 +62,7 @@ func BenchmarkRecordSync(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		for _, id := range ids {
-			require.NoError(b, cat.PublishTrack(ctx, id, uuid.New(), "mp3", 180_000))
+			require.NoError(b, cat.PublishTrack(ctx, catalogact.Publication{TrackID: id, FileID: uuid.New(), FileType: "mp3", DurationMs: 180_000}))
 		}
 		publishing = time.Since(start)
 		awaitSynced(b, s, acct.DID, before+n)
@@ -95,7 +97,7 @@ func publishAndAwait(b *testing.B, s *stack, did string, k int) {
 	for i := range k {
 		id := uuid.New()
 		require.NoError(b, s.app.Catalog().CreateDraftTrack(ctx, id, did, fmt.Sprintf("Warm-up %d", i), time.Now().UTC()))
-		require.NoError(b, s.app.Catalog().PublishTrack(ctx, id, uuid.New(), "mp3", 180_000))
+		require.NoError(b, s.app.Catalog().PublishTrack(ctx, catalogact.Publication{TrackID: id, FileID: uuid.New(), FileType: "mp3", DurationMs: 180_000}))
 	}
 	awaitSynced(b, s, did, before+k)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -159,8 +160,12 @@ func (s *stack) postUpload(tb testing.TB, token, title, filename string, data []
 	res, err := s.http.Do(req)
 	require.NoError(tb, err)
 	defer res.Body.Close()
+	var fields map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&fields)
 	out := map[string]string{}
-	_ = json.NewDecoder(res.Body).Decode(&out)
+	for k, v := range fields {
+		out[k] = fmt.Sprint(v)
+	}
 	return res.StatusCode, out
 }
 

@@ -78,6 +78,7 @@ func (a *App) newWorkers() []worker.Worker {
 		MaxHeartbeatThrottleInterval:       heartbeatThrottle,
 		Interceptors:                       interceptors,
 	})
+	workflows.RegisterMedia(heavy)
 	// Each activity package puts its steps on the queue they run on.
 	queues := map[string]worker.ActivityRegistry{workflows.TaskQueue: light, workflows.MediaTaskQueue: heavy}
 	catalogActivities.Register(queues)

@@ -165,23 +165,29 @@ type CatalogVisitorSalt struct {
 }
 
 type Track struct {
-	ID            uuid.UUID
-	ArtistDid     string
-	Title         string
-	Status        string
-	FileID        *uuid.UUID
-	DurationMs    *int32
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	RecordRkey    string
-	FileType      *string
-	PlayCount     int64
-	LikeCount     int64
-	CommentCount  int64
-	AlbumID       *uuid.UUID
-	Features      []byte
-	ImageID       *uuid.UUID
-	ImageUrl      string
-	ImageThumbUrl string
-	Deleting      bool
+	ID                  uuid.UUID
+	ArtistDid           string
+	Title               string
+	Status              string
+	FileID              *uuid.UUID
+	DurationMs          *int32
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	RecordRkey          string
+	FileType            *string
+	PlayCount           int64
+	LikeCount           int64
+	CommentCount        int64
+	AlbumID             *uuid.UUID
+	Features            []byte
+	ImageID             *uuid.UUID
+	ImageUrl            string
+	ImageThumbUrl       string
+	Deleting            bool
+	OriginalFileID      *uuid.UUID
+	OriginalFileType    *string
+	OriginalContentType *string
+	OriginalSizeBytes   pgtype.Int8
+	Waveform            []byte
+	SupportersOnly      bool
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const cancelTrackDelete = `-- name: CancelTrackDelete :exec
@@ -23,7 +24,8 @@ func (q *Queries) CancelTrackDelete(ctx context.Context, id uuid.UUID) error {
 }
 
 const countOtherFileUsers = `-- name: CountOtherFileUsers :one
-SELECT count(*) FROM catalog.tracks WHERE file_id = $1 AND id <> $2
+SELECT count(*) FROM catalog.tracks
+WHERE (file_id = $1 OR original_file_id = $1) AND id <> $2
 `
 
 type CountOtherFileUsersParams struct {
@@ -31,7 +33,8 @@ type CountOtherFileUsersParams struct {
 	TrackID uuid.UUID
 }
 
-// CountOtherFileUsers is how many other tracks play the same file.
+// CountOtherFileUsers is how many other tracks play the same file or keep it as their
+// original.
 func (q *Queries) CountOtherFileUsers(ctx context.Context, arg CountOtherFileUsersParams) (int64, error) {
 	row := q.db.QueryRow(ctx, countOtherFileUsers, arg.FileID, arg.TrackID)
 	var count int64
@@ -112,7 +115,7 @@ func (q *Queries) DeleteTrackRow(ctx context.Context, id uuid.UUID) (int64, erro
 }
 
 const getTrack = `-- name: GetTrack :one
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -153,6 +156,12 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 		&i.Track.ImageUrl,
 		&i.Track.ImageThumbUrl,
 		&i.Track.Deleting,
+		&i.Track.OriginalFileID,
+		&i.Track.OriginalFileType,
+		&i.Track.OriginalContentType,
+		&i.Track.OriginalSizeBytes,
+		&i.Track.Waveform,
+		&i.Track.SupportersOnly,
 		&i.RecordUri,
 		&i.RecordCid,
 		&i.RecordState,
@@ -164,7 +173,7 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 }
 
 const getTrackByRecordKey = `-- name: GetTrackByRecordKey :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
 `
 
 type GetTrackByRecordKeyParams struct {
@@ -196,6 +205,12 @@ func (q *Queries) GetTrackByRecordKey(ctx context.Context, arg GetTrackByRecordK
 		&i.ImageUrl,
 		&i.ImageThumbUrl,
 		&i.Deleting,
+		&i.OriginalFileID,
+		&i.OriginalFileType,
+		&i.OriginalContentType,
+		&i.OriginalSizeBytes,
+		&i.Waveform,
+		&i.SupportersOnly,
 	)
 	return i, err
 }
@@ -235,7 +250,7 @@ func (q *Queries) GetTrackSubject(ctx context.Context, id uuid.UUID) (GetTrackSu
 }
 
 const listAlbumTracks = `-- name: ListAlbumTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -286,6 +301,12 @@ func (q *Queries) ListAlbumTracks(ctx context.Context, albumID *uuid.UUID) ([]Li
 			&i.Track.ImageUrl,
 			&i.Track.ImageThumbUrl,
 			&i.Track.Deleting,
+			&i.Track.OriginalFileID,
+			&i.Track.OriginalFileType,
+			&i.Track.OriginalContentType,
+			&i.Track.OriginalSizeBytes,
+			&i.Track.Waveform,
+			&i.Track.SupportersOnly,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -304,7 +325,7 @@ func (q *Queries) ListAlbumTracks(ctx context.Context, albumID *uuid.UUID) ([]Li
 }
 
 const listArtistTracks = `-- name: ListArtistTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -375,6 +396,12 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 			&i.Track.ImageUrl,
 			&i.Track.ImageThumbUrl,
 			&i.Track.Deleting,
+			&i.Track.OriginalFileID,
+			&i.Track.OriginalFileType,
+			&i.Track.OriginalContentType,
+			&i.Track.OriginalSizeBytes,
+			&i.Track.Waveform,
+			&i.Track.SupportersOnly,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -393,7 +420,7 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 }
 
 const listReadyTracks = `-- name: ListReadyTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -463,6 +490,12 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 			&i.Track.ImageUrl,
 			&i.Track.ImageThumbUrl,
 			&i.Track.Deleting,
+			&i.Track.OriginalFileID,
+			&i.Track.OriginalFileType,
+			&i.Track.OriginalContentType,
+			&i.Track.OriginalSizeBytes,
+			&i.Track.Waveform,
+			&i.Track.SupportersOnly,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -481,7 +514,7 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 }
 
 const listTagTracks = `-- name: ListTagTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.track_tags tt
 JOIN catalog.tracks t ON t.id = tt.track_id
@@ -547,6 +580,12 @@ func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([
 			&i.Track.ImageUrl,
 			&i.Track.ImageThumbUrl,
 			&i.Track.Deleting,
+			&i.Track.OriginalFileID,
+			&i.Track.OriginalFileType,
+			&i.Track.OriginalContentType,
+			&i.Track.OriginalSizeBytes,
+			&i.Track.Waveform,
+			&i.Track.SupportersOnly,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -565,7 +604,7 @@ func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([
 }
 
 const listTracksByIDs = `-- name: ListTracksByIDs :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -613,6 +652,12 @@ func (q *Queries) ListTracksByIDs(ctx context.Context, ids []uuid.UUID) ([]ListT
 			&i.Track.ImageUrl,
 			&i.Track.ImageThumbUrl,
 			&i.Track.Deleting,
+			&i.Track.OriginalFileID,
+			&i.Track.OriginalFileType,
+			&i.Track.OriginalContentType,
+			&i.Track.OriginalSizeBytes,
+			&i.Track.Waveform,
+			&i.Track.SupportersOnly,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -631,7 +676,7 @@ func (q *Queries) ListTracksByIDs(ctx context.Context, ids []uuid.UUID) ([]ListT
 }
 
 const lockTrack = `-- name: LockTrack :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting FROM catalog.tracks WHERE id = $1 FOR UPDATE
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only FROM catalog.tracks WHERE id = $1 FOR UPDATE
 `
 
 // LockTrack reads a track to change it; other changes to it wait.
@@ -658,6 +703,12 @@ func (q *Queries) LockTrack(ctx context.Context, id uuid.UUID) (Track, error) {
 		&i.ImageUrl,
 		&i.ImageThumbUrl,
 		&i.Deleting,
+		&i.OriginalFileID,
+		&i.OriginalFileType,
+		&i.OriginalContentType,
+		&i.OriginalSizeBytes,
+		&i.Waveform,
+		&i.SupportersOnly,
 	)
 	return i, err
 }
@@ -674,26 +725,39 @@ func (q *Queries) MarkTrackDeleting(ctx context.Context, id uuid.UUID) error {
 
 const publishTrack = `-- name: PublishTrack :one
 UPDATE catalog.tracks
-SET status = 'ready', file_id = $2, duration_ms = $3, file_type = $4, updated_at = now()
-WHERE id = $1
-RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting
+SET status = 'ready', file_id = $1, duration_ms = $2, file_type = $3,
+    original_file_id = $4, original_file_type = $5,
+    original_content_type = $6, original_size_bytes = $7,
+    waveform = $8, updated_at = now()
+WHERE id = $9
+RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only
 `
 
 type PublishTrackParams struct {
-	ID         uuid.UUID
-	FileID     *uuid.UUID
-	DurationMs *int32
-	FileType   *string
+	FileID              *uuid.UUID
+	DurationMs          *int32
+	FileType            *string
+	OriginalFileID      *uuid.UUID
+	OriginalFileType    *string
+	OriginalContentType *string
+	OriginalSizeBytes   pgtype.Int8
+	Waveform            []byte
+	ID                  uuid.UUID
 }
 
-// PublishTrack makes a track playable. It is idempotent: publishing a ready track again with
-// the same file sets the same values.
+// PublishTrack makes a track playable, with its lossless original when one is kept. It is
+// idempotent: publishing a ready track again with the same files sets the same values.
 func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Track, error) {
 	row := q.db.QueryRow(ctx, publishTrack,
-		arg.ID,
 		arg.FileID,
 		arg.DurationMs,
 		arg.FileType,
+		arg.OriginalFileID,
+		arg.OriginalFileType,
+		arg.OriginalContentType,
+		arg.OriginalSizeBytes,
+		arg.Waveform,
+		arg.ID,
 	)
 	var i Track
 	err := row.Scan(
@@ -716,6 +780,12 @@ func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Tra
 		&i.ImageUrl,
 		&i.ImageThumbUrl,
 		&i.Deleting,
+		&i.OriginalFileID,
+		&i.OriginalFileType,
+		&i.OriginalContentType,
+		&i.OriginalSizeBytes,
+		&i.Waveform,
+		&i.SupportersOnly,
 	)
 	return i, err
 }

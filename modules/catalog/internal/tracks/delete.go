@@ -98,17 +98,21 @@ func (t *Tracks) settleDelete(ctx context.Context, did, rkey string, failed bool
 	return t.finishDelete(ctx, row)
 }
 
-// finishDelete removes what a track whose record is gone leaves: its audio and artwork
+// finishDelete removes what a track whose record is gone leaves: its audio (the playable
+// file and a lossless original) and artwork
 // unless something else uses them, then its row. Each step may be repeated: a failure is
 // retried by the workflow step that called it, and finds done what was done.
 func (t *Tracks) finishDelete(ctx context.Context, row db.Track) error {
-	if t.cleanup != nil && row.FileID != nil {
-		others, err := t.q.CountOtherFileUsers(ctx, db.CountOtherFileUsersParams{FileID: row.FileID, TrackID: row.ID})
+	for _, file := range []*uuid.UUID{row.FileID, row.OriginalFileID} {
+		if t.cleanup == nil || file == nil {
+			continue
+		}
+		others, err := t.q.CountOtherFileUsers(ctx, db.CountOtherFileUsersParams{FileID: file, TrackID: row.ID})
 		if err != nil {
 			return err
 		}
 		if others == 0 {
-			if err := t.cleanup.RemoveFile(ctx, *row.FileID); err != nil {
+			if err := t.cleanup.RemoveFile(ctx, *file); err != nil {
 				return fmt.Errorf("remove the audio of %s: %w", row.ID, err)
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
@@ -85,6 +86,12 @@ type Track struct {
 	// ImageURL and ThumbURL are the track's artwork (512 and 96 px), else its album's,
 	// else "".
 	ImageURL, ThumbURL string
+	// Original is the lossless original kept beside the playable MP3, or nil.
+	Original *Original
+	// Waveform is the audio's peaks (0–255); empty while processing.
+	Waveform []byte
+	// SupportersOnly: the audio plays for the artist's supporters and the artist only.
+	SupportersOnly bool
 }
 
 // AlbumSummary is what a track view says of its album.
@@ -283,6 +290,17 @@ type Publication struct {
 	FileID     uuid.UUID
 	FileType   string
 	DurationMs int32
+	// Original is the lossless original the playable file was made from, or nil.
+	Original *Original
+	// Waveform is the audio's peaks, 0–255.
+	Waveform []byte
+}
+
+// Original is a track's lossless original, kept as uploaded beside its MP3.
+type Original struct {
+	FileID                uuid.UUID
+	FileType, ContentType string
+	SizeBytes             int64
 }
 
 // Publish makes a track ready to play with its audio, and starts the write of its record
@@ -292,7 +310,13 @@ func (t *Tracks) Publish(ctx context.Context, id uuid.UUID, p Publication) error
 	var key records.Key
 	err := pgx.BeginFunc(ctx, t.db, func(tx pgx.Tx) error {
 		q := t.q.WithTx(tx)
-		row, err := q.PublishTrack(ctx, db.PublishTrackParams{ID: id, FileID: &p.FileID, DurationMs: &p.DurationMs, FileType: &p.FileType})
+		params := db.PublishTrackParams{ID: id, FileID: &p.FileID, DurationMs: &p.DurationMs, FileType: &p.FileType, Waveform: p.Waveform}
+		if o := p.Original; o != nil {
+			params.OriginalFileID, params.OriginalFileType = &o.FileID, &o.FileType
+			params.OriginalContentType = &o.ContentType
+			params.OriginalSizeBytes = pgtype.Int8{Int64: o.SizeBytes, Valid: true}
+		}
+		row, err := q.PublishTrack(ctx, params)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -404,6 +428,11 @@ func (t *Tracks) withArtists(ctx context.Context, rows []db.GetTrackRow) ([]Trac
 			tr.Album = albumsByID[*r.AlbumID]
 		}
 		tr.Features = features(r.Features)
+		tr.Waveform, tr.SupportersOnly = r.Waveform, r.SupportersOnly
+		if r.OriginalFileID != nil && r.OriginalFileType != nil && r.OriginalContentType != nil {
+			tr.Original = &Original{FileID: *r.OriginalFileID, FileType: *r.OriginalFileType,
+				ContentType: *r.OriginalContentType, SizeBytes: r.OriginalSizeBytes.Int64}
+		}
 		tr.ImageURL, tr.ThumbURL = r.ImageUrl, r.ImageThumbUrl
 		if tr.ImageURL == "" && tr.Album != nil {
 			tr.ImageURL, tr.ThumbURL = tr.Album.ImageURL, tr.Album.ThumbURL

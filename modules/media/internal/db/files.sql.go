@@ -13,23 +13,24 @@ import (
 
 const createFile = `-- name: CreateFile :exec
 INSERT INTO media.files (id, owner_did, storage_key, content_type, format, codec, size_bytes,
-                         duration_ms, sample_rate, channels, sha256)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                         duration_ms, sample_rate, channels, sha256, source_file_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (id) DO NOTHING
 `
 
 type CreateFileParams struct {
-	ID          uuid.UUID
-	OwnerDid    string
-	StorageKey  string
-	ContentType string
-	Format      string
-	Codec       string
-	SizeBytes   int64
-	DurationMs  int32
-	SampleRate  int32
-	Channels    int32
-	Sha256      []byte
+	ID           uuid.UUID
+	OwnerDid     string
+	StorageKey   string
+	ContentType  string
+	Format       string
+	Codec        string
+	SizeBytes    int64
+	DurationMs   int32
+	SampleRate   int32
+	Channels     int32
+	Sha256       []byte
+	SourceFileID *uuid.UUID
 }
 
 // CreateFile records a stored, validated audio object. The id comes from the upload, so a
@@ -47,6 +48,7 @@ func (q *Queries) CreateFile(ctx context.Context, arg CreateFileParams) error {
 		arg.SampleRate,
 		arg.Channels,
 		arg.Sha256,
+		arg.SourceFileID,
 	)
 	return err
 }
@@ -64,7 +66,7 @@ func (q *Queries) DeleteFile(ctx context.Context, id uuid.UUID) (int64, error) {
 }
 
 const getFile = `-- name: GetFile :one
-SELECT id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at FROM media.files WHERE id = $1
+SELECT id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private FROM media.files WHERE id = $1
 `
 
 func (q *Queries) GetFile(ctx context.Context, id uuid.UUID) (File, error) {
@@ -83,6 +85,9 @@ func (q *Queries) GetFile(ctx context.Context, id uuid.UUID) (File, error) {
 		&i.Channels,
 		&i.Sha256,
 		&i.CreatedAt,
+		&i.SourceFileID,
+		&i.Gated,
+		&i.Private,
 	)
 	return i, err
 }

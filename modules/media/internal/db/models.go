@@ -11,18 +11,21 @@ import (
 )
 
 type File struct {
-	ID          uuid.UUID
-	OwnerDid    string
-	StorageKey  string
-	ContentType string
-	Format      string
-	Codec       string
-	SizeBytes   int64
-	DurationMs  int32
-	SampleRate  int32
-	Channels    int32
-	Sha256      []byte
-	CreatedAt   time.Time
+	ID           uuid.UUID
+	OwnerDid     string
+	StorageKey   string
+	ContentType  string
+	Format       string
+	Codec        string
+	SizeBytes    int64
+	DurationMs   int32
+	SampleRate   int32
+	Channels     int32
+	Sha256       []byte
+	CreatedAt    time.Time
+	SourceFileID *uuid.UUID
+	Gated        bool
+	Private      bool
 }
 
 type MediaImage struct {
@@ -49,4 +52,5 @@ type Upload struct {
 	Error      string
 	CreatedAt  time.Time
 	FinishedAt *time.Time
+	Sha256     []byte
 }

@@ -11,9 +11,19 @@ import (
 	"github.com/google/uuid"
 )
 
-const createUpload = `-- name: CreateUpload :exec
-INSERT INTO media.uploads (id, track_id, file_id, owner_did, title, filename, size_bytes, staging_key, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing')
+const createUpload = `-- name: CreateUpload :one
+WITH inserted AS (
+    INSERT INTO media.uploads (id, track_id, file_id, owner_did, title, filename, size_bytes, staging_key, sha256, status)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'processing')
+    ON CONFLICT (owner_did, sha256) WHERE sha256 IS NOT NULL AND status IN ('processing', 'ready') DO NOTHING
+    RETURNING id, track_id, file_id
+)
+SELECT id, track_id, file_id FROM inserted
+UNION ALL
+SELECT u.id, u.track_id, u.file_id FROM media.uploads u
+WHERE u.owner_did = $4 AND u.sha256 = $9 AND u.status IN ('processing', 'ready')
+  AND NOT EXISTS (SELECT 1 FROM inserted)
+LIMIT 1
 `
 
 type CreateUploadParams struct {
@@ -25,10 +35,20 @@ type CreateUploadParams struct {
 	Filename   string
 	SizeBytes  int64
 	StagingKey string
+	Sha256     []byte
 }
 
-func (q *Queries) CreateUpload(ctx context.Context, arg CreateUploadParams) error {
-	_, err := q.db.Exec(ctx, createUpload,
+type CreateUploadRow struct {
+	ID      uuid.UUID
+	TrackID uuid.UUID
+	FileID  uuid.UUID
+}
+
+// CreateUpload records an accepted upload. When the account already has an upload of the
+// same bytes that is processing or ready, nothing is inserted and that upload is returned
+// instead (its id differs from the one asked for).
+func (q *Queries) CreateUpload(ctx context.Context, arg CreateUploadParams) (CreateUploadRow, error) {
+	row := q.db.QueryRow(ctx, createUpload,
 		arg.ID,
 		arg.TrackID,
 		arg.FileID,
@@ -37,8 +57,11 @@ func (q *Queries) CreateUpload(ctx context.Context, arg CreateUploadParams) erro
 		arg.Filename,
 		arg.SizeBytes,
 		arg.StagingKey,
+		arg.Sha256,
 	)
-	return err
+	var i CreateUploadRow
+	err := row.Scan(&i.ID, &i.TrackID, &i.FileID)
+	return i, err
 }
 
 const finishUpload = `-- name: FinishUpload :execrows
@@ -63,8 +86,19 @@ func (q *Queries) FinishUpload(ctx context.Context, arg FinishUploadParams) (int
 	return result.RowsAffected(), nil
 }
 
+const forgetUploadBytes = `-- name: ForgetUploadBytes :exec
+UPDATE media.uploads SET sha256 = NULL WHERE file_id = $1
+`
+
+// ForgetUploadBytes clears the hash of the upload that brought a file whose track is
+// gone, so the same bytes may be uploaded again.
+func (q *Queries) ForgetUploadBytes(ctx context.Context, fileID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, forgetUploadBytes, fileID)
+	return err
+}
+
 const getUpload = `-- name: GetUpload :one
-SELECT id, track_id, file_id, owner_did, title, filename, size_bytes, staging_key, status, error, created_at, finished_at FROM media.uploads WHERE id = $1
+SELECT id, track_id, file_id, owner_did, title, filename, size_bytes, staging_key, status, error, created_at, finished_at, sha256 FROM media.uploads WHERE id = $1
 `
 
 func (q *Queries) GetUpload(ctx context.Context, id uuid.UUID) (Upload, error) {
@@ -83,6 +117,7 @@ func (q *Queries) GetUpload(ctx context.Context, id uuid.UUID) (Upload, error) {
 		&i.Error,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Sha256,
 	)
 	return i, err
 }

@@ -44,6 +44,8 @@ type File struct {
 	SampleRate  int32
 	Channels    int32
 	SHA256      []byte
+	// SourceFileID is the lossless original an MP3 was made from (zero for an upload).
+	SourceFileID uuid.UUID
 }
 
 // Files is the feature.
@@ -61,11 +63,15 @@ func New(q *db.Queries, storage Storage, urlTTL time.Duration) *Files {
 
 // Record stores a validated file's row; again for the same id changes nothing.
 func (f *Files) Record(ctx context.Context, file File) error {
-	err := f.q.CreateFile(ctx, db.CreateFileParams{
+	params := db.CreateFileParams{
 		ID: file.ID, OwnerDid: file.OwnerDID, StorageKey: file.StorageKey, ContentType: file.ContentType,
 		Format: file.Format, Codec: file.Codec, SizeBytes: file.SizeBytes, DurationMs: file.DurationMs,
 		SampleRate: file.SampleRate, Channels: file.Channels, Sha256: file.SHA256,
-	})
+	}
+	if file.SourceFileID != uuid.Nil {
+		params.SourceFileID = &file.SourceFileID
+	}
+	err := f.q.CreateFile(ctx, params)
 	if err != nil {
 		return fmt.Errorf("record file %s: %w", file.ID, err)
 	}
@@ -110,7 +116,14 @@ func (f *Files) Get(ctx context.Context, id uuid.UUID) (File, error) {
 		ID: row.ID, OwnerDID: row.OwnerDid, StorageKey: row.StorageKey, ContentType: row.ContentType,
 		Format: row.Format, Codec: row.Codec, SizeBytes: row.SizeBytes, DurationMs: row.DurationMs,
 		SampleRate: row.SampleRate, Channels: row.Channels, SHA256: row.Sha256,
+		SourceFileID: derefID(row.SourceFileID),
 	}, nil
+}
+
+// Exists reports whether a file with this id is stored (false when that cannot be told).
+func (f *Files) Exists(ctx context.Context, id uuid.UUID) bool {
+	_, err := f.q.GetFile(ctx, id)
+	return err == nil
 }
 
 // URL returns a storage URL that serves file's bytes (ranges included) for URLTTL.
@@ -124,3 +137,10 @@ func (f *Files) URL(ctx context.Context, file File) (string, error) {
 
 // URLTTL is how long the URLs of URL stay valid.
 func (f *Files) URLTTL() time.Duration { return f.urlTTL }
+
+func derefID(id *uuid.UUID) uuid.UUID {
+	if id == nil {
+		return uuid.Nil
+	}
+	return *id
+}

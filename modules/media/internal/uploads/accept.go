@@ -1,7 +1,9 @@
 package uploads
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -15,8 +17,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
+	mediaact "github.com/plyrfm/plyr/activities/media"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/modules/media/internal/db"
@@ -97,6 +101,9 @@ type Accepted struct {
 	Input upload.Input
 	// SizeBytes is the size of the staged file.
 	SizeBytes int64
+	// Duplicate means the account already had an upload of the same bytes, processing or
+	// ready: Input names that upload and its track, and nothing new was started.
+	Duplicate bool
 }
 
 // Receive reads the upload's form (a title and one file, in whatever order they come),
@@ -105,48 +112,74 @@ type Accepted struct {
 // staged; an upload whose workflow cannot start is recorded as failed.
 func (r *Reservation) Receive(ctx context.Context, form *multipart.Reader) (Accepted, error) {
 	u := r.u
-	f, err := u.readForm(ctx, form, r.StagingKey())
+	f, err := u.readForm(ctx, form, r.did, r.StagingKey())
 	if err != nil {
 		return Accepted{}, err
 	}
 	in := upload.Input{
 		UploadID: r.UploadID, TrackID: r.TrackID, FileID: r.FileID,
 		ArtistDID: r.did, Title: f.title, StagingKey: r.StagingKey(), AcceptedAt: time.Now().UTC(),
+		Filename: f.filename, AllowLossless: f.losslessAllowed,
 	}
-	if err := u.accept(ctx, in, f); err != nil {
+	same, err := u.accept(ctx, in, f)
+	if err != nil {
 		u.discardStaged(ctx, in.StagingKey)
 		return Accepted{}, fmt.Errorf("%w: %w", ErrNotAccepted, err)
+	}
+	if same != nil {
+		u.discardStaged(ctx, in.StagingKey)
+		u.logger.InfoContext(ctx, "upload is a duplicate", "did", r.did, "same_as", same.ID.String())
+		in.UploadID, in.TrackID, in.FileID = same.ID, same.TrackID, same.FileID
+		return Accepted{Input: in, SizeBytes: f.size, Duplicate: true}, nil
 	}
 	u.logger.InfoContext(ctx, "upload accepted", "did", r.did, "size_bytes", f.size)
 	return Accepted{Input: in, SizeBytes: f.size}, nil
 }
 
-// accept records the upload and starts its workflow. If the workflow cannot start, the
-// upload is recorded as failed.
-func (u *Uploads) accept(ctx context.Context, in upload.Input, f form) error {
-	err := u.q.CreateUpload(ctx, db.CreateUploadParams{
+// accept records the upload and starts its workflow. If the account already has an upload
+// of the same bytes (processing or ready), nothing is recorded or started and that upload
+// is returned. If the workflow cannot start, the upload is recorded as failed.
+func (u *Uploads) accept(ctx context.Context, in upload.Input, f form) (*db.CreateUploadRow, error) {
+	params := db.CreateUploadParams{
 		ID: in.UploadID, TrackID: in.TrackID, FileID: in.FileID,
 		OwnerDid: in.ArtistDID, Title: in.Title, Filename: f.filename, SizeBytes: f.size, StagingKey: in.StagingKey,
-	})
+		Sha256: f.sha256,
+	}
+	var row db.CreateUploadRow
+	var err error
+	// An upload of the same bytes committed while this statement ran is skipped by the
+	// insert but not seen by the statement's own snapshot: the next try sees it.
+	for range 3 {
+		if row, err = u.q.CreateUpload(ctx, params); !errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("record upload: %w", err)
+		return nil, fmt.Errorf("record upload: %w", err)
+	}
+	if row.ID != in.UploadID {
+		return &row, nil
 	}
 	if err := u.workflows.Start(ctx, in); err != nil {
 		_ = u.Finish(context.WithoutCancel(ctx), in.UploadID, string(upload.StatusFailed), upload.FailedMessage)
-		return fmt.Errorf("start upload workflow: %w", err)
+		return nil, fmt.Errorf("start upload workflow: %w", err)
 	}
-	return nil
+	return nil, nil
 }
 
 type form struct {
 	title    string
 	filename string
 	size     int64
+	// sha256 is the hash of the file's bytes.
+	sha256 []byte
+	// losslessAllowed: the file is lossless, and the account may upload lossless files.
+	losslessAllowed bool
 }
 
 // readForm reads the form's parts in whatever order they come, streaming the file to
 // stagingKey. On any error nothing stays staged.
-func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, stagingKey string) (f form, err error) {
+func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, did, stagingKey string) (f form, err error) {
 	staged := false
 	defer func() {
 		if err != nil && staged {
@@ -170,8 +203,15 @@ func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, stagingKey
 			if f.filename, err = cleanText("the file name", part.FileName(), maxFilenameRunes, 0); err != nil {
 				return f, err
 			}
+			body, allowed, err := u.checkLossless(ctx, did, part)
+			if err != nil {
+				return f, err
+			}
+			f.losslessAllowed = allowed
+			hash := sha256.New()
 			staged = true
-			f.size, err = u.storage.Upload(ctx, stagingKey, part, u.limits.MaxBytes)
+			f.size, err = u.storage.Upload(ctx, stagingKey, io.TeeReader(body, hash), u.limits.MaxBytes)
+			f.sha256 = hash.Sum(nil)
 			if err != nil && ctx.Err() != nil {
 				// The client went away mid-body: its doing, not ours.
 				return f, fmt.Errorf("%w: %w", rpc.ErrCanceled, err)
@@ -202,6 +242,33 @@ func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, stagingKey
 		return f, BadForm("the field title is required")
 	}
 	return f, nil
+}
+
+// sniffBytes is how much of a file content sniffing reads.
+const sniffBytes = 3 << 10
+
+// checkLossless reads the head of the file to tell a lossless one, which only accounts
+// with the lossless-uploads flag may send: the others are refused before anything is
+// stored. It returns the file's whole body (the head included) and whether a lossless
+// file is allowed. The upload's inspection judges the content again, in full.
+func (u *Uploads) checkLossless(ctx context.Context, did string, part io.Reader) (io.Reader, bool, error) {
+	br := bufio.NewReaderSize(part, sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, false, u.BodyError(err)
+	}
+	format := mediaact.SniffFormat(head)
+	if format == nil || !format.Lossless {
+		return br, false, nil
+	}
+	allowed, err := u.flags.LosslessAllowed(ctx, did)
+	if err != nil {
+		return nil, false, fmt.Errorf("read the account's flags: %w", err)
+	}
+	if !allowed {
+		return nil, false, ErrLosslessNotAllowed
+	}
+	return br, true, nil
 }
 
 // cleanText checks and normalises a short text the client names (what is its name in

@@ -22,6 +22,10 @@ var (
 	ErrUploadsBusy = rpc.NewError(connect.CodeUnavailable, "too many uploads in progress; try again shortly")
 	// ErrNotAccepted marks an upload that could not be recorded or started: 503.
 	ErrNotAccepted = rpc.NewError(connect.CodeUnavailable, "could not start processing the upload; try again")
+	// ErrLosslessNotAllowed marks a lossless file from an account without the
+	// lossless-uploads flag: 400.
+	ErrLosslessNotAllowed = rpc.NewError(connect.CodeInvalidArgument,
+		"lossless uploads (FLAC, WAV, AIFF, ALAC) are not turned on for your account; upload an MP3")
 	// ErrUploadNotFound marks an upload that does not exist or is not the caller's.
 	ErrUploadNotFound = rpc.NewError(connect.CodeNotFound, "upload not found")
 )

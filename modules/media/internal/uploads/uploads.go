@@ -35,6 +35,11 @@ type Starter interface {
 	Start(ctx context.Context, in upload.Input) error
 }
 
+// Flags tells which accounts may upload lossless files (the lossless-uploads flag).
+type Flags interface {
+	LosslessAllowed(ctx context.Context, did string) (bool, error)
+}
+
 // Limits bound uploads.
 type Limits struct {
 	// MaxBytes bounds the file of one upload.
@@ -50,6 +55,7 @@ type Uploads struct {
 	q         *db.Queries
 	storage   Storage
 	workflows Starter
+	flags     Flags
 	logger    *slog.Logger
 	limits    Limits
 	// slots bounds the upload bodies streamed at once; each holds two part buffers.
@@ -58,11 +64,11 @@ type Uploads struct {
 	accounts *slots.PerAccount
 }
 
-// New returns the feature. workflows may be nil for a feature that never accepts an
-// upload (housekeeping uses the rest).
-func New(q *db.Queries, storage Storage, workflows Starter, logger *slog.Logger, limits Limits) *Uploads {
+// New returns the feature. workflows and flags may be nil for a feature that never accepts
+// an upload (housekeeping uses the rest).
+func New(q *db.Queries, storage Storage, workflows Starter, flags Flags, logger *slog.Logger, limits Limits) *Uploads {
 	return &Uploads{
-		q: q, storage: storage, workflows: workflows, logger: logger, limits: limits,
+		q: q, storage: storage, workflows: workflows, flags: flags, logger: logger, limits: limits,
 		slots:    make(chan struct{}, max(1, limits.MaxConcurrent)),
 		accounts: &slots.PerAccount{},
 	}
@@ -93,6 +99,15 @@ func (u *Uploads) Get(ctx context.Context, id uuid.UUID, owner string) (Upload, 
 		return Upload{}, fmt.Errorf("get upload %s: %w", id, err)
 	}
 	return Upload{ID: row.ID, TrackID: row.TrackID, FileID: row.FileID, Status: row.Status, Error: row.Error}, nil
+}
+
+// ForgetBytes frees the hash of the upload that brought fileID, whose track is gone: the
+// same bytes may then be uploaded again.
+func (u *Uploads) ForgetBytes(ctx context.Context, fileID uuid.UUID) error {
+	if err := u.q.ForgetUploadBytes(ctx, fileID); err != nil {
+		return fmt.Errorf("forget the bytes of upload of %s: %w", fileID, err)
+	}
+	return nil
 }
 
 // Finish records how an upload ended; only the first ending counts.

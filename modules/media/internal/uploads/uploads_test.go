@@ -23,17 +23,18 @@ const alice, bob = "did:plc:alice", "did:plc:bob"
 func newUploads(t *testing.T, limits uploads.Limits) (*uploads.Uploads, *db.Queries) {
 	t.Helper()
 	q := db.New(testenv.NewTx(t))
-	return uploads.New(q, nil, nil, logging.Discard(), limits), q
+	return uploads.New(q, nil, nil, nil, logging.Discard(), limits), q
 }
 
 // record inserts a processing upload of owner, as an accepted upload is recorded.
 func record(t *testing.T, q *db.Queries, owner string) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
-	require.NoError(t, q.CreateUpload(context.Background(), db.CreateUploadParams{
+	_, err := q.CreateUpload(context.Background(), db.CreateUploadParams{
 		ID: id, TrackID: uuid.New(), FileID: uuid.New(), OwnerDid: owner, Title: "Song",
 		Filename: "song.mp3", SizeBytes: 10, StagingKey: uploads.StagingKey(id),
-	}))
+	})
+	require.NoError(t, err)
 	return id
 }
 

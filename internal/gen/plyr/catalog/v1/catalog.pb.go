@@ -75,6 +75,63 @@ func (TrackStatus) EnumDescriptor() ([]byte, []int) {
 	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{0}
 }
 
+// PdsAudioState is where a track's audio stands with the artist's PDS.
+type PdsAudioState int32
+
+const (
+	// PDS_AUDIO_STATE_UNSPECIFIED: only on plyr's storage.
+	PdsAudioState_PDS_AUDIO_STATE_UNSPECIFIED PdsAudioState = 0
+	// PDS_AUDIO_STATE_ON_PDS: the audio is a blob on the PDS, in the track's record.
+	PdsAudioState_PDS_AUDIO_STATE_ON_PDS PdsAudioState = 1
+	// PDS_AUDIO_STATE_TOO_LARGE: the PDS refused the blob for its size; plyr's copy serves.
+	PdsAudioState_PDS_AUDIO_STATE_TOO_LARGE PdsAudioState = 2
+	// PDS_AUDIO_STATE_FAILED: the last copy failed; reason says how.
+	PdsAudioState_PDS_AUDIO_STATE_FAILED PdsAudioState = 3
+)
+
+// Enum value maps for PdsAudioState.
+var (
+	PdsAudioState_name = map[int32]string{
+		0: "PDS_AUDIO_STATE_UNSPECIFIED",
+		1: "PDS_AUDIO_STATE_ON_PDS",
+		2: "PDS_AUDIO_STATE_TOO_LARGE",
+		3: "PDS_AUDIO_STATE_FAILED",
+	}
+	PdsAudioState_value = map[string]int32{
+		"PDS_AUDIO_STATE_UNSPECIFIED": 0,
+		"PDS_AUDIO_STATE_ON_PDS":      1,
+		"PDS_AUDIO_STATE_TOO_LARGE":   2,
+		"PDS_AUDIO_STATE_FAILED":      3,
+	}
+)
+
+func (x PdsAudioState) Enum() *PdsAudioState {
+	p := new(PdsAudioState)
+	*p = x
+	return p
+}
+
+func (x PdsAudioState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PdsAudioState) Descriptor() protoreflect.EnumDescriptor {
+	return file_plyr_catalog_v1_catalog_proto_enumTypes[1].Descriptor()
+}
+
+func (PdsAudioState) Type() protoreflect.EnumType {
+	return &file_plyr_catalog_v1_catalog_proto_enumTypes[1]
+}
+
+func (x PdsAudioState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PdsAudioState.Descriptor instead.
+func (PdsAudioState) EnumDescriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
 // RecordState says whether a record on the owner's PDS is what plyr means it to be.
 type RecordState int32
 
@@ -116,11 +173,11 @@ func (x RecordState) String() string {
 }
 
 func (RecordState) Descriptor() protoreflect.EnumDescriptor {
-	return file_plyr_catalog_v1_catalog_proto_enumTypes[1].Descriptor()
+	return file_plyr_catalog_v1_catalog_proto_enumTypes[2].Descriptor()
 }
 
 func (RecordState) Type() protoreflect.EnumType {
-	return &file_plyr_catalog_v1_catalog_proto_enumTypes[1]
+	return &file_plyr_catalog_v1_catalog_proto_enumTypes[2]
 }
 
 func (x RecordState) Number() protoreflect.EnumNumber {
@@ -129,7 +186,7 @@ func (x RecordState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RecordState.Descriptor instead.
 func (RecordState) EnumDescriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
 }
 
 // RecordFailure is why a record could not be written.
@@ -180,11 +237,11 @@ func (x RecordFailure) String() string {
 }
 
 func (RecordFailure) Descriptor() protoreflect.EnumDescriptor {
-	return file_plyr_catalog_v1_catalog_proto_enumTypes[2].Descriptor()
+	return file_plyr_catalog_v1_catalog_proto_enumTypes[3].Descriptor()
 }
 
 func (RecordFailure) Type() protoreflect.EnumType {
-	return &file_plyr_catalog_v1_catalog_proto_enumTypes[2]
+	return &file_plyr_catalog_v1_catalog_proto_enumTypes[3]
 }
 
 func (x RecordFailure) Number() protoreflect.EnumNumber {
@@ -193,7 +250,7 @@ func (x RecordFailure) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RecordFailure.Descriptor instead.
 func (RecordFailure) EnumDescriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
 }
 
 // Track is one piece of audio an artist published.
@@ -239,7 +296,22 @@ type Track struct {
 	ImageUrl string `protobuf:"bytes,19,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
 	ThumbUrl string `protobuf:"bytes,20,opt,name=thumb_url,json=thumbUrl,proto3" json:"thumb_url,omitempty"`
 	// liked says whether the signed-in caller likes the track; false for anonymous callers.
-	Liked         bool `protobuf:"varint,21,opt,name=liked,proto3" json:"liked,omitempty"`
+	Liked bool `protobuf:"varint,21,opt,name=liked,proto3" json:"liked,omitempty"`
+	// original is the lossless original the artist uploaded (FLAC, WAV, AIFF, ALAC), kept
+	// byte for byte; unset for tracks uploaded as MP3. file_id/file_type above are then its
+	// MP3, which every browser plays: a client that can play the original asks for it.
+	Original *AudioFile `protobuf:"bytes,22,opt,name=original,proto3" json:"original,omitempty"`
+	// waveform is the audio's loudness over time: peaks from 0 to 255, evenly spread over
+	// the track (about 1,000). Filled by GetTrack and GetTracks only, to keep lists small.
+	Waveform []byte `protobuf:"bytes,23,opt,name=waveform,proto3" json:"waveform,omitempty"`
+	// supporters_only says the audio plays for the artist's supporters (atprotofans) and the
+	// artist only: GET /audio answers 401 without a session, 402 to anyone else.
+	SupportersOnly bool `protobuf:"varint,24,opt,name=supporters_only,json=supportersOnly,proto3" json:"supporters_only,omitempty"`
+	// pds_audio says whether the playable audio is also a blob on the artist's PDS; set for
+	// the artist only.
+	PdsAudio *PdsAudio `protobuf:"bytes,25,opt,name=pds_audio,json=pdsAudio,proto3" json:"pds_audio,omitempty"`
+	// content_type is the playable audio's media type (audio/mpeg).
+	ContentType   string `protobuf:"bytes,26,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -421,6 +493,183 @@ func (x *Track) GetLiked() bool {
 	return false
 }
 
+func (x *Track) GetOriginal() *AudioFile {
+	if x != nil {
+		return x.Original
+	}
+	return nil
+}
+
+func (x *Track) GetWaveform() []byte {
+	if x != nil {
+		return x.Waveform
+	}
+	return nil
+}
+
+func (x *Track) GetSupportersOnly() bool {
+	if x != nil {
+		return x.SupportersOnly
+	}
+	return false
+}
+
+func (x *Track) GetPdsAudio() *PdsAudio {
+	if x != nil {
+		return x.PdsAudio
+	}
+	return nil
+}
+
+func (x *Track) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+// AudioFile is one stored audio file of a track.
+type AudioFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// file_id: GET /audio/{file_id}.
+	FileId string `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	// file_type is its extension as uploaded (flac, wav, aif, aiff, m4a).
+	FileType string `protobuf:"bytes,2,opt,name=file_type,json=fileType,proto3" json:"file_type,omitempty"`
+	// content_type is its media type with its codec where that decides whether a browser
+	// can play it (audio/flac, audio/wav, audio/aiff, audio/mp4; codecs="alac"), for
+	// HTMLMediaElement.canPlayType.
+	ContentType   string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	SizeBytes     int64  `protobuf:"varint,4,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AudioFile) Reset() {
+	*x = AudioFile{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AudioFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AudioFile) ProtoMessage() {}
+
+func (x *AudioFile) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AudioFile.ProtoReflect.Descriptor instead.
+func (*AudioFile) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AudioFile) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *AudioFile) GetFileType() string {
+	if x != nil {
+		return x.FileType
+	}
+	return ""
+}
+
+func (x *AudioFile) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *AudioFile) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+type PdsAudio struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         PdsAudioState          `protobuf:"varint,1,opt,name=state,proto3,enum=plyr.catalog.v1.PdsAudioState" json:"state,omitempty"`
+	BlobCid       string                 `protobuf:"bytes,2,opt,name=blob_cid,json=blobCid,proto3" json:"blob_cid,omitempty"`
+	SizeBytes     int64                  `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PdsAudio) Reset() {
+	*x = PdsAudio{}
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PdsAudio) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PdsAudio) ProtoMessage() {}
+
+func (x *PdsAudio) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PdsAudio.ProtoReflect.Descriptor instead.
+func (*PdsAudio) Descriptor() ([]byte, []int) {
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PdsAudio) GetState() PdsAudioState {
+	if x != nil {
+		return x.State
+	}
+	return PdsAudioState_PDS_AUDIO_STATE_UNSPECIFIED
+}
+
+func (x *PdsAudio) GetBlobCid() string {
+	if x != nil {
+		return x.BlobCid
+	}
+	return ""
+}
+
+func (x *PdsAudio) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *PdsAudio) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // AlbumSummary is what a track says of its album.
 type AlbumSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -436,7 +685,7 @@ type AlbumSummary struct {
 
 func (x *AlbumSummary) Reset() {
 	*x = AlbumSummary{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +697,7 @@ func (x *AlbumSummary) String() string {
 func (*AlbumSummary) ProtoMessage() {}
 
 func (x *AlbumSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +710,7 @@ func (x *AlbumSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlbumSummary.ProtoReflect.Descriptor instead.
 func (*AlbumSummary) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *AlbumSummary) GetId() string {
@@ -512,7 +761,7 @@ type FeaturedArtist struct {
 
 func (x *FeaturedArtist) Reset() {
 	*x = FeaturedArtist{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -524,7 +773,7 @@ func (x *FeaturedArtist) String() string {
 func (*FeaturedArtist) ProtoMessage() {}
 
 func (x *FeaturedArtist) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -537,7 +786,7 @@ func (x *FeaturedArtist) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeaturedArtist.ProtoReflect.Descriptor instead.
 func (*FeaturedArtist) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *FeaturedArtist) GetDid() string {
@@ -580,7 +829,7 @@ type RecordStatus struct {
 
 func (x *RecordStatus) Reset() {
 	*x = RecordStatus{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -592,7 +841,7 @@ func (x *RecordStatus) String() string {
 func (*RecordStatus) ProtoMessage() {}
 
 func (x *RecordStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -605,7 +854,7 @@ func (x *RecordStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordStatus.ProtoReflect.Descriptor instead.
 func (*RecordStatus) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RecordStatus) GetState() RecordState {
@@ -658,7 +907,7 @@ type ListMyTracksRequest struct {
 
 func (x *ListMyTracksRequest) Reset() {
 	*x = ListMyTracksRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -670,7 +919,7 @@ func (x *ListMyTracksRequest) String() string {
 func (*ListMyTracksRequest) ProtoMessage() {}
 
 func (x *ListMyTracksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -683,7 +932,7 @@ func (x *ListMyTracksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyTracksRequest.ProtoReflect.Descriptor instead.
 func (*ListMyTracksRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListMyTracksRequest) GetPageSize() int32 {
@@ -720,7 +969,7 @@ type ListMyTracksResponse struct {
 
 func (x *ListMyTracksResponse) Reset() {
 	*x = ListMyTracksResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -732,7 +981,7 @@ func (x *ListMyTracksResponse) String() string {
 func (*ListMyTracksResponse) ProtoMessage() {}
 
 func (x *ListMyTracksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[5]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -745,7 +994,7 @@ func (x *ListMyTracksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyTracksResponse.ProtoReflect.Descriptor instead.
 func (*ListMyTracksResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListMyTracksResponse) GetTracks() []*Track {
@@ -773,7 +1022,7 @@ type RestoreRecordRequest struct {
 
 func (x *RestoreRecordRequest) Reset() {
 	*x = RestoreRecordRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -785,7 +1034,7 @@ func (x *RestoreRecordRequest) String() string {
 func (*RestoreRecordRequest) ProtoMessage() {}
 
 func (x *RestoreRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[6]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -798,7 +1047,7 @@ func (x *RestoreRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreRecordRequest.ProtoReflect.Descriptor instead.
 func (*RestoreRecordRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RestoreRecordRequest) GetTrackId() string {
@@ -819,7 +1068,7 @@ type RestoreRecordResponse struct {
 
 func (x *RestoreRecordResponse) Reset() {
 	*x = RestoreRecordResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +1080,7 @@ func (x *RestoreRecordResponse) String() string {
 func (*RestoreRecordResponse) ProtoMessage() {}
 
 func (x *RestoreRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[7]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +1093,7 @@ func (x *RestoreRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreRecordResponse.ProtoReflect.Descriptor instead.
 func (*RestoreRecordResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{7}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RestoreRecordResponse) GetTrack() *Track {
@@ -872,7 +1121,7 @@ type ListTracksRequest struct {
 
 func (x *ListTracksRequest) Reset() {
 	*x = ListTracksRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -884,7 +1133,7 @@ func (x *ListTracksRequest) String() string {
 func (*ListTracksRequest) ProtoMessage() {}
 
 func (x *ListTracksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[8]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -897,7 +1146,7 @@ func (x *ListTracksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTracksRequest.ProtoReflect.Descriptor instead.
 func (*ListTracksRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{8}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListTracksRequest) GetArtistDid() string {
@@ -941,7 +1190,7 @@ type ListTracksResponse struct {
 
 func (x *ListTracksResponse) Reset() {
 	*x = ListTracksResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1202,7 @@ func (x *ListTracksResponse) String() string {
 func (*ListTracksResponse) ProtoMessage() {}
 
 func (x *ListTracksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[9]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1215,7 @@ func (x *ListTracksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTracksResponse.ProtoReflect.Descriptor instead.
 func (*ListTracksResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{9}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListTracksResponse) GetTracks() []*Track {
@@ -994,7 +1243,7 @@ type GetTrackRequest struct {
 
 func (x *GetTrackRequest) Reset() {
 	*x = GetTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1006,7 +1255,7 @@ func (x *GetTrackRequest) String() string {
 func (*GetTrackRequest) ProtoMessage() {}
 
 func (x *GetTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[10]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1019,7 +1268,7 @@ func (x *GetTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackRequest.ProtoReflect.Descriptor instead.
 func (*GetTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{10}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetTrackRequest) GetId() string {
@@ -1039,7 +1288,7 @@ type GetTracksRequest struct {
 
 func (x *GetTracksRequest) Reset() {
 	*x = GetTracksRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1300,7 @@ func (x *GetTracksRequest) String() string {
 func (*GetTracksRequest) ProtoMessage() {}
 
 func (x *GetTracksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[11]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1313,7 @@ func (x *GetTracksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTracksRequest.ProtoReflect.Descriptor instead.
 func (*GetTracksRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetTracksRequest) GetIds() []string {
@@ -1084,7 +1333,7 @@ type GetTracksResponse struct {
 
 func (x *GetTracksResponse) Reset() {
 	*x = GetTracksResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1096,7 +1345,7 @@ func (x *GetTracksResponse) String() string {
 func (*GetTracksResponse) ProtoMessage() {}
 
 func (x *GetTracksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[12]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1109,7 +1358,7 @@ func (x *GetTracksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTracksResponse.ProtoReflect.Descriptor instead.
 func (*GetTracksResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetTracksResponse) GetTracks() []*Track {
@@ -1130,7 +1379,7 @@ type GetTrackResponse struct {
 
 func (x *GetTrackResponse) Reset() {
 	*x = GetTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1391,7 @@ func (x *GetTrackResponse) String() string {
 func (*GetTrackResponse) ProtoMessage() {}
 
 func (x *GetTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[13]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1404,7 @@ func (x *GetTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackResponse.ProtoReflect.Descriptor instead.
 func (*GetTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetTrackResponse) GetTrack() *Track {
@@ -1197,7 +1446,7 @@ type Artist struct {
 
 func (x *Artist) Reset() {
 	*x = Artist{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1209,7 +1458,7 @@ func (x *Artist) String() string {
 func (*Artist) ProtoMessage() {}
 
 func (x *Artist) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[14]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1222,7 +1471,7 @@ func (x *Artist) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Artist.ProtoReflect.Descriptor instead.
 func (*Artist) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{14}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Artist) GetDid() string {
@@ -1307,7 +1556,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1568,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[15]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1581,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{15}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Link) GetByteStart() int32 {
@@ -1370,7 +1619,7 @@ type GetArtistRequest struct {
 
 func (x *GetArtistRequest) Reset() {
 	*x = GetArtistRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1631,7 @@ func (x *GetArtistRequest) String() string {
 func (*GetArtistRequest) ProtoMessage() {}
 
 func (x *GetArtistRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[16]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1644,7 @@ func (x *GetArtistRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{16}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetArtistRequest) GetArtist() isGetArtistRequest_Artist {
@@ -1449,7 +1698,7 @@ type GetArtistResponse struct {
 
 func (x *GetArtistResponse) Reset() {
 	*x = GetArtistResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1710,7 @@ func (x *GetArtistResponse) String() string {
 func (*GetArtistResponse) ProtoMessage() {}
 
 func (x *GetArtistResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[17]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1723,7 @@ func (x *GetArtistResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{17}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetArtistResponse) GetArtist() *Artist {
@@ -1494,7 +1743,7 @@ type GetArtistsRequest struct {
 
 func (x *GetArtistsRequest) Reset() {
 	*x = GetArtistsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1506,7 +1755,7 @@ func (x *GetArtistsRequest) String() string {
 func (*GetArtistsRequest) ProtoMessage() {}
 
 func (x *GetArtistsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[18]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1519,7 +1768,7 @@ func (x *GetArtistsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistsRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{18}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetArtistsRequest) GetDids() []string {
@@ -1539,7 +1788,7 @@ type GetArtistsResponse struct {
 
 func (x *GetArtistsResponse) Reset() {
 	*x = GetArtistsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1551,7 +1800,7 @@ func (x *GetArtistsResponse) String() string {
 func (*GetArtistsResponse) ProtoMessage() {}
 
 func (x *GetArtistsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[19]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1564,7 +1813,7 @@ func (x *GetArtistsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistsResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{19}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetArtistsResponse) GetArtists() []*Artist {
@@ -1587,7 +1836,7 @@ type UpdateMyProfileRequest struct {
 
 func (x *UpdateMyProfileRequest) Reset() {
 	*x = UpdateMyProfileRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1848,7 @@ func (x *UpdateMyProfileRequest) String() string {
 func (*UpdateMyProfileRequest) ProtoMessage() {}
 
 func (x *UpdateMyProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[20]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +1861,7 @@ func (x *UpdateMyProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMyProfileRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMyProfileRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{20}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpdateMyProfileRequest) GetDisplayName() string {
@@ -1639,7 +1888,7 @@ type UpdateMyProfileResponse struct {
 
 func (x *UpdateMyProfileResponse) Reset() {
 	*x = UpdateMyProfileResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1900,7 @@ func (x *UpdateMyProfileResponse) String() string {
 func (*UpdateMyProfileResponse) ProtoMessage() {}
 
 func (x *UpdateMyProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[21]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1913,7 @@ func (x *UpdateMyProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMyProfileResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMyProfileResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{21}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateMyProfileResponse) GetArtist() *Artist {
@@ -1684,7 +1933,7 @@ type GetArtistAnalyticsRequest struct {
 
 func (x *GetArtistAnalyticsRequest) Reset() {
 	*x = GetArtistAnalyticsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1696,7 +1945,7 @@ func (x *GetArtistAnalyticsRequest) String() string {
 func (*GetArtistAnalyticsRequest) ProtoMessage() {}
 
 func (x *GetArtistAnalyticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[22]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1709,7 +1958,7 @@ func (x *GetArtistAnalyticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistAnalyticsRequest.ProtoReflect.Descriptor instead.
 func (*GetArtistAnalyticsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{22}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetArtistAnalyticsRequest) GetDid() string {
@@ -1731,7 +1980,7 @@ type TrackCount struct {
 
 func (x *TrackCount) Reset() {
 	*x = TrackCount{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +1992,7 @@ func (x *TrackCount) String() string {
 func (*TrackCount) ProtoMessage() {}
 
 func (x *TrackCount) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[23]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +2005,7 @@ func (x *TrackCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackCount.ProtoReflect.Descriptor instead.
 func (*TrackCount) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{23}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TrackCount) GetTrackId() string {
@@ -1795,7 +2044,7 @@ type GetArtistAnalyticsResponse struct {
 
 func (x *GetArtistAnalyticsResponse) Reset() {
 	*x = GetArtistAnalyticsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1807,7 +2056,7 @@ func (x *GetArtistAnalyticsResponse) String() string {
 func (*GetArtistAnalyticsResponse) ProtoMessage() {}
 
 func (x *GetArtistAnalyticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[24]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1820,7 +2069,7 @@ func (x *GetArtistAnalyticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArtistAnalyticsResponse.ProtoReflect.Descriptor instead.
 func (*GetArtistAnalyticsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{24}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetArtistAnalyticsResponse) GetTotalPlays() int64 {
@@ -1877,14 +2126,19 @@ type UpdateTrackRequest struct {
 	Features    []string `protobuf:"bytes,7,rep,name=features,proto3" json:"features,omitempty"`
 	// image_id sets the artwork to an image the caller uploaded (POST /images); empty
 	// removes it.
-	ImageId       *string `protobuf:"bytes,8,opt,name=image_id,json=imageId,proto3,oneof" json:"image_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ImageId *string `protobuf:"bytes,8,opt,name=image_id,json=imageId,proto3,oneof" json:"image_id,omitempty"`
+	// supporters_only gates the track to the artist's supporters (or opens it again); its
+	// audio moves to private storage (or back) in the background, and its record gets
+	// supportGate {type: "any"}. A gated track's audio never goes to the PDS: a blob it has
+	// leaves its record.
+	SupportersOnly *bool `protobuf:"varint,9,opt,name=supporters_only,json=supportersOnly,proto3,oneof" json:"supporters_only,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *UpdateTrackRequest) Reset() {
 	*x = UpdateTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1896,7 +2150,7 @@ func (x *UpdateTrackRequest) String() string {
 func (*UpdateTrackRequest) ProtoMessage() {}
 
 func (x *UpdateTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[25]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1909,7 +2163,7 @@ func (x *UpdateTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTrackRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{25}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UpdateTrackRequest) GetId() string {
@@ -1968,6 +2222,13 @@ func (x *UpdateTrackRequest) GetImageId() string {
 	return ""
 }
 
+func (x *UpdateTrackRequest) GetSupportersOnly() bool {
+	if x != nil && x.SupportersOnly != nil {
+		return *x.SupportersOnly
+	}
+	return false
+}
+
 // UpdateTrackResponse carries the track, its record pending.
 type UpdateTrackResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1978,7 +2239,7 @@ type UpdateTrackResponse struct {
 
 func (x *UpdateTrackResponse) Reset() {
 	*x = UpdateTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1990,7 +2251,7 @@ func (x *UpdateTrackResponse) String() string {
 func (*UpdateTrackResponse) ProtoMessage() {}
 
 func (x *UpdateTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[26]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2003,7 +2264,7 @@ func (x *UpdateTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTrackResponse.ProtoReflect.Descriptor instead.
 func (*UpdateTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{26}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *UpdateTrackResponse) GetTrack() *Track {
@@ -2026,7 +2287,7 @@ type ListTagsRequest struct {
 
 func (x *ListTagsRequest) Reset() {
 	*x = ListTagsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2038,7 +2299,7 @@ func (x *ListTagsRequest) String() string {
 func (*ListTagsRequest) ProtoMessage() {}
 
 func (x *ListTagsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[27]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2051,7 +2312,7 @@ func (x *ListTagsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTagsRequest.ProtoReflect.Descriptor instead.
 func (*ListTagsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{27}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListTagsRequest) GetPrefix() string {
@@ -2079,7 +2340,7 @@ type TagCount struct {
 
 func (x *TagCount) Reset() {
 	*x = TagCount{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2091,7 +2352,7 @@ func (x *TagCount) String() string {
 func (*TagCount) ProtoMessage() {}
 
 func (x *TagCount) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[28]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2104,7 +2365,7 @@ func (x *TagCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagCount.ProtoReflect.Descriptor instead.
 func (*TagCount) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{28}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TagCount) GetName() string {
@@ -2131,7 +2392,7 @@ type ListTagsResponse struct {
 
 func (x *ListTagsResponse) Reset() {
 	*x = ListTagsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2404,7 @@ func (x *ListTagsResponse) String() string {
 func (*ListTagsResponse) ProtoMessage() {}
 
 func (x *ListTagsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[29]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2417,7 @@ func (x *ListTagsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTagsResponse.ProtoReflect.Descriptor instead.
 func (*ListTagsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{29}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListTagsResponse) GetTags() []*TagCount {
@@ -2175,7 +2436,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2187,7 +2448,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[30]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2200,7 +2461,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{30}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{32}
 }
 
 // GetConfigResponse is the public configuration.
@@ -2226,7 +2487,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2238,7 +2499,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[31]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2251,7 +2512,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{31}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetConfigResponse) GetMaxUploadBytes() int64 {
@@ -2327,7 +2588,7 @@ type DeleteTrackRequest struct {
 
 func (x *DeleteTrackRequest) Reset() {
 	*x = DeleteTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2600,7 @@ func (x *DeleteTrackRequest) String() string {
 func (*DeleteTrackRequest) ProtoMessage() {}
 
 func (x *DeleteTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[32]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2352,7 +2613,7 @@ func (x *DeleteTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTrackRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{32}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DeleteTrackRequest) GetId() string {
@@ -2371,7 +2632,7 @@ type DeleteTrackResponse struct {
 
 func (x *DeleteTrackResponse) Reset() {
 	*x = DeleteTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2383,7 +2644,7 @@ func (x *DeleteTrackResponse) String() string {
 func (*DeleteTrackResponse) ProtoMessage() {}
 
 func (x *DeleteTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[33]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2396,7 +2657,7 @@ func (x *DeleteTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTrackResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{33}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{35}
 }
 
 // Album is an album as the catalog shows it.
@@ -2424,7 +2685,7 @@ type Album struct {
 
 func (x *Album) Reset() {
 	*x = Album{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2436,7 +2697,7 @@ func (x *Album) String() string {
 func (*Album) ProtoMessage() {}
 
 func (x *Album) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[34]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2449,7 +2710,7 @@ func (x *Album) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Album.ProtoReflect.Descriptor instead.
 func (*Album) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{34}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Album) GetId() string {
@@ -2555,7 +2816,7 @@ type ListAlbumsRequest struct {
 
 func (x *ListAlbumsRequest) Reset() {
 	*x = ListAlbumsRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2567,7 +2828,7 @@ func (x *ListAlbumsRequest) String() string {
 func (*ListAlbumsRequest) ProtoMessage() {}
 
 func (x *ListAlbumsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[35]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2580,7 +2841,7 @@ func (x *ListAlbumsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlbumsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlbumsRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{35}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListAlbumsRequest) GetArtistDid() string {
@@ -2614,7 +2875,7 @@ type ListAlbumsResponse struct {
 
 func (x *ListAlbumsResponse) Reset() {
 	*x = ListAlbumsResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2626,7 +2887,7 @@ func (x *ListAlbumsResponse) String() string {
 func (*ListAlbumsResponse) ProtoMessage() {}
 
 func (x *ListAlbumsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[36]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2639,7 +2900,7 @@ func (x *ListAlbumsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlbumsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlbumsResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{36}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListAlbumsResponse) GetAlbums() []*Album {
@@ -2668,7 +2929,7 @@ type GetAlbumRequest struct {
 
 func (x *GetAlbumRequest) Reset() {
 	*x = GetAlbumRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2680,7 +2941,7 @@ func (x *GetAlbumRequest) String() string {
 func (*GetAlbumRequest) ProtoMessage() {}
 
 func (x *GetAlbumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[37]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2693,7 +2954,7 @@ func (x *GetAlbumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlbumRequest.ProtoReflect.Descriptor instead.
 func (*GetAlbumRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{37}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetAlbumRequest) GetId() string {
@@ -2728,7 +2989,7 @@ type GetAlbumResponse struct {
 
 func (x *GetAlbumResponse) Reset() {
 	*x = GetAlbumResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2740,7 +3001,7 @@ func (x *GetAlbumResponse) String() string {
 func (*GetAlbumResponse) ProtoMessage() {}
 
 func (x *GetAlbumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[38]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2753,7 +3014,7 @@ func (x *GetAlbumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlbumResponse.ProtoReflect.Descriptor instead.
 func (*GetAlbumResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{38}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetAlbumResponse) GetAlbum() *Album {
@@ -2785,7 +3046,7 @@ type UpdateAlbumRequest struct {
 
 func (x *UpdateAlbumRequest) Reset() {
 	*x = UpdateAlbumRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2797,7 +3058,7 @@ func (x *UpdateAlbumRequest) String() string {
 func (*UpdateAlbumRequest) ProtoMessage() {}
 
 func (x *UpdateAlbumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[39]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2810,7 +3071,7 @@ func (x *UpdateAlbumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAlbumRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAlbumRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{39}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *UpdateAlbumRequest) GetId() string {
@@ -2850,7 +3111,7 @@ type UpdateAlbumResponse struct {
 
 func (x *UpdateAlbumResponse) Reset() {
 	*x = UpdateAlbumResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2862,7 +3123,7 @@ func (x *UpdateAlbumResponse) String() string {
 func (*UpdateAlbumResponse) ProtoMessage() {}
 
 func (x *UpdateAlbumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[40]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2875,7 +3136,7 @@ func (x *UpdateAlbumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAlbumResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAlbumResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{40}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *UpdateAlbumResponse) GetAlbum() *Album {
@@ -2895,7 +3156,7 @@ type RemoveAlbumTrackRequest struct {
 
 func (x *RemoveAlbumTrackRequest) Reset() {
 	*x = RemoveAlbumTrackRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2907,7 +3168,7 @@ func (x *RemoveAlbumTrackRequest) String() string {
 func (*RemoveAlbumTrackRequest) ProtoMessage() {}
 
 func (x *RemoveAlbumTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[41]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2920,7 +3181,7 @@ func (x *RemoveAlbumTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAlbumTrackRequest.ProtoReflect.Descriptor instead.
 func (*RemoveAlbumTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{41}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RemoveAlbumTrackRequest) GetAlbumId() string {
@@ -2945,7 +3206,7 @@ type RemoveAlbumTrackResponse struct {
 
 func (x *RemoveAlbumTrackResponse) Reset() {
 	*x = RemoveAlbumTrackResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2957,7 +3218,7 @@ func (x *RemoveAlbumTrackResponse) String() string {
 func (*RemoveAlbumTrackResponse) ProtoMessage() {}
 
 func (x *RemoveAlbumTrackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[42]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2970,7 +3231,7 @@ func (x *RemoveAlbumTrackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAlbumTrackResponse.ProtoReflect.Descriptor instead.
 func (*RemoveAlbumTrackResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{42}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{44}
 }
 
 type DeleteAlbumRequest struct {
@@ -2984,7 +3245,7 @@ type DeleteAlbumRequest struct {
 
 func (x *DeleteAlbumRequest) Reset() {
 	*x = DeleteAlbumRequest{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[43]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2996,7 +3257,7 @@ func (x *DeleteAlbumRequest) String() string {
 func (*DeleteAlbumRequest) ProtoMessage() {}
 
 func (x *DeleteAlbumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[43]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3009,7 +3270,7 @@ func (x *DeleteAlbumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAlbumRequest.ProtoReflect.Descriptor instead.
 func (*DeleteAlbumRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{43}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DeleteAlbumRequest) GetId() string {
@@ -3034,7 +3295,7 @@ type DeleteAlbumResponse struct {
 
 func (x *DeleteAlbumResponse) Reset() {
 	*x = DeleteAlbumResponse{}
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[44]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3046,7 +3307,7 @@ func (x *DeleteAlbumResponse) String() string {
 func (*DeleteAlbumResponse) ProtoMessage() {}
 
 func (x *DeleteAlbumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[44]
+	mi := &file_plyr_catalog_v1_catalog_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3059,14 +3320,14 @@ func (x *DeleteAlbumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAlbumResponse.ProtoReflect.Descriptor instead.
 func (*DeleteAlbumResponse) Descriptor() ([]byte, []int) {
-	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{44}
+	return file_plyr_catalog_v1_catalog_proto_rawDescGZIP(), []int{46}
 }
 
 var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x06\n" +
+	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdd\a\n" +
 	"\x05Track\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x17\n" +
@@ -3094,7 +3355,24 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\bfeatures\x18\x12 \x03(\v2\x1f.plyr.catalog.v1.FeaturedArtistR\bfeatures\x12\x1b\n" +
 	"\timage_url\x18\x13 \x01(\tR\bimageUrl\x12\x1b\n" +
 	"\tthumb_url\x18\x14 \x01(\tR\bthumbUrl\x12\x14\n" +
-	"\x05liked\x18\x15 \x01(\bR\x05liked\"\x82\x01\n" +
+	"\x05liked\x18\x15 \x01(\bR\x05liked\x126\n" +
+	"\boriginal\x18\x16 \x01(\v2\x1a.plyr.catalog.v1.AudioFileR\boriginal\x12\x1a\n" +
+	"\bwaveform\x18\x17 \x01(\fR\bwaveform\x12'\n" +
+	"\x0fsupporters_only\x18\x18 \x01(\bR\x0esupportersOnly\x126\n" +
+	"\tpds_audio\x18\x19 \x01(\v2\x19.plyr.catalog.v1.PdsAudioR\bpdsAudio\x12!\n" +
+	"\fcontent_type\x18\x1a \x01(\tR\vcontentType\"\x83\x01\n" +
+	"\tAudioFile\x12\x17\n" +
+	"\afile_id\x18\x01 \x01(\tR\x06fileId\x12\x1b\n" +
+	"\tfile_type\x18\x02 \x01(\tR\bfileType\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\"\x92\x01\n" +
+	"\bPdsAudio\x124\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x1e.plyr.catalog.v1.PdsAudioStateR\x05state\x12\x19\n" +
+	"\bblob_cid\x18\x02 \x01(\tR\ablobCid\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x03 \x01(\x03R\tsizeBytes\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x82\x01\n" +
 	"\fAlbumSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04slug\x18\x02 \x01(\tR\x04slug\x12\x14\n" +
@@ -3193,7 +3471,7 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16total_duration_seconds\x18\x03 \x01(\x03R\x14totalDurationSeconds\x12:\n" +
 	"\n" +
 	"top_played\x18\x04 \x01(\v2\x1b.plyr.catalog.v1.TrackCountR\ttopPlayed\x128\n" +
-	"\ttop_liked\x18\x05 \x01(\v2\x1b.plyr.catalog.v1.TrackCountR\btopLiked\"\x89\x02\n" +
+	"\ttop_liked\x18\x05 \x01(\v2\x1b.plyr.catalog.v1.TrackCountR\btopLiked\"\xcb\x02\n" +
 	"\x12UpdateTrackRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\x05title\x18\x02 \x01(\tH\x00R\x05title\x88\x01\x01\x12\x19\n" +
@@ -3202,10 +3480,12 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x04tags\x18\x05 \x03(\tR\x04tags\x12!\n" +
 	"\fset_features\x18\x06 \x01(\bR\vsetFeatures\x12\x1a\n" +
 	"\bfeatures\x18\a \x03(\tR\bfeatures\x12\x1e\n" +
-	"\bimage_id\x18\b \x01(\tH\x02R\aimageId\x88\x01\x01B\b\n" +
+	"\bimage_id\x18\b \x01(\tH\x02R\aimageId\x88\x01\x01\x12,\n" +
+	"\x0fsupporters_only\x18\t \x01(\bH\x03R\x0esupportersOnly\x88\x01\x01B\b\n" +
 	"\x06_titleB\b\n" +
 	"\x06_albumB\v\n" +
-	"\t_image_id\"C\n" +
+	"\t_image_idB\x12\n" +
+	"\x10_supporters_only\"C\n" +
 	"\x13UpdateTrackResponse\x12,\n" +
 	"\x05track\x18\x01 \x01(\v2\x16.plyr.catalog.v1.TrackR\x05track\"?\n" +
 	"\x0fListTagsRequest\x12\x16\n" +
@@ -3288,7 +3568,12 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\vTrackStatus\x12\x1c\n" +
 	"\x18TRACK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRACK_STATUS_PROCESSING\x10\x01\x12\x16\n" +
-	"\x12TRACK_STATUS_READY\x10\x02*w\n" +
+	"\x12TRACK_STATUS_READY\x10\x02*\x87\x01\n" +
+	"\rPdsAudioState\x12\x1f\n" +
+	"\x1bPDS_AUDIO_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16PDS_AUDIO_STATE_ON_PDS\x10\x01\x12\x1d\n" +
+	"\x19PDS_AUDIO_STATE_TOO_LARGE\x10\x02\x12\x1a\n" +
+	"\x16PDS_AUDIO_STATE_FAILED\x10\x03*w\n" +
 	"\vRecordState\x12\x1c\n" +
 	"\x18RECORD_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14RECORD_STATE_PENDING\x10\x01\x12\x17\n" +
@@ -3336,129 +3621,135 @@ func file_plyr_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_plyr_catalog_v1_catalog_proto_rawDescData
 }
 
-var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_plyr_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_plyr_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_plyr_catalog_v1_catalog_proto_goTypes = []any{
 	(TrackStatus)(0),                   // 0: plyr.catalog.v1.TrackStatus
-	(RecordState)(0),                   // 1: plyr.catalog.v1.RecordState
-	(RecordFailure)(0),                 // 2: plyr.catalog.v1.RecordFailure
-	(*Track)(nil),                      // 3: plyr.catalog.v1.Track
-	(*AlbumSummary)(nil),               // 4: plyr.catalog.v1.AlbumSummary
-	(*FeaturedArtist)(nil),             // 5: plyr.catalog.v1.FeaturedArtist
-	(*RecordStatus)(nil),               // 6: plyr.catalog.v1.RecordStatus
-	(*ListMyTracksRequest)(nil),        // 7: plyr.catalog.v1.ListMyTracksRequest
-	(*ListMyTracksResponse)(nil),       // 8: plyr.catalog.v1.ListMyTracksResponse
-	(*RestoreRecordRequest)(nil),       // 9: plyr.catalog.v1.RestoreRecordRequest
-	(*RestoreRecordResponse)(nil),      // 10: plyr.catalog.v1.RestoreRecordResponse
-	(*ListTracksRequest)(nil),          // 11: plyr.catalog.v1.ListTracksRequest
-	(*ListTracksResponse)(nil),         // 12: plyr.catalog.v1.ListTracksResponse
-	(*GetTrackRequest)(nil),            // 13: plyr.catalog.v1.GetTrackRequest
-	(*GetTracksRequest)(nil),           // 14: plyr.catalog.v1.GetTracksRequest
-	(*GetTracksResponse)(nil),          // 15: plyr.catalog.v1.GetTracksResponse
-	(*GetTrackResponse)(nil),           // 16: plyr.catalog.v1.GetTrackResponse
-	(*Artist)(nil),                     // 17: plyr.catalog.v1.Artist
-	(*Link)(nil),                       // 18: plyr.catalog.v1.Link
-	(*GetArtistRequest)(nil),           // 19: plyr.catalog.v1.GetArtistRequest
-	(*GetArtistResponse)(nil),          // 20: plyr.catalog.v1.GetArtistResponse
-	(*GetArtistsRequest)(nil),          // 21: plyr.catalog.v1.GetArtistsRequest
-	(*GetArtistsResponse)(nil),         // 22: plyr.catalog.v1.GetArtistsResponse
-	(*UpdateMyProfileRequest)(nil),     // 23: plyr.catalog.v1.UpdateMyProfileRequest
-	(*UpdateMyProfileResponse)(nil),    // 24: plyr.catalog.v1.UpdateMyProfileResponse
-	(*GetArtistAnalyticsRequest)(nil),  // 25: plyr.catalog.v1.GetArtistAnalyticsRequest
-	(*TrackCount)(nil),                 // 26: plyr.catalog.v1.TrackCount
-	(*GetArtistAnalyticsResponse)(nil), // 27: plyr.catalog.v1.GetArtistAnalyticsResponse
-	(*UpdateTrackRequest)(nil),         // 28: plyr.catalog.v1.UpdateTrackRequest
-	(*UpdateTrackResponse)(nil),        // 29: plyr.catalog.v1.UpdateTrackResponse
-	(*ListTagsRequest)(nil),            // 30: plyr.catalog.v1.ListTagsRequest
-	(*TagCount)(nil),                   // 31: plyr.catalog.v1.TagCount
-	(*ListTagsResponse)(nil),           // 32: plyr.catalog.v1.ListTagsResponse
-	(*GetConfigRequest)(nil),           // 33: plyr.catalog.v1.GetConfigRequest
-	(*GetConfigResponse)(nil),          // 34: plyr.catalog.v1.GetConfigResponse
-	(*DeleteTrackRequest)(nil),         // 35: plyr.catalog.v1.DeleteTrackRequest
-	(*DeleteTrackResponse)(nil),        // 36: plyr.catalog.v1.DeleteTrackResponse
-	(*Album)(nil),                      // 37: plyr.catalog.v1.Album
-	(*ListAlbumsRequest)(nil),          // 38: plyr.catalog.v1.ListAlbumsRequest
-	(*ListAlbumsResponse)(nil),         // 39: plyr.catalog.v1.ListAlbumsResponse
-	(*GetAlbumRequest)(nil),            // 40: plyr.catalog.v1.GetAlbumRequest
-	(*GetAlbumResponse)(nil),           // 41: plyr.catalog.v1.GetAlbumResponse
-	(*UpdateAlbumRequest)(nil),         // 42: plyr.catalog.v1.UpdateAlbumRequest
-	(*UpdateAlbumResponse)(nil),        // 43: plyr.catalog.v1.UpdateAlbumResponse
-	(*RemoveAlbumTrackRequest)(nil),    // 44: plyr.catalog.v1.RemoveAlbumTrackRequest
-	(*RemoveAlbumTrackResponse)(nil),   // 45: plyr.catalog.v1.RemoveAlbumTrackResponse
-	(*DeleteAlbumRequest)(nil),         // 46: plyr.catalog.v1.DeleteAlbumRequest
-	(*DeleteAlbumResponse)(nil),        // 47: plyr.catalog.v1.DeleteAlbumResponse
-	(*timestamppb.Timestamp)(nil),      // 48: google.protobuf.Timestamp
+	(PdsAudioState)(0),                 // 1: plyr.catalog.v1.PdsAudioState
+	(RecordState)(0),                   // 2: plyr.catalog.v1.RecordState
+	(RecordFailure)(0),                 // 3: plyr.catalog.v1.RecordFailure
+	(*Track)(nil),                      // 4: plyr.catalog.v1.Track
+	(*AudioFile)(nil),                  // 5: plyr.catalog.v1.AudioFile
+	(*PdsAudio)(nil),                   // 6: plyr.catalog.v1.PdsAudio
+	(*AlbumSummary)(nil),               // 7: plyr.catalog.v1.AlbumSummary
+	(*FeaturedArtist)(nil),             // 8: plyr.catalog.v1.FeaturedArtist
+	(*RecordStatus)(nil),               // 9: plyr.catalog.v1.RecordStatus
+	(*ListMyTracksRequest)(nil),        // 10: plyr.catalog.v1.ListMyTracksRequest
+	(*ListMyTracksResponse)(nil),       // 11: plyr.catalog.v1.ListMyTracksResponse
+	(*RestoreRecordRequest)(nil),       // 12: plyr.catalog.v1.RestoreRecordRequest
+	(*RestoreRecordResponse)(nil),      // 13: plyr.catalog.v1.RestoreRecordResponse
+	(*ListTracksRequest)(nil),          // 14: plyr.catalog.v1.ListTracksRequest
+	(*ListTracksResponse)(nil),         // 15: plyr.catalog.v1.ListTracksResponse
+	(*GetTrackRequest)(nil),            // 16: plyr.catalog.v1.GetTrackRequest
+	(*GetTracksRequest)(nil),           // 17: plyr.catalog.v1.GetTracksRequest
+	(*GetTracksResponse)(nil),          // 18: plyr.catalog.v1.GetTracksResponse
+	(*GetTrackResponse)(nil),           // 19: plyr.catalog.v1.GetTrackResponse
+	(*Artist)(nil),                     // 20: plyr.catalog.v1.Artist
+	(*Link)(nil),                       // 21: plyr.catalog.v1.Link
+	(*GetArtistRequest)(nil),           // 22: plyr.catalog.v1.GetArtistRequest
+	(*GetArtistResponse)(nil),          // 23: plyr.catalog.v1.GetArtistResponse
+	(*GetArtistsRequest)(nil),          // 24: plyr.catalog.v1.GetArtistsRequest
+	(*GetArtistsResponse)(nil),         // 25: plyr.catalog.v1.GetArtistsResponse
+	(*UpdateMyProfileRequest)(nil),     // 26: plyr.catalog.v1.UpdateMyProfileRequest
+	(*UpdateMyProfileResponse)(nil),    // 27: plyr.catalog.v1.UpdateMyProfileResponse
+	(*GetArtistAnalyticsRequest)(nil),  // 28: plyr.catalog.v1.GetArtistAnalyticsRequest
+	(*TrackCount)(nil),                 // 29: plyr.catalog.v1.TrackCount
+	(*GetArtistAnalyticsResponse)(nil), // 30: plyr.catalog.v1.GetArtistAnalyticsResponse
+	(*UpdateTrackRequest)(nil),         // 31: plyr.catalog.v1.UpdateTrackRequest
+	(*UpdateTrackResponse)(nil),        // 32: plyr.catalog.v1.UpdateTrackResponse
+	(*ListTagsRequest)(nil),            // 33: plyr.catalog.v1.ListTagsRequest
+	(*TagCount)(nil),                   // 34: plyr.catalog.v1.TagCount
+	(*ListTagsResponse)(nil),           // 35: plyr.catalog.v1.ListTagsResponse
+	(*GetConfigRequest)(nil),           // 36: plyr.catalog.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),          // 37: plyr.catalog.v1.GetConfigResponse
+	(*DeleteTrackRequest)(nil),         // 38: plyr.catalog.v1.DeleteTrackRequest
+	(*DeleteTrackResponse)(nil),        // 39: plyr.catalog.v1.DeleteTrackResponse
+	(*Album)(nil),                      // 40: plyr.catalog.v1.Album
+	(*ListAlbumsRequest)(nil),          // 41: plyr.catalog.v1.ListAlbumsRequest
+	(*ListAlbumsResponse)(nil),         // 42: plyr.catalog.v1.ListAlbumsResponse
+	(*GetAlbumRequest)(nil),            // 43: plyr.catalog.v1.GetAlbumRequest
+	(*GetAlbumResponse)(nil),           // 44: plyr.catalog.v1.GetAlbumResponse
+	(*UpdateAlbumRequest)(nil),         // 45: plyr.catalog.v1.UpdateAlbumRequest
+	(*UpdateAlbumResponse)(nil),        // 46: plyr.catalog.v1.UpdateAlbumResponse
+	(*RemoveAlbumTrackRequest)(nil),    // 47: plyr.catalog.v1.RemoveAlbumTrackRequest
+	(*RemoveAlbumTrackResponse)(nil),   // 48: plyr.catalog.v1.RemoveAlbumTrackResponse
+	(*DeleteAlbumRequest)(nil),         // 49: plyr.catalog.v1.DeleteAlbumRequest
+	(*DeleteAlbumResponse)(nil),        // 50: plyr.catalog.v1.DeleteAlbumResponse
+	(*timestamppb.Timestamp)(nil),      // 51: google.protobuf.Timestamp
 }
 var file_plyr_catalog_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: plyr.catalog.v1.Track.status:type_name -> plyr.catalog.v1.TrackStatus
-	48, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
-	6,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
-	4,  // 3: plyr.catalog.v1.Track.album:type_name -> plyr.catalog.v1.AlbumSummary
-	5,  // 4: plyr.catalog.v1.Track.features:type_name -> plyr.catalog.v1.FeaturedArtist
-	1,  // 5: plyr.catalog.v1.RecordStatus.state:type_name -> plyr.catalog.v1.RecordState
-	2,  // 6: plyr.catalog.v1.RecordStatus.failure:type_name -> plyr.catalog.v1.RecordFailure
-	3,  // 7: plyr.catalog.v1.ListMyTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
-	3,  // 8: plyr.catalog.v1.RestoreRecordResponse.track:type_name -> plyr.catalog.v1.Track
-	3,  // 9: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
-	3,  // 10: plyr.catalog.v1.GetTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
-	3,  // 11: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
-	18, // 12: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
-	48, // 13: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
-	6,  // 14: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
-	17, // 15: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
-	17, // 16: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
-	17, // 17: plyr.catalog.v1.UpdateMyProfileResponse.artist:type_name -> plyr.catalog.v1.Artist
-	26, // 18: plyr.catalog.v1.GetArtistAnalyticsResponse.top_played:type_name -> plyr.catalog.v1.TrackCount
-	26, // 19: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
-	3,  // 20: plyr.catalog.v1.UpdateTrackResponse.track:type_name -> plyr.catalog.v1.Track
-	31, // 21: plyr.catalog.v1.ListTagsResponse.tags:type_name -> plyr.catalog.v1.TagCount
-	48, // 22: plyr.catalog.v1.Album.created_at:type_name -> google.protobuf.Timestamp
-	6,  // 23: plyr.catalog.v1.Album.record:type_name -> plyr.catalog.v1.RecordStatus
-	37, // 24: plyr.catalog.v1.ListAlbumsResponse.albums:type_name -> plyr.catalog.v1.Album
-	37, // 25: plyr.catalog.v1.GetAlbumResponse.album:type_name -> plyr.catalog.v1.Album
-	3,  // 26: plyr.catalog.v1.GetAlbumResponse.tracks:type_name -> plyr.catalog.v1.Track
-	37, // 27: plyr.catalog.v1.UpdateAlbumResponse.album:type_name -> plyr.catalog.v1.Album
-	11, // 28: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
-	13, // 29: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
-	14, // 30: plyr.catalog.v1.CatalogService.GetTracks:input_type -> plyr.catalog.v1.GetTracksRequest
-	7,  // 31: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
-	9,  // 32: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
-	28, // 33: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
-	35, // 34: plyr.catalog.v1.CatalogService.DeleteTrack:input_type -> plyr.catalog.v1.DeleteTrackRequest
-	38, // 35: plyr.catalog.v1.CatalogService.ListAlbums:input_type -> plyr.catalog.v1.ListAlbumsRequest
-	40, // 36: plyr.catalog.v1.CatalogService.GetAlbum:input_type -> plyr.catalog.v1.GetAlbumRequest
-	42, // 37: plyr.catalog.v1.CatalogService.UpdateAlbum:input_type -> plyr.catalog.v1.UpdateAlbumRequest
-	44, // 38: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:input_type -> plyr.catalog.v1.RemoveAlbumTrackRequest
-	46, // 39: plyr.catalog.v1.CatalogService.DeleteAlbum:input_type -> plyr.catalog.v1.DeleteAlbumRequest
-	30, // 40: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
-	33, // 41: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
-	19, // 42: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
-	21, // 43: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
-	23, // 44: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
-	25, // 45: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
-	12, // 46: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
-	16, // 47: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
-	15, // 48: plyr.catalog.v1.CatalogService.GetTracks:output_type -> plyr.catalog.v1.GetTracksResponse
-	8,  // 49: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
-	10, // 50: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
-	29, // 51: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
-	36, // 52: plyr.catalog.v1.CatalogService.DeleteTrack:output_type -> plyr.catalog.v1.DeleteTrackResponse
-	39, // 53: plyr.catalog.v1.CatalogService.ListAlbums:output_type -> plyr.catalog.v1.ListAlbumsResponse
-	41, // 54: plyr.catalog.v1.CatalogService.GetAlbum:output_type -> plyr.catalog.v1.GetAlbumResponse
-	43, // 55: plyr.catalog.v1.CatalogService.UpdateAlbum:output_type -> plyr.catalog.v1.UpdateAlbumResponse
-	45, // 56: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:output_type -> plyr.catalog.v1.RemoveAlbumTrackResponse
-	47, // 57: plyr.catalog.v1.CatalogService.DeleteAlbum:output_type -> plyr.catalog.v1.DeleteAlbumResponse
-	32, // 58: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
-	34, // 59: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
-	20, // 60: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
-	22, // 61: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
-	24, // 62: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
-	27, // 63: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
-	46, // [46:64] is the sub-list for method output_type
-	28, // [28:46] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	51, // 1: plyr.catalog.v1.Track.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 2: plyr.catalog.v1.Track.record:type_name -> plyr.catalog.v1.RecordStatus
+	7,  // 3: plyr.catalog.v1.Track.album:type_name -> plyr.catalog.v1.AlbumSummary
+	8,  // 4: plyr.catalog.v1.Track.features:type_name -> plyr.catalog.v1.FeaturedArtist
+	5,  // 5: plyr.catalog.v1.Track.original:type_name -> plyr.catalog.v1.AudioFile
+	6,  // 6: plyr.catalog.v1.Track.pds_audio:type_name -> plyr.catalog.v1.PdsAudio
+	1,  // 7: plyr.catalog.v1.PdsAudio.state:type_name -> plyr.catalog.v1.PdsAudioState
+	2,  // 8: plyr.catalog.v1.RecordStatus.state:type_name -> plyr.catalog.v1.RecordState
+	3,  // 9: plyr.catalog.v1.RecordStatus.failure:type_name -> plyr.catalog.v1.RecordFailure
+	4,  // 10: plyr.catalog.v1.ListMyTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
+	4,  // 11: plyr.catalog.v1.RestoreRecordResponse.track:type_name -> plyr.catalog.v1.Track
+	4,  // 12: plyr.catalog.v1.ListTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
+	4,  // 13: plyr.catalog.v1.GetTracksResponse.tracks:type_name -> plyr.catalog.v1.Track
+	4,  // 14: plyr.catalog.v1.GetTrackResponse.track:type_name -> plyr.catalog.v1.Track
+	21, // 15: plyr.catalog.v1.Artist.bio_links:type_name -> plyr.catalog.v1.Link
+	51, // 16: plyr.catalog.v1.Artist.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 17: plyr.catalog.v1.Artist.profile_record:type_name -> plyr.catalog.v1.RecordStatus
+	20, // 18: plyr.catalog.v1.GetArtistResponse.artist:type_name -> plyr.catalog.v1.Artist
+	20, // 19: plyr.catalog.v1.GetArtistsResponse.artists:type_name -> plyr.catalog.v1.Artist
+	20, // 20: plyr.catalog.v1.UpdateMyProfileResponse.artist:type_name -> plyr.catalog.v1.Artist
+	29, // 21: plyr.catalog.v1.GetArtistAnalyticsResponse.top_played:type_name -> plyr.catalog.v1.TrackCount
+	29, // 22: plyr.catalog.v1.GetArtistAnalyticsResponse.top_liked:type_name -> plyr.catalog.v1.TrackCount
+	4,  // 23: plyr.catalog.v1.UpdateTrackResponse.track:type_name -> plyr.catalog.v1.Track
+	34, // 24: plyr.catalog.v1.ListTagsResponse.tags:type_name -> plyr.catalog.v1.TagCount
+	51, // 25: plyr.catalog.v1.Album.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 26: plyr.catalog.v1.Album.record:type_name -> plyr.catalog.v1.RecordStatus
+	40, // 27: plyr.catalog.v1.ListAlbumsResponse.albums:type_name -> plyr.catalog.v1.Album
+	40, // 28: plyr.catalog.v1.GetAlbumResponse.album:type_name -> plyr.catalog.v1.Album
+	4,  // 29: plyr.catalog.v1.GetAlbumResponse.tracks:type_name -> plyr.catalog.v1.Track
+	40, // 30: plyr.catalog.v1.UpdateAlbumResponse.album:type_name -> plyr.catalog.v1.Album
+	14, // 31: plyr.catalog.v1.CatalogService.ListTracks:input_type -> plyr.catalog.v1.ListTracksRequest
+	16, // 32: plyr.catalog.v1.CatalogService.GetTrack:input_type -> plyr.catalog.v1.GetTrackRequest
+	17, // 33: plyr.catalog.v1.CatalogService.GetTracks:input_type -> plyr.catalog.v1.GetTracksRequest
+	10, // 34: plyr.catalog.v1.CatalogService.ListMyTracks:input_type -> plyr.catalog.v1.ListMyTracksRequest
+	12, // 35: plyr.catalog.v1.CatalogService.RestoreRecord:input_type -> plyr.catalog.v1.RestoreRecordRequest
+	31, // 36: plyr.catalog.v1.CatalogService.UpdateTrack:input_type -> plyr.catalog.v1.UpdateTrackRequest
+	38, // 37: plyr.catalog.v1.CatalogService.DeleteTrack:input_type -> plyr.catalog.v1.DeleteTrackRequest
+	41, // 38: plyr.catalog.v1.CatalogService.ListAlbums:input_type -> plyr.catalog.v1.ListAlbumsRequest
+	43, // 39: plyr.catalog.v1.CatalogService.GetAlbum:input_type -> plyr.catalog.v1.GetAlbumRequest
+	45, // 40: plyr.catalog.v1.CatalogService.UpdateAlbum:input_type -> plyr.catalog.v1.UpdateAlbumRequest
+	47, // 41: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:input_type -> plyr.catalog.v1.RemoveAlbumTrackRequest
+	49, // 42: plyr.catalog.v1.CatalogService.DeleteAlbum:input_type -> plyr.catalog.v1.DeleteAlbumRequest
+	33, // 43: plyr.catalog.v1.CatalogService.ListTags:input_type -> plyr.catalog.v1.ListTagsRequest
+	36, // 44: plyr.catalog.v1.CatalogService.GetConfig:input_type -> plyr.catalog.v1.GetConfigRequest
+	22, // 45: plyr.catalog.v1.CatalogService.GetArtist:input_type -> plyr.catalog.v1.GetArtistRequest
+	24, // 46: plyr.catalog.v1.CatalogService.GetArtists:input_type -> plyr.catalog.v1.GetArtistsRequest
+	26, // 47: plyr.catalog.v1.CatalogService.UpdateMyProfile:input_type -> plyr.catalog.v1.UpdateMyProfileRequest
+	28, // 48: plyr.catalog.v1.CatalogService.GetArtistAnalytics:input_type -> plyr.catalog.v1.GetArtistAnalyticsRequest
+	15, // 49: plyr.catalog.v1.CatalogService.ListTracks:output_type -> plyr.catalog.v1.ListTracksResponse
+	19, // 50: plyr.catalog.v1.CatalogService.GetTrack:output_type -> plyr.catalog.v1.GetTrackResponse
+	18, // 51: plyr.catalog.v1.CatalogService.GetTracks:output_type -> plyr.catalog.v1.GetTracksResponse
+	11, // 52: plyr.catalog.v1.CatalogService.ListMyTracks:output_type -> plyr.catalog.v1.ListMyTracksResponse
+	13, // 53: plyr.catalog.v1.CatalogService.RestoreRecord:output_type -> plyr.catalog.v1.RestoreRecordResponse
+	32, // 54: plyr.catalog.v1.CatalogService.UpdateTrack:output_type -> plyr.catalog.v1.UpdateTrackResponse
+	39, // 55: plyr.catalog.v1.CatalogService.DeleteTrack:output_type -> plyr.catalog.v1.DeleteTrackResponse
+	42, // 56: plyr.catalog.v1.CatalogService.ListAlbums:output_type -> plyr.catalog.v1.ListAlbumsResponse
+	44, // 57: plyr.catalog.v1.CatalogService.GetAlbum:output_type -> plyr.catalog.v1.GetAlbumResponse
+	46, // 58: plyr.catalog.v1.CatalogService.UpdateAlbum:output_type -> plyr.catalog.v1.UpdateAlbumResponse
+	48, // 59: plyr.catalog.v1.CatalogService.RemoveAlbumTrack:output_type -> plyr.catalog.v1.RemoveAlbumTrackResponse
+	50, // 60: plyr.catalog.v1.CatalogService.DeleteAlbum:output_type -> plyr.catalog.v1.DeleteAlbumResponse
+	35, // 61: plyr.catalog.v1.CatalogService.ListTags:output_type -> plyr.catalog.v1.ListTagsResponse
+	37, // 62: plyr.catalog.v1.CatalogService.GetConfig:output_type -> plyr.catalog.v1.GetConfigResponse
+	23, // 63: plyr.catalog.v1.CatalogService.GetArtist:output_type -> plyr.catalog.v1.GetArtistResponse
+	25, // 64: plyr.catalog.v1.CatalogService.GetArtists:output_type -> plyr.catalog.v1.GetArtistsResponse
+	27, // 65: plyr.catalog.v1.CatalogService.UpdateMyProfile:output_type -> plyr.catalog.v1.UpdateMyProfileResponse
+	30, // 66: plyr.catalog.v1.CatalogService.GetArtistAnalytics:output_type -> plyr.catalog.v1.GetArtistAnalyticsResponse
+	49, // [49:67] is the sub-list for method output_type
+	31, // [31:49] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_plyr_catalog_v1_catalog_proto_init() }
@@ -3466,20 +3757,20 @@ func file_plyr_catalog_v1_catalog_proto_init() {
 	if File_plyr_catalog_v1_catalog_proto != nil {
 		return
 	}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[16].OneofWrappers = []any{
+	file_plyr_catalog_v1_catalog_proto_msgTypes[18].OneofWrappers = []any{
 		(*GetArtistRequest_Did)(nil),
 		(*GetArtistRequest_Handle)(nil),
 	}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[20].OneofWrappers = []any{}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[25].OneofWrappers = []any{}
-	file_plyr_catalog_v1_catalog_proto_msgTypes[39].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[22].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[27].OneofWrappers = []any{}
+	file_plyr_catalog_v1_catalog_proto_msgTypes[41].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_catalog_v1_catalog_proto_rawDesc), len(file_plyr_catalog_v1_catalog_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   45,
+			NumEnums:      4,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

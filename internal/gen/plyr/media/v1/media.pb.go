@@ -9,6 +9,7 @@ package mediav1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -101,6 +102,11 @@ const (
 	UploadPhase_UPLOAD_PHASE_PUBLISHING UploadPhase = 4
 	// UPLOAD_PHASE_DONE means processing has ended; status says how.
 	UploadPhase_UPLOAD_PHASE_DONE UploadPhase = 5
+	// UPLOAD_PHASE_TRANSCODING means a lossless original is kept and its MP3 (what every
+	// browser plays) is being made; the track is playable as soon as it exists.
+	UploadPhase_UPLOAD_PHASE_TRANSCODING UploadPhase = 6
+	// UPLOAD_PHASE_PDS_UPLOAD means the playable audio is being copied to the artist's PDS.
+	UploadPhase_UPLOAD_PHASE_PDS_UPLOAD UploadPhase = 7
 )
 
 // Enum value maps for UploadPhase.
@@ -112,6 +118,8 @@ var (
 		3: "UPLOAD_PHASE_STORING",
 		4: "UPLOAD_PHASE_PUBLISHING",
 		5: "UPLOAD_PHASE_DONE",
+		6: "UPLOAD_PHASE_TRANSCODING",
+		7: "UPLOAD_PHASE_PDS_UPLOAD",
 	}
 	UploadPhase_value = map[string]int32{
 		"UPLOAD_PHASE_UNSPECIFIED": 0,
@@ -120,6 +128,8 @@ var (
 		"UPLOAD_PHASE_STORING":     3,
 		"UPLOAD_PHASE_PUBLISHING":  4,
 		"UPLOAD_PHASE_DONE":        5,
+		"UPLOAD_PHASE_TRANSCODING": 6,
+		"UPLOAD_PHASE_PDS_UPLOAD":  7,
 	}
 )
 
@@ -148,6 +158,178 @@ func (x UploadPhase) Number() protoreflect.EnumNumber {
 // Deprecated: Use UploadPhase.Descriptor instead.
 func (UploadPhase) EnumDescriptor() ([]byte, []int) {
 	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{1}
+}
+
+// MigrationStatus is where a migration stands.
+type MigrationStatus int32
+
+const (
+	MigrationStatus_MIGRATION_STATUS_UNSPECIFIED MigrationStatus = 0
+	// MIGRATION_STATUS_RUNNING: tracks are being copied.
+	MigrationStatus_MIGRATION_STATUS_RUNNING MigrationStatus = 1
+	// MIGRATION_STATUS_DONE: every track was migrated or skipped.
+	MigrationStatus_MIGRATION_STATUS_DONE MigrationStatus = 2
+	// MIGRATION_STATUS_FAILED: it ended with failed tracks; an admin may retry them.
+	MigrationStatus_MIGRATION_STATUS_FAILED MigrationStatus = 3
+)
+
+// Enum value maps for MigrationStatus.
+var (
+	MigrationStatus_name = map[int32]string{
+		0: "MIGRATION_STATUS_UNSPECIFIED",
+		1: "MIGRATION_STATUS_RUNNING",
+		2: "MIGRATION_STATUS_DONE",
+		3: "MIGRATION_STATUS_FAILED",
+	}
+	MigrationStatus_value = map[string]int32{
+		"MIGRATION_STATUS_UNSPECIFIED": 0,
+		"MIGRATION_STATUS_RUNNING":     1,
+		"MIGRATION_STATUS_DONE":        2,
+		"MIGRATION_STATUS_FAILED":      3,
+	}
+)
+
+func (x MigrationStatus) Enum() *MigrationStatus {
+	p := new(MigrationStatus)
+	*p = x
+	return p
+}
+
+func (x MigrationStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MigrationStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_plyr_media_v1_media_proto_enumTypes[2].Descriptor()
+}
+
+func (MigrationStatus) Type() protoreflect.EnumType {
+	return &file_plyr_media_v1_media_proto_enumTypes[2]
+}
+
+func (x MigrationStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MigrationStatus.Descriptor instead.
+func (MigrationStatus) EnumDescriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{2}
+}
+
+// MigrationItemStatus is what became of one track.
+type MigrationItemStatus int32
+
+const (
+	MigrationItemStatus_MIGRATION_ITEM_STATUS_UNSPECIFIED MigrationItemStatus = 0
+	// MIGRATION_ITEM_STATUS_PENDING: not copied yet.
+	MigrationItemStatus_MIGRATION_ITEM_STATUS_PENDING MigrationItemStatus = 1
+	// MIGRATION_ITEM_STATUS_MIGRATED: the blob is on the PDS and in the track's record.
+	MigrationItemStatus_MIGRATION_ITEM_STATUS_MIGRATED MigrationItemStatus = 2
+	// MIGRATION_ITEM_STATUS_SKIPPED: not copied, for a reason that is no error (too large
+	// for the PDS, gated since, already there, deleted); reason says which.
+	MigrationItemStatus_MIGRATION_ITEM_STATUS_SKIPPED MigrationItemStatus = 3
+	// MIGRATION_ITEM_STATUS_FAILED: the PDS kept failing; reason says how.
+	MigrationItemStatus_MIGRATION_ITEM_STATUS_FAILED MigrationItemStatus = 4
+)
+
+// Enum value maps for MigrationItemStatus.
+var (
+	MigrationItemStatus_name = map[int32]string{
+		0: "MIGRATION_ITEM_STATUS_UNSPECIFIED",
+		1: "MIGRATION_ITEM_STATUS_PENDING",
+		2: "MIGRATION_ITEM_STATUS_MIGRATED",
+		3: "MIGRATION_ITEM_STATUS_SKIPPED",
+		4: "MIGRATION_ITEM_STATUS_FAILED",
+	}
+	MigrationItemStatus_value = map[string]int32{
+		"MIGRATION_ITEM_STATUS_UNSPECIFIED": 0,
+		"MIGRATION_ITEM_STATUS_PENDING":     1,
+		"MIGRATION_ITEM_STATUS_MIGRATED":    2,
+		"MIGRATION_ITEM_STATUS_SKIPPED":     3,
+		"MIGRATION_ITEM_STATUS_FAILED":      4,
+	}
+)
+
+func (x MigrationItemStatus) Enum() *MigrationItemStatus {
+	p := new(MigrationItemStatus)
+	*p = x
+	return p
+}
+
+func (x MigrationItemStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MigrationItemStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_plyr_media_v1_media_proto_enumTypes[3].Descriptor()
+}
+
+func (MigrationItemStatus) Type() protoreflect.EnumType {
+	return &file_plyr_media_v1_media_proto_enumTypes[3]
+}
+
+func (x MigrationItemStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MigrationItemStatus.Descriptor instead.
+func (MigrationItemStatus) EnumDescriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{3}
+}
+
+// ExportStatus is where an export stands.
+type ExportStatus int32
+
+const (
+	ExportStatus_EXPORT_STATUS_UNSPECIFIED ExportStatus = 0
+	ExportStatus_EXPORT_STATUS_RUNNING     ExportStatus = 1
+	// EXPORT_STATUS_READY: download_url serves the zip.
+	ExportStatus_EXPORT_STATUS_READY ExportStatus = 2
+	// EXPORT_STATUS_FAILED: error says why; start another.
+	ExportStatus_EXPORT_STATUS_FAILED ExportStatus = 3
+)
+
+// Enum value maps for ExportStatus.
+var (
+	ExportStatus_name = map[int32]string{
+		0: "EXPORT_STATUS_UNSPECIFIED",
+		1: "EXPORT_STATUS_RUNNING",
+		2: "EXPORT_STATUS_READY",
+		3: "EXPORT_STATUS_FAILED",
+	}
+	ExportStatus_value = map[string]int32{
+		"EXPORT_STATUS_UNSPECIFIED": 0,
+		"EXPORT_STATUS_RUNNING":     1,
+		"EXPORT_STATUS_READY":       2,
+		"EXPORT_STATUS_FAILED":      3,
+	}
+)
+
+func (x ExportStatus) Enum() *ExportStatus {
+	p := new(ExportStatus)
+	*p = x
+	return p
+}
+
+func (x ExportStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ExportStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_plyr_media_v1_media_proto_enumTypes[4].Descriptor()
+}
+
+func (ExportStatus) Type() protoreflect.EnumType {
+	return &file_plyr_media_v1_media_proto_enumTypes[4]
+}
+
+func (x ExportStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ExportStatus.Descriptor instead.
+func (ExportStatus) EnumDescriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{4}
 }
 
 // WatchUploadRequest names the upload to watch.
@@ -214,7 +396,14 @@ type WatchUploadResponse struct {
 	// file_id names the playable audio once READY: GET /audio/{file_id}.
 	FileId string `protobuf:"bytes,7,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
 	// duration_ms is the decoded length of the audio once READY.
-	DurationMs    int32 `protobuf:"varint,8,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	DurationMs int32 `protobuf:"varint,8,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// original_file_id names the lossless original once READY, when one is kept.
+	OriginalFileId string `protobuf:"bytes,9,opt,name=original_file_id,json=originalFileId,proto3" json:"original_file_id,omitempty"`
+	// pds_blob says what became of the copy to the artist's PDS, once READY: empty when none
+	// was asked for; "uploaded"; "too_large" (the PDS refused its size: the audio stays on
+	// plyr only); "failed" (error says why; the track is playable, and the copy can be made
+	// later by migration).
+	PdsBlob       string `protobuf:"bytes,10,opt,name=pds_blob,json=pdsBlob,proto3" json:"pds_blob,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -305,13 +494,920 @@ func (x *WatchUploadResponse) GetDurationMs() int32 {
 	return 0
 }
 
+func (x *WatchUploadResponse) GetOriginalFileId() string {
+	if x != nil {
+		return x.OriginalFileId
+	}
+	return ""
+}
+
+func (x *WatchUploadResponse) GetPdsBlob() string {
+	if x != nil {
+		return x.PdsBlob
+	}
+	return ""
+}
+
+// GetFileSizesRequest names audio files (GET /audio/{file_id}).
+type GetFileSizesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FileIds       []string               `protobuf:"bytes,1,rep,name=file_ids,json=fileIds,proto3" json:"file_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFileSizesRequest) Reset() {
+	*x = GetFileSizesRequest{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFileSizesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFileSizesRequest) ProtoMessage() {}
+
+func (x *GetFileSizesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFileSizesRequest.ProtoReflect.Descriptor instead.
+func (*GetFileSizesRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetFileSizesRequest) GetFileIds() []string {
+	if x != nil {
+		return x.FileIds
+	}
+	return nil
+}
+
+// GetFileSizesResponse maps file ids to their size in bytes.
+type GetFileSizesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sizes         map[string]int64       `protobuf:"bytes,1,rep,name=sizes,proto3" json:"sizes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFileSizesResponse) Reset() {
+	*x = GetFileSizesResponse{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFileSizesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFileSizesResponse) ProtoMessage() {}
+
+func (x *GetFileSizesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFileSizesResponse.ProtoReflect.Descriptor instead.
+func (*GetFileSizesResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetFileSizesResponse) GetSizes() map[string]int64 {
+	if x != nil {
+		return x.Sizes
+	}
+	return nil
+}
+
+// StartPdsMigrationRequest chooses the tracks; empty means every eligible one.
+type StartPdsMigrationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TrackIds      []string               `protobuf:"bytes,1,rep,name=track_ids,json=trackIds,proto3" json:"track_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartPdsMigrationRequest) Reset() {
+	*x = StartPdsMigrationRequest{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartPdsMigrationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartPdsMigrationRequest) ProtoMessage() {}
+
+func (x *StartPdsMigrationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartPdsMigrationRequest.ProtoReflect.Descriptor instead.
+func (*StartPdsMigrationRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *StartPdsMigrationRequest) GetTrackIds() []string {
+	if x != nil {
+		return x.TrackIds
+	}
+	return nil
+}
+
+// StartPdsMigrationResponse names the migration: watch it with WatchPdsMigration.
+type StartPdsMigrationResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	// track_count is how many tracks it copies (the chosen ones that are eligible).
+	TrackCount    int32 `protobuf:"varint,2,opt,name=track_count,json=trackCount,proto3" json:"track_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartPdsMigrationResponse) Reset() {
+	*x = StartPdsMigrationResponse{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartPdsMigrationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartPdsMigrationResponse) ProtoMessage() {}
+
+func (x *StartPdsMigrationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartPdsMigrationResponse.ProtoReflect.Descriptor instead.
+func (*StartPdsMigrationResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *StartPdsMigrationResponse) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *StartPdsMigrationResponse) GetTrackCount() int32 {
+	if x != nil {
+		return x.TrackCount
+	}
+	return 0
+}
+
+type WatchPdsMigrationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId   string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchPdsMigrationRequest) Reset() {
+	*x = WatchPdsMigrationRequest{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchPdsMigrationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchPdsMigrationRequest) ProtoMessage() {}
+
+func (x *WatchPdsMigrationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchPdsMigrationRequest.ProtoReflect.Descriptor instead.
+func (*WatchPdsMigrationRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *WatchPdsMigrationRequest) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+// PdsMigration is a migration at one moment.
+type PdsMigration struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	Did         string                 `protobuf:"bytes,2,opt,name=did,proto3" json:"did,omitempty"`
+	Status      MigrationStatus        `protobuf:"varint,3,opt,name=status,proto3,enum=plyr.media.v1.MigrationStatus" json:"status,omitempty"`
+	// total tracks; processed = migrated + skipped + failed.
+	Total     int32 `protobuf:"varint,4,opt,name=total,proto3" json:"total,omitempty"`
+	Processed int32 `protobuf:"varint,5,opt,name=processed,proto3" json:"processed,omitempty"`
+	Migrated  int32 `protobuf:"varint,6,opt,name=migrated,proto3" json:"migrated,omitempty"`
+	Skipped   int32 `protobuf:"varint,7,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	Failed    int32 `protobuf:"varint,8,opt,name=failed,proto3" json:"failed,omitempty"`
+	// last_track_id is the track processed last, last_status what became of it and
+	// last_reason why, for a skipped or failed one.
+	LastTrackId string                 `protobuf:"bytes,9,opt,name=last_track_id,json=lastTrackId,proto3" json:"last_track_id,omitempty"`
+	LastStatus  MigrationItemStatus    `protobuf:"varint,10,opt,name=last_status,json=lastStatus,proto3,enum=plyr.media.v1.MigrationItemStatus" json:"last_status,omitempty"`
+	LastReason  string                 `protobuf:"bytes,11,opt,name=last_reason,json=lastReason,proto3" json:"last_reason,omitempty"`
+	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	FinishedAt  *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// items are the tracks and what became of each (ListPdsMigrations leaves them out).
+	Items         []*PdsMigrationItem `protobuf:"bytes,14,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PdsMigration) Reset() {
+	*x = PdsMigration{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PdsMigration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PdsMigration) ProtoMessage() {}
+
+func (x *PdsMigration) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PdsMigration.ProtoReflect.Descriptor instead.
+func (*PdsMigration) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PdsMigration) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+func (x *PdsMigration) GetDid() string {
+	if x != nil {
+		return x.Did
+	}
+	return ""
+}
+
+func (x *PdsMigration) GetStatus() MigrationStatus {
+	if x != nil {
+		return x.Status
+	}
+	return MigrationStatus_MIGRATION_STATUS_UNSPECIFIED
+}
+
+func (x *PdsMigration) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *PdsMigration) GetProcessed() int32 {
+	if x != nil {
+		return x.Processed
+	}
+	return 0
+}
+
+func (x *PdsMigration) GetMigrated() int32 {
+	if x != nil {
+		return x.Migrated
+	}
+	return 0
+}
+
+func (x *PdsMigration) GetSkipped() int32 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
+func (x *PdsMigration) GetFailed() int32 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *PdsMigration) GetLastTrackId() string {
+	if x != nil {
+		return x.LastTrackId
+	}
+	return ""
+}
+
+func (x *PdsMigration) GetLastStatus() MigrationItemStatus {
+	if x != nil {
+		return x.LastStatus
+	}
+	return MigrationItemStatus_MIGRATION_ITEM_STATUS_UNSPECIFIED
+}
+
+func (x *PdsMigration) GetLastReason() string {
+	if x != nil {
+		return x.LastReason
+	}
+	return ""
+}
+
+func (x *PdsMigration) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *PdsMigration) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+func (x *PdsMigration) GetItems() []*PdsMigrationItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+type PdsMigrationItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TrackId       string                 `protobuf:"bytes,1,opt,name=track_id,json=trackId,proto3" json:"track_id,omitempty"`
+	Status        MigrationItemStatus    `protobuf:"varint,2,opt,name=status,proto3,enum=plyr.media.v1.MigrationItemStatus" json:"status,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PdsMigrationItem) Reset() {
+	*x = PdsMigrationItem{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PdsMigrationItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PdsMigrationItem) ProtoMessage() {}
+
+func (x *PdsMigrationItem) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PdsMigrationItem.ProtoReflect.Descriptor instead.
+func (*PdsMigrationItem) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PdsMigrationItem) GetTrackId() string {
+	if x != nil {
+		return x.TrackId
+	}
+	return ""
+}
+
+func (x *PdsMigrationItem) GetStatus() MigrationItemStatus {
+	if x != nil {
+		return x.Status
+	}
+	return MigrationItemStatus_MIGRATION_ITEM_STATUS_UNSPECIFIED
+}
+
+func (x *PdsMigrationItem) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type ListPdsMigrationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// did narrows an admin's listing to one account.
+	Did        string `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	FailedOnly bool   `protobuf:"varint,2,opt,name=failed_only,json=failedOnly,proto3" json:"failed_only,omitempty"`
+	// page_size is 1 to 100, default 20 when 0.
+	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPdsMigrationsRequest) Reset() {
+	*x = ListPdsMigrationsRequest{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPdsMigrationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPdsMigrationsRequest) ProtoMessage() {}
+
+func (x *ListPdsMigrationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPdsMigrationsRequest.ProtoReflect.Descriptor instead.
+func (*ListPdsMigrationsRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListPdsMigrationsRequest) GetDid() string {
+	if x != nil {
+		return x.Did
+	}
+	return ""
+}
+
+func (x *ListPdsMigrationsRequest) GetFailedOnly() bool {
+	if x != nil {
+		return x.FailedOnly
+	}
+	return false
+}
+
+func (x *ListPdsMigrationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPdsMigrationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListPdsMigrationsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Migrations    []*PdsMigration        `protobuf:"bytes,1,rep,name=migrations,proto3" json:"migrations,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPdsMigrationsResponse) Reset() {
+	*x = ListPdsMigrationsResponse{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPdsMigrationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPdsMigrationsResponse) ProtoMessage() {}
+
+func (x *ListPdsMigrationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPdsMigrationsResponse.ProtoReflect.Descriptor instead.
+func (*ListPdsMigrationsResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListPdsMigrationsResponse) GetMigrations() []*PdsMigration {
+	if x != nil {
+		return x.Migrations
+	}
+	return nil
+}
+
+func (x *ListPdsMigrationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type RetryPdsMigrationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MigrationId   string                 `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryPdsMigrationRequest) Reset() {
+	*x = RetryPdsMigrationRequest{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryPdsMigrationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryPdsMigrationRequest) ProtoMessage() {}
+
+func (x *RetryPdsMigrationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryPdsMigrationRequest.ProtoReflect.Descriptor instead.
+func (*RetryPdsMigrationRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RetryPdsMigrationRequest) GetMigrationId() string {
+	if x != nil {
+		return x.MigrationId
+	}
+	return ""
+}
+
+type RetryPdsMigrationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// retried is how many failed tracks are being tried again.
+	Retried       int32 `protobuf:"varint,1,opt,name=retried,proto3" json:"retried,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryPdsMigrationResponse) Reset() {
+	*x = RetryPdsMigrationResponse{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryPdsMigrationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryPdsMigrationResponse) ProtoMessage() {}
+
+func (x *RetryPdsMigrationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryPdsMigrationResponse.ProtoReflect.Descriptor instead.
+func (*RetryPdsMigrationResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RetryPdsMigrationResponse) GetRetried() int32 {
+	if x != nil {
+		return x.Retried
+	}
+	return 0
+}
+
+type StartExportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartExportRequest) Reset() {
+	*x = StartExportRequest{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartExportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartExportRequest) ProtoMessage() {}
+
+func (x *StartExportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartExportRequest.ProtoReflect.Descriptor instead.
+func (*StartExportRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{13}
+}
+
+type StartExportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ExportId      string                 `protobuf:"bytes,1,opt,name=export_id,json=exportId,proto3" json:"export_id,omitempty"`
+	TrackCount    int32                  `protobuf:"varint,2,opt,name=track_count,json=trackCount,proto3" json:"track_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartExportResponse) Reset() {
+	*x = StartExportResponse{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartExportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartExportResponse) ProtoMessage() {}
+
+func (x *StartExportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartExportResponse.ProtoReflect.Descriptor instead.
+func (*StartExportResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *StartExportResponse) GetExportId() string {
+	if x != nil {
+		return x.ExportId
+	}
+	return ""
+}
+
+func (x *StartExportResponse) GetTrackCount() int32 {
+	if x != nil {
+		return x.TrackCount
+	}
+	return 0
+}
+
+type WatchExportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ExportId      string                 `protobuf:"bytes,1,opt,name=export_id,json=exportId,proto3" json:"export_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchExportRequest) Reset() {
+	*x = WatchExportRequest{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchExportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchExportRequest) ProtoMessage() {}
+
+func (x *WatchExportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchExportRequest.ProtoReflect.Descriptor instead.
+func (*WatchExportRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WatchExportRequest) GetExportId() string {
+	if x != nil {
+		return x.ExportId
+	}
+	return ""
+}
+
+// Export is an export at one moment.
+type Export struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ExportId string                 `protobuf:"bytes,1,opt,name=export_id,json=exportId,proto3" json:"export_id,omitempty"`
+	Status   ExportStatus           `protobuf:"varint,2,opt,name=status,proto3,enum=plyr.media.v1.ExportStatus" json:"status,omitempty"`
+	// processed of total tracks are in the zip so far.
+	Processed int32 `protobuf:"varint,3,opt,name=processed,proto3" json:"processed,omitempty"`
+	Total     int32 `protobuf:"varint,4,opt,name=total,proto3" json:"total,omitempty"`
+	// download_url, once READY, is plyr's URL for the zip (GET, the owner's session only),
+	// which redirects to a storage URL valid for a few minutes.
+	DownloadUrl   string                 `protobuf:"bytes,5,opt,name=download_url,json=downloadUrl,proto3" json:"download_url,omitempty"`
+	SizeBytes     int64                  `protobuf:"varint,6,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	Error         string                 `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Export) Reset() {
+	*x = Export{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Export) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Export) ProtoMessage() {}
+
+func (x *Export) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Export.ProtoReflect.Descriptor instead.
+func (*Export) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Export) GetExportId() string {
+	if x != nil {
+		return x.ExportId
+	}
+	return ""
+}
+
+func (x *Export) GetStatus() ExportStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ExportStatus_EXPORT_STATUS_UNSPECIFIED
+}
+
+func (x *Export) GetProcessed() int32 {
+	if x != nil {
+		return x.Processed
+	}
+	return 0
+}
+
+func (x *Export) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *Export) GetDownloadUrl() string {
+	if x != nil {
+		return x.DownloadUrl
+	}
+	return ""
+}
+
+func (x *Export) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *Export) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Export) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 var File_plyr_media_v1_media_proto protoreflect.FileDescriptor
 
 const file_plyr_media_v1_media_proto_rawDesc = "" +
 	"\n" +
-	"\x19plyr/media/v1/media.proto\x12\rplyr.media.v1\"1\n" +
+	"\x19plyr/media/v1/media.proto\x12\rplyr.media.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"1\n" +
 	"\x12WatchUploadRequest\x12\x1b\n" +
-	"\tupload_id\x18\x01 \x01(\tR\buploadId\"\xaf\x02\n" +
+	"\tupload_id\x18\x01 \x01(\tR\buploadId\"\xf4\x02\n" +
 	"\x13WatchUploadResponse\x12\x1b\n" +
 	"\tupload_id\x18\x01 \x01(\tR\buploadId\x12\x19\n" +
 	"\btrack_id\x18\x02 \x01(\tR\atrackId\x123\n" +
@@ -321,22 +1417,124 @@ const file_plyr_media_v1_media_proto_rawDesc = "" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x17\n" +
 	"\afile_id\x18\a \x01(\tR\x06fileId\x12\x1f\n" +
 	"\vduration_ms\x18\b \x01(\x05R\n" +
-	"durationMs*\x9a\x01\n" +
+	"durationMs\x12(\n" +
+	"\x10original_file_id\x18\t \x01(\tR\x0eoriginalFileId\x12\x19\n" +
+	"\bpds_blob\x18\n" +
+	" \x01(\tR\apdsBlob\"0\n" +
+	"\x13GetFileSizesRequest\x12\x19\n" +
+	"\bfile_ids\x18\x01 \x03(\tR\afileIds\"\x96\x01\n" +
+	"\x14GetFileSizesResponse\x12D\n" +
+	"\x05sizes\x18\x01 \x03(\v2..plyr.media.v1.GetFileSizesResponse.SizesEntryR\x05sizes\x1a8\n" +
+	"\n" +
+	"SizesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"7\n" +
+	"\x18StartPdsMigrationRequest\x12\x1b\n" +
+	"\ttrack_ids\x18\x01 \x03(\tR\btrackIds\"_\n" +
+	"\x19StartPdsMigrationResponse\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\x12\x1f\n" +
+	"\vtrack_count\x18\x02 \x01(\x05R\n" +
+	"trackCount\"=\n" +
+	"\x18WatchPdsMigrationRequest\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\"\xb6\x04\n" +
+	"\fPdsMigration\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\x12\x10\n" +
+	"\x03did\x18\x02 \x01(\tR\x03did\x126\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x1e.plyr.media.v1.MigrationStatusR\x06status\x12\x14\n" +
+	"\x05total\x18\x04 \x01(\x05R\x05total\x12\x1c\n" +
+	"\tprocessed\x18\x05 \x01(\x05R\tprocessed\x12\x1a\n" +
+	"\bmigrated\x18\x06 \x01(\x05R\bmigrated\x12\x18\n" +
+	"\askipped\x18\a \x01(\x05R\askipped\x12\x16\n" +
+	"\x06failed\x18\b \x01(\x05R\x06failed\x12\"\n" +
+	"\rlast_track_id\x18\t \x01(\tR\vlastTrackId\x12C\n" +
+	"\vlast_status\x18\n" +
+	" \x01(\x0e2\".plyr.media.v1.MigrationItemStatusR\n" +
+	"lastStatus\x12\x1f\n" +
+	"\vlast_reason\x18\v \x01(\tR\n" +
+	"lastReason\x129\n" +
+	"\n" +
+	"created_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
+	"\vfinished_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x125\n" +
+	"\x05items\x18\x0e \x03(\v2\x1f.plyr.media.v1.PdsMigrationItemR\x05items\"\x81\x01\n" +
+	"\x10PdsMigrationItem\x12\x19\n" +
+	"\btrack_id\x18\x01 \x01(\tR\atrackId\x12:\n" +
+	"\x06status\x18\x02 \x01(\x0e2\".plyr.media.v1.MigrationItemStatusR\x06status\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x89\x01\n" +
+	"\x18ListPdsMigrationsRequest\x12\x10\n" +
+	"\x03did\x18\x01 \x01(\tR\x03did\x12\x1f\n" +
+	"\vfailed_only\x18\x02 \x01(\bR\n" +
+	"failedOnly\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x80\x01\n" +
+	"\x19ListPdsMigrationsResponse\x12;\n" +
+	"\n" +
+	"migrations\x18\x01 \x03(\v2\x1b.plyr.media.v1.PdsMigrationR\n" +
+	"migrations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"=\n" +
+	"\x18RetryPdsMigrationRequest\x12!\n" +
+	"\fmigration_id\x18\x01 \x01(\tR\vmigrationId\"5\n" +
+	"\x19RetryPdsMigrationResponse\x12\x18\n" +
+	"\aretried\x18\x01 \x01(\x05R\aretried\"\x14\n" +
+	"\x12StartExportRequest\"S\n" +
+	"\x13StartExportResponse\x12\x1b\n" +
+	"\texport_id\x18\x01 \x01(\tR\bexportId\x12\x1f\n" +
+	"\vtrack_count\x18\x02 \x01(\x05R\n" +
+	"trackCount\"1\n" +
+	"\x12WatchExportRequest\x12\x1b\n" +
+	"\texport_id\x18\x01 \x01(\tR\bexportId\"\xa1\x02\n" +
+	"\x06Export\x12\x1b\n" +
+	"\texport_id\x18\x01 \x01(\tR\bexportId\x123\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1b.plyr.media.v1.ExportStatusR\x06status\x12\x1c\n" +
+	"\tprocessed\x18\x03 \x01(\x05R\tprocessed\x12\x14\n" +
+	"\x05total\x18\x04 \x01(\x05R\x05total\x12!\n" +
+	"\fdownload_url\x18\x05 \x01(\tR\vdownloadUrl\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x06 \x01(\x03R\tsizeBytes\x12\x14\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x129\n" +
+	"\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt*\x9a\x01\n" +
 	"\fUploadStatus\x12\x1d\n" +
 	"\x19UPLOAD_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18UPLOAD_STATUS_PROCESSING\x10\x01\x12\x17\n" +
 	"\x13UPLOAD_STATUS_READY\x10\x02\x12\x1a\n" +
 	"\x16UPLOAD_STATUS_REJECTED\x10\x03\x12\x18\n" +
-	"\x14UPLOAD_STATUS_FAILED\x10\x04*\xaf\x01\n" +
+	"\x14UPLOAD_STATUS_FAILED\x10\x04*\xea\x01\n" +
 	"\vUploadPhase\x12\x1c\n" +
 	"\x18UPLOAD_PHASE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13UPLOAD_PHASE_QUEUED\x10\x01\x12\x1b\n" +
 	"\x17UPLOAD_PHASE_VALIDATING\x10\x02\x12\x18\n" +
 	"\x14UPLOAD_PHASE_STORING\x10\x03\x12\x1b\n" +
 	"\x17UPLOAD_PHASE_PUBLISHING\x10\x04\x12\x15\n" +
-	"\x11UPLOAD_PHASE_DONE\x10\x052k\n" +
+	"\x11UPLOAD_PHASE_DONE\x10\x05\x12\x1c\n" +
+	"\x18UPLOAD_PHASE_TRANSCODING\x10\x06\x12\x1b\n" +
+	"\x17UPLOAD_PHASE_PDS_UPLOAD\x10\a*\x89\x01\n" +
+	"\x0fMigrationStatus\x12 \n" +
+	"\x1cMIGRATION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18MIGRATION_STATUS_RUNNING\x10\x01\x12\x19\n" +
+	"\x15MIGRATION_STATUS_DONE\x10\x02\x12\x1b\n" +
+	"\x17MIGRATION_STATUS_FAILED\x10\x03*\xc8\x01\n" +
+	"\x13MigrationItemStatus\x12%\n" +
+	"!MIGRATION_ITEM_STATUS_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dMIGRATION_ITEM_STATUS_PENDING\x10\x01\x12\"\n" +
+	"\x1eMIGRATION_ITEM_STATUS_MIGRATED\x10\x02\x12!\n" +
+	"\x1dMIGRATION_ITEM_STATUS_SKIPPED\x10\x03\x12 \n" +
+	"\x1cMIGRATION_ITEM_STATUS_FAILED\x10\x04*{\n" +
+	"\fExportStatus\x12\x1d\n" +
+	"\x19EXPORT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15EXPORT_STATUS_RUNNING\x10\x01\x12\x17\n" +
+	"\x13EXPORT_STATUS_READY\x10\x02\x12\x18\n" +
+	"\x14EXPORT_STATUS_FAILED\x10\x032\x8e\x06\n" +
 	"\fMediaService\x12[\n" +
-	"\vWatchUpload\x12!.plyr.media.v1.WatchUploadRequest\x1a\".plyr.media.v1.WatchUploadResponse\"\x03\x90\x02\x010\x01B\xb0\x01\n" +
+	"\vWatchUpload\x12!.plyr.media.v1.WatchUploadRequest\x1a\".plyr.media.v1.WatchUploadResponse\"\x03\x90\x02\x010\x01\x12\\\n" +
+	"\fGetFileSizes\x12\".plyr.media.v1.GetFileSizesRequest\x1a#.plyr.media.v1.GetFileSizesResponse\"\x03\x90\x02\x01\x12f\n" +
+	"\x11StartPdsMigration\x12'.plyr.media.v1.StartPdsMigrationRequest\x1a(.plyr.media.v1.StartPdsMigrationResponse\x12`\n" +
+	"\x11WatchPdsMigration\x12'.plyr.media.v1.WatchPdsMigrationRequest\x1a\x1b.plyr.media.v1.PdsMigration\"\x03\x90\x02\x010\x01\x12k\n" +
+	"\x11ListPdsMigrations\x12'.plyr.media.v1.ListPdsMigrationsRequest\x1a(.plyr.media.v1.ListPdsMigrationsResponse\"\x03\x90\x02\x01\x12f\n" +
+	"\x11RetryPdsMigration\x12'.plyr.media.v1.RetryPdsMigrationRequest\x1a(.plyr.media.v1.RetryPdsMigrationResponse\x12T\n" +
+	"\vStartExport\x12!.plyr.media.v1.StartExportRequest\x1a\".plyr.media.v1.StartExportResponse\x12N\n" +
+	"\vWatchExport\x12!.plyr.media.v1.WatchExportRequest\x1a\x15.plyr.media.v1.Export\"\x03\x90\x02\x010\x01B\xb0\x01\n" +
 	"\x11com.plyr.media.v1B\n" +
 	"MediaProtoP\x01Z9github.com/plyrfm/plyr/internal/gen/plyr/media/v1;mediav1\xa2\x02\x03PMX\xaa\x02\rPlyr.Media.V1\xca\x02\rPlyr\\Media\\V1\xe2\x02\x19Plyr\\Media\\V1\\GPBMetadata\xea\x02\x0fPlyr::Media::V1b\x06proto3"
 
@@ -352,24 +1550,68 @@ func file_plyr_media_v1_media_proto_rawDescGZIP() []byte {
 	return file_plyr_media_v1_media_proto_rawDescData
 }
 
-var file_plyr_media_v1_media_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_plyr_media_v1_media_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_plyr_media_v1_media_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_plyr_media_v1_media_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_plyr_media_v1_media_proto_goTypes = []any{
-	(UploadStatus)(0),           // 0: plyr.media.v1.UploadStatus
-	(UploadPhase)(0),            // 1: plyr.media.v1.UploadPhase
-	(*WatchUploadRequest)(nil),  // 2: plyr.media.v1.WatchUploadRequest
-	(*WatchUploadResponse)(nil), // 3: plyr.media.v1.WatchUploadResponse
+	(UploadStatus)(0),                 // 0: plyr.media.v1.UploadStatus
+	(UploadPhase)(0),                  // 1: plyr.media.v1.UploadPhase
+	(MigrationStatus)(0),              // 2: plyr.media.v1.MigrationStatus
+	(MigrationItemStatus)(0),          // 3: plyr.media.v1.MigrationItemStatus
+	(ExportStatus)(0),                 // 4: plyr.media.v1.ExportStatus
+	(*WatchUploadRequest)(nil),        // 5: plyr.media.v1.WatchUploadRequest
+	(*WatchUploadResponse)(nil),       // 6: plyr.media.v1.WatchUploadResponse
+	(*GetFileSizesRequest)(nil),       // 7: plyr.media.v1.GetFileSizesRequest
+	(*GetFileSizesResponse)(nil),      // 8: plyr.media.v1.GetFileSizesResponse
+	(*StartPdsMigrationRequest)(nil),  // 9: plyr.media.v1.StartPdsMigrationRequest
+	(*StartPdsMigrationResponse)(nil), // 10: plyr.media.v1.StartPdsMigrationResponse
+	(*WatchPdsMigrationRequest)(nil),  // 11: plyr.media.v1.WatchPdsMigrationRequest
+	(*PdsMigration)(nil),              // 12: plyr.media.v1.PdsMigration
+	(*PdsMigrationItem)(nil),          // 13: plyr.media.v1.PdsMigrationItem
+	(*ListPdsMigrationsRequest)(nil),  // 14: plyr.media.v1.ListPdsMigrationsRequest
+	(*ListPdsMigrationsResponse)(nil), // 15: plyr.media.v1.ListPdsMigrationsResponse
+	(*RetryPdsMigrationRequest)(nil),  // 16: plyr.media.v1.RetryPdsMigrationRequest
+	(*RetryPdsMigrationResponse)(nil), // 17: plyr.media.v1.RetryPdsMigrationResponse
+	(*StartExportRequest)(nil),        // 18: plyr.media.v1.StartExportRequest
+	(*StartExportResponse)(nil),       // 19: plyr.media.v1.StartExportResponse
+	(*WatchExportRequest)(nil),        // 20: plyr.media.v1.WatchExportRequest
+	(*Export)(nil),                    // 21: plyr.media.v1.Export
+	nil,                               // 22: plyr.media.v1.GetFileSizesResponse.SizesEntry
+	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
 }
 var file_plyr_media_v1_media_proto_depIdxs = []int32{
-	0, // 0: plyr.media.v1.WatchUploadResponse.status:type_name -> plyr.media.v1.UploadStatus
-	1, // 1: plyr.media.v1.WatchUploadResponse.phase:type_name -> plyr.media.v1.UploadPhase
-	2, // 2: plyr.media.v1.MediaService.WatchUpload:input_type -> plyr.media.v1.WatchUploadRequest
-	3, // 3: plyr.media.v1.MediaService.WatchUpload:output_type -> plyr.media.v1.WatchUploadResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0,  // 0: plyr.media.v1.WatchUploadResponse.status:type_name -> plyr.media.v1.UploadStatus
+	1,  // 1: plyr.media.v1.WatchUploadResponse.phase:type_name -> plyr.media.v1.UploadPhase
+	22, // 2: plyr.media.v1.GetFileSizesResponse.sizes:type_name -> plyr.media.v1.GetFileSizesResponse.SizesEntry
+	2,  // 3: plyr.media.v1.PdsMigration.status:type_name -> plyr.media.v1.MigrationStatus
+	3,  // 4: plyr.media.v1.PdsMigration.last_status:type_name -> plyr.media.v1.MigrationItemStatus
+	23, // 5: plyr.media.v1.PdsMigration.created_at:type_name -> google.protobuf.Timestamp
+	23, // 6: plyr.media.v1.PdsMigration.finished_at:type_name -> google.protobuf.Timestamp
+	13, // 7: plyr.media.v1.PdsMigration.items:type_name -> plyr.media.v1.PdsMigrationItem
+	3,  // 8: plyr.media.v1.PdsMigrationItem.status:type_name -> plyr.media.v1.MigrationItemStatus
+	12, // 9: plyr.media.v1.ListPdsMigrationsResponse.migrations:type_name -> plyr.media.v1.PdsMigration
+	4,  // 10: plyr.media.v1.Export.status:type_name -> plyr.media.v1.ExportStatus
+	23, // 11: plyr.media.v1.Export.expires_at:type_name -> google.protobuf.Timestamp
+	5,  // 12: plyr.media.v1.MediaService.WatchUpload:input_type -> plyr.media.v1.WatchUploadRequest
+	7,  // 13: plyr.media.v1.MediaService.GetFileSizes:input_type -> plyr.media.v1.GetFileSizesRequest
+	9,  // 14: plyr.media.v1.MediaService.StartPdsMigration:input_type -> plyr.media.v1.StartPdsMigrationRequest
+	11, // 15: plyr.media.v1.MediaService.WatchPdsMigration:input_type -> plyr.media.v1.WatchPdsMigrationRequest
+	14, // 16: plyr.media.v1.MediaService.ListPdsMigrations:input_type -> plyr.media.v1.ListPdsMigrationsRequest
+	16, // 17: plyr.media.v1.MediaService.RetryPdsMigration:input_type -> plyr.media.v1.RetryPdsMigrationRequest
+	18, // 18: plyr.media.v1.MediaService.StartExport:input_type -> plyr.media.v1.StartExportRequest
+	20, // 19: plyr.media.v1.MediaService.WatchExport:input_type -> plyr.media.v1.WatchExportRequest
+	6,  // 20: plyr.media.v1.MediaService.WatchUpload:output_type -> plyr.media.v1.WatchUploadResponse
+	8,  // 21: plyr.media.v1.MediaService.GetFileSizes:output_type -> plyr.media.v1.GetFileSizesResponse
+	10, // 22: plyr.media.v1.MediaService.StartPdsMigration:output_type -> plyr.media.v1.StartPdsMigrationResponse
+	12, // 23: plyr.media.v1.MediaService.WatchPdsMigration:output_type -> plyr.media.v1.PdsMigration
+	15, // 24: plyr.media.v1.MediaService.ListPdsMigrations:output_type -> plyr.media.v1.ListPdsMigrationsResponse
+	17, // 25: plyr.media.v1.MediaService.RetryPdsMigration:output_type -> plyr.media.v1.RetryPdsMigrationResponse
+	19, // 26: plyr.media.v1.MediaService.StartExport:output_type -> plyr.media.v1.StartExportResponse
+	21, // 27: plyr.media.v1.MediaService.WatchExport:output_type -> plyr.media.v1.Export
+	20, // [20:28] is the sub-list for method output_type
+	12, // [12:20] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_plyr_media_v1_media_proto_init() }
@@ -382,8 +1624,8 @@ func file_plyr_media_v1_media_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_media_v1_media_proto_rawDesc), len(file_plyr_media_v1_media_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   2,
+			NumEnums:      5,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,27 @@ const (
 	// MediaServiceWatchUploadProcedure is the fully-qualified name of the MediaService's WatchUpload
 	// RPC.
 	MediaServiceWatchUploadProcedure = "/plyr.media.v1.MediaService/WatchUpload"
+	// MediaServiceGetFileSizesProcedure is the fully-qualified name of the MediaService's GetFileSizes
+	// RPC.
+	MediaServiceGetFileSizesProcedure = "/plyr.media.v1.MediaService/GetFileSizes"
+	// MediaServiceStartPdsMigrationProcedure is the fully-qualified name of the MediaService's
+	// StartPdsMigration RPC.
+	MediaServiceStartPdsMigrationProcedure = "/plyr.media.v1.MediaService/StartPdsMigration"
+	// MediaServiceWatchPdsMigrationProcedure is the fully-qualified name of the MediaService's
+	// WatchPdsMigration RPC.
+	MediaServiceWatchPdsMigrationProcedure = "/plyr.media.v1.MediaService/WatchPdsMigration"
+	// MediaServiceListPdsMigrationsProcedure is the fully-qualified name of the MediaService's
+	// ListPdsMigrations RPC.
+	MediaServiceListPdsMigrationsProcedure = "/plyr.media.v1.MediaService/ListPdsMigrations"
+	// MediaServiceRetryPdsMigrationProcedure is the fully-qualified name of the MediaService's
+	// RetryPdsMigration RPC.
+	MediaServiceRetryPdsMigrationProcedure = "/plyr.media.v1.MediaService/RetryPdsMigration"
+	// MediaServiceStartExportProcedure is the fully-qualified name of the MediaService's StartExport
+	// RPC.
+	MediaServiceStartExportProcedure = "/plyr.media.v1.MediaService/StartExport"
+	// MediaServiceWatchExportProcedure is the fully-qualified name of the MediaService's WatchExport
+	// RPC.
+	MediaServiceWatchExportProcedure = "/plyr.media.v1.MediaService/WatchExport"
 )
 
 // MediaServiceClient is a client for the plyr.media.v1.MediaService service.
@@ -44,6 +65,31 @@ type MediaServiceClient interface {
 	// phase or progress changes, and a last message with status READY, REJECTED or FAILED.
 	// Only the uploader may watch an upload; anyone else gets NOT_FOUND.
 	WatchUpload(context.Context, *v1.WatchUploadRequest) (*connect.ServerStreamForClient[v1.WatchUploadResponse], error)
+	// GetFileSizes returns the stored size of each of the caller's audio files, read from
+	// storage (at most 10 reads at once). Files that are not the caller's, or that storage
+	// does not have, are left out. At most 500 ids.
+	GetFileSizes(context.Context, *v1.GetFileSizesRequest) (*v1.GetFileSizesResponse, error)
+	// StartPdsMigration copies the playable audio of the caller's chosen tracks (all
+	// eligible ones when none are named) to their PDS as blobs, and adds each blob to its
+	// track's record, in a workflow of its own. Eligible: the caller's ready tracks that are
+	// not for supporters only and have no blob yet. FAILED_PRECONDITION when none is.
+	StartPdsMigration(context.Context, *v1.StartPdsMigrationRequest) (*v1.StartPdsMigrationResponse, error)
+	// WatchPdsMigration streams a migration's progress until it ends. Only its owner (or an
+	// admin) may watch it; anyone else gets NOT_FOUND.
+	WatchPdsMigration(context.Context, *v1.WatchPdsMigrationRequest) (*connect.ServerStreamForClient[v1.PdsMigration], error)
+	// ListPdsMigrations lists migrations, newest first: the caller's own, or, for an admin,
+	// anyone's (did narrows it to one account; failed_only to those with failed tracks).
+	ListPdsMigrations(context.Context, *v1.ListPdsMigrationsRequest) (*v1.ListPdsMigrationsResponse, error)
+	// RetryPdsMigration runs a migration again for its tracks that failed (admin only).
+	// FAILED_PRECONDITION while it runs or when nothing failed.
+	RetryPdsMigration(context.Context, *v1.RetryPdsMigrationRequest) (*v1.RetryPdsMigrationResponse, error)
+	// StartExport builds a zip of all the caller's tracks (the original where one is kept),
+	// in a workflow. FAILED_PRECONDITION when the caller has no track; an export already
+	// being built is returned rather than a second one started.
+	StartExport(context.Context, *v1.StartExportRequest) (*v1.StartExportResponse, error)
+	// WatchExport streams an export's progress until it ends; the last message of a ready
+	// export carries its download URL. Only its owner may watch it.
+	WatchExport(context.Context, *v1.WatchExportRequest) (*connect.ServerStreamForClient[v1.Export], error)
 }
 
 // NewMediaServiceClient constructs a client for the plyr.media.v1.MediaService service. By default,
@@ -64,17 +110,125 @@ func NewMediaServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getFileSizes: connect.NewClient[v1.GetFileSizesRequest, v1.GetFileSizesResponse](
+			httpClient,
+			baseURL+MediaServiceGetFileSizesProcedure,
+			connect.WithSchema(mediaServiceMethods.ByName("GetFileSizes")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		startPdsMigration: connect.NewClient[v1.StartPdsMigrationRequest, v1.StartPdsMigrationResponse](
+			httpClient,
+			baseURL+MediaServiceStartPdsMigrationProcedure,
+			connect.WithSchema(mediaServiceMethods.ByName("StartPdsMigration")),
+			connect.WithClientOptions(opts...),
+		),
+		watchPdsMigration: connect.NewClient[v1.WatchPdsMigrationRequest, v1.PdsMigration](
+			httpClient,
+			baseURL+MediaServiceWatchPdsMigrationProcedure,
+			connect.WithSchema(mediaServiceMethods.ByName("WatchPdsMigration")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listPdsMigrations: connect.NewClient[v1.ListPdsMigrationsRequest, v1.ListPdsMigrationsResponse](
+			httpClient,
+			baseURL+MediaServiceListPdsMigrationsProcedure,
+			connect.WithSchema(mediaServiceMethods.ByName("ListPdsMigrations")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		retryPdsMigration: connect.NewClient[v1.RetryPdsMigrationRequest, v1.RetryPdsMigrationResponse](
+			httpClient,
+			baseURL+MediaServiceRetryPdsMigrationProcedure,
+			connect.WithSchema(mediaServiceMethods.ByName("RetryPdsMigration")),
+			connect.WithClientOptions(opts...),
+		),
+		startExport: connect.NewClient[v1.StartExportRequest, v1.StartExportResponse](
+			httpClient,
+			baseURL+MediaServiceStartExportProcedure,
+			connect.WithSchema(mediaServiceMethods.ByName("StartExport")),
+			connect.WithClientOptions(opts...),
+		),
+		watchExport: connect.NewClient[v1.WatchExportRequest, v1.Export](
+			httpClient,
+			baseURL+MediaServiceWatchExportProcedure,
+			connect.WithSchema(mediaServiceMethods.ByName("WatchExport")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // mediaServiceClient implements MediaServiceClient.
 type mediaServiceClient struct {
-	watchUpload *connect.Client[v1.WatchUploadRequest, v1.WatchUploadResponse]
+	watchUpload       *connect.Client[v1.WatchUploadRequest, v1.WatchUploadResponse]
+	getFileSizes      *connect.Client[v1.GetFileSizesRequest, v1.GetFileSizesResponse]
+	startPdsMigration *connect.Client[v1.StartPdsMigrationRequest, v1.StartPdsMigrationResponse]
+	watchPdsMigration *connect.Client[v1.WatchPdsMigrationRequest, v1.PdsMigration]
+	listPdsMigrations *connect.Client[v1.ListPdsMigrationsRequest, v1.ListPdsMigrationsResponse]
+	retryPdsMigration *connect.Client[v1.RetryPdsMigrationRequest, v1.RetryPdsMigrationResponse]
+	startExport       *connect.Client[v1.StartExportRequest, v1.StartExportResponse]
+	watchExport       *connect.Client[v1.WatchExportRequest, v1.Export]
 }
 
 // WatchUpload calls plyr.media.v1.MediaService.WatchUpload.
 func (c *mediaServiceClient) WatchUpload(ctx context.Context, req *v1.WatchUploadRequest) (*connect.ServerStreamForClient[v1.WatchUploadResponse], error) {
 	return c.watchUpload.CallServerStream(ctx, connect.NewRequest(req))
+}
+
+// GetFileSizes calls plyr.media.v1.MediaService.GetFileSizes.
+func (c *mediaServiceClient) GetFileSizes(ctx context.Context, req *v1.GetFileSizesRequest) (*v1.GetFileSizesResponse, error) {
+	response, err := c.getFileSizes.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// StartPdsMigration calls plyr.media.v1.MediaService.StartPdsMigration.
+func (c *mediaServiceClient) StartPdsMigration(ctx context.Context, req *v1.StartPdsMigrationRequest) (*v1.StartPdsMigrationResponse, error) {
+	response, err := c.startPdsMigration.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// WatchPdsMigration calls plyr.media.v1.MediaService.WatchPdsMigration.
+func (c *mediaServiceClient) WatchPdsMigration(ctx context.Context, req *v1.WatchPdsMigrationRequest) (*connect.ServerStreamForClient[v1.PdsMigration], error) {
+	return c.watchPdsMigration.CallServerStream(ctx, connect.NewRequest(req))
+}
+
+// ListPdsMigrations calls plyr.media.v1.MediaService.ListPdsMigrations.
+func (c *mediaServiceClient) ListPdsMigrations(ctx context.Context, req *v1.ListPdsMigrationsRequest) (*v1.ListPdsMigrationsResponse, error) {
+	response, err := c.listPdsMigrations.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RetryPdsMigration calls plyr.media.v1.MediaService.RetryPdsMigration.
+func (c *mediaServiceClient) RetryPdsMigration(ctx context.Context, req *v1.RetryPdsMigrationRequest) (*v1.RetryPdsMigrationResponse, error) {
+	response, err := c.retryPdsMigration.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// StartExport calls plyr.media.v1.MediaService.StartExport.
+func (c *mediaServiceClient) StartExport(ctx context.Context, req *v1.StartExportRequest) (*v1.StartExportResponse, error) {
+	response, err := c.startExport.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// WatchExport calls plyr.media.v1.MediaService.WatchExport.
+func (c *mediaServiceClient) WatchExport(ctx context.Context, req *v1.WatchExportRequest) (*connect.ServerStreamForClient[v1.Export], error) {
+	return c.watchExport.CallServerStream(ctx, connect.NewRequest(req))
 }
 
 // MediaServiceHandler is an implementation of the plyr.media.v1.MediaService service.
@@ -83,6 +237,31 @@ type MediaServiceHandler interface {
 	// phase or progress changes, and a last message with status READY, REJECTED or FAILED.
 	// Only the uploader may watch an upload; anyone else gets NOT_FOUND.
 	WatchUpload(context.Context, *v1.WatchUploadRequest, *connect.ServerStream[v1.WatchUploadResponse]) error
+	// GetFileSizes returns the stored size of each of the caller's audio files, read from
+	// storage (at most 10 reads at once). Files that are not the caller's, or that storage
+	// does not have, are left out. At most 500 ids.
+	GetFileSizes(context.Context, *v1.GetFileSizesRequest) (*v1.GetFileSizesResponse, error)
+	// StartPdsMigration copies the playable audio of the caller's chosen tracks (all
+	// eligible ones when none are named) to their PDS as blobs, and adds each blob to its
+	// track's record, in a workflow of its own. Eligible: the caller's ready tracks that are
+	// not for supporters only and have no blob yet. FAILED_PRECONDITION when none is.
+	StartPdsMigration(context.Context, *v1.StartPdsMigrationRequest) (*v1.StartPdsMigrationResponse, error)
+	// WatchPdsMigration streams a migration's progress until it ends. Only its owner (or an
+	// admin) may watch it; anyone else gets NOT_FOUND.
+	WatchPdsMigration(context.Context, *v1.WatchPdsMigrationRequest, *connect.ServerStream[v1.PdsMigration]) error
+	// ListPdsMigrations lists migrations, newest first: the caller's own, or, for an admin,
+	// anyone's (did narrows it to one account; failed_only to those with failed tracks).
+	ListPdsMigrations(context.Context, *v1.ListPdsMigrationsRequest) (*v1.ListPdsMigrationsResponse, error)
+	// RetryPdsMigration runs a migration again for its tracks that failed (admin only).
+	// FAILED_PRECONDITION while it runs or when nothing failed.
+	RetryPdsMigration(context.Context, *v1.RetryPdsMigrationRequest) (*v1.RetryPdsMigrationResponse, error)
+	// StartExport builds a zip of all the caller's tracks (the original where one is kept),
+	// in a workflow. FAILED_PRECONDITION when the caller has no track; an export already
+	// being built is returned rather than a second one started.
+	StartExport(context.Context, *v1.StartExportRequest) (*v1.StartExportResponse, error)
+	// WatchExport streams an export's progress until it ends; the last message of a ready
+	// export carries its download URL. Only its owner may watch it.
+	WatchExport(context.Context, *v1.WatchExportRequest, *connect.ServerStream[v1.Export]) error
 }
 
 // NewMediaServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -99,10 +278,70 @@ func NewMediaServiceHandler(svc MediaServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	mediaServiceGetFileSizesHandler := connect.NewUnaryHandlerSimple(
+		MediaServiceGetFileSizesProcedure,
+		svc.GetFileSizes,
+		connect.WithSchema(mediaServiceMethods.ByName("GetFileSizes")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	mediaServiceStartPdsMigrationHandler := connect.NewUnaryHandlerSimple(
+		MediaServiceStartPdsMigrationProcedure,
+		svc.StartPdsMigration,
+		connect.WithSchema(mediaServiceMethods.ByName("StartPdsMigration")),
+		connect.WithHandlerOptions(opts...),
+	)
+	mediaServiceWatchPdsMigrationHandler := connect.NewServerStreamHandlerSimple(
+		MediaServiceWatchPdsMigrationProcedure,
+		svc.WatchPdsMigration,
+		connect.WithSchema(mediaServiceMethods.ByName("WatchPdsMigration")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	mediaServiceListPdsMigrationsHandler := connect.NewUnaryHandlerSimple(
+		MediaServiceListPdsMigrationsProcedure,
+		svc.ListPdsMigrations,
+		connect.WithSchema(mediaServiceMethods.ByName("ListPdsMigrations")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	mediaServiceRetryPdsMigrationHandler := connect.NewUnaryHandlerSimple(
+		MediaServiceRetryPdsMigrationProcedure,
+		svc.RetryPdsMigration,
+		connect.WithSchema(mediaServiceMethods.ByName("RetryPdsMigration")),
+		connect.WithHandlerOptions(opts...),
+	)
+	mediaServiceStartExportHandler := connect.NewUnaryHandlerSimple(
+		MediaServiceStartExportProcedure,
+		svc.StartExport,
+		connect.WithSchema(mediaServiceMethods.ByName("StartExport")),
+		connect.WithHandlerOptions(opts...),
+	)
+	mediaServiceWatchExportHandler := connect.NewServerStreamHandlerSimple(
+		MediaServiceWatchExportProcedure,
+		svc.WatchExport,
+		connect.WithSchema(mediaServiceMethods.ByName("WatchExport")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/plyr.media.v1.MediaService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case MediaServiceWatchUploadProcedure:
 			mediaServiceWatchUploadHandler.ServeHTTP(w, r)
+		case MediaServiceGetFileSizesProcedure:
+			mediaServiceGetFileSizesHandler.ServeHTTP(w, r)
+		case MediaServiceStartPdsMigrationProcedure:
+			mediaServiceStartPdsMigrationHandler.ServeHTTP(w, r)
+		case MediaServiceWatchPdsMigrationProcedure:
+			mediaServiceWatchPdsMigrationHandler.ServeHTTP(w, r)
+		case MediaServiceListPdsMigrationsProcedure:
+			mediaServiceListPdsMigrationsHandler.ServeHTTP(w, r)
+		case MediaServiceRetryPdsMigrationProcedure:
+			mediaServiceRetryPdsMigrationHandler.ServeHTTP(w, r)
+		case MediaServiceStartExportProcedure:
+			mediaServiceStartExportHandler.ServeHTTP(w, r)
+		case MediaServiceWatchExportProcedure:
+			mediaServiceWatchExportHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -114,4 +353,32 @@ type UnimplementedMediaServiceHandler struct{}
 
 func (UnimplementedMediaServiceHandler) WatchUpload(context.Context, *v1.WatchUploadRequest, *connect.ServerStream[v1.WatchUploadResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.WatchUpload is not implemented"))
+}
+
+func (UnimplementedMediaServiceHandler) GetFileSizes(context.Context, *v1.GetFileSizesRequest) (*v1.GetFileSizesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.GetFileSizes is not implemented"))
+}
+
+func (UnimplementedMediaServiceHandler) StartPdsMigration(context.Context, *v1.StartPdsMigrationRequest) (*v1.StartPdsMigrationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.StartPdsMigration is not implemented"))
+}
+
+func (UnimplementedMediaServiceHandler) WatchPdsMigration(context.Context, *v1.WatchPdsMigrationRequest, *connect.ServerStream[v1.PdsMigration]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.WatchPdsMigration is not implemented"))
+}
+
+func (UnimplementedMediaServiceHandler) ListPdsMigrations(context.Context, *v1.ListPdsMigrationsRequest) (*v1.ListPdsMigrationsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.ListPdsMigrations is not implemented"))
+}
+
+func (UnimplementedMediaServiceHandler) RetryPdsMigration(context.Context, *v1.RetryPdsMigrationRequest) (*v1.RetryPdsMigrationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.RetryPdsMigration is not implemented"))
+}
+
+func (UnimplementedMediaServiceHandler) StartExport(context.Context, *v1.StartExportRequest) (*v1.StartExportResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.StartExport is not implemented"))
+}
+
+func (UnimplementedMediaServiceHandler) WatchExport(context.Context, *v1.WatchExportRequest, *connect.ServerStream[v1.Export]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.WatchExport is not implemented"))
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file plyr/catalog/v1/catalog.proto.
  */
 export const file_plyr_catalog_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbHlyL2NhdGFsb2cvdjEvY2F0YWxvZy5wcm90bxIPcGx5ci5jYXRhbG9nLnYxIq4ECgVUcmFjaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdmaWxlX2lkGAMgASgJEhMKC2R1cmF0aW9uX21zGAQgASgFEhIKCmFydGlzdF9kaWQYBSABKAkSFQoNYXJ0aXN0X2hhbmRsZRgGIAEoCRIsCgZzdGF0dXMYByABKA4yHC5wbHlyLmNhdGFsb2cudjEuVHJhY2tTdGF0dXMSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZmlsZV90eXBlGAkgASgJEi0KBnJlY29yZBgKIAEoCzIdLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0dXMSGwoTYXJ0aXN0X2Rpc3BsYXlfbmFtZRgLIAEoCRIZChFhcnRpc3RfYXZhdGFyX3VybBgMIAEoCRISCgpwbGF5X2NvdW50GA0gASgDEhIKCmxpa2VfY291bnQYDiABKAMSFQoNY29tbWVudF9jb3VudBgPIAEoAxIMCgR0YWdzGBAgAygJEiwKBWFsYnVtGBEgASgLMh0ucGx5ci5jYXRhbG9nLnYxLkFsYnVtU3VtbWFyeRIxCghmZWF0dXJlcxgSIAMoCzIfLnBseXIuY2F0YWxvZy52MS5GZWF0dXJlZEFydGlzdBIRCglpbWFnZV91cmwYEyABKAkSEQoJdGh1bWJfdXJsGBQgASgJEg0KBWxpa2VkGBUgASgIIl0KDEFsYnVtU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRzbHVnGAIgASgJEg0KBXRpdGxlGAMgASgJEhEKCWltYWdlX3VybBgEIAEoCRIRCgl0aHVtYl91cmwYBSABKAkiQwoORmVhdHVyZWRBcnRpc3QSCwoDZGlkGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkingEKDFJlY29yZFN0YXR1cxIrCgVzdGF0ZRgBIAEoDjIcLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0ZRIvCgdmYWlsdXJlGAIgASgOMh4ucGx5ci5jYXRhbG9nLnYxLlJlY29yZEZhaWx1cmUSFgoOZmFpbHVyZV9yZWFzb24YAyABKAkSCwoDdXJpGAQgASgJEgsKA2NpZBgFIAEoCSJTChNMaXN0TXlUcmFja3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhUKDXVuc3luY2VkX29ubHkYAyABKAgiVwoUTGlzdE15VHJhY2tzUmVzcG9uc2USJgoGdHJhY2tzGAEgAygLMhYucGx5ci5jYXRhbG9nLnYxLlRyYWNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChRSZXN0b3JlUmVjb3JkUmVxdWVzdBIQCgh0cmFja19pZBgBIAEoCSI+ChVSZXN0b3JlUmVjb3JkUmVzcG9uc2USJQoFdHJhY2sYASABKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2siWwoRTGlzdFRyYWNrc1JlcXVlc3QSEgoKYXJ0aXN0X2RpZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRILCgN0YWcYBCABKAkiVQoSTGlzdFRyYWNrc1Jlc3BvbnNlEiYKBnRyYWNrcxgBIAMoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHQoPR2V0VHJhY2tSZXF1ZXN0EgoKAmlkGAEgASgJIh8KEEdldFRyYWNrc1JlcXVlc3QSCwoDaWRzGAEgAygJIjsKEUdldFRyYWNrc1Jlc3BvbnNlEiYKBnRyYWNrcxgBIAMoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjayI5ChBHZXRUcmFja1Jlc3BvbnNlEiUKBXRyYWNrGAEgASgLMhYucGx5ci5jYXRhbG9nLnYxLlRyYWNrIqECCgZBcnRpc3QSCwoDZGlkGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEgoKYXZhdGFyX3VybBgEIAEoCRILCgNiaW8YBSABKAkSKAoJYmlvX2xpbmtzGAYgAygLMhUucGx5ci5jYXRhbG9nLnYxLkxpbmsSEwoLc3VwcG9ydF91cmwYByABKAkSHQoVc2hvd19saWtlZF9vbl9wcm9maWxlGAggASgIEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKDnByb2ZpbGVfcmVjb3JkGAogASgLMh0ucGx5ci5jYXRhbG9nLnYxLlJlY29yZFN0YXR1cyI5CgRMaW5rEhIKCmJ5dGVfc3RhcnQYASABKAUSEAoIYnl0ZV9lbmQYAiABKAUSCwoDdXJpGAMgASgJIj0KEEdldEFydGlzdFJlcXVlc3QSDQoDZGlkGAEgASgJSAASEAoGaGFuZGxlGAIgASgJSABCCAoGYXJ0aXN0IjwKEUdldEFydGlzdFJlc3BvbnNlEicKBmFydGlzdBgBIAEoCzIXLnBseXIuY2F0YWxvZy52MS5BcnRpc3QiIQoRR2V0QXJ0aXN0c1JlcXVlc3QSDAoEZGlkcxgBIAMoCSI+ChJHZXRBcnRpc3RzUmVzcG9uc2USKAoHYXJ0aXN0cxgBIAMoCzIXLnBseXIuY2F0YWxvZy52MS5BcnRpc3QiagoWVXBkYXRlTXlQcm9maWxlUmVxdWVzdBIZCgxkaXNwbGF5X25hbWUYASABKAlIAIgBARIQCgNiaW8YAiABKAlIAYgBAUIPCg1fZGlzcGxheV9uYW1lQgYKBF9iaW9KBAgDEARKBAgEEAUiQgoXVXBkYXRlTXlQcm9maWxlUmVzcG9uc2USJwoGYXJ0aXN0GAEgASgLMhcucGx5ci5jYXRhbG9nLnYxLkFydGlzdCIoChlHZXRBcnRpc3RBbmFseXRpY3NSZXF1ZXN0EgsKA2RpZBgBIAEoCSI8CgpUcmFja0NvdW50EhAKCHRyYWNrX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEg0KBWNvdW50GAMgASgDIscBChpHZXRBcnRpc3RBbmFseXRpY3NSZXNwb25zZRITCgt0b3RhbF9wbGF5cxgBIAEoAxITCgt0b3RhbF9pdGVtcxgCIAEoAxIeChZ0b3RhbF9kdXJhdGlvbl9zZWNvbmRzGAMgASgDEi8KCnRvcF9wbGF5ZWQYBCABKAsyGy5wbHlyLmNhdGFsb2cudjEuVHJhY2tDb3VudBIuCgl0b3BfbGlrZWQYBSABKAsyGy5wbHlyLmNhdGFsb2cudjEuVHJhY2tDb3VudCLIAQoSVXBkYXRlVHJhY2tSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESEgoFYWxidW0YAyABKAlIAYgBARIQCghzZXRfdGFncxgEIAEoCBIMCgR0YWdzGAUgAygJEhQKDHNldF9mZWF0dXJlcxgGIAEoCBIQCghmZWF0dXJlcxgHIAMoCRIVCghpbWFnZV9pZBgIIAEoCUgCiAEBQggKBl90aXRsZUIICgZfYWxidW1CCwoJX2ltYWdlX2lkIjwKE1VwZGF0ZVRyYWNrUmVzcG9uc2USJQoFdHJhY2sYASABKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2siMAoPTGlzdFRhZ3NSZXF1ZXN0Eg4KBnByZWZpeBgBIAEoCRINCgVsaW1pdBgCIAEoBSItCghUYWdDb3VudBIMCgRuYW1lGAEgASgJEhMKC3RyYWNrX2NvdW50GAIgASgDIjsKEExpc3RUYWdzUmVzcG9uc2USJwoEdGFncxgBIAMoCzIZLnBseXIuY2F0YWxvZy52MS5UYWdDb3VudCISChBHZXRDb25maWdSZXF1ZXN0IuUBChFHZXRDb25maWdSZXNwb25zZRIYChBtYXhfdXBsb2FkX2J5dGVzGAEgASgDEhcKD21heF9pbWFnZV9ieXRlcxgCIAEoAxIbChNkZWZhdWx0X2hpZGRlbl90YWdzGAMgAygJEhUKDWNvbnRhY3RfZW1haWwYBCABKAkSFQoNcHJpdmFjeV9lbWFpbBgFIAEoCRISCgpkbWNhX2VtYWlsGAYgASgJEhAKCG1heF90YWdzGAcgASgFEhYKDm1heF90YWdfbGVuZ3RoGAggASgFEhQKDG1heF9mZWF0dXJlcxgJIAEoBSIgChJEZWxldGVUcmFja1JlcXVlc3QSCgoCaWQYASABKAkiFQoTRGVsZXRlVHJhY2tSZXNwb25zZSK8AgoFQWxidW0SCgoCaWQYASABKAkSEgoKYXJ0aXN0X2RpZBgCIAEoCRIVCg1hcnRpc3RfaGFuZGxlGAMgASgJEhsKE2FydGlzdF9kaXNwbGF5X25hbWUYBCABKAkSDAoEc2x1ZxgFIAEoCRINCgV0aXRsZRgGIAEoCRITCgtkZXNjcmlwdGlvbhgHIAEoCRIRCglpbWFnZV91cmwYCCABKAkSEQoJdGh1bWJfdXJsGAkgASgJEhMKC3RyYWNrX2NvdW50GAogASgDEhMKC3RvdGFsX3BsYXlzGAsgASgDEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnJlY29yZBgNIAEoCzIdLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0dXMiTgoRTGlzdEFsYnVtc1JlcXVlc3QSEgoKYXJ0aXN0X2RpZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJVChJMaXN0QWxidW1zUmVzcG9uc2USJgoGYWxidW1zGAEgAygLMhYucGx5ci5jYXRhbG9nLnYxLkFsYnVtEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI7Cg9HZXRBbGJ1bVJlcXVlc3QSCgoCaWQYASABKAkSDgoGYXJ0aXN0GAIgASgJEgwKBHNsdWcYAyABKAkiYQoQR2V0QWxidW1SZXNwb25zZRIlCgVhbGJ1bRgBIAEoCzIWLnBseXIuY2F0YWxvZy52MS5BbGJ1bRImCgZ0cmFja3MYAiADKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2sijAEKElVwZGF0ZUFsYnVtUmVxdWVzdBIKCgJpZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESFQoIaW1hZ2VfaWQYBCABKAlIAogBAUIICgZfdGl0bGVCDgoMX2Rlc2NyaXB0aW9uQgsKCV9pbWFnZV9pZCI8ChNVcGRhdGVBbGJ1bVJlc3BvbnNlEiUKBWFsYnVtGAEgASgLMhYucGx5ci5jYXRhbG9nLnYxLkFsYnVtIj0KF1JlbW92ZUFsYnVtVHJhY2tSZXF1ZXN0EhAKCGFsYnVtX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJIhoKGFJlbW92ZUFsYnVtVHJhY2tSZXNwb25zZSIxChJEZWxldGVBbGJ1bVJlcXVlc3QSCgoCaWQYASABKAkSDwoHY2FzY2FkZRgCIAEoCCIVChNEZWxldGVBbGJ1bVJlc3BvbnNlKmAKC1RyYWNrU3RhdHVzEhwKGFRSQUNLX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1RSQUNLX1NUQVRVU19QUk9DRVNTSU5HEAESFgoSVFJBQ0tfU1RBVFVTX1JFQURZEAIqdwoLUmVjb3JkU3RhdGUSHAoYUkVDT1JEX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUUkVDT1JEX1NUQVRFX1BFTkRJTkcQARIXChNSRUNPUkRfU1RBVEVfU1lOQ0VEEAISFwoTUkVDT1JEX1NUQVRFX0ZBSUxFRBADKpsBCg1SZWNvcmRGYWlsdXJlEh4KGlJFQ09SRF9GQUlMVVJFX1VOU1BFQ0lGSUVEEAASGgoWUkVDT1JEX0ZBSUxVUkVfTkVUV09SSxABEhcKE1JFQ09SRF9GQUlMVVJFX0FVVEgQAhIbChdSRUNPUkRfRkFJTFVSRV9SRUpFQ1RFRBADEhgKFFJFQ09SRF9GQUlMVVJFX1NDT1BFEAQywQ0KDkNhdGFsb2dTZXJ2aWNlEloKCkxpc3RUcmFja3MSIi5wbHlyLmNhdGFsb2cudjEuTGlzdFRyYWNrc1JlcXVlc3QaIy5wbHlyLmNhdGFsb2cudjEuTGlzdFRyYWNrc1Jlc3BvbnNlIgOQAgESVAoIR2V0VHJhY2sSIC5wbHlyLmNhdGFsb2cudjEuR2V0VHJhY2tSZXF1ZXN0GiEucGx5ci5jYXRhbG9nLnYxLkdldFRyYWNrUmVzcG9uc2UiA5ACARJXCglHZXRUcmFja3MSIS5wbHlyLmNhdGFsb2cudjEuR2V0VHJhY2tzUmVxdWVzdBoiLnBseXIuY2F0YWxvZy52MS5HZXRUcmFja3NSZXNwb25zZSIDkAIBEmAKDExpc3RNeVRyYWNrcxIkLnBseXIuY2F0YWxvZy52MS5MaXN0TXlUcmFja3NSZXF1ZXN0GiUucGx5ci5jYXRhbG9nLnYxLkxpc3RNeVRyYWNrc1Jlc3BvbnNlIgOQAgESYwoNUmVzdG9yZVJlY29yZBIlLnBseXIuY2F0YWxvZy52MS5SZXN0b3JlUmVjb3JkUmVxdWVzdBomLnBseXIuY2F0YWxvZy52MS5SZXN0b3JlUmVjb3JkUmVzcG9uc2UiA5ACAhJdCgtVcGRhdGVUcmFjaxIjLnBseXIuY2F0YWxvZy52MS5VcGRhdGVUcmFja1JlcXVlc3QaJC5wbHlyLmNhdGFsb2cudjEuVXBkYXRlVHJhY2tSZXNwb25zZSIDkAICEl0KC0RlbGV0ZVRyYWNrEiMucGx5ci5jYXRhbG9nLnYxLkRlbGV0ZVRyYWNrUmVxdWVzdBokLnBseXIuY2F0YWxvZy52MS5EZWxldGVUcmFja1Jlc3BvbnNlIgOQAgISWgoKTGlzdEFsYnVtcxIiLnBseXIuY2F0YWxvZy52MS5MaXN0QWxidW1zUmVxdWVzdBojLnBseXIuY2F0YWxvZy52MS5MaXN0QWxidW1zUmVzcG9uc2UiA5ACARJUCghHZXRBbGJ1bRIgLnBseXIuY2F0YWxvZy52MS5HZXRBbGJ1bVJlcXVlc3QaIS5wbHlyLmNhdGFsb2cudjEuR2V0QWxidW1SZXNwb25zZSIDkAIBEl0KC1VwZGF0ZUFsYnVtEiMucGx5ci5jYXRhbG9nLnYxLlVwZGF0ZUFsYnVtUmVxdWVzdBokLnBseXIuY2F0YWxvZy52MS5VcGRhdGVBbGJ1bVJlc3BvbnNlIgOQAgISbAoQUmVtb3ZlQWxidW1UcmFjaxIoLnBseXIuY2F0YWxvZy52MS5SZW1vdmVBbGJ1bVRyYWNrUmVxdWVzdBopLnBseXIuY2F0YWxvZy52MS5SZW1vdmVBbGJ1bVRyYWNrUmVzcG9uc2UiA5ACAhJdCgtEZWxldGVBbGJ1bRIjLnBseXIuY2F0YWxvZy52MS5EZWxldGVBbGJ1bVJlcXVlc3QaJC5wbHlyLmNhdGFsb2cudjEuRGVsZXRlQWxidW1SZXNwb25zZSIDkAICElQKCExpc3RUYWdzEiAucGx5ci5jYXRhbG9nLnYxLkxpc3RUYWdzUmVxdWVzdBohLnBseXIuY2F0YWxvZy52MS5MaXN0VGFnc1Jlc3BvbnNlIgOQAgESVwoJR2V0Q29uZmlnEiEucGx5ci5jYXRhbG9nLnYxLkdldENvbmZpZ1JlcXVlc3QaIi5wbHlyLmNhdGFsb2cudjEuR2V0Q29uZmlnUmVzcG9uc2UiA5ACARJXCglHZXRBcnRpc3QSIS5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0UmVxdWVzdBoiLnBseXIuY2F0YWxvZy52MS5HZXRBcnRpc3RSZXNwb25zZSIDkAIBEloKCkdldEFydGlzdHMSIi5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0c1JlcXVlc3QaIy5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0c1Jlc3BvbnNlIgOQAgESaQoPVXBkYXRlTXlQcm9maWxlEicucGx5ci5jYXRhbG9nLnYxLlVwZGF0ZU15UHJvZmlsZVJlcXVlc3QaKC5wbHlyLmNhdGFsb2cudjEuVXBkYXRlTXlQcm9maWxlUmVzcG9uc2UiA5ACAhJyChJHZXRBcnRpc3RBbmFseXRpY3MSKi5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0QW5hbHl0aWNzUmVxdWVzdBorLnBseXIuY2F0YWxvZy52MS5HZXRBcnRpc3RBbmFseXRpY3NSZXNwb25zZSIDkAIBQsABChNjb20ucGx5ci5jYXRhbG9nLnYxQgxDYXRhbG9nUHJvdG9QAVo9Z2l0aHViLmNvbS9wbHlyZm0vcGx5ci9pbnRlcm5hbC9nZW4vcGx5ci9jYXRhbG9nL3YxO2NhdGFsb2d2MaICA1BDWKoCD1BseXIuQ2F0YWxvZy5WMcoCD1BseXJcQ2F0YWxvZ1xWMeICG1BseXJcQ2F0YWxvZ1xWMVxHUEJNZXRhZGF0YeoCEVBseXI6OkNhdGFsb2c6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1wbHlyL2NhdGFsb2cvdjEvY2F0YWxvZy5wcm90bxIPcGx5ci5jYXRhbG9nLnYxIssFCgVUcmFjaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIPCgdmaWxlX2lkGAMgASgJEhMKC2R1cmF0aW9uX21zGAQgASgFEhIKCmFydGlzdF9kaWQYBSABKAkSFQoNYXJ0aXN0X2hhbmRsZRgGIAEoCRIsCgZzdGF0dXMYByABKA4yHC5wbHlyLmNhdGFsb2cudjEuVHJhY2tTdGF0dXMSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZmlsZV90eXBlGAkgASgJEi0KBnJlY29yZBgKIAEoCzIdLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0dXMSGwoTYXJ0aXN0X2Rpc3BsYXlfbmFtZRgLIAEoCRIZChFhcnRpc3RfYXZhdGFyX3VybBgMIAEoCRISCgpwbGF5X2NvdW50GA0gASgDEhIKCmxpa2VfY291bnQYDiABKAMSFQoNY29tbWVudF9jb3VudBgPIAEoAxIMCgR0YWdzGBAgAygJEiwKBWFsYnVtGBEgASgLMh0ucGx5ci5jYXRhbG9nLnYxLkFsYnVtU3VtbWFyeRIxCghmZWF0dXJlcxgSIAMoCzIfLnBseXIuY2F0YWxvZy52MS5GZWF0dXJlZEFydGlzdBIRCglpbWFnZV91cmwYEyABKAkSEQoJdGh1bWJfdXJsGBQgASgJEg0KBWxpa2VkGBUgASgIEiwKCG9yaWdpbmFsGBYgASgLMhoucGx5ci5jYXRhbG9nLnYxLkF1ZGlvRmlsZRIQCgh3YXZlZm9ybRgXIAEoDBIXCg9zdXBwb3J0ZXJzX29ubHkYGCABKAgSLAoJcGRzX2F1ZGlvGBkgASgLMhkucGx5ci5jYXRhbG9nLnYxLlBkc0F1ZGlvEhQKDGNvbnRlbnRfdHlwZRgaIAEoCSJZCglBdWRpb0ZpbGUSDwoHZmlsZV9pZBgBIAEoCRIRCglmaWxlX3R5cGUYAiABKAkSFAoMY29udGVudF90eXBlGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMibwoIUGRzQXVkaW8SLQoFc3RhdGUYASABKA4yHi5wbHlyLmNhdGFsb2cudjEuUGRzQXVkaW9TdGF0ZRIQCghibG9iX2NpZBgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgDEg4KBnJlYXNvbhgEIAEoCSJdCgxBbGJ1bVN1bW1hcnkSCgoCaWQYASABKAkSDAoEc2x1ZxgCIAEoCRINCgV0aXRsZRgDIAEoCRIRCglpbWFnZV91cmwYBCABKAkSEQoJdGh1bWJfdXJsGAUgASgJIkMKDkZlYXR1cmVkQXJ0aXN0EgsKA2RpZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJIp4BCgxSZWNvcmRTdGF0dXMSKwoFc3RhdGUYASABKA4yHC5wbHlyLmNhdGFsb2cudjEuUmVjb3JkU3RhdGUSLwoHZmFpbHVyZRgCIAEoDjIeLnBseXIuY2F0YWxvZy52MS5SZWNvcmRGYWlsdXJlEhYKDmZhaWx1cmVfcmVhc29uGAMgASgJEgsKA3VyaRgEIAEoCRILCgNjaWQYBSABKAkiUwoTTGlzdE15VHJhY2tzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIVCg11bnN5bmNlZF9vbmx5GAMgASgIIlcKFExpc3RNeVRyYWNrc1Jlc3BvbnNlEiYKBnRyYWNrcxgBIAMoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoUUmVzdG9yZVJlY29yZFJlcXVlc3QSEAoIdHJhY2tfaWQYASABKAkiPgoVUmVzdG9yZVJlY29yZFJlc3BvbnNlEiUKBXRyYWNrGAEgASgLMhYucGx5ci5jYXRhbG9nLnYxLlRyYWNrIlsKEUxpc3RUcmFja3NSZXF1ZXN0EhIKCmFydGlzdF9kaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSCwoDdGFnGAQgASgJIlUKEkxpc3RUcmFja3NSZXNwb25zZRImCgZ0cmFja3MYASADKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh0KD0dldFRyYWNrUmVxdWVzdBIKCgJpZBgBIAEoCSIfChBHZXRUcmFja3NSZXF1ZXN0EgsKA2lkcxgBIAMoCSI7ChFHZXRUcmFja3NSZXNwb25zZRImCgZ0cmFja3MYASADKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2siOQoQR2V0VHJhY2tSZXNwb25zZRIlCgV0cmFjaxgBIAEoCzIWLnBseXIuY2F0YWxvZy52MS5UcmFjayKhAgoGQXJ0aXN0EgsKA2RpZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEhIKCmF2YXRhcl91cmwYBCABKAkSCwoDYmlvGAUgASgJEigKCWJpb19saW5rcxgGIAMoCzIVLnBseXIuY2F0YWxvZy52MS5MaW5rEhMKC3N1cHBvcnRfdXJsGAcgASgJEh0KFXNob3dfbGlrZWRfb25fcHJvZmlsZRgIIAEoCBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1Cg5wcm9maWxlX3JlY29yZBgKIAEoCzIdLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0dXMiOQoETGluaxISCgpieXRlX3N0YXJ0GAEgASgFEhAKCGJ5dGVfZW5kGAIgASgFEgsKA3VyaRgDIAEoCSI9ChBHZXRBcnRpc3RSZXF1ZXN0Eg0KA2RpZBgBIAEoCUgAEhAKBmhhbmRsZRgCIAEoCUgAQggKBmFydGlzdCI8ChFHZXRBcnRpc3RSZXNwb25zZRInCgZhcnRpc3QYASABKAsyFy5wbHlyLmNhdGFsb2cudjEuQXJ0aXN0IiEKEUdldEFydGlzdHNSZXF1ZXN0EgwKBGRpZHMYASADKAkiPgoSR2V0QXJ0aXN0c1Jlc3BvbnNlEigKB2FydGlzdHMYASADKAsyFy5wbHlyLmNhdGFsb2cudjEuQXJ0aXN0ImoKFlVwZGF0ZU15UHJvZmlsZVJlcXVlc3QSGQoMZGlzcGxheV9uYW1lGAEgASgJSACIAQESEAoDYmlvGAIgASgJSAGIAQFCDwoNX2Rpc3BsYXlfbmFtZUIGCgRfYmlvSgQIAxAESgQIBBAFIkIKF1VwZGF0ZU15UHJvZmlsZVJlc3BvbnNlEicKBmFydGlzdBgBIAEoCzIXLnBseXIuY2F0YWxvZy52MS5BcnRpc3QiKAoZR2V0QXJ0aXN0QW5hbHl0aWNzUmVxdWVzdBILCgNkaWQYASABKAkiPAoKVHJhY2tDb3VudBIQCgh0cmFja19pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRINCgVjb3VudBgDIAEoAyLHAQoaR2V0QXJ0aXN0QW5hbHl0aWNzUmVzcG9uc2USEwoLdG90YWxfcGxheXMYASABKAMSEwoLdG90YWxfaXRlbXMYAiABKAMSHgoWdG90YWxfZHVyYXRpb25fc2Vjb25kcxgDIAEoAxIvCgp0b3BfcGxheWVkGAQgASgLMhsucGx5ci5jYXRhbG9nLnYxLlRyYWNrQ291bnQSLgoJdG9wX2xpa2VkGAUgASgLMhsucGx5ci5jYXRhbG9nLnYxLlRyYWNrQ291bnQi+gEKElVwZGF0ZVRyYWNrUmVxdWVzdBIKCgJpZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhIKBWFsYnVtGAMgASgJSAGIAQESEAoIc2V0X3RhZ3MYBCABKAgSDAoEdGFncxgFIAMoCRIUCgxzZXRfZmVhdHVyZXMYBiABKAgSEAoIZmVhdHVyZXMYByADKAkSFQoIaW1hZ2VfaWQYCCABKAlIAogBARIcCg9zdXBwb3J0ZXJzX29ubHkYCSABKAhIA4gBAUIICgZfdGl0bGVCCAoGX2FsYnVtQgsKCV9pbWFnZV9pZEISChBfc3VwcG9ydGVyc19vbmx5IjwKE1VwZGF0ZVRyYWNrUmVzcG9uc2USJQoFdHJhY2sYASABKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2siMAoPTGlzdFRhZ3NSZXF1ZXN0Eg4KBnByZWZpeBgBIAEoCRINCgVsaW1pdBgCIAEoBSItCghUYWdDb3VudBIMCgRuYW1lGAEgASgJEhMKC3RyYWNrX2NvdW50GAIgASgDIjsKEExpc3RUYWdzUmVzcG9uc2USJwoEdGFncxgBIAMoCzIZLnBseXIuY2F0YWxvZy52MS5UYWdDb3VudCISChBHZXRDb25maWdSZXF1ZXN0IuUBChFHZXRDb25maWdSZXNwb25zZRIYChBtYXhfdXBsb2FkX2J5dGVzGAEgASgDEhcKD21heF9pbWFnZV9ieXRlcxgCIAEoAxIbChNkZWZhdWx0X2hpZGRlbl90YWdzGAMgAygJEhUKDWNvbnRhY3RfZW1haWwYBCABKAkSFQoNcHJpdmFjeV9lbWFpbBgFIAEoCRISCgpkbWNhX2VtYWlsGAYgASgJEhAKCG1heF90YWdzGAcgASgFEhYKDm1heF90YWdfbGVuZ3RoGAggASgFEhQKDG1heF9mZWF0dXJlcxgJIAEoBSIgChJEZWxldGVUcmFja1JlcXVlc3QSCgoCaWQYASABKAkiFQoTRGVsZXRlVHJhY2tSZXNwb25zZSK8AgoFQWxidW0SCgoCaWQYASABKAkSEgoKYXJ0aXN0X2RpZBgCIAEoCRIVCg1hcnRpc3RfaGFuZGxlGAMgASgJEhsKE2FydGlzdF9kaXNwbGF5X25hbWUYBCABKAkSDAoEc2x1ZxgFIAEoCRINCgV0aXRsZRgGIAEoCRITCgtkZXNjcmlwdGlvbhgHIAEoCRIRCglpbWFnZV91cmwYCCABKAkSEQoJdGh1bWJfdXJsGAkgASgJEhMKC3RyYWNrX2NvdW50GAogASgDEhMKC3RvdGFsX3BsYXlzGAsgASgDEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBnJlY29yZBgNIAEoCzIdLnBseXIuY2F0YWxvZy52MS5SZWNvcmRTdGF0dXMiTgoRTGlzdEFsYnVtc1JlcXVlc3QSEgoKYXJ0aXN0X2RpZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJVChJMaXN0QWxidW1zUmVzcG9uc2USJgoGYWxidW1zGAEgAygLMhYucGx5ci5jYXRhbG9nLnYxLkFsYnVtEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI7Cg9HZXRBbGJ1bVJlcXVlc3QSCgoCaWQYASABKAkSDgoGYXJ0aXN0GAIgASgJEgwKBHNsdWcYAyABKAkiYQoQR2V0QWxidW1SZXNwb25zZRIlCgVhbGJ1bRgBIAEoCzIWLnBseXIuY2F0YWxvZy52MS5BbGJ1bRImCgZ0cmFja3MYAiADKAsyFi5wbHlyLmNhdGFsb2cudjEuVHJhY2sijAEKElVwZGF0ZUFsYnVtUmVxdWVzdBIKCgJpZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESFQoIaW1hZ2VfaWQYBCABKAlIAogBAUIICgZfdGl0bGVCDgoMX2Rlc2NyaXB0aW9uQgsKCV9pbWFnZV9pZCI8ChNVcGRhdGVBbGJ1bVJlc3BvbnNlEiUKBWFsYnVtGAEgASgLMhYucGx5ci5jYXRhbG9nLnYxLkFsYnVtIj0KF1JlbW92ZUFsYnVtVHJhY2tSZXF1ZXN0EhAKCGFsYnVtX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJIhoKGFJlbW92ZUFsYnVtVHJhY2tSZXNwb25zZSIxChJEZWxldGVBbGJ1bVJlcXVlc3QSCgoCaWQYASABKAkSDwoHY2FzY2FkZRgCIAEoCCIVChNEZWxldGVBbGJ1bVJlc3BvbnNlKmAKC1RyYWNrU3RhdHVzEhwKGFRSQUNLX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1RSQUNLX1NUQVRVU19QUk9DRVNTSU5HEAESFgoSVFJBQ0tfU1RBVFVTX1JFQURZEAIqhwEKDVBkc0F1ZGlvU3RhdGUSHwobUERTX0FVRElPX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWUERTX0FVRElPX1NUQVRFX09OX1BEUxABEh0KGVBEU19BVURJT19TVEFURV9UT09fTEFSR0UQAhIaChZQRFNfQVVESU9fU1RBVEVfRkFJTEVEEAMqdwoLUmVjb3JkU3RhdGUSHAoYUkVDT1JEX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUUkVDT1JEX1NUQVRFX1BFTkRJTkcQARIXChNSRUNPUkRfU1RBVEVfU1lOQ0VEEAISFwoTUkVDT1JEX1NUQVRFX0ZBSUxFRBADKpsBCg1SZWNvcmRGYWlsdXJlEh4KGlJFQ09SRF9GQUlMVVJFX1VOU1BFQ0lGSUVEEAASGgoWUkVDT1JEX0ZBSUxVUkVfTkVUV09SSxABEhcKE1JFQ09SRF9GQUlMVVJFX0FVVEgQAhIbChdSRUNPUkRfRkFJTFVSRV9SRUpFQ1RFRBADEhgKFFJFQ09SRF9GQUlMVVJFX1NDT1BFEAQywQ0KDkNhdGFsb2dTZXJ2aWNlEloKCkxpc3RUcmFja3MSIi5wbHlyLmNhdGFsb2cudjEuTGlzdFRyYWNrc1JlcXVlc3QaIy5wbHlyLmNhdGFsb2cudjEuTGlzdFRyYWNrc1Jlc3BvbnNlIgOQAgESVAoIR2V0VHJhY2sSIC5wbHlyLmNhdGFsb2cudjEuR2V0VHJhY2tSZXF1ZXN0GiEucGx5ci5jYXRhbG9nLnYxLkdldFRyYWNrUmVzcG9uc2UiA5ACARJXCglHZXRUcmFja3MSIS5wbHlyLmNhdGFsb2cudjEuR2V0VHJhY2tzUmVxdWVzdBoiLnBseXIuY2F0YWxvZy52MS5HZXRUcmFja3NSZXNwb25zZSIDkAIBEmAKDExpc3RNeVRyYWNrcxIkLnBseXIuY2F0YWxvZy52MS5MaXN0TXlUcmFja3NSZXF1ZXN0GiUucGx5ci5jYXRhbG9nLnYxLkxpc3RNeVRyYWNrc1Jlc3BvbnNlIgOQAgESYwoNUmVzdG9yZVJlY29yZBIlLnBseXIuY2F0YWxvZy52MS5SZXN0b3JlUmVjb3JkUmVxdWVzdBomLnBseXIuY2F0YWxvZy52MS5SZXN0b3JlUmVjb3JkUmVzcG9uc2UiA5ACAhJdCgtVcGRhdGVUcmFjaxIjLnBseXIuY2F0YWxvZy52MS5VcGRhdGVUcmFja1JlcXVlc3QaJC5wbHlyLmNhdGFsb2cudjEuVXBkYXRlVHJhY2tSZXNwb25zZSIDkAICEl0KC0RlbGV0ZVRyYWNrEiMucGx5ci5jYXRhbG9nLnYxLkRlbGV0ZVRyYWNrUmVxdWVzdBokLnBseXIuY2F0YWxvZy52MS5EZWxldGVUcmFja1Jlc3BvbnNlIgOQAgISWgoKTGlzdEFsYnVtcxIiLnBseXIuY2F0YWxvZy52MS5MaXN0QWxidW1zUmVxdWVzdBojLnBseXIuY2F0YWxvZy52MS5MaXN0QWxidW1zUmVzcG9uc2UiA5ACARJUCghHZXRBbGJ1bRIgLnBseXIuY2F0YWxvZy52MS5HZXRBbGJ1bVJlcXVlc3QaIS5wbHlyLmNhdGFsb2cudjEuR2V0QWxidW1SZXNwb25zZSIDkAIBEl0KC1VwZGF0ZUFsYnVtEiMucGx5ci5jYXRhbG9nLnYxLlVwZGF0ZUFsYnVtUmVxdWVzdBokLnBseXIuY2F0YWxvZy52MS5VcGRhdGVBbGJ1bVJlc3BvbnNlIgOQAgISbAoQUmVtb3ZlQWxidW1UcmFjaxIoLnBseXIuY2F0YWxvZy52MS5SZW1vdmVBbGJ1bVRyYWNrUmVxdWVzdBopLnBseXIuY2F0YWxvZy52MS5SZW1vdmVBbGJ1bVRyYWNrUmVzcG9uc2UiA5ACAhJdCgtEZWxldGVBbGJ1bRIjLnBseXIuY2F0YWxvZy52MS5EZWxldGVBbGJ1bVJlcXVlc3QaJC5wbHlyLmNhdGFsb2cudjEuRGVsZXRlQWxidW1SZXNwb25zZSIDkAICElQKCExpc3RUYWdzEiAucGx5ci5jYXRhbG9nLnYxLkxpc3RUYWdzUmVxdWVzdBohLnBseXIuY2F0YWxvZy52MS5MaXN0VGFnc1Jlc3BvbnNlIgOQAgESVwoJR2V0Q29uZmlnEiEucGx5ci5jYXRhbG9nLnYxLkdldENvbmZpZ1JlcXVlc3QaIi5wbHlyLmNhdGFsb2cudjEuR2V0Q29uZmlnUmVzcG9uc2UiA5ACARJXCglHZXRBcnRpc3QSIS5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0UmVxdWVzdBoiLnBseXIuY2F0YWxvZy52MS5HZXRBcnRpc3RSZXNwb25zZSIDkAIBEloKCkdldEFydGlzdHMSIi5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0c1JlcXVlc3QaIy5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0c1Jlc3BvbnNlIgOQAgESaQoPVXBkYXRlTXlQcm9maWxlEicucGx5ci5jYXRhbG9nLnYxLlVwZGF0ZU15UHJvZmlsZVJlcXVlc3QaKC5wbHlyLmNhdGFsb2cudjEuVXBkYXRlTXlQcm9maWxlUmVzcG9uc2UiA5ACAhJyChJHZXRBcnRpc3RBbmFseXRpY3MSKi5wbHlyLmNhdGFsb2cudjEuR2V0QXJ0aXN0QW5hbHl0aWNzUmVxdWVzdBorLnBseXIuY2F0YWxvZy52MS5HZXRBcnRpc3RBbmFseXRpY3NSZXNwb25zZSIDkAIBQsABChNjb20ucGx5ci5jYXRhbG9nLnYxQgxDYXRhbG9nUHJvdG9QAVo9Z2l0aHViLmNvbS9wbHlyZm0vcGx5ci9pbnRlcm5hbC9nZW4vcGx5ci9jYXRhbG9nL3YxO2NhdGFsb2d2MaICA1BDWKoCD1BseXIuQ2F0YWxvZy5WMcoCD1BseXJcQ2F0YWxvZ1xWMeICG1BseXJcQ2F0YWxvZ1xWMVxHUEJNZXRhZGF0YeoCEVBseXI6OkNhdGFsb2c6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Track is one piece of audio an artist published.
@@ -162,6 +162,46 @@ export type Track = Message<"plyr.catalog.v1.Track"> & {
    * @generated from field: bool liked = 21;
    */
   liked: boolean;
+
+  /**
+   * original is the lossless original the artist uploaded (FLAC, WAV, AIFF, ALAC), kept
+   * byte for byte; unset for tracks uploaded as MP3. file_id/file_type above are then its
+   * MP3, which every browser plays: a client that can play the original asks for it.
+   *
+   * @generated from field: plyr.catalog.v1.AudioFile original = 22;
+   */
+  original?: AudioFile | undefined;
+
+  /**
+   * waveform is the audio's loudness over time: peaks from 0 to 255, evenly spread over
+   * the track (about 1,000). Filled by GetTrack and GetTracks only, to keep lists small.
+   *
+   * @generated from field: bytes waveform = 23;
+   */
+  waveform: Uint8Array;
+
+  /**
+   * supporters_only says the audio plays for the artist's supporters (atprotofans) and the
+   * artist only: GET /audio answers 401 without a session, 402 to anyone else.
+   *
+   * @generated from field: bool supporters_only = 24;
+   */
+  supportersOnly: boolean;
+
+  /**
+   * pds_audio says whether the playable audio is also a blob on the artist's PDS; set for
+   * the artist only.
+   *
+   * @generated from field: plyr.catalog.v1.PdsAudio pds_audio = 25;
+   */
+  pdsAudio?: PdsAudio | undefined;
+
+  /**
+   * content_type is the playable audio's media type (audio/mpeg).
+   *
+   * @generated from field: string content_type = 26;
+   */
+  contentType: string;
 };
 
 /**
@@ -170,6 +210,80 @@ export type Track = Message<"plyr.catalog.v1.Track"> & {
  */
 export const TrackSchema: GenMessage<Track> = /*@__PURE__*/
   messageDesc(file_plyr_catalog_v1_catalog, 0);
+
+/**
+ * AudioFile is one stored audio file of a track.
+ *
+ * @generated from message plyr.catalog.v1.AudioFile
+ */
+export type AudioFile = Message<"plyr.catalog.v1.AudioFile"> & {
+  /**
+   * file_id: GET /audio/{file_id}.
+   *
+   * @generated from field: string file_id = 1;
+   */
+  fileId: string;
+
+  /**
+   * file_type is its extension as uploaded (flac, wav, aif, aiff, m4a).
+   *
+   * @generated from field: string file_type = 2;
+   */
+  fileType: string;
+
+  /**
+   * content_type is its media type with its codec where that decides whether a browser
+   * can play it (audio/flac, audio/wav, audio/aiff, audio/mp4; codecs="alac"), for
+   * HTMLMediaElement.canPlayType.
+   *
+   * @generated from field: string content_type = 3;
+   */
+  contentType: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 4;
+   */
+  sizeBytes: bigint;
+};
+
+/**
+ * Describes the message plyr.catalog.v1.AudioFile.
+ * Use `create(AudioFileSchema)` to create a new message.
+ */
+export const AudioFileSchema: GenMessage<AudioFile> = /*@__PURE__*/
+  messageDesc(file_plyr_catalog_v1_catalog, 1);
+
+/**
+ * @generated from message plyr.catalog.v1.PdsAudio
+ */
+export type PdsAudio = Message<"plyr.catalog.v1.PdsAudio"> & {
+  /**
+   * @generated from field: plyr.catalog.v1.PdsAudioState state = 1;
+   */
+  state: PdsAudioState;
+
+  /**
+   * @generated from field: string blob_cid = 2;
+   */
+  blobCid: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 3;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message plyr.catalog.v1.PdsAudio.
+ * Use `create(PdsAudioSchema)` to create a new message.
+ */
+export const PdsAudioSchema: GenMessage<PdsAudio> = /*@__PURE__*/
+  messageDesc(file_plyr_catalog_v1_catalog, 2);
 
 /**
  * AlbumSummary is what a track says of its album.
@@ -210,7 +324,7 @@ export type AlbumSummary = Message<"plyr.catalog.v1.AlbumSummary"> & {
  * Use `create(AlbumSummarySchema)` to create a new message.
  */
 export const AlbumSummarySchema: GenMessage<AlbumSummary> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 1);
+  messageDesc(file_plyr_catalog_v1_catalog, 3);
 
 /**
  * FeaturedArtist is an artist featured on a track.
@@ -241,7 +355,7 @@ export type FeaturedArtist = Message<"plyr.catalog.v1.FeaturedArtist"> & {
  * Use `create(FeaturedArtistSchema)` to create a new message.
  */
 export const FeaturedArtistSchema: GenMessage<FeaturedArtist> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 2);
+  messageDesc(file_plyr_catalog_v1_catalog, 4);
 
 /**
  * RecordStatus is where a record on its owner's PDS is.
@@ -290,7 +404,7 @@ export type RecordStatus = Message<"plyr.catalog.v1.RecordStatus"> & {
  * Use `create(RecordStatusSchema)` to create a new message.
  */
 export const RecordStatusSchema: GenMessage<RecordStatus> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 3);
+  messageDesc(file_plyr_catalog_v1_catalog, 5);
 
 /**
  * ListMyTracksRequest selects a page of the caller's tracks.
@@ -325,7 +439,7 @@ export type ListMyTracksRequest = Message<"plyr.catalog.v1.ListMyTracksRequest">
  * Use `create(ListMyTracksRequestSchema)` to create a new message.
  */
 export const ListMyTracksRequestSchema: GenMessage<ListMyTracksRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 4);
+  messageDesc(file_plyr_catalog_v1_catalog, 6);
 
 /**
  * ListMyTracksResponse is one page of the caller's tracks.
@@ -353,7 +467,7 @@ export type ListMyTracksResponse = Message<"plyr.catalog.v1.ListMyTracksResponse
  * Use `create(ListMyTracksResponseSchema)` to create a new message.
  */
 export const ListMyTracksResponseSchema: GenMessage<ListMyTracksResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 5);
+  messageDesc(file_plyr_catalog_v1_catalog, 7);
 
 /**
  * RestoreRecordRequest names the track whose record to write again.
@@ -374,7 +488,7 @@ export type RestoreRecordRequest = Message<"plyr.catalog.v1.RestoreRecordRequest
  * Use `create(RestoreRecordRequestSchema)` to create a new message.
  */
 export const RestoreRecordRequestSchema: GenMessage<RestoreRecordRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 6);
+  messageDesc(file_plyr_catalog_v1_catalog, 8);
 
 /**
  * RestoreRecordResponse carries the track, its record pending.
@@ -395,7 +509,7 @@ export type RestoreRecordResponse = Message<"plyr.catalog.v1.RestoreRecordRespon
  * Use `create(RestoreRecordResponseSchema)` to create a new message.
  */
 export const RestoreRecordResponseSchema: GenMessage<RestoreRecordResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 7);
+  messageDesc(file_plyr_catalog_v1_catalog, 9);
 
 /**
  * ListTracksRequest selects a page of tracks.
@@ -438,7 +552,7 @@ export type ListTracksRequest = Message<"plyr.catalog.v1.ListTracksRequest"> & {
  * Use `create(ListTracksRequestSchema)` to create a new message.
  */
 export const ListTracksRequestSchema: GenMessage<ListTracksRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 8);
+  messageDesc(file_plyr_catalog_v1_catalog, 10);
 
 /**
  * ListTracksResponse is one page of tracks.
@@ -466,7 +580,7 @@ export type ListTracksResponse = Message<"plyr.catalog.v1.ListTracksResponse"> &
  * Use `create(ListTracksResponseSchema)` to create a new message.
  */
 export const ListTracksResponseSchema: GenMessage<ListTracksResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 9);
+  messageDesc(file_plyr_catalog_v1_catalog, 11);
 
 /**
  * GetTrackRequest names one track.
@@ -487,7 +601,7 @@ export type GetTrackRequest = Message<"plyr.catalog.v1.GetTrackRequest"> & {
  * Use `create(GetTrackRequestSchema)` to create a new message.
  */
 export const GetTrackRequestSchema: GenMessage<GetTrackRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 10);
+  messageDesc(file_plyr_catalog_v1_catalog, 12);
 
 /**
  * GetTracksRequest names up to 100 tracks.
@@ -506,7 +620,7 @@ export type GetTracksRequest = Message<"plyr.catalog.v1.GetTracksRequest"> & {
  * Use `create(GetTracksRequestSchema)` to create a new message.
  */
 export const GetTracksRequestSchema: GenMessage<GetTracksRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 11);
+  messageDesc(file_plyr_catalog_v1_catalog, 13);
 
 /**
  * GetTracksResponse carries the ready ones, in the order asked.
@@ -525,7 +639,7 @@ export type GetTracksResponse = Message<"plyr.catalog.v1.GetTracksResponse"> & {
  * Use `create(GetTracksResponseSchema)` to create a new message.
  */
 export const GetTracksResponseSchema: GenMessage<GetTracksResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 12);
+  messageDesc(file_plyr_catalog_v1_catalog, 14);
 
 /**
  * GetTrackResponse carries the track.
@@ -546,7 +660,7 @@ export type GetTrackResponse = Message<"plyr.catalog.v1.GetTrackResponse"> & {
  * Use `create(GetTrackResponseSchema)` to create a new message.
  */
 export const GetTrackResponseSchema: GenMessage<GetTrackResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 13);
+  messageDesc(file_plyr_catalog_v1_catalog, 15);
 
 /**
  * Artist is an account as the catalog shows it.
@@ -633,7 +747,7 @@ export type Artist = Message<"plyr.catalog.v1.Artist"> & {
  * Use `create(ArtistSchema)` to create a new message.
  */
 export const ArtistSchema: GenMessage<Artist> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 14);
+  messageDesc(file_plyr_catalog_v1_catalog, 16);
 
 /**
  * Link is a link in a text: bytes [byte_start, byte_end) of the UTF-8 text point at uri.
@@ -662,7 +776,7 @@ export type Link = Message<"plyr.catalog.v1.Link"> & {
  * Use `create(LinkSchema)` to create a new message.
  */
 export const LinkSchema: GenMessage<Link> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 15);
+  messageDesc(file_plyr_catalog_v1_catalog, 17);
 
 /**
  * GetArtistRequest names an artist by DID or by handle.
@@ -693,7 +807,7 @@ export type GetArtistRequest = Message<"plyr.catalog.v1.GetArtistRequest"> & {
  * Use `create(GetArtistRequestSchema)` to create a new message.
  */
 export const GetArtistRequestSchema: GenMessage<GetArtistRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 16);
+  messageDesc(file_plyr_catalog_v1_catalog, 18);
 
 /**
  * GetArtistResponse carries the artist.
@@ -712,7 +826,7 @@ export type GetArtistResponse = Message<"plyr.catalog.v1.GetArtistResponse"> & {
  * Use `create(GetArtistResponseSchema)` to create a new message.
  */
 export const GetArtistResponseSchema: GenMessage<GetArtistResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 17);
+  messageDesc(file_plyr_catalog_v1_catalog, 19);
 
 /**
  * GetArtistsRequest names up to 100 artists.
@@ -731,7 +845,7 @@ export type GetArtistsRequest = Message<"plyr.catalog.v1.GetArtistsRequest"> & {
  * Use `create(GetArtistsRequestSchema)` to create a new message.
  */
 export const GetArtistsRequestSchema: GenMessage<GetArtistsRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 18);
+  messageDesc(file_plyr_catalog_v1_catalog, 20);
 
 /**
  * GetArtistsResponse carries the known ones, in the order asked.
@@ -750,7 +864,7 @@ export type GetArtistsResponse = Message<"plyr.catalog.v1.GetArtistsResponse"> &
  * Use `create(GetArtistsResponseSchema)` to create a new message.
  */
 export const GetArtistsResponseSchema: GenMessage<GetArtistsResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 19);
+  messageDesc(file_plyr_catalog_v1_catalog, 21);
 
 /**
  * UpdateMyProfileRequest is a change to the caller's profile; unset fields stay.
@@ -778,7 +892,7 @@ export type UpdateMyProfileRequest = Message<"plyr.catalog.v1.UpdateMyProfileReq
  * Use `create(UpdateMyProfileRequestSchema)` to create a new message.
  */
 export const UpdateMyProfileRequestSchema: GenMessage<UpdateMyProfileRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 20);
+  messageDesc(file_plyr_catalog_v1_catalog, 22);
 
 /**
  * UpdateMyProfileResponse carries the profile as it now is.
@@ -797,7 +911,7 @@ export type UpdateMyProfileResponse = Message<"plyr.catalog.v1.UpdateMyProfileRe
  * Use `create(UpdateMyProfileResponseSchema)` to create a new message.
  */
 export const UpdateMyProfileResponseSchema: GenMessage<UpdateMyProfileResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 21);
+  messageDesc(file_plyr_catalog_v1_catalog, 23);
 
 /**
  * GetArtistAnalyticsRequest names the artist.
@@ -816,7 +930,7 @@ export type GetArtistAnalyticsRequest = Message<"plyr.catalog.v1.GetArtistAnalyt
  * Use `create(GetArtistAnalyticsRequestSchema)` to create a new message.
  */
 export const GetArtistAnalyticsRequestSchema: GenMessage<GetArtistAnalyticsRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 22);
+  messageDesc(file_plyr_catalog_v1_catalog, 24);
 
 /**
  * TrackCount is a track with one of its counters.
@@ -845,7 +959,7 @@ export type TrackCount = Message<"plyr.catalog.v1.TrackCount"> & {
  * Use `create(TrackCountSchema)` to create a new message.
  */
 export const TrackCountSchema: GenMessage<TrackCount> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 23);
+  messageDesc(file_plyr_catalog_v1_catalog, 25);
 
 /**
  * GetArtistAnalyticsResponse is the artist's totals over their ready tracks.
@@ -886,7 +1000,7 @@ export type GetArtistAnalyticsResponse = Message<"plyr.catalog.v1.GetArtistAnaly
  * Use `create(GetArtistAnalyticsResponseSchema)` to create a new message.
  */
 export const GetArtistAnalyticsResponseSchema: GenMessage<GetArtistAnalyticsResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 24);
+  messageDesc(file_plyr_catalog_v1_catalog, 26);
 
 /**
  * UpdateTrackRequest is a change to a track; unset fields stay.
@@ -947,6 +1061,16 @@ export type UpdateTrackRequest = Message<"plyr.catalog.v1.UpdateTrackRequest"> &
    * @generated from field: optional string image_id = 8;
    */
   imageId?: string | undefined;
+
+  /**
+   * supporters_only gates the track to the artist's supporters (or opens it again); its
+   * audio moves to private storage (or back) in the background, and its record gets
+   * supportGate {type: "any"}. A gated track's audio never goes to the PDS: a blob it has
+   * leaves its record.
+   *
+   * @generated from field: optional bool supporters_only = 9;
+   */
+  supportersOnly?: boolean | undefined;
 };
 
 /**
@@ -954,7 +1078,7 @@ export type UpdateTrackRequest = Message<"plyr.catalog.v1.UpdateTrackRequest"> &
  * Use `create(UpdateTrackRequestSchema)` to create a new message.
  */
 export const UpdateTrackRequestSchema: GenMessage<UpdateTrackRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 25);
+  messageDesc(file_plyr_catalog_v1_catalog, 27);
 
 /**
  * UpdateTrackResponse carries the track, its record pending.
@@ -973,7 +1097,7 @@ export type UpdateTrackResponse = Message<"plyr.catalog.v1.UpdateTrackResponse">
  * Use `create(UpdateTrackResponseSchema)` to create a new message.
  */
 export const UpdateTrackResponseSchema: GenMessage<UpdateTrackResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 26);
+  messageDesc(file_plyr_catalog_v1_catalog, 28);
 
 /**
  * ListTagsRequest filters tags.
@@ -1001,7 +1125,7 @@ export type ListTagsRequest = Message<"plyr.catalog.v1.ListTagsRequest"> & {
  * Use `create(ListTagsRequestSchema)` to create a new message.
  */
 export const ListTagsRequestSchema: GenMessage<ListTagsRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 27);
+  messageDesc(file_plyr_catalog_v1_catalog, 29);
 
 /**
  * TagCount is a tag with how many ready tracks carry it.
@@ -1025,7 +1149,7 @@ export type TagCount = Message<"plyr.catalog.v1.TagCount"> & {
  * Use `create(TagCountSchema)` to create a new message.
  */
 export const TagCountSchema: GenMessage<TagCount> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 28);
+  messageDesc(file_plyr_catalog_v1_catalog, 30);
 
 /**
  * ListTagsResponse is the tags, most used first.
@@ -1044,7 +1168,7 @@ export type ListTagsResponse = Message<"plyr.catalog.v1.ListTagsResponse"> & {
  * Use `create(ListTagsResponseSchema)` to create a new message.
  */
 export const ListTagsResponseSchema: GenMessage<ListTagsResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 29);
+  messageDesc(file_plyr_catalog_v1_catalog, 31);
 
 /**
  * GetConfigRequest asks for the public configuration.
@@ -1059,7 +1183,7 @@ export type GetConfigRequest = Message<"plyr.catalog.v1.GetConfigRequest"> & {
  * Use `create(GetConfigRequestSchema)` to create a new message.
  */
 export const GetConfigRequestSchema: GenMessage<GetConfigRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 30);
+  messageDesc(file_plyr_catalog_v1_catalog, 32);
 
 /**
  * GetConfigResponse is the public configuration.
@@ -1127,7 +1251,7 @@ export type GetConfigResponse = Message<"plyr.catalog.v1.GetConfigResponse"> & {
  * Use `create(GetConfigResponseSchema)` to create a new message.
  */
 export const GetConfigResponseSchema: GenMessage<GetConfigResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 31);
+  messageDesc(file_plyr_catalog_v1_catalog, 33);
 
 /**
  * DeleteTrackRequest names the track to delete.
@@ -1146,7 +1270,7 @@ export type DeleteTrackRequest = Message<"plyr.catalog.v1.DeleteTrackRequest"> &
  * Use `create(DeleteTrackRequestSchema)` to create a new message.
  */
 export const DeleteTrackRequestSchema: GenMessage<DeleteTrackRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 32);
+  messageDesc(file_plyr_catalog_v1_catalog, 34);
 
 /**
  * DeleteTrackResponse says the deletion is under way.
@@ -1161,7 +1285,7 @@ export type DeleteTrackResponse = Message<"plyr.catalog.v1.DeleteTrackResponse">
  * Use `create(DeleteTrackResponseSchema)` to create a new message.
  */
 export const DeleteTrackResponseSchema: GenMessage<DeleteTrackResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 33);
+  messageDesc(file_plyr_catalog_v1_catalog, 35);
 
 /**
  * Album is an album as the catalog shows it.
@@ -1246,7 +1370,7 @@ export type Album = Message<"plyr.catalog.v1.Album"> & {
  * Use `create(AlbumSchema)` to create a new message.
  */
 export const AlbumSchema: GenMessage<Album> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 34);
+  messageDesc(file_plyr_catalog_v1_catalog, 36);
 
 /**
  * @generated from message plyr.catalog.v1.ListAlbumsRequest
@@ -1275,7 +1399,7 @@ export type ListAlbumsRequest = Message<"plyr.catalog.v1.ListAlbumsRequest"> & {
  * Use `create(ListAlbumsRequestSchema)` to create a new message.
  */
 export const ListAlbumsRequestSchema: GenMessage<ListAlbumsRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 35);
+  messageDesc(file_plyr_catalog_v1_catalog, 37);
 
 /**
  * @generated from message plyr.catalog.v1.ListAlbumsResponse
@@ -1297,7 +1421,7 @@ export type ListAlbumsResponse = Message<"plyr.catalog.v1.ListAlbumsResponse"> &
  * Use `create(ListAlbumsResponseSchema)` to create a new message.
  */
 export const ListAlbumsResponseSchema: GenMessage<ListAlbumsResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 36);
+  messageDesc(file_plyr_catalog_v1_catalog, 38);
 
 /**
  * @generated from message plyr.catalog.v1.GetAlbumRequest
@@ -1326,7 +1450,7 @@ export type GetAlbumRequest = Message<"plyr.catalog.v1.GetAlbumRequest"> & {
  * Use `create(GetAlbumRequestSchema)` to create a new message.
  */
 export const GetAlbumRequestSchema: GenMessage<GetAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 37);
+  messageDesc(file_plyr_catalog_v1_catalog, 39);
 
 /**
  * @generated from message plyr.catalog.v1.GetAlbumResponse
@@ -1350,7 +1474,7 @@ export type GetAlbumResponse = Message<"plyr.catalog.v1.GetAlbumResponse"> & {
  * Use `create(GetAlbumResponseSchema)` to create a new message.
  */
 export const GetAlbumResponseSchema: GenMessage<GetAlbumResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 38);
+  messageDesc(file_plyr_catalog_v1_catalog, 40);
 
 /**
  * @generated from message plyr.catalog.v1.UpdateAlbumRequest
@@ -1388,7 +1512,7 @@ export type UpdateAlbumRequest = Message<"plyr.catalog.v1.UpdateAlbumRequest"> &
  * Use `create(UpdateAlbumRequestSchema)` to create a new message.
  */
 export const UpdateAlbumRequestSchema: GenMessage<UpdateAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 39);
+  messageDesc(file_plyr_catalog_v1_catalog, 41);
 
 /**
  * @generated from message plyr.catalog.v1.UpdateAlbumResponse
@@ -1405,7 +1529,7 @@ export type UpdateAlbumResponse = Message<"plyr.catalog.v1.UpdateAlbumResponse">
  * Use `create(UpdateAlbumResponseSchema)` to create a new message.
  */
 export const UpdateAlbumResponseSchema: GenMessage<UpdateAlbumResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 40);
+  messageDesc(file_plyr_catalog_v1_catalog, 42);
 
 /**
  * @generated from message plyr.catalog.v1.RemoveAlbumTrackRequest
@@ -1427,7 +1551,7 @@ export type RemoveAlbumTrackRequest = Message<"plyr.catalog.v1.RemoveAlbumTrackR
  * Use `create(RemoveAlbumTrackRequestSchema)` to create a new message.
  */
 export const RemoveAlbumTrackRequestSchema: GenMessage<RemoveAlbumTrackRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 41);
+  messageDesc(file_plyr_catalog_v1_catalog, 43);
 
 /**
  * @generated from message plyr.catalog.v1.RemoveAlbumTrackResponse
@@ -1440,7 +1564,7 @@ export type RemoveAlbumTrackResponse = Message<"plyr.catalog.v1.RemoveAlbumTrack
  * Use `create(RemoveAlbumTrackResponseSchema)` to create a new message.
  */
 export const RemoveAlbumTrackResponseSchema: GenMessage<RemoveAlbumTrackResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 42);
+  messageDesc(file_plyr_catalog_v1_catalog, 44);
 
 /**
  * @generated from message plyr.catalog.v1.DeleteAlbumRequest
@@ -1464,7 +1588,7 @@ export type DeleteAlbumRequest = Message<"plyr.catalog.v1.DeleteAlbumRequest"> &
  * Use `create(DeleteAlbumRequestSchema)` to create a new message.
  */
 export const DeleteAlbumRequestSchema: GenMessage<DeleteAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 43);
+  messageDesc(file_plyr_catalog_v1_catalog, 45);
 
 /**
  * @generated from message plyr.catalog.v1.DeleteAlbumResponse
@@ -1477,7 +1601,7 @@ export type DeleteAlbumResponse = Message<"plyr.catalog.v1.DeleteAlbumResponse">
  * Use `create(DeleteAlbumResponseSchema)` to create a new message.
  */
 export const DeleteAlbumResponseSchema: GenMessage<DeleteAlbumResponse> = /*@__PURE__*/
-  messageDesc(file_plyr_catalog_v1_catalog, 44);
+  messageDesc(file_plyr_catalog_v1_catalog, 46);
 
 /**
  * TrackStatus says whether a track can be played yet.
@@ -1512,6 +1636,47 @@ export enum TrackStatus {
  */
 export const TrackStatusSchema: GenEnum<TrackStatus> = /*@__PURE__*/
   enumDesc(file_plyr_catalog_v1_catalog, 0);
+
+/**
+ * PdsAudioState is where a track's audio stands with the artist's PDS.
+ *
+ * @generated from enum plyr.catalog.v1.PdsAudioState
+ */
+export enum PdsAudioState {
+  /**
+   * PDS_AUDIO_STATE_UNSPECIFIED: only on plyr's storage.
+   *
+   * @generated from enum value: PDS_AUDIO_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * PDS_AUDIO_STATE_ON_PDS: the audio is a blob on the PDS, in the track's record.
+   *
+   * @generated from enum value: PDS_AUDIO_STATE_ON_PDS = 1;
+   */
+  ON_PDS = 1,
+
+  /**
+   * PDS_AUDIO_STATE_TOO_LARGE: the PDS refused the blob for its size; plyr's copy serves.
+   *
+   * @generated from enum value: PDS_AUDIO_STATE_TOO_LARGE = 2;
+   */
+  TOO_LARGE = 2,
+
+  /**
+   * PDS_AUDIO_STATE_FAILED: the last copy failed; reason says how.
+   *
+   * @generated from enum value: PDS_AUDIO_STATE_FAILED = 3;
+   */
+  FAILED = 3,
+}
+
+/**
+ * Describes the enum plyr.catalog.v1.PdsAudioState.
+ */
+export const PdsAudioStateSchema: GenEnum<PdsAudioState> = /*@__PURE__*/
+  enumDesc(file_plyr_catalog_v1_catalog, 1);
 
 /**
  * RecordState says whether a record on the owner's PDS is what plyr means it to be.
@@ -1552,7 +1717,7 @@ export enum RecordState {
  * Describes the enum plyr.catalog.v1.RecordState.
  */
 export const RecordStateSchema: GenEnum<RecordState> = /*@__PURE__*/
-  enumDesc(file_plyr_catalog_v1_catalog, 1);
+  enumDesc(file_plyr_catalog_v1_catalog, 2);
 
 /**
  * RecordFailure is why a record could not be written.
@@ -1603,7 +1768,7 @@ export enum RecordFailure {
  * Describes the enum plyr.catalog.v1.RecordFailure.
  */
 export const RecordFailureSchema: GenEnum<RecordFailure> = /*@__PURE__*/
-  enumDesc(file_plyr_catalog_v1_catalog, 2);
+  enumDesc(file_plyr_catalog_v1_catalog, 3);
 
 /**
  * CatalogService is the read side of the catalog: the tracks listeners browse and play.

@@ -4,13 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file plyr/media/v1/media.proto.
  */
 export const file_plyr_media_v1_media: GenFile = /*@__PURE__*/
-  fileDesc("ChlwbHlyL21lZGlhL3YxL21lZGlhLnByb3RvEg1wbHlyLm1lZGlhLnYxIicKEldhdGNoVXBsb2FkUmVxdWVzdBIRCgl1cGxvYWRfaWQYASABKAki4QEKE1dhdGNoVXBsb2FkUmVzcG9uc2USEQoJdXBsb2FkX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEisKBnN0YXR1cxgDIAEoDjIbLnBseXIubWVkaWEudjEuVXBsb2FkU3RhdHVzEikKBXBoYXNlGAQgASgOMhoucGx5ci5tZWRpYS52MS5VcGxvYWRQaGFzZRIYChBwcm9ncmVzc19wZXJjZW50GAUgASgFEg0KBWVycm9yGAYgASgJEg8KB2ZpbGVfaWQYByABKAkSEwoLZHVyYXRpb25fbXMYCCABKAUqmgEKDFVwbG9hZFN0YXR1cxIdChlVUExPQURfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYVVBMT0FEX1NUQVRVU19QUk9DRVNTSU5HEAESFwoTVVBMT0FEX1NUQVRVU19SRUFEWRACEhoKFlVQTE9BRF9TVEFUVVNfUkVKRUNURUQQAxIYChRVUExPQURfU1RBVFVTX0ZBSUxFRBAEKq8BCgtVcGxvYWRQaGFzZRIcChhVUExPQURfUEhBU0VfVU5TUEVDSUZJRUQQABIXChNVUExPQURfUEhBU0VfUVVFVUVEEAESGwoXVVBMT0FEX1BIQVNFX1ZBTElEQVRJTkcQAhIYChRVUExPQURfUEhBU0VfU1RPUklORxADEhsKF1VQTE9BRF9QSEFTRV9QVUJMSVNISU5HEAQSFQoRVVBMT0FEX1BIQVNFX0RPTkUQBTJrCgxNZWRpYVNlcnZpY2USWwoLV2F0Y2hVcGxvYWQSIS5wbHlyLm1lZGlhLnYxLldhdGNoVXBsb2FkUmVxdWVzdBoiLnBseXIubWVkaWEudjEuV2F0Y2hVcGxvYWRSZXNwb25zZSIDkAIBMAFCsAEKEWNvbS5wbHlyLm1lZGlhLnYxQgpNZWRpYVByb3RvUAFaOWdpdGh1Yi5jb20vcGx5cmZtL3BseXIvaW50ZXJuYWwvZ2VuL3BseXIvbWVkaWEvdjE7bWVkaWF2MaICA1BNWKoCDVBseXIuTWVkaWEuVjHKAg1QbHlyXE1lZGlhXFYx4gIZUGx5clxNZWRpYVxWMVxHUEJNZXRhZGF0YeoCD1BseXI6Ok1lZGlhOjpWMWIGcHJvdG8z");
+  fileDesc("ChlwbHlyL21lZGlhL3YxL21lZGlhLnByb3RvEg1wbHlyLm1lZGlhLnYxIicKEldhdGNoVXBsb2FkUmVxdWVzdBIRCgl1cGxvYWRfaWQYASABKAkijQIKE1dhdGNoVXBsb2FkUmVzcG9uc2USEQoJdXBsb2FkX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEisKBnN0YXR1cxgDIAEoDjIbLnBseXIubWVkaWEudjEuVXBsb2FkU3RhdHVzEikKBXBoYXNlGAQgASgOMhoucGx5ci5tZWRpYS52MS5VcGxvYWRQaGFzZRIYChBwcm9ncmVzc19wZXJjZW50GAUgASgFEg0KBWVycm9yGAYgASgJEg8KB2ZpbGVfaWQYByABKAkSEwoLZHVyYXRpb25fbXMYCCABKAUSGAoQb3JpZ2luYWxfZmlsZV9pZBgJIAEoCRIQCghwZHNfYmxvYhgKIAEoCSInChNHZXRGaWxlU2l6ZXNSZXF1ZXN0EhAKCGZpbGVfaWRzGAEgAygJIoMBChRHZXRGaWxlU2l6ZXNSZXNwb25zZRI9CgVzaXplcxgBIAMoCzIuLnBseXIubWVkaWEudjEuR2V0RmlsZVNpemVzUmVzcG9uc2UuU2l6ZXNFbnRyeRosCgpTaXplc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiLQoYU3RhcnRQZHNNaWdyYXRpb25SZXF1ZXN0EhEKCXRyYWNrX2lkcxgBIAMoCSJGChlTdGFydFBkc01pZ3JhdGlvblJlc3BvbnNlEhQKDG1pZ3JhdGlvbl9pZBgBIAEoCRITCgt0cmFja19jb3VudBgCIAEoBSIwChhXYXRjaFBkc01pZ3JhdGlvblJlcXVlc3QSFAoMbWlncmF0aW9uX2lkGAEgASgJIqwDCgxQZHNNaWdyYXRpb24SFAoMbWlncmF0aW9uX2lkGAEgASgJEgsKA2RpZBgCIAEoCRIuCgZzdGF0dXMYAyABKA4yHi5wbHlyLm1lZGlhLnYxLk1pZ3JhdGlvblN0YXR1cxINCgV0b3RhbBgEIAEoBRIRCglwcm9jZXNzZWQYBSABKAUSEAoIbWlncmF0ZWQYBiABKAUSDwoHc2tpcHBlZBgHIAEoBRIOCgZmYWlsZWQYCCABKAUSFQoNbGFzdF90cmFja19pZBgJIAEoCRI3CgtsYXN0X3N0YXR1cxgKIAEoDjIiLnBseXIubWVkaWEudjEuTWlncmF0aW9uSXRlbVN0YXR1cxITCgtsYXN0X3JlYXNvbhgLIAEoCRIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoFaXRlbXMYDiADKAsyHy5wbHlyLm1lZGlhLnYxLlBkc01pZ3JhdGlvbkl0ZW0iaAoQUGRzTWlncmF0aW9uSXRlbRIQCgh0cmFja19pZBgBIAEoCRIyCgZzdGF0dXMYAiABKA4yIi5wbHlyLm1lZGlhLnYxLk1pZ3JhdGlvbkl0ZW1TdGF0dXMSDgoGcmVhc29uGAMgASgJImMKGExpc3RQZHNNaWdyYXRpb25zUmVxdWVzdBILCgNkaWQYASABKAkSEwoLZmFpbGVkX29ubHkYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiZQoZTGlzdFBkc01pZ3JhdGlvbnNSZXNwb25zZRIvCgptaWdyYXRpb25zGAEgAygLMhsucGx5ci5tZWRpYS52MS5QZHNNaWdyYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjAKGFJldHJ5UGRzTWlncmF0aW9uUmVxdWVzdBIUCgxtaWdyYXRpb25faWQYASABKAkiLAoZUmV0cnlQZHNNaWdyYXRpb25SZXNwb25zZRIPCgdyZXRyaWVkGAEgASgFIhQKElN0YXJ0RXhwb3J0UmVxdWVzdCI9ChNTdGFydEV4cG9ydFJlc3BvbnNlEhEKCWV4cG9ydF9pZBgBIAEoCRITCgt0cmFja19jb3VudBgCIAEoBSInChJXYXRjaEV4cG9ydFJlcXVlc3QSEQoJZXhwb3J0X2lkGAEgASgJItMBCgZFeHBvcnQSEQoJZXhwb3J0X2lkGAEgASgJEisKBnN0YXR1cxgCIAEoDjIbLnBseXIubWVkaWEudjEuRXhwb3J0U3RhdHVzEhEKCXByb2Nlc3NlZBgDIAEoBRINCgV0b3RhbBgEIAEoBRIUCgxkb3dubG9hZF91cmwYBSABKAkSEgoKc2l6ZV9ieXRlcxgGIAEoAxINCgVlcnJvchgHIAEoCRIuCgpleHBpcmVzX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqaAQoMVXBsb2FkU3RhdHVzEh0KGVVQTE9BRF9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhVUExPQURfU1RBVFVTX1BST0NFU1NJTkcQARIXChNVUExPQURfU1RBVFVTX1JFQURZEAISGgoWVVBMT0FEX1NUQVRVU19SRUpFQ1RFRBADEhgKFFVQTE9BRF9TVEFUVVNfRkFJTEVEEAQq6gEKC1VwbG9hZFBoYXNlEhwKGFVQTE9BRF9QSEFTRV9VTlNQRUNJRklFRBAAEhcKE1VQTE9BRF9QSEFTRV9RVUVVRUQQARIbChdVUExPQURfUEhBU0VfVkFMSURBVElORxACEhgKFFVQTE9BRF9QSEFTRV9TVE9SSU5HEAMSGwoXVVBMT0FEX1BIQVNFX1BVQkxJU0hJTkcQBBIVChFVUExPQURfUEhBU0VfRE9ORRAFEhwKGFVQTE9BRF9QSEFTRV9UUkFOU0NPRElORxAGEhsKF1VQTE9BRF9QSEFTRV9QRFNfVVBMT0FEEAcqiQEKD01pZ3JhdGlvblN0YXR1cxIgChxNSUdSQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYTUlHUkFUSU9OX1NUQVRVU19SVU5OSU5HEAESGQoVTUlHUkFUSU9OX1NUQVRVU19ET05FEAISGwoXTUlHUkFUSU9OX1NUQVRVU19GQUlMRUQQAyrIAQoTTWlncmF0aW9uSXRlbVN0YXR1cxIlCiFNSUdSQVRJT05fSVRFTV9TVEFUVVNfVU5TUEVDSUZJRUQQABIhCh1NSUdSQVRJT05fSVRFTV9TVEFUVVNfUEVORElORxABEiIKHk1JR1JBVElPTl9JVEVNX1NUQVRVU19NSUdSQVRFRBACEiEKHU1JR1JBVElPTl9JVEVNX1NUQVRVU19TS0lQUEVEEAMSIAocTUlHUkFUSU9OX0lURU1fU1RBVFVTX0ZBSUxFRBAEKnsKDEV4cG9ydFN0YXR1cxIdChlFWFBPUlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVRVhQT1JUX1NUQVRVU19SVU5OSU5HEAESFwoTRVhQT1JUX1NUQVRVU19SRUFEWRACEhgKFEVYUE9SVF9TVEFUVVNfRkFJTEVEEAMyjgYKDE1lZGlhU2VydmljZRJbCgtXYXRjaFVwbG9hZBIhLnBseXIubWVkaWEudjEuV2F0Y2hVcGxvYWRSZXF1ZXN0GiIucGx5ci5tZWRpYS52MS5XYXRjaFVwbG9hZFJlc3BvbnNlIgOQAgEwARJcCgxHZXRGaWxlU2l6ZXMSIi5wbHlyLm1lZGlhLnYxLkdldEZpbGVTaXplc1JlcXVlc3QaIy5wbHlyLm1lZGlhLnYxLkdldEZpbGVTaXplc1Jlc3BvbnNlIgOQAgESZgoRU3RhcnRQZHNNaWdyYXRpb24SJy5wbHlyLm1lZGlhLnYxLlN0YXJ0UGRzTWlncmF0aW9uUmVxdWVzdBooLnBseXIubWVkaWEudjEuU3RhcnRQZHNNaWdyYXRpb25SZXNwb25zZRJgChFXYXRjaFBkc01pZ3JhdGlvbhInLnBseXIubWVkaWEudjEuV2F0Y2hQZHNNaWdyYXRpb25SZXF1ZXN0GhsucGx5ci5tZWRpYS52MS5QZHNNaWdyYXRpb24iA5ACATABEmsKEUxpc3RQZHNNaWdyYXRpb25zEicucGx5ci5tZWRpYS52MS5MaXN0UGRzTWlncmF0aW9uc1JlcXVlc3QaKC5wbHlyLm1lZGlhLnYxLkxpc3RQZHNNaWdyYXRpb25zUmVzcG9uc2UiA5ACARJmChFSZXRyeVBkc01pZ3JhdGlvbhInLnBseXIubWVkaWEudjEuUmV0cnlQZHNNaWdyYXRpb25SZXF1ZXN0GigucGx5ci5tZWRpYS52MS5SZXRyeVBkc01pZ3JhdGlvblJlc3BvbnNlElQKC1N0YXJ0RXhwb3J0EiEucGx5ci5tZWRpYS52MS5TdGFydEV4cG9ydFJlcXVlc3QaIi5wbHlyLm1lZGlhLnYxLlN0YXJ0RXhwb3J0UmVzcG9uc2USTgoLV2F0Y2hFeHBvcnQSIS5wbHlyLm1lZGlhLnYxLldhdGNoRXhwb3J0UmVxdWVzdBoVLnBseXIubWVkaWEudjEuRXhwb3J0IgOQAgEwAUKwAQoRY29tLnBseXIubWVkaWEudjFCCk1lZGlhUHJvdG9QAVo5Z2l0aHViLmNvbS9wbHlyZm0vcGx5ci9pbnRlcm5hbC9nZW4vcGx5ci9tZWRpYS92MTttZWRpYXYxogIDUE1YqgINUGx5ci5NZWRpYS5WMcoCDVBseXJcTWVkaWFcVjHiAhlQbHlyXE1lZGlhXFYxXEdQQk1ldGFkYXRh6gIPUGx5cjo6TWVkaWE6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * WatchUploadRequest names the upload to watch.
@@ -94,6 +96,23 @@ export type WatchUploadResponse = Message<"plyr.media.v1.WatchUploadResponse"> &
    * @generated from field: int32 duration_ms = 8;
    */
   durationMs: number;
+
+  /**
+   * original_file_id names the lossless original once READY, when one is kept.
+   *
+   * @generated from field: string original_file_id = 9;
+   */
+  originalFileId: string;
+
+  /**
+   * pds_blob says what became of the copy to the artist's PDS, once READY: empty when none
+   * was asked for; "uploaded"; "too_large" (the PDS refused its size: the audio stays on
+   * plyr only); "failed" (error says why; the track is playable, and the copy can be made
+   * later by migration).
+   *
+   * @generated from field: string pds_blob = 10;
+   */
+  pdsBlob: string;
 };
 
 /**
@@ -102,6 +121,429 @@ export type WatchUploadResponse = Message<"plyr.media.v1.WatchUploadResponse"> &
  */
 export const WatchUploadResponseSchema: GenMessage<WatchUploadResponse> = /*@__PURE__*/
   messageDesc(file_plyr_media_v1_media, 1);
+
+/**
+ * GetFileSizesRequest names audio files (GET /audio/{file_id}).
+ *
+ * @generated from message plyr.media.v1.GetFileSizesRequest
+ */
+export type GetFileSizesRequest = Message<"plyr.media.v1.GetFileSizesRequest"> & {
+  /**
+   * @generated from field: repeated string file_ids = 1;
+   */
+  fileIds: string[];
+};
+
+/**
+ * Describes the message plyr.media.v1.GetFileSizesRequest.
+ * Use `create(GetFileSizesRequestSchema)` to create a new message.
+ */
+export const GetFileSizesRequestSchema: GenMessage<GetFileSizesRequest> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 2);
+
+/**
+ * GetFileSizesResponse maps file ids to their size in bytes.
+ *
+ * @generated from message plyr.media.v1.GetFileSizesResponse
+ */
+export type GetFileSizesResponse = Message<"plyr.media.v1.GetFileSizesResponse"> & {
+  /**
+   * @generated from field: map<string, int64> sizes = 1;
+   */
+  sizes: { [key: string]: bigint };
+};
+
+/**
+ * Describes the message plyr.media.v1.GetFileSizesResponse.
+ * Use `create(GetFileSizesResponseSchema)` to create a new message.
+ */
+export const GetFileSizesResponseSchema: GenMessage<GetFileSizesResponse> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 3);
+
+/**
+ * StartPdsMigrationRequest chooses the tracks; empty means every eligible one.
+ *
+ * @generated from message plyr.media.v1.StartPdsMigrationRequest
+ */
+export type StartPdsMigrationRequest = Message<"plyr.media.v1.StartPdsMigrationRequest"> & {
+  /**
+   * @generated from field: repeated string track_ids = 1;
+   */
+  trackIds: string[];
+};
+
+/**
+ * Describes the message plyr.media.v1.StartPdsMigrationRequest.
+ * Use `create(StartPdsMigrationRequestSchema)` to create a new message.
+ */
+export const StartPdsMigrationRequestSchema: GenMessage<StartPdsMigrationRequest> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 4);
+
+/**
+ * StartPdsMigrationResponse names the migration: watch it with WatchPdsMigration.
+ *
+ * @generated from message plyr.media.v1.StartPdsMigrationResponse
+ */
+export type StartPdsMigrationResponse = Message<"plyr.media.v1.StartPdsMigrationResponse"> & {
+  /**
+   * @generated from field: string migration_id = 1;
+   */
+  migrationId: string;
+
+  /**
+   * track_count is how many tracks it copies (the chosen ones that are eligible).
+   *
+   * @generated from field: int32 track_count = 2;
+   */
+  trackCount: number;
+};
+
+/**
+ * Describes the message plyr.media.v1.StartPdsMigrationResponse.
+ * Use `create(StartPdsMigrationResponseSchema)` to create a new message.
+ */
+export const StartPdsMigrationResponseSchema: GenMessage<StartPdsMigrationResponse> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 5);
+
+/**
+ * @generated from message plyr.media.v1.WatchPdsMigrationRequest
+ */
+export type WatchPdsMigrationRequest = Message<"plyr.media.v1.WatchPdsMigrationRequest"> & {
+  /**
+   * @generated from field: string migration_id = 1;
+   */
+  migrationId: string;
+};
+
+/**
+ * Describes the message plyr.media.v1.WatchPdsMigrationRequest.
+ * Use `create(WatchPdsMigrationRequestSchema)` to create a new message.
+ */
+export const WatchPdsMigrationRequestSchema: GenMessage<WatchPdsMigrationRequest> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 6);
+
+/**
+ * PdsMigration is a migration at one moment.
+ *
+ * @generated from message plyr.media.v1.PdsMigration
+ */
+export type PdsMigration = Message<"plyr.media.v1.PdsMigration"> & {
+  /**
+   * @generated from field: string migration_id = 1;
+   */
+  migrationId: string;
+
+  /**
+   * @generated from field: string did = 2;
+   */
+  did: string;
+
+  /**
+   * @generated from field: plyr.media.v1.MigrationStatus status = 3;
+   */
+  status: MigrationStatus;
+
+  /**
+   * total tracks; processed = migrated + skipped + failed.
+   *
+   * @generated from field: int32 total = 4;
+   */
+  total: number;
+
+  /**
+   * @generated from field: int32 processed = 5;
+   */
+  processed: number;
+
+  /**
+   * @generated from field: int32 migrated = 6;
+   */
+  migrated: number;
+
+  /**
+   * @generated from field: int32 skipped = 7;
+   */
+  skipped: number;
+
+  /**
+   * @generated from field: int32 failed = 8;
+   */
+  failed: number;
+
+  /**
+   * last_track_id is the track processed last, last_status what became of it and
+   * last_reason why, for a skipped or failed one.
+   *
+   * @generated from field: string last_track_id = 9;
+   */
+  lastTrackId: string;
+
+  /**
+   * @generated from field: plyr.media.v1.MigrationItemStatus last_status = 10;
+   */
+  lastStatus: MigrationItemStatus;
+
+  /**
+   * @generated from field: string last_reason = 11;
+   */
+  lastReason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 12;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp finished_at = 13;
+   */
+  finishedAt?: Timestamp | undefined;
+
+  /**
+   * items are the tracks and what became of each (ListPdsMigrations leaves them out).
+   *
+   * @generated from field: repeated plyr.media.v1.PdsMigrationItem items = 14;
+   */
+  items: PdsMigrationItem[];
+};
+
+/**
+ * Describes the message plyr.media.v1.PdsMigration.
+ * Use `create(PdsMigrationSchema)` to create a new message.
+ */
+export const PdsMigrationSchema: GenMessage<PdsMigration> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 7);
+
+/**
+ * @generated from message plyr.media.v1.PdsMigrationItem
+ */
+export type PdsMigrationItem = Message<"plyr.media.v1.PdsMigrationItem"> & {
+  /**
+   * @generated from field: string track_id = 1;
+   */
+  trackId: string;
+
+  /**
+   * @generated from field: plyr.media.v1.MigrationItemStatus status = 2;
+   */
+  status: MigrationItemStatus;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message plyr.media.v1.PdsMigrationItem.
+ * Use `create(PdsMigrationItemSchema)` to create a new message.
+ */
+export const PdsMigrationItemSchema: GenMessage<PdsMigrationItem> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 8);
+
+/**
+ * @generated from message plyr.media.v1.ListPdsMigrationsRequest
+ */
+export type ListPdsMigrationsRequest = Message<"plyr.media.v1.ListPdsMigrationsRequest"> & {
+  /**
+   * did narrows an admin's listing to one account.
+   *
+   * @generated from field: string did = 1;
+   */
+  did: string;
+
+  /**
+   * @generated from field: bool failed_only = 2;
+   */
+  failedOnly: boolean;
+
+  /**
+   * page_size is 1 to 100, default 20 when 0.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message plyr.media.v1.ListPdsMigrationsRequest.
+ * Use `create(ListPdsMigrationsRequestSchema)` to create a new message.
+ */
+export const ListPdsMigrationsRequestSchema: GenMessage<ListPdsMigrationsRequest> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 9);
+
+/**
+ * @generated from message plyr.media.v1.ListPdsMigrationsResponse
+ */
+export type ListPdsMigrationsResponse = Message<"plyr.media.v1.ListPdsMigrationsResponse"> & {
+  /**
+   * @generated from field: repeated plyr.media.v1.PdsMigration migrations = 1;
+   */
+  migrations: PdsMigration[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message plyr.media.v1.ListPdsMigrationsResponse.
+ * Use `create(ListPdsMigrationsResponseSchema)` to create a new message.
+ */
+export const ListPdsMigrationsResponseSchema: GenMessage<ListPdsMigrationsResponse> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 10);
+
+/**
+ * @generated from message plyr.media.v1.RetryPdsMigrationRequest
+ */
+export type RetryPdsMigrationRequest = Message<"plyr.media.v1.RetryPdsMigrationRequest"> & {
+  /**
+   * @generated from field: string migration_id = 1;
+   */
+  migrationId: string;
+};
+
+/**
+ * Describes the message plyr.media.v1.RetryPdsMigrationRequest.
+ * Use `create(RetryPdsMigrationRequestSchema)` to create a new message.
+ */
+export const RetryPdsMigrationRequestSchema: GenMessage<RetryPdsMigrationRequest> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 11);
+
+/**
+ * @generated from message plyr.media.v1.RetryPdsMigrationResponse
+ */
+export type RetryPdsMigrationResponse = Message<"plyr.media.v1.RetryPdsMigrationResponse"> & {
+  /**
+   * retried is how many failed tracks are being tried again.
+   *
+   * @generated from field: int32 retried = 1;
+   */
+  retried: number;
+};
+
+/**
+ * Describes the message plyr.media.v1.RetryPdsMigrationResponse.
+ * Use `create(RetryPdsMigrationResponseSchema)` to create a new message.
+ */
+export const RetryPdsMigrationResponseSchema: GenMessage<RetryPdsMigrationResponse> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 12);
+
+/**
+ * @generated from message plyr.media.v1.StartExportRequest
+ */
+export type StartExportRequest = Message<"plyr.media.v1.StartExportRequest"> & {
+};
+
+/**
+ * Describes the message plyr.media.v1.StartExportRequest.
+ * Use `create(StartExportRequestSchema)` to create a new message.
+ */
+export const StartExportRequestSchema: GenMessage<StartExportRequest> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 13);
+
+/**
+ * @generated from message plyr.media.v1.StartExportResponse
+ */
+export type StartExportResponse = Message<"plyr.media.v1.StartExportResponse"> & {
+  /**
+   * @generated from field: string export_id = 1;
+   */
+  exportId: string;
+
+  /**
+   * @generated from field: int32 track_count = 2;
+   */
+  trackCount: number;
+};
+
+/**
+ * Describes the message plyr.media.v1.StartExportResponse.
+ * Use `create(StartExportResponseSchema)` to create a new message.
+ */
+export const StartExportResponseSchema: GenMessage<StartExportResponse> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 14);
+
+/**
+ * @generated from message plyr.media.v1.WatchExportRequest
+ */
+export type WatchExportRequest = Message<"plyr.media.v1.WatchExportRequest"> & {
+  /**
+   * @generated from field: string export_id = 1;
+   */
+  exportId: string;
+};
+
+/**
+ * Describes the message plyr.media.v1.WatchExportRequest.
+ * Use `create(WatchExportRequestSchema)` to create a new message.
+ */
+export const WatchExportRequestSchema: GenMessage<WatchExportRequest> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 15);
+
+/**
+ * Export is an export at one moment.
+ *
+ * @generated from message plyr.media.v1.Export
+ */
+export type Export = Message<"plyr.media.v1.Export"> & {
+  /**
+   * @generated from field: string export_id = 1;
+   */
+  exportId: string;
+
+  /**
+   * @generated from field: plyr.media.v1.ExportStatus status = 2;
+   */
+  status: ExportStatus;
+
+  /**
+   * processed of total tracks are in the zip so far.
+   *
+   * @generated from field: int32 processed = 3;
+   */
+  processed: number;
+
+  /**
+   * @generated from field: int32 total = 4;
+   */
+  total: number;
+
+  /**
+   * download_url, once READY, is plyr's URL for the zip (GET, the owner's session only),
+   * which redirects to a storage URL valid for a few minutes.
+   *
+   * @generated from field: string download_url = 5;
+   */
+  downloadUrl: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 6;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * @generated from field: string error = 7;
+   */
+  error: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 8;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message plyr.media.v1.Export.
+ * Use `create(ExportSchema)` to create a new message.
+ */
+export const ExportSchema: GenMessage<Export> = /*@__PURE__*/
+  messageDesc(file_plyr_media_v1_media, 16);
 
 /**
  * UploadStatus is where an upload stands overall.
@@ -201,6 +643,21 @@ export enum UploadPhase {
    * @generated from enum value: UPLOAD_PHASE_DONE = 5;
    */
   DONE = 5,
+
+  /**
+   * UPLOAD_PHASE_TRANSCODING means a lossless original is kept and its MP3 (what every
+   * browser plays) is being made; the track is playable as soon as it exists.
+   *
+   * @generated from enum value: UPLOAD_PHASE_TRANSCODING = 6;
+   */
+  TRANSCODING = 6,
+
+  /**
+   * UPLOAD_PHASE_PDS_UPLOAD means the playable audio is being copied to the artist's PDS.
+   *
+   * @generated from enum value: UPLOAD_PHASE_PDS_UPLOAD = 7;
+   */
+  PDS_UPLOAD = 7,
 }
 
 /**
@@ -210,8 +667,133 @@ export const UploadPhaseSchema: GenEnum<UploadPhase> = /*@__PURE__*/
   enumDesc(file_plyr_media_v1_media, 1);
 
 /**
- * MediaService reports on audio as it moves from an upload to a playable file.
- * Uploads themselves arrive as plain HTTP (POST /upload), so the body can be streamed.
+ * MigrationStatus is where a migration stands.
+ *
+ * @generated from enum plyr.media.v1.MigrationStatus
+ */
+export enum MigrationStatus {
+  /**
+   * @generated from enum value: MIGRATION_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * MIGRATION_STATUS_RUNNING: tracks are being copied.
+   *
+   * @generated from enum value: MIGRATION_STATUS_RUNNING = 1;
+   */
+  RUNNING = 1,
+
+  /**
+   * MIGRATION_STATUS_DONE: every track was migrated or skipped.
+   *
+   * @generated from enum value: MIGRATION_STATUS_DONE = 2;
+   */
+  DONE = 2,
+
+  /**
+   * MIGRATION_STATUS_FAILED: it ended with failed tracks; an admin may retry them.
+   *
+   * @generated from enum value: MIGRATION_STATUS_FAILED = 3;
+   */
+  FAILED = 3,
+}
+
+/**
+ * Describes the enum plyr.media.v1.MigrationStatus.
+ */
+export const MigrationStatusSchema: GenEnum<MigrationStatus> = /*@__PURE__*/
+  enumDesc(file_plyr_media_v1_media, 2);
+
+/**
+ * MigrationItemStatus is what became of one track.
+ *
+ * @generated from enum plyr.media.v1.MigrationItemStatus
+ */
+export enum MigrationItemStatus {
+  /**
+   * @generated from enum value: MIGRATION_ITEM_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * MIGRATION_ITEM_STATUS_PENDING: not copied yet.
+   *
+   * @generated from enum value: MIGRATION_ITEM_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * MIGRATION_ITEM_STATUS_MIGRATED: the blob is on the PDS and in the track's record.
+   *
+   * @generated from enum value: MIGRATION_ITEM_STATUS_MIGRATED = 2;
+   */
+  MIGRATED = 2,
+
+  /**
+   * MIGRATION_ITEM_STATUS_SKIPPED: not copied, for a reason that is no error (too large
+   * for the PDS, gated since, already there, deleted); reason says which.
+   *
+   * @generated from enum value: MIGRATION_ITEM_STATUS_SKIPPED = 3;
+   */
+  SKIPPED = 3,
+
+  /**
+   * MIGRATION_ITEM_STATUS_FAILED: the PDS kept failing; reason says how.
+   *
+   * @generated from enum value: MIGRATION_ITEM_STATUS_FAILED = 4;
+   */
+  FAILED = 4,
+}
+
+/**
+ * Describes the enum plyr.media.v1.MigrationItemStatus.
+ */
+export const MigrationItemStatusSchema: GenEnum<MigrationItemStatus> = /*@__PURE__*/
+  enumDesc(file_plyr_media_v1_media, 3);
+
+/**
+ * ExportStatus is where an export stands.
+ *
+ * @generated from enum plyr.media.v1.ExportStatus
+ */
+export enum ExportStatus {
+  /**
+   * @generated from enum value: EXPORT_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EXPORT_STATUS_RUNNING = 1;
+   */
+  RUNNING = 1,
+
+  /**
+   * EXPORT_STATUS_READY: download_url serves the zip.
+   *
+   * @generated from enum value: EXPORT_STATUS_READY = 2;
+   */
+  READY = 2,
+
+  /**
+   * EXPORT_STATUS_FAILED: error says why; start another.
+   *
+   * @generated from enum value: EXPORT_STATUS_FAILED = 3;
+   */
+  FAILED = 3,
+}
+
+/**
+ * Describes the enum plyr.media.v1.ExportStatus.
+ */
+export const ExportStatusSchema: GenEnum<ExportStatus> = /*@__PURE__*/
+  enumDesc(file_plyr_media_v1_media, 4);
+
+/**
+ * MediaService reports on audio as it moves from an upload to a playable file, copies an
+ * artist's audio to their PDS, and builds their export. Uploads themselves arrive as plain
+ * HTTP (POST /upload), so the body can be streamed; an export is downloaded the same way
+ * (GET /exports/{export_id}/download).
  *
  * @generated from service plyr.media.v1.MediaService
  */
@@ -227,6 +809,87 @@ export const MediaService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchUploadRequestSchema;
     output: typeof WatchUploadResponseSchema;
+  },
+  /**
+   * GetFileSizes returns the stored size of each of the caller's audio files, read from
+   * storage (at most 10 reads at once). Files that are not the caller's, or that storage
+   * does not have, are left out. At most 500 ids.
+   *
+   * @generated from rpc plyr.media.v1.MediaService.GetFileSizes
+   */
+  getFileSizes: {
+    methodKind: "unary";
+    input: typeof GetFileSizesRequestSchema;
+    output: typeof GetFileSizesResponseSchema;
+  },
+  /**
+   * StartPdsMigration copies the playable audio of the caller's chosen tracks (all
+   * eligible ones when none are named) to their PDS as blobs, and adds each blob to its
+   * track's record, in a workflow of its own. Eligible: the caller's ready tracks that are
+   * not for supporters only and have no blob yet. FAILED_PRECONDITION when none is.
+   *
+   * @generated from rpc plyr.media.v1.MediaService.StartPdsMigration
+   */
+  startPdsMigration: {
+    methodKind: "unary";
+    input: typeof StartPdsMigrationRequestSchema;
+    output: typeof StartPdsMigrationResponseSchema;
+  },
+  /**
+   * WatchPdsMigration streams a migration's progress until it ends. Only its owner (or an
+   * admin) may watch it; anyone else gets NOT_FOUND.
+   *
+   * @generated from rpc plyr.media.v1.MediaService.WatchPdsMigration
+   */
+  watchPdsMigration: {
+    methodKind: "server_streaming";
+    input: typeof WatchPdsMigrationRequestSchema;
+    output: typeof PdsMigrationSchema;
+  },
+  /**
+   * ListPdsMigrations lists migrations, newest first: the caller's own, or, for an admin,
+   * anyone's (did narrows it to one account; failed_only to those with failed tracks).
+   *
+   * @generated from rpc plyr.media.v1.MediaService.ListPdsMigrations
+   */
+  listPdsMigrations: {
+    methodKind: "unary";
+    input: typeof ListPdsMigrationsRequestSchema;
+    output: typeof ListPdsMigrationsResponseSchema;
+  },
+  /**
+   * RetryPdsMigration runs a migration again for its tracks that failed (admin only).
+   * FAILED_PRECONDITION while it runs or when nothing failed.
+   *
+   * @generated from rpc plyr.media.v1.MediaService.RetryPdsMigration
+   */
+  retryPdsMigration: {
+    methodKind: "unary";
+    input: typeof RetryPdsMigrationRequestSchema;
+    output: typeof RetryPdsMigrationResponseSchema;
+  },
+  /**
+   * StartExport builds a zip of all the caller's tracks (the original where one is kept),
+   * in a workflow. FAILED_PRECONDITION when the caller has no track; an export already
+   * being built is returned rather than a second one started.
+   *
+   * @generated from rpc plyr.media.v1.MediaService.StartExport
+   */
+  startExport: {
+    methodKind: "unary";
+    input: typeof StartExportRequestSchema;
+    output: typeof StartExportResponseSchema;
+  },
+  /**
+   * WatchExport streams an export's progress until it ends; the last message of a ready
+   * export carries its download URL. Only its owner may watch it.
+   *
+   * @generated from rpc plyr.media.v1.MediaService.WatchExport
+   */
+  watchExport: {
+    methodKind: "server_streaming";
+    input: typeof WatchExportRequestSchema;
+    output: typeof ExportSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_plyr_media_v1_media, 0);
