@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/plyrfm/plyr/workflows/gate"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
 	"github.com/plyrfm/plyr/workflows/recordsync"
 	"github.com/plyrfm/plyr/workflows/signinsync"
@@ -58,6 +59,7 @@ func Register(r Registry, o Options) {
 	}
 	r.RegisterWorkflowWithOptions(records.Run, recordsync.RegisterOptions())
 	r.RegisterWorkflowWithOptions(signinsync.Workflow, signinsync.RegisterOptions())
+	r.RegisterWorkflowWithOptions(gate.Workflow, gate.RegisterOptions())
 }
 
 // RegisterMedia adds the workflows that run on MediaTaskQueue (children of the main

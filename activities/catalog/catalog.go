@@ -26,6 +26,7 @@ const (
 	PublishTrackName     = "PublishTrack"
 	DeleteDraftTrackName = "DeleteDraftTrack"
 	SyncArtistName       = "SyncArtist"
+	TrackGateName        = "TrackGate"
 )
 
 // Tracks is what the catalog module offers these activities.
@@ -40,6 +41,9 @@ type Tracks interface {
 	// SyncArtist makes sure an account's artist exists and starts the write of its
 	// profile record.
 	SyncArtist(ctx context.Context, did string) error
+	// TrackGate says whether a track is for supporters only, and which files are its
+	// audio; found is false for a track that is gone.
+	TrackGate(ctx context.Context, trackID uuid.UUID) (gated bool, files []uuid.UUID, found bool, err error)
 }
 
 // Activities are the catalog steps, bound to the catalog module.
@@ -58,6 +62,7 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.PublishTrack, activity.RegisterOptions{Name: PublishTrackName})
 	w.RegisterActivityWithOptions(a.DeleteDraftTrack, activity.RegisterOptions{Name: DeleteDraftTrackName})
 	w.RegisterActivityWithOptions(a.SyncArtist, activity.RegisterOptions{Name: SyncArtistName})
+	w.RegisterActivityWithOptions(a.TrackGate, activity.RegisterOptions{Name: TrackGateName})
 }
 
 // DraftTrack is the input of CreateDraftTrack.
@@ -110,4 +115,17 @@ func (a *Activities) DeleteDraftTrack(ctx context.Context, trackID uuid.UUID) er
 // SyncArtist is the sign-in sync's step for the artist.
 func (a *Activities) SyncArtist(ctx context.Context, did string) error {
 	return a.Tracks.SyncArtist(ctx, did)
+}
+
+// Gate is a track's supporter gate and the files it covers.
+type Gate struct {
+	Found   bool
+	Gated   bool
+	FileIDs []uuid.UUID
+}
+
+// TrackGate reads a track's gate for the gate workflow.
+func (a *Activities) TrackGate(ctx context.Context, trackID uuid.UUID) (Gate, error) {
+	gated, files, found, err := a.Tracks.TrackGate(ctx, trackID)
+	return Gate{Found: found, Gated: gated, FileIDs: files}, err
 }

@@ -44,6 +44,7 @@ const (
 	StoreFileName     = "StoreFile"
 	FinishUploadName  = "FinishUpload"
 	DiscardUploadName = "DiscardUpload"
+	ApplyGateName     = "ApplyGate"
 )
 
 // Storage is the object storage these steps use.
@@ -63,6 +64,9 @@ type Records interface {
 	DeleteFile(ctx context.Context, fileID uuid.UUID) error
 	// FinishUpload records how an upload ended; only the first ending counts.
 	FinishUpload(ctx context.Context, uploadID uuid.UUID, status, message string) error
+	// ApplyGate makes a file gated or open and moves its bytes to the bucket that goes
+	// with that; a missing file is fine.
+	ApplyGate(ctx context.Context, fileID uuid.UUID, gated bool) error
 }
 
 // File is a validated audio object.
@@ -105,6 +109,7 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	light.RegisterActivityWithOptions(a.StoreFile, activity.RegisterOptions{Name: StoreFileName})
 	light.RegisterActivityWithOptions(a.FinishUpload, activity.RegisterOptions{Name: FinishUploadName})
 	light.RegisterActivityWithOptions(a.DiscardUpload, activity.RegisterOptions{Name: DiscardUploadName})
+	light.RegisterActivityWithOptions(a.ApplyGate, activity.RegisterOptions{Name: ApplyGateName})
 }
 
 func mustWorker(workers map[string]worker.ActivityRegistry, queue string) worker.ActivityRegistry {
@@ -202,6 +207,25 @@ func (a *Activities) DiscardUpload(ctx context.Context, in DiscardInput) error {
 			continue
 		}
 		if err := a.Storage.Delete(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GateInput names a track's files and its gate.
+type GateInput struct {
+	FileIDs []uuid.UUID
+	Gated   bool
+}
+
+// ApplyGate makes the files gated (their owner and supporters only) or open, and moves
+// their bytes to the private bucket or back. It heartbeats: a large file's copy takes
+// seconds.
+func (a *Activities) ApplyGate(ctx context.Context, in GateInput) error {
+	defer keepAlive(ctx)()
+	for _, id := range in.FileIDs {
+		if err := a.Records.ApplyGate(ctx, id, in.Gated); err != nil {
 			return err
 		}
 	}

@@ -32,6 +32,7 @@ type memRecords struct {
 	mu      sync.Mutex
 	files   map[uuid.UUID]media.File
 	endings map[uuid.UUID][2]string
+	gated   []uuid.UUID
 }
 
 func newMemRecords() *memRecords {
@@ -51,6 +52,13 @@ func (m *memRecords) DeleteFile(_ context.Context, id uuid.UUID) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.files, id)
+	return nil
+}
+
+func (m *memRecords) ApplyGate(_ context.Context, id uuid.UUID, gated bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gated = append(m.gated, id)
 	return nil
 }
 

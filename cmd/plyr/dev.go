@@ -140,16 +140,18 @@ func runDev(ctx context.Context, stopSignals func(), cfg config.Config, logger *
 		// this start (plyr dev killed mid-upload) is dead, and startup removes it.
 		cfg.Housekeeping.StartupGrace = 0
 	}
-	store := storage.New(storageConfig(cfg))
-	if err := store.EnsureBucket(ctx); err != nil {
-		return err
+	store, private := storage.New(storageConfig(cfg)), storage.New(privateStorageConfig(cfg))
+	for _, s := range []*storage.Client{store, private} {
+		if err := s.EnsureBucket(ctx); err != nil {
+			return err
+		}
 	}
 
 	keys, err := devSessionKeys(cfg)
 	if err != nil {
 		return err
 	}
-	infra := app.Infra{DB: pool, Temporal: tc, Storage: store, Keys: keys, ATProto: productionATProto(cfg)}
+	infra := app.Infra{DB: pool, Temporal: tc, Storage: store, PrivateStorage: private, Keys: keys, ATProto: productionATProto(cfg)}
 	var demo []devpds.Account
 	var pdsURL string
 	if cfg.Identity.DevPDS {

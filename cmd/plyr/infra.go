@@ -113,11 +113,13 @@ func connectInfra(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 	if err := temporal.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
 		logger.Warn("temporal search attributes", "error", err.Error())
 	}
-	store := storage.New(storageConfig(cfg))
-	if err := store.Ping(ctx); err != nil {
-		tc.Close()
-		pool.Close()
-		return app.Infra{}, nil, err
+	store, private := storage.New(storageConfig(cfg)), storage.New(privateStorageConfig(cfg))
+	for _, s := range []*storage.Client{store, private} {
+		if err := s.Ping(ctx); err != nil {
+			tc.Close()
+			pool.Close()
+			return app.Infra{}, nil, err
+		}
 	}
 	keys, err := sessionKeys(cfg.Identity.SessionKeys)
 	if err != nil {
@@ -126,7 +128,7 @@ func connectInfra(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 		return app.Infra{}, nil, err
 	}
 	closeAll := func() { tc.Close(); pool.Close() }
-	return app.Infra{DB: pool, Temporal: tc, Storage: store, Keys: keys, ATProto: productionATProto(cfg)}, closeAll, nil
+	return app.Infra{DB: pool, Temporal: tc, Storage: store, PrivateStorage: private, Keys: keys, ATProto: productionATProto(cfg)}, closeAll, nil
 }
 
 // sessionKeys reads PLYR_SESSION_KEYS, which serve and worker require.
@@ -153,4 +155,11 @@ func storageConfig(cfg config.Config) storage.Config {
 		Endpoint: cfg.S3.Endpoint, PublicEndpoint: cfg.S3.PublicEndpoint, Region: cfg.S3.Region,
 		Bucket: cfg.S3.Bucket, AccessKeyID: cfg.S3.AccessKeyID, SecretAccessKey: cfg.S3.SecretAccessKey,
 	}
+}
+
+// privateStorageConfig is storageConfig's for the private bucket.
+func privateStorageConfig(cfg config.Config) storage.Config {
+	c := storageConfig(cfg)
+	c.Bucket = cfg.S3.PrivateBucket
+	return c
 }

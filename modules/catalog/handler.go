@@ -134,7 +134,7 @@ func (h *handler) UpdateTrack(ctx context.Context, req *catalogv1.UpdateTrackReq
 	if err != nil {
 		return nil, ErrInvalidInput.Withf("id is not a track id")
 	}
-	e := tracks.Edit{Title: req.Title, Album: req.Album, ImageID: req.ImageId}
+	e := tracks.Edit{Title: req.Title, Album: req.Album, ImageID: req.ImageId, SupportersOnly: req.SupportersOnly}
 	if req.GetSetTags() {
 		tags := req.GetTags()
 		e.Tags = &tags

@@ -87,6 +87,10 @@ type RecordStarter interface {
 	Start(ctx context.Context, ref recordsact.Ref) error
 }
 
+// GateStarter starts the workflow that moves a track's audio where its supporter gate
+// says (workflows/gate); the catalog calls it after committing a gate.
+type GateStarter = tracks.Gates
+
 // Config is the module's configuration.
 type Config struct {
 	// Namespace prefixes the collections of plyr's records (fm.plyr).
@@ -122,6 +126,7 @@ type Deps struct {
 	Images   Images
 	Cleanup  Cleanup
 	Records  RecordStarter
+	Gates    GateStarter
 	// ClientAddr is a request's client address as rate limits see it (behind trusted
 	// proxies, the forwarded one); nil takes the peer's. Anonymous plays are counted by it.
 	ClientAddr func(remoteAddr string, h http.Header) string
@@ -173,7 +178,7 @@ func New(d Deps) *Module {
 	}
 	return &Module{
 		logger: d.Logger, metrics: d.Metrics, q: q, records: recs,
-		tracks:    tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images, d.Cleanup),
+		tracks:    tracks.New(d.DB, q, recs, d.Accounts, d.Config.PublicURL).WithEditing(albumsFeature, d.Accounts, d.Images, d.Cleanup, d.Gates),
 		artists:   artists.New(d.DB, q, recs, d.Accounts),
 		albums:    albumsFeature,
 		tags:      tags.New(q),
@@ -335,6 +340,12 @@ func (m *Module) PublishTrack(ctx context.Context, p catalogact.Publication) err
 		pub.Original = &tracks.Original{FileID: o.FileID, FileType: o.FileType, ContentType: o.ContentType, SizeBytes: o.SizeBytes}
 	}
 	return m.tracks.Publish(ctx, p.TrackID, pub)
+}
+
+// TrackGate says whether a track is for supporters only and which files are its audio;
+// found is false for a track that is gone. It is the catalog side of the gate workflow.
+func (m *Module) TrackGate(ctx context.Context, trackID uuid.UUID) (gated bool, files []uuid.UUID, found bool, err error) {
+	return m.tracks.Gate(ctx, trackID)
 }
 
 // SyncArtist is the sign-in sync's step for an account: its artist row exists and its

@@ -7,10 +7,17 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/media/internal/files"
 )
 
 // handleAudio serves GET and HEAD /audio/{fileId}: GET redirects to a presigned storage URL
 // (see the package documentation for why), HEAD answers from the file's row.
+//
+// A gated file (a track for its artist's supporters) is served to its owner and their
+// supporters only: 401 without a session, 402 with X-Support-Required: true for anyone
+// else, on GET and HEAD alike, so a client can ask with HEAD before it plays and show
+// "supporters only" instead of failing to play. Its redirect is to the private bucket, for
+// a third of the usual time, and never cached.
 func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := uuid.Parse(r.PathValue("fileId"))
@@ -23,6 +30,13 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteHTTPError(w, r, m.logger, err)
 		return
 	}
+	if file.Gated {
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Header().Add("Vary", "Cookie, Authorization")
+		if !m.mayHear(w, r, file) {
+			return
+		}
+	}
 
 	// Files never change once stored, so the id is a strong validator.
 	w.Header().Set("ETag", `"`+file.ID.String()+`"`)
@@ -30,7 +44,9 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Accept-Ranges", "bytes")
 		w.Header().Set("Content-Type", file.ContentType)
 		w.Header().Set("Content-Length", strconv.FormatInt(file.SizeBytes, 10))
-		w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
+		if !file.Gated {
+			w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
+		}
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -40,8 +56,35 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteHTTPError(w, r, m.logger, err)
 		return
 	}
-	// A browser may reuse the redirect while the URL it points to is still valid, so
-	// seeking does not come back to plyr for every range.
-	w.Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(m.files.URLTTL().Seconds()/2)))
+	if !file.Gated {
+		// A browser may reuse the redirect while the URL it points to is still valid, so
+		// seeking does not come back to plyr for every range.
+		w.Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(m.files.URLTTL(file).Seconds()/2)))
+	}
 	http.Redirect(w, r, url, http.StatusFound)
+}
+
+// mayHear decides whether the caller may hear a gated file, answering 401 or 402 when not:
+// its owner may, and so may whoever atprotofans says supports them. An atprotofans that
+// does not answer is a no (the file stays closed), logged, never cached.
+func (m *Module) mayHear(w http.ResponseWriter, r *http.Request, file files.File) bool {
+	ctx := r.Context()
+	caller := rpc.CallerFrom(ctx)
+	if caller == nil {
+		rpc.WriteHTTPError(w, r, m.logger, ErrSignInToHear)
+		return false
+	}
+	if caller.DID == file.OwnerDID {
+		return true
+	}
+	ok, err := m.supporters.Supports(ctx, caller.DID, file.OwnerDID)
+	if err != nil {
+		m.logger.WarnContext(ctx, "check supporter", "artist", file.OwnerDID, "error", err.Error())
+	}
+	if !ok {
+		w.Header().Set("X-Support-Required", "true")
+		rpc.WriteErrorStatus(w, http.StatusPaymentRequired, rpc.ConnectError(ctx, m.logger, ErrSupportersOnly))
+		return false
+	}
+	return true
 }

@@ -49,6 +49,11 @@ var (
 	// ErrImageNotFound is what clients see for any image id or variant plyr does not serve,
 	// and what Image returns for an unknown id.
 	ErrImageNotFound = images.ErrImageNotFound
+	// ErrSignInToHear marks a gated file asked for without a session: 401.
+	ErrSignInToHear = rpc.NewError(connect.CodeUnauthenticated, "this track is for the artist's supporters: sign in to hear it")
+	// ErrSupportersOnly marks a gated file asked for by someone who does not support its
+	// artist: 402 with X-Support-Required.
+	ErrSupportersOnly = rpc.NewError(connect.CodePermissionDenied, "this track is for the artist's supporters only")
 	// ErrInvalidUploadID marks a WatchUpload request whose upload_id is not an id.
 	ErrInvalidUploadID = rpc.NewError(connect.CodeInvalidArgument, "upload_id is not an upload id")
 	// ErrTooManyWatchers marks one WatchUpload stream too many for one upload.

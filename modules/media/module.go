@@ -90,16 +90,28 @@ import (
 	"github.com/plyrfm/plyr/modules/media/internal/db"
 	"github.com/plyrfm/plyr/modules/media/internal/files"
 	"github.com/plyrfm/plyr/modules/media/internal/images"
+	"github.com/plyrfm/plyr/modules/media/internal/supporters"
 	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 	"github.com/plyrfm/plyr/modules/media/internal/watch"
 	"github.com/plyrfm/plyr/workflows/upload"
 )
 
-// ObjectStore is the storage the module writes uploads to and presigns audio from.
+// ObjectStore is a bucket the module writes uploads to, presigns audio from, and moves
+// the audio of gated tracks into and out of (server-side copies between the buckets).
 type ObjectStore interface {
 	Upload(ctx context.Context, key string, r io.Reader, maxSize int64) (int64, error)
 	Delete(ctx context.Context, key string) error
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
+	CopyFrom(ctx context.Context, fromBucket, key, contentType string) error
+	Bucket() string
+}
+
+// Atprotofans locates atprotofans, whose validateSupporter says who supports an artist.
+type Atprotofans struct {
+	// URL is its origin (https://atprotofans.com).
+	URL string
+	// HTTPClient reaches it: SSRF-safe and size-capped in production.
+	HTTPClient *http.Client
 }
 
 // UploadWorkflows starts upload workflows and reports on them. NewTemporalUploads is the
@@ -197,9 +209,13 @@ func (l Limits) withDefaults() Limits {
 
 // Deps are what the module needs.
 type Deps struct {
-	DB        *pgxpool.Pool
-	Storage   ObjectStore
-	Workflows UploadWorkflows
+	DB      *pgxpool.Pool
+	Storage ObjectStore
+	// PrivateStorage is the private bucket: the audio of supporter-only tracks.
+	PrivateStorage ObjectStore
+	// Atprotofans says who supports an artist, for gated audio.
+	Atprotofans Atprotofans
+	Workflows   UploadWorkflows
 	// Flags are the accounts' feature flags (identity's).
 	Flags   Flags
 	Logger  *slog.Logger
@@ -221,7 +237,9 @@ type Module struct {
 	limits  Limits
 	uploads *uploads.Uploads
 	files   *files.Files
-	images  *images.Images
+	// supporters answers for gated audio.
+	supporters *supporters.Checker
+	images     *images.Images
 	// publicURL is Deps.PublicURL without a trailing slash.
 	publicURL string
 	// watches shares one look at each upload's workflow among its WatchUpload streams.
@@ -263,14 +281,15 @@ func New(d Deps) *Module {
 		uploads: uploads.New(q, d.Storage, d.Workflows, losslessFlag{d.Flags}, d.Logger, uploads.Limits{
 			MaxBytes: limits.MaxUploadBytes, MaxConcurrent: limits.MaxConcurrentUploads, MaxPerAccount: limits.MaxUploadsPerAccount,
 		}),
-		files: files.New(q, d.Storage, limits.AudioURLTTL),
+		files: files.New(q, d.Storage, d.PrivateStorage, limits.AudioURLTTL),
 		images: images.New(q, d.Storage, d.Logger, images.Limits{
 			MaxBytes: limits.MaxImageBytes, MaxConcurrent: limits.MaxConcurrentImages,
 			MaxPerAccount: limits.MaxImagesPerAccount, URLTTL: limits.ImageURLTTL,
 		}),
-		publicURL: strings.TrimRight(d.PublicURL, "/"),
-		watches:   watches,
-		draining:  make(chan struct{}),
+		supporters: supporters.New(supporters.Config{BaseURL: d.Atprotofans.URL, HTTPClient: d.Atprotofans.HTTPClient}),
+		publicURL:  strings.TrimRight(d.PublicURL, "/"),
+		watches:    watches,
+		draining:   make(chan struct{}),
 	}
 }
 
@@ -305,7 +324,11 @@ func (m *Module) Mount(mux *http.ServeMux) {
 // RecordFile stores a validated file's row; again for the same id changes nothing. It is
 // the media side of the upload workflow's StoreFile step.
 func (m *Module) RecordFile(ctx context.Context, f mediaact.File) error {
-	return m.files.Record(ctx, files.File(f))
+	return m.files.Record(ctx, files.File{
+		ID: f.ID, OwnerDID: f.OwnerDID, StorageKey: f.StorageKey, ContentType: f.ContentType, Format: f.Format,
+		Codec: f.Codec, SizeBytes: f.SizeBytes, DurationMs: f.DurationMs, SampleRate: f.SampleRate,
+		Channels: f.Channels, SHA256: f.SHA256, SourceFileID: f.SourceFileID,
+	})
 }
 
 // DeleteFile removes a file's row; a missing one is fine.
@@ -331,6 +354,13 @@ func (l losslessFlag) LosslessAllowed(ctx context.Context, did string) (bool, er
 		return false, nil
 	}
 	return l.flags.FlagEnabled(ctx, did, FlagLossless)
+}
+
+// ApplyGate makes a file for its owner's supporters only (gated) or for anyone, and moves
+// its bytes to the private bucket (or back); a missing file is fine. It is the media side
+// of the gate workflow.
+func (m *Module) ApplyGate(ctx context.Context, fileID uuid.UUID, gated bool) error {
+	return m.files.ApplyGate(ctx, fileID, gated)
 }
 
 // FinishUpload records how an upload ended; only the first ending counts.

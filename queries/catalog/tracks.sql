@@ -41,7 +41,8 @@ SELECT * FROM catalog.tracks WHERE id = $1 FOR UPDATE;
 -- UpdateTrack sets what an edit changes.
 UPDATE catalog.tracks
 SET title = @title, album_id = @album_id, features = @features,
-    image_id = @image_id, image_url = @image_url, image_thumb_url = @image_thumb_url, updated_at = now()
+    image_id = @image_id, image_url = @image_url, image_thumb_url = @image_thumb_url,
+    supporters_only = @supporters_only, updated_at = now()
 WHERE id = @id;
 
 -- name: ListReadyTracks :many

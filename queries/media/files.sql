@@ -11,3 +11,13 @@ SELECT * FROM media.files WHERE id = $1;
 
 -- name: DeleteFile :execrows
 DELETE FROM media.files WHERE id = $1;
+
+-- name: SetFileGate :one
+-- SetFileGate says who may read a file: its owner and their supporters only (gated), or
+-- anyone.
+UPDATE media.files SET gated = @gated WHERE id = @id RETURNING *;
+
+-- name: SetFilePrivate :execrows
+-- SetFilePrivate records that a file's bytes are now in the private bucket (or the public
+-- one), unless its gate changed again meanwhile (the next pass moves it back).
+UPDATE media.files SET private = @private WHERE id = @id AND gated = @private;

@@ -143,10 +143,13 @@ const defaultPDSOptions = `[{"name":"selfhosted.social","url":"https://selfhoste
 
 // S3 locates the bucket.
 type S3 struct {
-	Endpoint        string
-	PublicEndpoint  string
-	Region          string
-	Bucket          string
+	Endpoint       string
+	PublicEndpoint string
+	Region         string
+	Bucket         string
+	// PrivateBucket holds the audio of tracks for supporters only: never made public, read
+	// only through short-lived presigned URLs given to the artist and their supporters.
+	PrivateBucket   string
 	AccessKeyID     string
 	SecretAccessKey string
 }
@@ -178,6 +181,8 @@ type Media struct {
 	AudioURLTTL time.Duration
 	// TempDir is where workers put files they inspect.
 	TempDir string
+	// AtprotofansURL is where supporters of gated tracks are checked.
+	AtprotofansURL string
 }
 
 // Rate allows Events requests at once, refilled at Events per Per: "10/1m" lets a quiet
@@ -228,6 +233,7 @@ var Vars = []Var{
 	{"S3_PUBLIC_ENDPOINT", "", "Endpoint written into presigned audio URLs, when clients reach storage by another name."},
 	{"S3_REGION", "auto", "S3 region (R2: auto)."},
 	{"S3_BUCKET", "plyr", "Bucket for audio."},
+	{"S3_PRIVATE_BUCKET", "plyr-private", "Bucket for the audio of supporter-only tracks and exports; never public."},
 	{"S3_ACCESS_KEY_ID", "", "S3 credentials (required with S3_ENDPOINT)."},
 	{"S3_SECRET_ACCESS_KEY", "", "S3 credentials (required with S3_ENDPOINT)."},
 	{"PLYR_DEV_S3_ADDR", "127.0.0.1:0", "Embedded S3 server (dev); port 0 picks a free one."},
@@ -257,6 +263,7 @@ var Vars = []Var{
 	{"PLYR_MIN_DECODE_SPEED", "10", "Slowest acceptable decode of an upload, in times real time (plus 30 s); slower files are refused."},
 	{"PLYR_AUDIO_URL_TTL", "15m", "Lifetime of the presigned URL /audio redirects to."},
 	{"PLYR_TMP_DIR", "system temp dir", "Where workers put files they inspect."},
+	{"PLYR_ATPROTOFANS_URL", "https://atprotofans.com", "atprotofans, which says who supports an artist (supporter-only tracks)."},
 	{"PLYR_HOUSEKEEPING_INTERVAL", "15m", "How often the housekeeping schedule (Temporal UI: housekeeping) removes expired sessions, stale sign-ins, leftover staging objects, incomplete multipart uploads and inspection temp files."},
 	{"PLYR_HOUSEKEEPING_STARTUP_GRACE", "1h", "At worker start, incomplete multipart uploads and staging objects older than this are removed; keep it longer than an upload to another plyr process may take. plyr dev uses 0 with its own storage."},
 	{"PLYR_PUBLIC_URL", "http://<PLYR_HTTP_ADDR> on loopback", "Where browsers reach plyr; OAuth returns to <url>/auth/callback. Required off loopback (https)."},
@@ -295,6 +302,7 @@ func Parse(getenv func(string) string) (Config, error) {
 			PublicEndpoint:  p.str("S3_PUBLIC_ENDPOINT", ""),
 			Region:          p.str("S3_REGION", "auto"),
 			Bucket:          p.str("S3_BUCKET", "plyr"),
+			PrivateBucket:   p.str("S3_PRIVATE_BUCKET", "plyr-private"),
 			AccessKeyID:     p.str("S3_ACCESS_KEY_ID", ""),
 			SecretAccessKey: p.str("S3_SECRET_ACCESS_KEY", ""),
 		},
@@ -313,6 +321,7 @@ func Parse(getenv func(string) string) (Config, error) {
 			MinDecodeSpeed:       float64(p.int("PLYR_MIN_DECODE_SPEED", 10)),
 			AudioURLTTL:          p.duration("PLYR_AUDIO_URL_TTL", 15*time.Minute),
 			TempDir:              p.str("PLYR_TMP_DIR", os.TempDir()),
+			AtprotofansURL:       p.str("PLYR_ATPROTOFANS_URL", "https://atprotofans.com"),
 		},
 		Housekeeping: Housekeeping{
 			Interval:     p.duration("PLYR_HOUSEKEEPING_INTERVAL", 15*time.Minute),

@@ -157,6 +157,23 @@ func (c *Client) Copy(ctx context.Context, src, dst, contentType string) error {
 	return nil
 }
 
+// CopyFrom copies key from another bucket on the same storage (the same account and
+// credentials: R2's buckets, versitygw's) to the same key in this one, server-side: the
+// bytes do not pass through plyr.
+func (c *Client) CopyFrom(ctx context.Context, fromBucket, key, contentType string) error {
+	_, err := c.s3.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket:            &c.bucket,
+		Key:               &key,
+		CopySource:        aws.String(fromBucket + "/" + key),
+		ContentType:       &contentType,
+		MetadataDirective: types.MetadataDirectiveReplace,
+	})
+	if err != nil {
+		return notFound(fmt.Errorf("copy %s from %s to %s: %w", key, fromBucket, c.bucket, err))
+	}
+	return nil
+}
+
 // Delete removes key. Deleting a key that does not exist succeeds, so retries are safe.
 func (c *Client) Delete(ctx context.Context, key string) error {
 	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &c.bucket, Key: &key})

@@ -34,6 +34,11 @@ type Infra struct {
 	DB       *pgxpool.Pool
 	Temporal client.Client
 	Storage  *storage.Client
+	// PrivateStorage is the private bucket: the audio of supporter-only tracks, exports.
+	PrivateStorage *storage.Client
+	// AtprotofansClient reaches atprotofans (config Media.AtprotofansURL); nil means an
+	// SSRF-safe, size-capped client (tests reach a fake on loopback with their own).
+	AtprotofansClient *http.Client
 	// Keys seal OAuth tokens at rest; required (operator commands use identity.NewOperator).
 	Keys *sealed.Keyring
 	// ATProto is plyr's outbound ATProto: in production an SSRF-safe client and a directory

@@ -18,6 +18,7 @@ import (
 	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/platform/config"
+	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/web"
 )
 
@@ -57,12 +58,18 @@ func TestBrowser(t *testing.T) {
 		acct, err := net.CreateAccount(ctx, handle, name+"-pass-123")
 		require.NoError(t, err)
 		accounts = append(accounts, acct)
+		// Both may upload lossless files (07-lossless): the flag needs the account row.
+		_, err = s.app.Identity().EnsureAccount(ctx, acct.DID, acct.Handle)
+		require.NoError(t, err)
+		s.setFlag(t, acct.DID, media.FlagLossless)
 	}
 	accountsJSON, _ := json.Marshal(accounts)
 
 	fixtures := t.TempDir()
 	mp3 := filepath.Join(fixtures, "sine.mp3")
 	require.NoError(t, os.WriteFile(mp3, audiotest.Make(t, "mp3", 20), 0o600))
+	flac := filepath.Join(fixtures, "sine.flac")
+	require.NoError(t, os.WriteFile(flac, audiotest.Make(t, "flac", 20), 0o600))
 	image := filepath.Join(fixtures, "artwork.png")
 	ffmpeg := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x3366cc:s=600x600", "-frames:v", "1", image)
 	out, err := ffmpeg.CombinedOutput()
@@ -89,6 +96,7 @@ func TestBrowser(t *testing.T) {
 		"PLYR_PDS_URL="+net.PDSURL,
 		"PLYR_ACCOUNTS="+string(accountsJSON),
 		"PLYR_TEST_MP3="+mp3,
+		"PLYR_TEST_FLAC="+flac,
 		"PLYR_TEST_IMAGE="+image,
 		"PLYR_TEST_ARTIFACTS="+artifacts,
 		"PLYR_CHROMIUM="+chromium,

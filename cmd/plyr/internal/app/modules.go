@@ -8,12 +8,14 @@ import (
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/google/uuid"
 
+	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/ratelimit"
 	"github.com/plyrfm/plyr/lexicons"
 	"github.com/plyrfm/plyr/modules/catalog"
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/modules/media"
+	"github.com/plyrfm/plyr/workflows/gate"
 	"github.com/plyrfm/plyr/workflows/recordsync"
 	"github.com/plyrfm/plyr/workflows/signinsync"
 )
@@ -51,14 +53,21 @@ func (a *App) buildModules() error {
 		Accounts: catalogAccounts{a.identity}, Images: catalogImages{func() *media.Module { return a.media }},
 		Cleanup: catalogCleanup{func() *media.Module { return a.media }},
 		Records: recordsync.NewStarter(a.infra.Temporal),
+		Gates:   gate.NewStarter(a.infra.Temporal),
 		ClientAddr: ratelimit.ClientAddrs{
 			TrustedProxies: a.cfg.RateLimits.TrustedProxies, Header: a.cfg.RateLimits.ClientIPHeader,
 		}.Key,
 	})
+	fans := a.infra.AtprotofansClient
+	if fans == nil {
+		fans = atproto.NewClientWithLimit(64 << 10)
+	}
 	a.media = media.New(media.Deps{
-		DB: a.infra.DB, Storage: a.infra.Storage, Logger: a.logger, Metrics: a.metrics, PublicURL: a.cfg.Identity.PublicURL,
-		Workflows: media.NewTemporalUploads(a.infra.Temporal, a.metrics),
-		Flags:     a.identity,
+		DB: a.infra.DB, Storage: a.infra.Storage, PrivateStorage: a.infra.PrivateStorage,
+		Logger: a.logger, Metrics: a.metrics, PublicURL: a.cfg.Identity.PublicURL,
+		Atprotofans: media.Atprotofans{URL: a.cfg.Media.AtprotofansURL, HTTPClient: fans},
+		Workflows:   media.NewTemporalUploads(a.infra.Temporal, a.metrics),
+		Flags:       a.identity,
 		Limits: media.Limits{
 			MaxUploadBytes:          a.cfg.Media.MaxUploadBytes,
 			MaxConcurrentUploads:    a.cfg.Media.MaxConcurrentUploads,

@@ -34,7 +34,7 @@ func TestServeHTTP_OperatorListener(t *testing.T) {
 		Identity:        config.Identity{PublicURL: "http://127.0.0.1:1", SessionTTL: time.Hour},
 		Media:           config.Media{MaxUploadBytes: 1 << 20, MaxDuration: time.Hour, MaxConcurrentUploads: 1, Concurrency: 1, AudioURLTTL: time.Hour},
 	}
-	infra := app.Infra{DB: testenv.NewDatabase(t), Temporal: testtemporal.NewClient(t, logger), Storage: storage.New(testenv.NewBucket(t)), Keys: testKeys(t)}
+	infra := app.Infra{DB: testenv.NewDatabase(t), Temporal: testtemporal.NewClient(t, logger), Storage: storage.New(testenv.NewBucket(t)), PrivateStorage: storage.New(testenv.NewBucket(t)), Keys: testKeys(t)}
 	a, err := app.New(cfg, infra, logger, metrics.New())
 	require.NoError(t, err)
 

@@ -43,6 +43,7 @@ type stack struct {
 	catalog  catalogv1connect.CatalogServiceClient
 	media    mediav1connect.MediaServiceClient
 	store    *storage.Client
+	private  *storage.Client
 	temporal client.Client
 	logs     *syncBuffer
 	token    string // alice's developer token
@@ -67,6 +68,8 @@ type stackOptions struct {
 	records config.Records
 	// atproto, when set, replaces the stack's ATProto network altogether.
 	atproto *app.ATProto
+	// atprotofans, when set, is where supporters are checked (a fake).
+	atprotofans string
 }
 
 func newStack(tb testing.TB, maxUpload int64) *stack {
@@ -88,11 +91,15 @@ func newStackWith(tb testing.TB, o stackOptions) *stack {
 		Identity:        config.Identity{PublicURL: srv.URL, SessionTTL: time.Hour},
 		Media: config.Media{
 			MaxUploadBytes: o.maxUpload, MaxDuration: time.Hour, MaxConcurrentUploads: 64,
-			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(),
+			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(), AtprotofansURL: o.atprotofans,
 		},
 		Records: o.records,
 	}
-	s.infra = app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store, Keys: testKeys(tb)}
+	s.private = storage.New(testenv.NewBucket(tb))
+	s.infra = app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store, PrivateStorage: s.private, Keys: testKeys(tb)}
+	if o.atprotofans != "" {
+		s.infra.AtprotofansClient = &http.Client{Timeout: 5 * time.Second} // the fake is on loopback
+	}
 	if o.pds != nil {
 		client := o.pds.HTTPClient()
 		if o.tap != nil {

@@ -810,18 +810,20 @@ func (q *Queries) RemoveTrackFromAlbum(ctx context.Context, arg RemoveTrackFromA
 const updateTrack = `-- name: UpdateTrack :exec
 UPDATE catalog.tracks
 SET title = $1, album_id = $2, features = $3,
-    image_id = $4, image_url = $5, image_thumb_url = $6, updated_at = now()
-WHERE id = $7
+    image_id = $4, image_url = $5, image_thumb_url = $6,
+    supporters_only = $7, updated_at = now()
+WHERE id = $8
 `
 
 type UpdateTrackParams struct {
-	Title         string
-	AlbumID       *uuid.UUID
-	Features      []byte
-	ImageID       *uuid.UUID
-	ImageUrl      string
-	ImageThumbUrl string
-	ID            uuid.UUID
+	Title          string
+	AlbumID        *uuid.UUID
+	Features       []byte
+	ImageID        *uuid.UUID
+	ImageUrl       string
+	ImageThumbUrl  string
+	SupportersOnly bool
+	ID             uuid.UUID
 }
 
 // UpdateTrack sets what an edit changes.
@@ -833,6 +835,7 @@ func (q *Queries) UpdateTrack(ctx context.Context, arg UpdateTrackParams) error 
 		arg.ImageID,
 		arg.ImageUrl,
 		arg.ImageThumbUrl,
+		arg.SupportersOnly,
 		arg.ID,
 	)
 	return err

@@ -68,7 +68,19 @@ type Edit struct {
 	Features *[]string
 	// ImageID sets the artwork (an image the caller uploaded); "" removes it.
 	ImageID *string
+	// SupportersOnly gates the track to the artist's supporters, or opens it again. Only
+	// an artist whose support link is atprotofans may gate: that is where supporters are
+	// checked.
+	SupportersOnly *bool
 }
+
+// Gates starts the workflow that moves a track's audio where its gate says.
+type Gates interface {
+	StartGate(ctx context.Context, trackID uuid.UUID) error
+}
+
+// SupportViaAtprotofans is the support link that lets an artist gate tracks.
+const SupportViaAtprotofans = "atprotofans"
 
 // Edit changes the caller's track, ready or still processing, and answers at once: the
 // track's record (and the lists of the albums it left and joined) are rewritten by their
@@ -81,6 +93,7 @@ func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) 
 		return Track{}, err
 	}
 	var starts []records.Key
+	gateChanged := false
 	err = pgx.BeginFunc(ctx, t.db, func(tx pgx.Tx) error {
 		q := t.q.WithTx(tx)
 		row, err := q.LockTrack(ctx, id)
@@ -103,6 +116,11 @@ func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) 
 		upd := db.UpdateTrackParams{
 			ID: id, Title: row.Title, AlbumID: row.AlbumID, Features: row.Features,
 			ImageID: row.ImageID, ImageUrl: row.ImageUrl, ImageThumbUrl: row.ImageThumbUrl,
+			SupportersOnly: row.SupportersOnly,
+		}
+		if e.SupportersOnly != nil {
+			upd.SupportersOnly = *e.SupportersOnly
+			gateChanged = upd.SupportersOnly != row.SupportersOnly
 		}
 		if in.title != nil {
 			upd.Title = *in.title
@@ -162,6 +180,11 @@ func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) 
 			return Track{}, err
 		}
 	}
+	if gateChanged && t.gates != nil {
+		if err := t.gates.StartGate(ctx, id); err != nil {
+			return Track{}, err
+		}
+	}
 	return t.Get(ctx, id, caller)
 }
 
@@ -182,6 +205,15 @@ type imageRef struct {
 // network happens here, before a transaction is open.
 func (t *Tracks) prepare(ctx context.Context, caller string, e Edit) (prepared, error) {
 	var p prepared
+	if e.SupportersOnly != nil && *e.SupportersOnly {
+		profiles, err := t.profiles.Profiles(ctx, []string{caller})
+		if err != nil {
+			return p, fmt.Errorf("artist profile: %w", err)
+		}
+		if profiles[caller].SupportURL != SupportViaAtprotofans {
+			return p, ErrGateNeedsAtprotofans
+		}
+	}
 	if e.Title != nil {
 		title, err := cleanLine("title", *e.Title, MaxTitleBytes)
 		if err != nil {
@@ -275,7 +307,8 @@ func (t *Tracks) resolveFeatures(ctx context.Context, caller string, handles []s
 // recordChanged reports whether an edit changes the track's record (tags are plyr's own).
 func recordChanged(before db.Track, after db.UpdateTrackParams) bool {
 	return before.Title != after.Title || !sameID(before.AlbumID, after.AlbumID) ||
-		string(before.Features) != string(after.Features) || before.ImageUrl != after.ImageUrl
+		string(before.Features) != string(after.Features) || before.ImageUrl != after.ImageUrl ||
+		before.SupportersOnly != after.SupportersOnly
 }
 
 // changedAlbums are the albums a track left and joined.

@@ -119,9 +119,8 @@ func (t *Tracks) SettleRecord(ctx context.Context, did, rkey string, o recordsac
 
 // managedTrackFields are the fields of a track record plyr owns: each is set from the
 // track, or removed when the track has no value for it. Every other field of the record
-// on the PDS (audioBlob, supportGate until plyr manages gating, another app's additions)
-// is left as it is.
-var managedTrackFields = []string{"title", "artist", "audioUrl", "fileType", "duration", "album", "features", "imageUrl"}
+// on the PDS (audioBlob until plyr writes blobs, another app's additions) is left as it is.
+var managedTrackFields = []string{"title", "artist", "audioUrl", "fileType", "duration", "album", "features", "imageUrl", "supportGate"}
 
 // trackFields are a track's values for the managed fields (absent ones are not set).
 func trackFields(row db.Track, artist, publicURL string) map[string]any {
@@ -151,6 +150,9 @@ func trackFields(row db.Track, artist, publicURL string) map[string]any {
 	}
 	if row.ImageUrl != "" {
 		f["imageUrl"] = row.ImageUrl
+	}
+	if row.SupportersOnly {
+		f["supportGate"] = map[string]any{"type": "any"}
 	}
 	return f
 }

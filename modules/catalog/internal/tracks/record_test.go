@@ -191,7 +191,8 @@ func TestWantedRecord_BuildsTheTrackRecord(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, parsed.Equal(at), "createdAt %s is the track's creation", created)
 
-	// The record on the PDS keeps what plyr does not manage, and its createdAt.
+	// The record on the PDS keeps what plyr does not manage, and its createdAt; plyr
+	// manages the gate (this track is open: a supportGate on the PDS goes).
 	blob := map[string]any{"$type": "blob", "ref": map[string]any{"$link": "bafkreiabc"}, "mimeType": "audio/mpeg", "size": int64(1234)}
 	gate := map[string]any{"type": "any"}
 	current := map[string]any{
@@ -211,16 +212,15 @@ func TestWantedRecord_BuildsTheTrackRecord(t *testing.T) {
 	got, err := w.Build(current)
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{
-		"$type":       "fm.plyr.track",
-		"title":       "Wanted",
-		"artist":      artist + ".test",
-		"audioUrl":    "https://plyr.example/audio/" + file.String(),
-		"fileType":    "mp3",
-		"duration":    int64(2),
-		"audioBlob":   blob,
-		"supportGate": gate,
-		"x.other":     "another app's",
-		"createdAt":   "2020-01-02T03:04:05.678Z",
+		"$type":     "fm.plyr.track",
+		"title":     "Wanted",
+		"artist":    artist + ".test",
+		"audioUrl":  "https://plyr.example/audio/" + file.String(),
+		"fileType":  "mp3",
+		"duration":  int64(2),
+		"audioBlob": blob,
+		"x.other":   "another app's",
+		"createdAt": "2020-01-02T03:04:05.678Z",
 	}, got)
 	require.Equal(t, before, current, "Build leaves the current record alone")
 
@@ -519,4 +519,32 @@ func TestList_UnsyncedOnly(t *testing.T) {
 	require.Len(t, page.Tracks, 1)
 	require.Equal(t, "pending", page.Tracks[0].Title)
 	require.Empty(t, page.Next)
+}
+
+// A track for supporters only says so in its record (fm.plyr.track's supportGate), and
+// the record of a lossless track plays its MP3.
+func TestWantedRecord_CarriesTheGate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, _, tx := newTracksTx(t)
+	const artist = "did:plc:gated"
+	mp3, original := uuid.New(), uuid.New()
+	id, rkey := publishTrack(t, tr, artist, "Fans", time.Now(), tracks.Publication{
+		FileID: mp3, FileType: "mp3", DurationMs: 1000,
+		Original: &tracks.Original{FileID: original, FileType: "flac", ContentType: "audio/flac", SizeBytes: 10},
+	})
+	_, err := tx.Exec(ctx, `UPDATE catalog.tracks SET supporters_only = true WHERE id = $1`, id)
+	require.NoError(t, err)
+	w, err := tr.WantedRecord(ctx, artist, rkey)
+	require.NoError(t, err)
+	rec, err := w.Build(nil)
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"type": "any"}, rec["supportGate"])
+	require.Equal(t, "https://plyr.example/audio/"+mp3.String(), rec["audioUrl"])
+	require.Equal(t, "mp3", rec["fileType"])
+
+	gated, files, found, err := tr.Gate(ctx, id)
+	require.NoError(t, err)
+	require.True(t, found && gated)
+	require.Equal(t, []uuid.UUID{mp3, original}, files)
 }

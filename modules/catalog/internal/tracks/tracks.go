@@ -38,6 +38,10 @@ var (
 	ErrInvalidInput = rpc.NewError(connect.CodeInvalidArgument, "invalid input")
 	// ErrNotOwner marks a change to a track that is not the caller's.
 	ErrNotOwner = rpc.NewError(connect.CodePermissionDenied, "this track is not yours")
+	// ErrGateNeedsAtprotofans marks a gate asked for by an artist whose support link is
+	// not atprotofans, where supporters are checked.
+	ErrGateNeedsAtprotofans = rpc.NewError(connect.CodeFailedPrecondition,
+		"to make a track for supporters only, set your support link to atprotofans first (settings)")
 	// ErrNotReady marks a change that needs a track whose upload has finished.
 	ErrNotReady = rpc.NewError(connect.CodeFailedPrecondition, "this track is still processing")
 )
@@ -126,6 +130,7 @@ type Tracks struct {
 	resolver Resolver
 	images   Images
 	cleanup  Cleanup
+	gates    Gates
 }
 
 // New returns the feature.
@@ -134,11 +139,29 @@ func New(conn Beginner, q *db.Queries, recs *records.Store, profiles Profiles, p
 }
 
 // WithEditing gives the feature what Edit and Delete need besides: the albums feature,
-// handle resolution for features, artwork images, and the removal of a deleted track's
-// media. It returns t.
-func (t *Tracks) WithEditing(a *albums.Albums, resolver Resolver, images Images, cleanup Cleanup) *Tracks {
-	t.albums, t.resolver, t.images, t.cleanup = a, resolver, images, cleanup
+// handle resolution for features, artwork images, the removal of a deleted track's media,
+// and the gate workflow's starts. It returns t.
+func (t *Tracks) WithEditing(a *albums.Albums, resolver Resolver, images Images, cleanup Cleanup, gates Gates) *Tracks {
+	t.albums, t.resolver, t.images, t.cleanup, t.gates = a, resolver, images, cleanup, gates
 	return t
+}
+
+// Gate says whether a track is for supporters only and which files are its audio (the
+// playable one and its original); found is false for a track that is gone or going.
+func (t *Tracks) Gate(ctx context.Context, id uuid.UUID) (gated bool, files []uuid.UUID, found bool, err error) {
+	row, err := t.q.GetTrack(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil, false, nil
+	}
+	if err != nil {
+		return false, nil, false, fmt.Errorf("get track %s: %w", id, err)
+	}
+	for _, f := range []*uuid.UUID{row.Track.FileID, row.Track.OriginalFileID} {
+		if f != nil {
+			files = append(files, *f)
+		}
+	}
+	return row.Track.SupportersOnly, files, true, nil
 }
 
 // ListQuery is what List is asked.
@@ -308,6 +331,7 @@ type Original struct {
 // write again, which writes nothing new.
 func (t *Tracks) Publish(ctx context.Context, id uuid.UUID, p Publication) error {
 	var key records.Key
+	var gated bool
 	err := pgx.BeginFunc(ctx, t.db, func(tx pgx.Tx) error {
 		q := t.q.WithTx(tx)
 		params := db.PublishTrackParams{ID: id, FileID: &p.FileID, DurationMs: &p.DurationMs, FileType: &p.FileType, Waveform: p.Waveform}
@@ -323,11 +347,17 @@ func (t *Tracks) Publish(ctx context.Context, id uuid.UUID, p Publication) error
 		if err != nil {
 			return err
 		}
-		key = recordKey(row)
+		key, gated = recordKey(row), row.SupportersOnly
 		return t.records.Add(ctx, q, key)
 	})
 	if err != nil {
 		return fmt.Errorf("publish track %s: %w", id, err)
+	}
+	// Gated while it was processing: its files, public as uploaded, move now.
+	if gated && t.gates != nil {
+		if err := t.gates.StartGate(ctx, id); err != nil {
+			return err
+		}
 	}
 	return t.records.Start(ctx, key)
 }

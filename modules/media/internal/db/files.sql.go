@@ -91,3 +91,56 @@ func (q *Queries) GetFile(ctx context.Context, id uuid.UUID) (File, error) {
 	)
 	return i, err
 }
+
+const setFileGate = `-- name: SetFileGate :one
+UPDATE media.files SET gated = $1 WHERE id = $2 RETURNING id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private
+`
+
+type SetFileGateParams struct {
+	Gated bool
+	ID    uuid.UUID
+}
+
+// SetFileGate says who may read a file: its owner and their supporters only (gated), or
+// anyone.
+func (q *Queries) SetFileGate(ctx context.Context, arg SetFileGateParams) (File, error) {
+	row := q.db.QueryRow(ctx, setFileGate, arg.Gated, arg.ID)
+	var i File
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerDid,
+		&i.StorageKey,
+		&i.ContentType,
+		&i.Format,
+		&i.Codec,
+		&i.SizeBytes,
+		&i.DurationMs,
+		&i.SampleRate,
+		&i.Channels,
+		&i.Sha256,
+		&i.CreatedAt,
+		&i.SourceFileID,
+		&i.Gated,
+		&i.Private,
+	)
+	return i, err
+}
+
+const setFilePrivate = `-- name: SetFilePrivate :execrows
+UPDATE media.files SET private = $1 WHERE id = $2 AND gated = $1
+`
+
+type SetFilePrivateParams struct {
+	Private bool
+	ID      uuid.UUID
+}
+
+// SetFilePrivate records that a file's bytes are now in the private bucket (or the public
+// one), unless its gate changed again meanwhile (the next pass moves it back).
+func (q *Queries) SetFilePrivate(ctx context.Context, arg SetFilePrivateParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setFilePrivate, arg.Private, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

@@ -22,11 +22,13 @@ import (
 // re-exports it.
 var ErrFileNotFound = rpc.NewError(connect.CodeNotFound, "no audio with this id")
 
-// Storage is what the feature needs of object storage: presigned reads of a file's bytes,
-// and deleting them.
+// Storage is what the feature needs of a bucket: presigned reads of a file's bytes,
+// deleting them, and copying them in from the other bucket.
 type Storage interface {
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
 	Delete(ctx context.Context, key string) error
+	CopyFrom(ctx context.Context, fromBucket, key, contentType string) error
+	Bucket() string
 }
 
 // File is a validated audio file in storage. Its fields are those of the upload
@@ -46,19 +48,32 @@ type File struct {
 	SHA256      []byte
 	// SourceFileID is the lossless original an MP3 was made from (zero for an upload).
 	SourceFileID uuid.UUID
+	// Gated: only the owner and their supporters may read it. Private: its bytes are in
+	// the private bucket. They differ only while a change of gate moves the bytes.
+	Gated, Private bool
 }
 
 // Files is the feature.
 type Files struct {
-	q       *db.Queries
-	storage Storage
-	// urlTTL is how long a presigned URL stays valid.
+	q *db.Queries
+	// public and private are the buckets: every file starts public, and a gated one's
+	// bytes move to private (ApplyGate).
+	public, private Storage
+	// urlTTL is how long a presigned URL stays valid (a gated file's, a third of it).
 	urlTTL time.Duration
 }
 
 // New returns the feature; its presigned URLs are valid for urlTTL.
-func New(q *db.Queries, storage Storage, urlTTL time.Duration) *Files {
-	return &Files{q: q, storage: storage, urlTTL: urlTTL}
+func New(q *db.Queries, public, private Storage, urlTTL time.Duration) *Files {
+	return &Files{q: q, public: public, private: private, urlTTL: urlTTL}
+}
+
+// bucket is the bucket a file's bytes are in when private says so, and the other one.
+func (f *Files) bucket(private bool) (in, other Storage) {
+	if private {
+		return f.private, f.public
+	}
+	return f.public, f.private
 }
 
 // Record stores a validated file's row; again for the same id changes nothing.
@@ -97,8 +112,11 @@ func (f *Files) Remove(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	if err := f.storage.Delete(ctx, file.StorageKey); err != nil {
-		return fmt.Errorf("delete %s: %w", file.StorageKey, err)
+	// Both buckets: a move between them may have been cut off midway.
+	for _, b := range []Storage{f.public, f.private} {
+		if err := b.Delete(ctx, file.StorageKey); err != nil {
+			return fmt.Errorf("delete %s: %w", file.StorageKey, err)
+		}
 	}
 	return f.Delete(ctx, id)
 }
@@ -112,12 +130,50 @@ func (f *Files) Get(ctx context.Context, id uuid.UUID) (File, error) {
 	if err != nil {
 		return File{}, fmt.Errorf("get file %s: %w", id, err)
 	}
+	return fileOf(row), nil
+}
+
+func fileOf(row db.File) File {
 	return File{
 		ID: row.ID, OwnerDID: row.OwnerDid, StorageKey: row.StorageKey, ContentType: row.ContentType,
 		Format: row.Format, Codec: row.Codec, SizeBytes: row.SizeBytes, DurationMs: row.DurationMs,
 		SampleRate: row.SampleRate, Channels: row.Channels, SHA256: row.Sha256,
-		SourceFileID: derefID(row.SourceFileID),
-	}, nil
+		SourceFileID: derefID(row.SourceFileID), Gated: row.Gated, Private: row.Private,
+	}
+}
+
+// ApplyGate makes a file gated (its owner and their supporters only) or open, and moves
+// its bytes to the bucket that goes with that: the private bucket for a gated file. The
+// gate holds at once (/audio checks it); the bytes follow with a server-side copy, then
+// the row says where they are, then the old copy goes. Each part checks before it acts,
+// so a retry after a cut finishes the move, and a gate changed again meanwhile is left to
+// the next pass. A missing file is fine.
+func (f *Files) ApplyGate(ctx context.Context, id uuid.UUID, gated bool) error {
+	row, err := f.q.SetFileGate(ctx, db.SetFileGateParams{ID: id, Gated: gated})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("gate file %s: %w", id, err)
+	}
+	file := fileOf(row)
+	dst, src := f.bucket(gated)
+	if file.Private != gated {
+		if err := dst.CopyFrom(ctx, src.Bucket(), file.StorageKey, file.ContentType); err != nil {
+			return fmt.Errorf("move %s: %w", file.StorageKey, err)
+		}
+		moved, err := f.q.SetFilePrivate(ctx, db.SetFilePrivateParams{ID: id, Private: gated})
+		if err != nil {
+			return fmt.Errorf("record the move of %s: %w", id, err)
+		}
+		if moved == 0 {
+			return nil // gated the other way meanwhile: the copy just made is the next pass's
+		}
+	}
+	if err := src.Delete(ctx, file.StorageKey); err != nil {
+		return fmt.Errorf("delete the old copy of %s: %w", file.StorageKey, err)
+	}
+	return nil
 }
 
 // Exists reports whether a file with this id is stored (false when that cannot be told).
@@ -126,17 +182,24 @@ func (f *Files) Exists(ctx context.Context, id uuid.UUID) bool {
 	return err == nil
 }
 
-// URL returns a storage URL that serves file's bytes (ranges included) for URLTTL.
+// URL returns a storage URL that serves file's bytes (ranges included) for URLTTL(file).
 func (f *Files) URL(ctx context.Context, file File) (string, error) {
-	url, err := f.storage.PresignGet(ctx, file.StorageKey, f.urlTTL, file.ContentType)
+	in, _ := f.bucket(file.Private)
+	url, err := in.PresignGet(ctx, file.StorageKey, f.URLTTL(file), file.ContentType)
 	if err != nil {
 		return "", fmt.Errorf("presign %s: %w", file.StorageKey, err)
 	}
 	return url, nil
 }
 
-// URLTTL is how long the URLs of URL stay valid.
-func (f *Files) URLTTL() time.Duration { return f.urlTTL }
+// URLTTL is how long the URLs URL gives for file stay valid: a third as long for a gated
+// file, whose URL is handed to one listener who was just checked.
+func (f *Files) URLTTL(file File) time.Duration {
+	if file.Gated {
+		return f.urlTTL / 3
+	}
+	return f.urlTTL
+}
 
 func derefID(id *uuid.UUID) uuid.UUID {
 	if id == nil {
