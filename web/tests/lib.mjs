@@ -4,6 +4,7 @@
 //   PLYR_PDS_URL         the PDS (its sign-in pages, and its XRPC to read records back)
 //   PLYR_ACCOUNTS        JSON [{handle, did, password}, …] made on the PDS
 //   PLYR_TEST_MP3        an MP3 made by ffmpeg
+//   PLYR_TEST_FLAC       a FLAC made by ffmpeg (both accounts may upload lossless files)
 //   PLYR_TEST_IMAGE      a PNG made by ffmpeg (artwork)
 //   PLYR_TEST_ARTIFACTS  where screenshots go
 //   PLYR_CHROMIUM        Debian's chromium
@@ -21,6 +22,7 @@ export const env = {
 	pds: must('PLYR_PDS_URL'),
 	accounts: JSON.parse(must('PLYR_ACCOUNTS')),
 	mp3: process.env.PLYR_TEST_MP3 ?? '',
+	flac: process.env.PLYR_TEST_FLAC ?? '',
 	image: process.env.PLYR_TEST_IMAGE ?? '',
 	artifacts: must('PLYR_TEST_ARTIFACTS'),
 	chromium: process.env.PLYR_CHROMIUM || '/usr/bin/chromium'

@@ -2,8 +2,14 @@
 // survives client-side navigation) and plays queue.current. It also reports plays: once per
 // track load, when the listener has heard min(30 s, half the track), PlayService.RecordPlay
 // (anonymous visitors too), with the share link's ref when the track was opened from one.
+//
+// A track with a lossless original plays the original where this browser can (else its
+// MP3); an original that fails to load before playback begins falls back to the MP3 once,
+// at the same position. The current track's waveform (GetTrack's, which lists leave out)
+// is fetched once when it starts playing and kept for the seek bars, in a small cache.
 import type { Track } from '$gen/plyr/catalog/v1/catalog_pb';
-import { plays } from '$lib/api';
+import { catalog, plays } from '$lib/api';
+import { audioSource, audioUrl } from '$lib/audio';
 import { prefs } from './prefs.svelte';
 import { maxQueue, queue } from './queue.svelte';
 import { toast } from './toasts.svelte';
@@ -11,6 +17,9 @@ import { toast } from './toasts.svelte';
 const volumeKey = 'plyr-volume';
 /** A play counts after this much listening, or half the track when it is shorter than twice that. */
 const countAfterMs = 30_000;
+/** How many tracks' waveforms are kept. */
+const waveformsKept = 50;
+const noPeaks = new Uint8Array(0);
 
 class Player {
 	playing = $state(false);
@@ -30,11 +39,25 @@ class Player {
 	started = $state(false);
 	/** Counts seeks (what is playing reports them). */
 	seeks = $state(0);
+	/** The current track's waveform (peaks 0–255 over the track); empty while unknown. */
+	waveform = $state.raw<Uint8Array>(noPeaks);
 
 	private audio: HTMLAudioElement | null = null;
 	private loadedId = '';
 	/** Where to go once the loaded file's length is known (a restored position), in s. */
 	private resumeAt = 0;
+	/** The element holds the loaded track's lossless original (not yet fallen back). */
+	private onOriginal = false;
+	/** The loaded file got as far as playing. */
+	private begun = false;
+	/** The listener asked the loaded track to play (and has not paused it since). */
+	private wantsPlay = false;
+	/** Counts the files given to the element: a play() answered after the next is stale. */
+	private srcSeq = 0;
+	/** Waveforms by track id, the most recently used last; empty for tracks without one. */
+	private waveforms = new Map<string, Uint8Array>();
+	/** The track whose waveform was asked for during the current load. */
+	private waveformAsked = '';
 
 	// The play report of the current load: how long it was heard, and whether it was sent
 	// (set before the request: one report per load, however the events fall).
@@ -59,6 +82,7 @@ class Player {
 			this.playing = true;
 			this.started = true;
 			this.ended = false;
+			this.fetchWaveform();
 		});
 		on('pause', () => {
 			this.playing = false;
@@ -78,7 +102,10 @@ class Player {
 			if (Number.isFinite(audio.duration)) this.duration = audio.duration;
 		});
 		on('waiting', () => (this.buffering = true));
-		on('playing', () => (this.buffering = false));
+		on('playing', () => {
+			this.buffering = false;
+			this.begun = true;
+		});
 		on('ended', () => {
 			if (prefs.autoAdvance && queue.hasNext) {
 				this.next();
@@ -89,6 +116,7 @@ class Player {
 		});
 		on('error', () => {
 			this.buffering = false;
+			if (this.fallBack(audio)) return;
 			if (this.track && audio.getAttribute('src')) toast('error', `“${this.track.title}” could not be played.`);
 		});
 		this.setupMediaSession();
@@ -125,8 +153,14 @@ class Player {
 		if (this.audio.paused) {
 			// The element may hold another file (none yet, or one that failed): load the current one.
 			if (this.loadedId !== this.track.id) this.load(this.track, true, queue.positionMs);
-			else void this.audio.play().catch(() => {});
-		} else this.audio.pause();
+			else {
+				this.wantsPlay = true;
+				void this.audio.play().catch(() => {});
+			}
+		} else {
+			this.wantsPlay = false;
+			this.audio.pause();
+		}
 	}
 
 	seek(seconds: number): void {
@@ -185,6 +219,10 @@ class Player {
 			audio.pause();
 			audio.removeAttribute('src');
 			audio.load();
+			this.srcSeq++;
+			this.onOriginal = false;
+			this.wantsPlay = false;
+			this.waveform = noPeaks;
 			this.loadedId = '';
 			this.time = 0;
 			this.duration = 0;
@@ -217,7 +255,12 @@ class Player {
 		if (!audio) return;
 		if (this.loadedId !== track.id) {
 			this.loadedId = track.id;
-			audio.src = `/audio/${encodeURIComponent(track.fileId)}`;
+			const src = audioSource(track, (type) => audio.canPlayType(type));
+			this.onOriginal = src !== audioUrl(track.fileId);
+			this.begun = false;
+			this.srcSeq++;
+			audio.src = src;
+			this.showWaveform(track);
 			this.time = atMs / 1000;
 			this.duration = track.durationMs / 1000;
 			this.resumeAt = atMs / 1000;
@@ -227,12 +270,74 @@ class Player {
 			this.ended = false;
 			this.updateMediaSession(track);
 		}
-		if (autoplay) {
-			void audio.play().catch((err: unknown) => {
-				if (err instanceof DOMException && err.name === 'NotAllowedError') return;
-				if (err instanceof DOMException && err.name === 'AbortError') return;
-				toast('error', `“${track.title}” could not be played.`);
+		if (autoplay) this.start(audio, track);
+	}
+
+	/** Plays the element's file, saying so when it cannot be played. */
+	private start(audio: HTMLAudioElement, track: Track): void {
+		this.wantsPlay = true;
+		const seq = this.srcSeq;
+		const original = this.onOriginal;
+		void audio.play().catch((err: unknown) => {
+			if (err instanceof DOMException && err.name === 'NotAllowedError') return;
+			if (err instanceof DOMException && err.name === 'AbortError') return;
+			// Another file replaced this one meanwhile, or an original that cannot be read
+			// falls back to the MP3 (the error event): neither is worth a word.
+			if (seq !== this.srcSeq) return;
+			if (original && err instanceof DOMException && err.name === 'NotSupportedError') return;
+			toast('error', `“${track.title}” could not be played.`);
+		});
+	}
+
+	/** After the element's error: when it held the loaded track's lossless original that
+	 * never began playing, gives it the MP3 instead (once), at the same position, playing
+	 * if it was asked to. Returns whether it did. */
+	private fallBack(audio: HTMLAudioElement): boolean {
+		const track = this.track;
+		if (!this.onOriginal || this.begun || !track || track.id !== this.loadedId) return false;
+		this.onOriginal = false;
+		this.srcSeq++;
+		this.resumeAt = this.time;
+		this.lastTime = this.time;
+		audio.src = audioUrl(track.fileId);
+		if (this.wantsPlay) this.start(audio, track);
+		return true;
+	}
+
+	/** Shows the track's waveform when it is known (kept, or carried by the track: GetTrack's
+	 * tracks have theirs); otherwise the plain bar until it is fetched. */
+	private showWaveform(track: Track): void {
+		this.waveformAsked = '';
+		if (track.waveform.length && !this.waveforms.has(track.id)) this.keepWaveform(track.id, track.waveform);
+		const kept = this.waveforms.get(track.id);
+		if (kept) this.keepWaveform(track.id, kept); // most recently used
+		this.waveform = kept ?? noPeaks;
+	}
+
+	/** Fetches the loaded track's waveform, once per load, unless it is known. */
+	private fetchWaveform(): void {
+		const id = this.loadedId;
+		if (!id || this.waveforms.has(id) || this.waveformAsked === id) return;
+		this.waveformAsked = id;
+		catalog
+			.getTrack({ id })
+			.then((res) => {
+				const peaks = res.track?.waveform ?? noPeaks;
+				this.keepWaveform(id, peaks);
+				if (this.loadedId === id) this.waveform = peaks;
+			})
+			.catch(() => {
+				// The plain seek bar does; the next load asks again.
 			});
+	}
+
+	private keepWaveform(id: string, peaks: Uint8Array): void {
+		this.waveforms.delete(id);
+		this.waveforms.set(id, peaks);
+		while (this.waveforms.size > waveformsKept) {
+			const oldest = this.waveforms.keys().next().value;
+			if (oldest === undefined) break;
+			this.waveforms.delete(oldest);
 		}
 	}
 

@@ -3,6 +3,10 @@
 // ready, refused or failed. Everything lives here, not in the upload page, so that the
 // person can keep browsing: one progress toast per upload says where it stands.
 //
+// A file the account already uploaded (the same bytes, processing or ready) is answered
+// 200 with that upload's ids instead of 202: nothing new is made, nothing is followed,
+// and the person is pointed at the track they already have.
+//
 // Leaving plyr (closing the tab, reloading) while a file is still being sent, or while its
 // details are being saved, loses it: a beforeunload handler asks first. Processing goes on
 // on the server whatever the browser does.
@@ -48,12 +52,17 @@ export type UploadOutcome =
 	| { status: 'rejected' | 'failed'; trackId: string; message: string }
 	/** The person cancelled while the file was being sent. */
 	| { status: 'cancelled' }
+	/** The account already uploaded these bytes: trackId is that upload's track. Nothing
+	 * new was made (and the form's album, tags and artwork were not applied to it). */
+	| { status: 'duplicate'; trackId: string }
 	/** The answer never came (connection lost while following processing). */
 	| { status: 'unknown'; trackId: string; message: string };
 
 interface Accepted {
 	trackId: string;
 	uploadId: string;
+	/** The same bytes were uploaded before: the ids are that upload's. */
+	duplicate: boolean;
 }
 
 /** A refusal of POST /upload or POST /images, with the server's words. */
@@ -74,6 +83,8 @@ const phaseWords: Record<UploadPhase, string> = {
 	[UploadPhase.QUEUED]: 'waiting its turn',
 	[UploadPhase.VALIDATING]: 'checking the audio',
 	[UploadPhase.STORING]: 'storing',
+	[UploadPhase.TRANSCODING]: 'making the MP3',
+	[UploadPhase.PDS_UPLOAD]: 'copying it to your PDS',
 	[UploadPhase.PUBLISHING]: 'publishing',
 	[UploadPhase.DONE]: 'finishing'
 };
@@ -137,6 +148,7 @@ class Uploads {
 			} catch (err) {
 				return this.refused(toastId, title, err);
 			}
+			if (accepted.duplicate) return this.duplicate(toastId, title, accepted.trackId);
 
 			u.trackId = accepted.trackId;
 			u.stage = 'processing';
@@ -162,7 +174,8 @@ class Uploads {
 		}
 	}
 
-	/** POST /upload: title, then the file, as multipart; resolves with the 202's body. */
+	/** POST /upload: title, then the file, as multipart; resolves with the 202's body (a
+	 * new upload) or the 200's (the same bytes as an earlier one). */
 	private send(xhr: XMLHttpRequest, file: File, title: string, onProgress: (fraction: number) => void): Promise<Accepted> {
 		return new Promise((resolve, reject) => {
 			const form = new FormData();
@@ -174,11 +187,11 @@ class Uploads {
 				if (e.lengthComputable && e.total > 0) onProgress(Math.min(e.loaded / e.total, 1));
 			};
 			xhr.onload = () => {
-				if (xhr.status === 202) {
+				if (xhr.status === 202 || xhr.status === 200) {
 					try {
 						const body = JSON.parse(xhr.responseText) as Partial<Accepted>;
 						if (body.trackId && body.uploadId) {
-							resolve({ trackId: body.trackId, uploadId: body.uploadId });
+							resolve({ trackId: body.trackId, uploadId: body.uploadId, duplicate: xhr.status === 200 && body.duplicate === true });
 							return;
 						}
 					} catch {
@@ -215,6 +228,17 @@ class Uploads {
 		const message = refusalText(title, status, said, err instanceof HttpRefusal ? err.retryAfter : 0);
 		update(toastId, { kind: 'error', text: message, progress: undefined, action: undefined });
 		return { status: 'refused', httpStatus: status, message };
+	}
+
+	/** Says that the file was uploaded before, pointing at that track. */
+	private duplicate(toastId: number, title: string, trackId: string): UploadOutcome {
+		dismiss(toastId);
+		toast('info', `You already uploaded this file: “${title}” is the same audio as one of your tracks, so nothing new was uploaded.`, {
+			label: 'View track',
+			href: `/track/${trackId}`,
+			run: () => {}
+		});
+		return { status: 'duplicate', trackId };
 	}
 
 	/** Follows WatchUpload until the upload ends, reconnecting when the stream breaks. */
