@@ -90,7 +90,24 @@ type Publication struct {
 	Original *Original `json:",omitempty"`
 	// Waveform is the audio's peaks (0–255).
 	Waveform []byte `json:",omitempty"`
+	// PDS is how the copy of the audio to the artist's PDS went, when one was made.
+	PDS *PDSAudio `json:",omitempty"`
 }
+
+// PDSAudio is how a copy of a track's audio to its artist's PDS went.
+type PDSAudio struct {
+	// State is on_pds (Blob set), too_large or failed (Reason says how).
+	State  string
+	Blob   map[string]any `json:",omitempty"`
+	Reason string         `json:",omitempty"`
+}
+
+// The states of PDSAudio.
+const (
+	PDSOnPDS    = "on_pds"
+	PDSTooLarge = "too_large"
+	PDSFailed   = "failed"
+)
 
 // Original is a track's lossless original, as uploaded.
 type Original struct {

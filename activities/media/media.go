@@ -52,6 +52,7 @@ type Storage interface {
 	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
 	Download(ctx context.Context, key string, w io.Writer) (int64, error)
 	Upload(ctx context.Context, key string, r io.Reader, maxSize int64) (int64, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
 	Copy(ctx context.Context, src, dst, contentType string) error
 	Delete(ctx context.Context, key string) error
 }
@@ -67,6 +68,8 @@ type Records interface {
 	// ApplyGate makes a file gated or open and moves its bytes to the bucket that goes
 	// with that; a missing file is fine.
 	ApplyGate(ctx context.Context, fileID uuid.UUID, gated bool) error
+	// File returns a stored file.
+	File(ctx context.Context, fileID uuid.UUID) (File, error)
 }
 
 // File is a validated audio object.
@@ -84,13 +87,21 @@ type File struct {
 	SHA256      []byte
 	// SourceFileID is the lossless original an MP3 was made from (zero for an upload).
 	SourceFileID uuid.UUID `json:",omitzero"`
+	// Gated and Private are the file's gate and where its bytes are (read only: the gate
+	// workflow sets them).
+	Gated   bool `json:",omitempty"`
+	Private bool `json:",omitempty"`
 }
 
 // Activities are the media steps.
 type Activities struct {
 	Storage Storage
-	Records Records
-	Limits  Limits
+	// PrivateStorage is the private bucket, where gated files' bytes are.
+	PrivateStorage Storage
+	Records        Records
+	// PDS reaches accounts' PDSes (UploadBlob).
+	PDS    PDS
+	Limits Limits
 	// TempDir receives the files being inspected (named TempFilePrefix…); they are removed
 	// when the step ends, and SweepTempFiles removes those a killed worker left.
 	TempDir string
@@ -110,6 +121,7 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	light.RegisterActivityWithOptions(a.FinishUpload, activity.RegisterOptions{Name: FinishUploadName})
 	light.RegisterActivityWithOptions(a.DiscardUpload, activity.RegisterOptions{Name: DiscardUploadName})
 	light.RegisterActivityWithOptions(a.ApplyGate, activity.RegisterOptions{Name: ApplyGateName})
+	light.RegisterActivityWithOptions(a.UploadBlob, activity.RegisterOptions{Name: UploadBlobName})
 }
 
 func mustWorker(workers map[string]worker.ActivityRegistry, queue string) worker.ActivityRegistry {

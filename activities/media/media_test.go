@@ -55,6 +55,16 @@ func (m *memRecords) DeleteFile(_ context.Context, id uuid.UUID) error {
 	return nil
 }
 
+func (m *memRecords) File(_ context.Context, id uuid.UUID) (media.File, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.files[id]
+	if !ok {
+		return media.File{}, errors.New("no such file")
+	}
+	return f, nil
+}
+
 func (m *memRecords) ApplyGate(_ context.Context, id uuid.UUID, gated bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -72,6 +72,9 @@ func (f Format) StoredExtension(filename string) string {
 type Limits struct {
 	MaxBytes    int64
 	MaxDuration time.Duration
+	// BlobTimeout bounds one try of a blob upload to a PDS, plus a second per 512 KiB of
+	// the file: a PDS that hangs is given up and tried again. Zero means DefaultBlobTimeout.
+	BlobTimeout time.Duration
 	// MinDecodeSpeed is the slowest acceptable decode, in times real time: a file that
 	// decodes slower is refused as damaged or made to be slow. Zero means
 	// DefaultMinDecodeSpeed.
@@ -79,6 +82,18 @@ type Limits struct {
 	// DecodeGrace is added to every decode allowance, for process start-up and a loaded
 	// machine. Zero means DefaultDecodeGrace.
 	DecodeGrace time.Duration
+}
+
+// DefaultBlobTimeout is Limits.BlobTimeout's default.
+const DefaultBlobTimeout = 2 * time.Minute
+
+// blobAllowance is how long one try of a blob upload of size bytes may take.
+func (l Limits) blobAllowance(size int64) time.Duration {
+	base := l.BlobTimeout
+	if base <= 0 {
+		base = DefaultBlobTimeout
+	}
+	return base + time.Duration(size/(512<<10))*time.Second
 }
 
 // Decode allowance defaults. ffmpeg decodes MP3 a few hundred and lossless audio a

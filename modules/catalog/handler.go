@@ -208,6 +208,29 @@ func trackProtoFor(t tracks.Track, viewer string) *catalogv1.Track {
 		out.Original = &catalogv1.AudioFile{FileId: o.FileID.String(), FileType: o.FileType, ContentType: o.ContentType, SizeBytes: o.SizeBytes}
 	}
 	out.SupportersOnly = t.SupportersOnly
+	if viewer != "" && viewer == t.ArtistDID {
+		out.PdsAudio = pdsAudioProto(t.PDS)
+	}
+	return out
+}
+
+// pdsAudioProto is where a track's audio stands with its artist's PDS.
+func pdsAudioProto(p tracks.PDSAudio) *catalogv1.PdsAudio {
+	out := &catalogv1.PdsAudio{Reason: p.Reason}
+	switch p.State {
+	case tracks.PDSOnPDS:
+		out.State = catalogv1.PdsAudioState_PDS_AUDIO_STATE_ON_PDS
+	case tracks.PDSTooLarge:
+		out.State = catalogv1.PdsAudioState_PDS_AUDIO_STATE_TOO_LARGE
+	case tracks.PDSFailed:
+		out.State = catalogv1.PdsAudioState_PDS_AUDIO_STATE_FAILED
+	}
+	if ref, ok := p.Blob["ref"].(map[string]any); ok {
+		out.BlobCid, _ = ref["$link"].(string)
+	}
+	if size, ok := p.Blob["size"].(float64); ok {
+		out.SizeBytes = int64(size)
+	}
 	return out
 }
 

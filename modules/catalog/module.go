@@ -339,6 +339,9 @@ func (m *Module) PublishTrack(ctx context.Context, p catalogact.Publication) err
 	if o := p.Original; o != nil {
 		pub.Original = &tracks.Original{FileID: o.FileID, FileType: o.FileType, ContentType: o.ContentType, SizeBytes: o.SizeBytes}
 	}
+	if p.PDS != nil {
+		pub.PDS = &tracks.PDSAudio{State: p.PDS.State, Blob: p.PDS.Blob, Reason: p.PDS.Reason}
+	}
 	return m.tracks.Publish(ctx, p.TrackID, pub)
 }
 

@@ -110,7 +110,7 @@ func (h *handler) UpdatePreferences(ctx context.Context, req *identityv1.UpdateP
 	u := prefs.PreferencesUpdate{
 		AccentColor: req.AccentColor, AutoAdvance: req.AutoAdvance, AllowComments: req.AllowComments,
 		EnableTealScrobbling: req.EnableTealScrobbling, ShowSensitiveArtwork: req.ShowSensitiveArtwork,
-		ShowLikedOnProfile: req.ShowLikedOnProfile, SupportURL: req.SupportUrl,
+		ShowLikedOnProfile: req.ShowLikedOnProfile, SupportURL: req.SupportUrl, PDSAudioUploads: req.PdsAudioUploads,
 	}
 	if req.GetSetHiddenTags() {
 		tags := req.GetHiddenTags()
@@ -206,6 +206,7 @@ func preferencesProto(p prefs.Preferences) *identityv1.Preferences {
 		AccentColor: p.AccentColor, AutoAdvance: p.AutoAdvance, AllowComments: p.AllowComments,
 		HiddenTags: p.HiddenTags, EnableTealScrobbling: p.EnableTealScrobbling, TealNeedsReauth: p.TealNeedsReauth,
 		ShowSensitiveArtwork: p.ShowSensitiveArtwork, ShowLikedOnProfile: p.ShowLikedOnProfile, SupportUrl: p.SupportUrl,
+		PdsAudioUploads: p.PdsAudioUploads,
 	}
 	var settings map[string]any
 	if json.Unmarshal(p.UiSettings, &settings) == nil {

@@ -306,6 +306,16 @@ func (m *Module) FlagEnabled(ctx context.Context, did, flag string) (bool, error
 	return slices.Contains(flags, flag), err
 }
 
+// PDSAudioUploads says whether the account copies its new tracks' audio to its PDS: its
+// preference and the pds-audio-uploads feature flag both.
+func (m *Module) PDSAudioUploads(ctx context.Context, did string) (bool, error) {
+	on, err := db.New(m.pool).PDSAudioUploads(ctx, did)
+	if err != nil {
+		return false, fmt.Errorf("pds audio uploads of %s: %w", did, err)
+	}
+	return on.Valid && on.Bool, nil
+}
+
 // HiddenTags returns the tags the account hides from its discovery feed.
 func (m *Module) HiddenTags(ctx context.Context, did string) ([]string, error) {
 	tags, err := db.New(m.pool).GetHiddenTags(ctx, did)

@@ -153,6 +153,9 @@ const StagingPrefix = uploads.StagingPrefix
 type Flags interface {
 	// FlagEnabled reports whether flag is on for did.
 	FlagEnabled(ctx context.Context, did, flag string) (bool, error)
+	// PDSAudioUploads reports whether did has its audio copied to its PDS (the
+	// pds-audio-uploads flag and its own preference).
+	PDSAudioUploads(ctx context.Context, did string) (bool, error)
 }
 
 // Feature flags the module reads.
@@ -356,11 +359,31 @@ func (l losslessFlag) LosslessAllowed(ctx context.Context, did string) (bool, er
 	return l.flags.FlagEnabled(ctx, did, FlagLossless)
 }
 
+func (l losslessFlag) PDSAudio(ctx context.Context, did string) (bool, error) {
+	if l.flags == nil {
+		return false, nil
+	}
+	return l.flags.PDSAudioUploads(ctx, did)
+}
+
 // ApplyGate makes a file for its owner's supporters only (gated) or for anyone, and moves
 // its bytes to the private bucket (or back); a missing file is fine. It is the media side
 // of the gate workflow.
 func (m *Module) ApplyGate(ctx context.Context, fileID uuid.UUID, gated bool) error {
 	return m.files.ApplyGate(ctx, fileID, gated)
+}
+
+// File returns a stored file, as the media steps see it; ErrFileNotFound when there is none.
+func (m *Module) File(ctx context.Context, fileID uuid.UUID) (mediaact.File, error) {
+	f, err := m.files.Get(ctx, fileID)
+	if err != nil {
+		return mediaact.File{}, err
+	}
+	return mediaact.File{
+		ID: f.ID, OwnerDID: f.OwnerDID, StorageKey: f.StorageKey, ContentType: f.ContentType, Format: f.Format,
+		Codec: f.Codec, SizeBytes: f.SizeBytes, DurationMs: f.DurationMs, SampleRate: f.SampleRate,
+		Channels: f.Channels, SHA256: f.SHA256, SourceFileID: f.SourceFileID, Gated: f.Gated, Private: f.Private,
+	}, nil
 }
 
 // FinishUpload records how an upload ended; only the first ending counts.

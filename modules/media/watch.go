@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	catalogact "github.com/plyrfm/plyr/activities/catalog"
+
 	mediaact "github.com/plyrfm/plyr/activities/media"
 
 	"connectrpc.com/connect"
@@ -115,6 +117,10 @@ func stateMessage(row uploads.Upload, phase upload.Phase, s UploadState) *mediav
 		fillEnding(msg, string(s.Output.Status), s.Output.Reason)
 		msg.FileId = fileIDIfReady(s.Output.Status, s.Output.FileID)
 		msg.OriginalFileId = fileIDIfReady(s.Output.Status, s.Output.OriginalFileID)
+		msg.PdsBlob = s.Output.PDSBlob
+		if s.Output.PDSBlob == catalogact.PDSFailed {
+			msg.Error = "the track is ready, but copying it to your PDS failed: " + s.Output.PDSReason
+		}
 		msg.DurationMs = s.Output.DurationMs
 	}
 	return msg
@@ -171,6 +177,8 @@ func phaseToProto(p upload.Phase) mediav1.UploadPhase {
 		return mediav1.UploadPhase_UPLOAD_PHASE_STORING
 	case upload.PhaseTranscoding:
 		return mediav1.UploadPhase_UPLOAD_PHASE_TRANSCODING
+	case upload.PhasePDSUpload:
+		return mediav1.UploadPhase_UPLOAD_PHASE_PDS_UPLOAD
 	case upload.PhasePublishing:
 		return mediav1.UploadPhase_UPLOAD_PHASE_PUBLISHING
 	case upload.PhaseDone:
@@ -199,6 +207,8 @@ func percent(phase upload.Phase, step string, fraction float64) int32 {
 			return 45 + int32(45*fraction)
 		}
 		return 40 + int32(5*fraction)
+	case upload.PhasePDSUpload:
+		return 92
 	case upload.PhasePublishing:
 		return 95
 	case upload.PhaseDone:

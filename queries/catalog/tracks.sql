@@ -12,8 +12,16 @@ UPDATE catalog.tracks
 SET status = 'ready', file_id = @file_id, duration_ms = @duration_ms, file_type = @file_type,
     original_file_id = sqlc.narg(original_file_id), original_file_type = sqlc.narg(original_file_type),
     original_content_type = sqlc.narg(original_content_type), original_size_bytes = sqlc.narg(original_size_bytes),
-    waveform = sqlc.narg(waveform), updated_at = now()
+    waveform = sqlc.narg(waveform), pds_blob = sqlc.narg(pds_blob),
+    pds_state = @pds_state, pds_reason = @pds_reason, updated_at = now()
 WHERE id = @id
+RETURNING *;
+
+-- name: SetTrackPDSAudio :one
+-- SetTrackPDSAudio records how a copy of a track's audio to its PDS went (a migration).
+UPDATE catalog.tracks
+SET pds_blob = sqlc.narg(pds_blob), pds_state = @pds_state, pds_reason = @pds_reason, updated_at = now()
+WHERE id = @id AND NOT deleting
 RETURNING *;
 
 -- name: DeleteDraftTrack :execrows

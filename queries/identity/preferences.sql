@@ -19,6 +19,7 @@ SET accent_color           = COALESCE(sqlc.narg(accent_color), accent_color),
     show_sensitive_artwork = COALESCE(sqlc.narg(show_sensitive_artwork), show_sensitive_artwork),
     show_liked_on_profile  = COALESCE(sqlc.narg(show_liked_on_profile), show_liked_on_profile),
     support_url            = COALESCE(sqlc.narg(support_url), support_url),
+    pds_audio_uploads      = COALESCE(sqlc.narg(pds_audio_uploads), pds_audio_uploads),
     ui_settings            = ui_settings || COALESCE(sqlc.narg(ui_settings)::jsonb, '{}'::jsonb),
     updated_at             = now()
 WHERE did = @did
@@ -35,3 +36,10 @@ SELECT enable_teal_scrobbling FROM identity.preferences WHERE did = $1;
 -- name: GetHiddenTags :one
 -- GetHiddenTags is the tags an account hides from its discovery feed (no row: the default).
 SELECT hidden_tags FROM identity.preferences WHERE did = $1;
+
+-- name: PDSAudioUploads :one
+-- PDSAudioUploads says whether an account copies its new tracks' audio to its PDS: its
+-- preference and the feature flag both.
+SELECT COALESCE((SELECT p.pds_audio_uploads FROM identity.preferences p WHERE p.did = @did), false)
+   AND EXISTS (SELECT 1 FROM identity.feature_flags f WHERE f.did = @did AND f.flag = 'pds-audio-uploads')
+   AS enabled;

@@ -3,7 +3,7 @@
 // navigation, and drive the player from the keyboard.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertNoProblems, axe, env, launch, open, rpc, screenshots, signIn } from './lib.mjs';
+import { assertNoProblems, axe, env, launch, open, rpc, screenshots, signIn, freshMp3 } from './lib.mjs';
 
 const [ada] = env.accounts;
 let browser;
@@ -18,7 +18,7 @@ test('upload, play, seek, navigate, keyboard', async () => {
 
 	await page.getByRole('link', { name: 'Upload', exact: true }).click();
 	await page.getByLabel('Title').fill('Browser sine');
-	await page.locator('#file').setInputFiles(env.mp3);
+	await page.locator('#file').setInputFiles(freshMp3());
 	await page.getByLabel('Album').fill('Browser album');
 	await page.locator('#tags').fill('sine,');
 	await axe(page, 'upload');

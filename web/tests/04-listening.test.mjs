@@ -6,7 +6,7 @@
 // makes is checked against the server too.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accountButton, assertNoProblems, axe, env, launch, open, rpc, screenshots, signIn } from './lib.mjs';
+import { accountButton, assertNoProblems, axe, env, launch, open, rpc, screenshots, signIn, freshMp3 } from './lib.mjs';
 
 const [ada, bo] = env.accounts;
 let browser;
@@ -39,7 +39,7 @@ async function ensureTrack(page, title) {
 	if (!track) {
 		await page.goto(`${env.url}/upload`);
 		await page.getByLabel('Title').fill(title);
-		await page.locator('#file').setInputFiles(env.mp3);
+		await page.locator('#file').setInputFiles(freshMp3());
 		await page.getByLabel('I have the rights to share this').check();
 		await page.getByRole('button', { name: 'Upload', exact: true }).click();
 		await page.getByRole('status').getByText(`“${title}” is ready.`).waitFor({ timeout: 60_000 });

@@ -10,7 +10,7 @@
 // Uploads its own two tracks (it does not depend on the earlier files).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accountButton, assertNoProblems, axe, env, launch, open, rpc, screenshots, signIn } from './lib.mjs';
+import { accountButton, assertNoProblems, axe, env, launch, open, rpc, screenshots, signIn, freshMp3 } from './lib.mjs';
 
 const [ada] = env.accounts;
 const lullaby = 'Quasar lullaby';
@@ -40,7 +40,7 @@ async function otherTab(context, problems) {
 async function upload(page, title) {
 	await page.goto(`${env.url}/upload`);
 	await page.getByLabel('Title').fill(title);
-	await page.locator('#file').setInputFiles(env.mp3);
+	await page.locator('#file').setInputFiles(freshMp3());
 	await page.getByLabel('I have the rights to share this').check();
 	await page.getByRole('button', { name: 'Upload', exact: true }).click();
 	await page.getByRole('status').getByText(`“${title}” is ready.`).waitFor({ timeout: 60_000 });

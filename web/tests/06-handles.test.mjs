@@ -8,7 +8,7 @@
 // Signs bo in first, so that plyr knows the account even when this file runs alone.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accountButton, assertNoProblems, axe, env, launch, open, phone, rpc, signIn } from './lib.mjs';
+import { accountButton, assertNoProblems, axe, env, launch, open, phone, rpc, signIn, freshMp3 } from './lib.mjs';
 
 const [ada, bo] = env.accounts;
 /** The first letters of bo's handle ("bo" and a digit or two), as a person starts typing. */
@@ -75,7 +75,7 @@ test('a featured artist is picked from the suggestions on the upload form', asyn
 	// The upload features bo.
 	const title = 'Featuring a suggestion';
 	await page.getByLabel('Title').fill(title);
-	await page.locator('#file').setInputFiles(env.mp3);
+	await page.locator('#file').setInputFiles(freshMp3());
 	await page.getByLabel('I have the rights to share this').check();
 	await page.getByRole('button', { name: 'Upload', exact: true }).click();
 	await page.getByRole('status').getByText(`“${title}” is ready.`).waitFor({ timeout: 60_000 });

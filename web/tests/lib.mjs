@@ -28,6 +28,16 @@ export const env = {
 	chromium: process.env.PLYR_CHROMIUM || '/usr/bin/chromium'
 };
 
+// freshMp3 is the test MP3 made unique: plyr gives the same bytes uploaded twice by one
+// artist back as the track they already are, so each upload that means a new track sends
+// the MP3 with an ID3v1 tag (128 bytes at the end, ignored by decoders) of its own.
+export function freshMp3() {
+	const tag = Buffer.alloc(128);
+	tag.write('TAG', 0, 'latin1');
+	tag.write(`take ${Date.now()} ${Math.random().toString(36).slice(2)}`.slice(0, 30), 3, 'latin1');
+	return { name: path.basename(env.mp3), mimeType: 'audio/mpeg', buffer: Buffer.concat([readFileSync(env.mp3), tag]) };
+}
+
 function must(name) {
 	const v = process.env[name];
 	if (!v) throw new Error(`${name} is not set: run these tests through TestBrowser (make test)`);

@@ -2,7 +2,14 @@
 //
 //	create the draft track → inspect the audio (plyr-media queue) → store it under its
 //	permanent key → [a lossless original: make its MP3, child workflow transcode] →
-//	publish the track (which starts its record's write, recordsync) → record the ending
+//	[copy the playable audio to the artist's PDS] → publish the track (which starts its
+//	record's write, recordsync) → record the ending
+//
+// The copy to the PDS (for artists who asked for it) is made before the track is
+// published, so that the record's first write carries its audioBlob. Its failure does not
+// fail the upload: a PDS that refuses the size (413) leaves the audio on plyr's storage, a
+// recorded outcome; any other error is retried, then recorded on the track as failed (the
+// track plays from plyr's storage, and a migration can copy it later).
 //
 // A lossless original (FLAC, WAV, AIFF, ALAC) is kept as uploaded and the track plays its
 // MP3, made by the child workflow transcode/<file-id>/mp3 on the media queue; the track is
@@ -30,6 +37,7 @@ package upload
 
 import (
 	"cmp"
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/log"
@@ -72,6 +80,9 @@ type Input struct {
 	Filename string `json:",omitempty"`
 	// AllowLossless: the uploader may upload lossless files (the lossless-uploads flag).
 	AllowLossless bool `json:",omitempty"`
+	// PDSAudio: the uploader has their audio copied to their PDS (the pds-audio-uploads
+	// flag and their preference).
+	PDSAudio bool `json:",omitempty"`
 }
 
 // Status is how an upload ended.
@@ -98,6 +109,10 @@ type Output struct {
 	DurationMs int32
 	// OriginalFileID is the lossless original of a ready upload that kept one.
 	OriginalFileID uuid.UUID `json:",omitzero"`
+	// PDSBlob is how the copy to the PDS went (catalogact.PDSOnPDS, PDSTooLarge,
+	// PDSFailed), when one was asked for; PDSReason says why a copy failed.
+	PDSBlob   string `json:",omitempty"`
+	PDSReason string `json:",omitempty"`
 }
 
 // Phase is the step the workflow is in.
@@ -112,6 +127,8 @@ const (
 	PhaseDone       Phase = "done"
 	// PhaseTranscoding comes after storing, for a lossless original only.
 	PhaseTranscoding Phase = "transcoding"
+	// PhasePDSUpload comes before publishing, for artists who copy their audio to their PDS.
+	PhasePDSUpload Phase = "pds_upload"
 )
 
 // Progress is the answer to QueryProgress.
@@ -160,6 +177,15 @@ var (
 		StartToCloseTimeout: 30 * time.Minute,
 		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy:         lightOptions.RetryPolicy,
+	}
+	// A blob upload streams a file of up to hundreds of MB to a PDS: it heartbeats. A PDS
+	// that fails is tried for about three minutes.
+	blobOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 6,
+		},
 	}
 	inspectOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Hour,
@@ -284,6 +310,10 @@ func (u *uploadRun) run(ctx workflow.Context) (Output, error) {
 			ContentType: cmp.Or(inspection.PlayType, inspection.ContentType),
 		}
 	}
+	if u.in.PDSAudio {
+		u.progress.Phase = PhasePDSUpload
+		pub.PDS = u.copyToPDS(ctx, pub.FileID)
+	}
 	u.progress.Phase = PhasePublishing
 	if err := u.publish(ctx, pub); err != nil {
 		return Output{}, err
@@ -292,7 +322,39 @@ func (u *uploadRun) run(ctx workflow.Context) (Output, error) {
 	if pub.Original != nil {
 		out.OriginalFileID = pub.Original.FileID
 	}
+	if pub.PDS != nil {
+		out.PDSBlob, out.PDSReason = pub.PDS.State, pub.PDS.Reason
+	}
 	return out, nil
+}
+
+// copyToPDS copies the playable file to the artist's PDS; nil when nothing was sent (a
+// gated track). A failure, once retried, is an outcome of the track, not of the upload.
+func (u *uploadRun) copyToPDS(ctx workflow.Context, fileID uuid.UUID) *catalogact.PDSAudio {
+	var blob mediaact.BlobOutcome
+	err := workflow.ExecuteActivity(on(ctx, blobOptions, mediaact.TaskQueue), media.UploadBlob,
+		mediaact.BlobInput{FileID: fileID, DID: u.in.ArtistDID},
+	).Get(ctx, &blob)
+	switch {
+	case err != nil:
+		u.logger.Warn("copy to the PDS failed", "error", err)
+		return &catalogact.PDSAudio{State: catalogact.PDSFailed, Reason: failureReason(err)}
+	case blob.TooLarge:
+		return &catalogact.PDSAudio{State: catalogact.PDSTooLarge, Reason: "the PDS does not take files this large"}
+	case blob.Skipped != "":
+		return nil
+	default:
+		return &catalogact.PDSAudio{State: catalogact.PDSOnPDS, Blob: blob.Blob}
+	}
+}
+
+// failureReason is what an activity's final error says, without Temporal's wrapping.
+func failureReason(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
 }
 
 func (u *uploadRun) createDraftTrack(ctx workflow.Context) error {

@@ -183,6 +183,8 @@ type Media struct {
 	TempDir string
 	// AtprotofansURL is where supporters of gated tracks are checked.
 	AtprotofansURL string
+	// BlobTimeout bounds one try of an audio upload to a PDS (plus a second per 512 KiB).
+	BlobTimeout time.Duration
 }
 
 // Rate allows Events requests at once, refilled at Events per Per: "10/1m" lets a quiet
@@ -264,6 +266,7 @@ var Vars = []Var{
 	{"PLYR_AUDIO_URL_TTL", "15m", "Lifetime of the presigned URL /audio redirects to."},
 	{"PLYR_TMP_DIR", "system temp dir", "Where workers put files they inspect."},
 	{"PLYR_ATPROTOFANS_URL", "https://atprotofans.com", "atprotofans, which says who supports an artist (supporter-only tracks)."},
+	{"PLYR_PDS_BLOB_TIMEOUT", "2m", "Bound on one try of an audio upload to a PDS, plus a second per 512 KiB; a PDS that hangs is given up and tried again."},
 	{"PLYR_HOUSEKEEPING_INTERVAL", "15m", "How often the housekeeping schedule (Temporal UI: housekeeping) removes expired sessions, stale sign-ins, leftover staging objects, incomplete multipart uploads and inspection temp files."},
 	{"PLYR_HOUSEKEEPING_STARTUP_GRACE", "1h", "At worker start, incomplete multipart uploads and staging objects older than this are removed; keep it longer than an upload to another plyr process may take. plyr dev uses 0 with its own storage."},
 	{"PLYR_PUBLIC_URL", "http://<PLYR_HTTP_ADDR> on loopback", "Where browsers reach plyr; OAuth returns to <url>/auth/callback. Required off loopback (https)."},
@@ -322,6 +325,7 @@ func Parse(getenv func(string) string) (Config, error) {
 			AudioURLTTL:          p.duration("PLYR_AUDIO_URL_TTL", 15*time.Minute),
 			TempDir:              p.str("PLYR_TMP_DIR", os.TempDir()),
 			AtprotofansURL:       p.str("PLYR_ATPROTOFANS_URL", "https://atprotofans.com"),
+			BlobTimeout:          p.duration("PLYR_PDS_BLOB_TIMEOUT", 2*time.Minute),
 		},
 		Housekeeping: Housekeeping{
 			Interval:     p.duration("PLYR_HOUSEKEEPING_INTERVAL", 15*time.Minute),

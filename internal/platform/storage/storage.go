@@ -142,6 +142,15 @@ func (c *Client) Download(ctx context.Context, key string, w io.Writer) (int64, 
 	return n, nil
 }
 
+// Open returns a reader of the object's bytes and its size; the caller closes it.
+func (c *Client) Open(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &c.bucket, Key: &key})
+	if err != nil {
+		return nil, 0, notFound(fmt.Errorf("get %s: %w", key, err))
+	}
+	return out.Body, aws.ToInt64(out.ContentLength), nil
+}
+
 // Copy copies src to dst inside the bucket, setting dst's content type.
 func (c *Client) Copy(ctx context.Context, src, dst, contentType string) error {
 	_, err := c.s3.CopyObject(ctx, &s3.CopyObjectInput{

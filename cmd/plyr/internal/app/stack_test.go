@@ -92,6 +92,7 @@ func newStackWith(tb testing.TB, o stackOptions) *stack {
 		Media: config.Media{
 			MaxUploadBytes: o.maxUpload, MaxDuration: time.Hour, MaxConcurrentUploads: 64,
 			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(), AtprotofansURL: o.atprotofans,
+			BlobTimeout: 3 * time.Second, // a PDS that hangs is given up quickly
 		},
 		Records: o.records,
 	}

@@ -53,9 +53,11 @@ func (a *App) newWorkers() []worker.Worker {
 		Sources: a.catalog.RecordSources(), PDS: recordPDS{a.identity}, Validator: a.lexicons,
 	}
 	mediaActivities := &mediaact.Activities{
-		Storage: a.infra.Storage,
-		Records: a.media,
-		Limits: mediaact.Limits{MaxBytes: a.cfg.Media.MaxUploadBytes, MaxDuration: a.cfg.Media.MaxDuration,
+		Storage:        a.infra.Storage,
+		PrivateStorage: a.infra.PrivateStorage,
+		PDS:            recordPDS{a.identity},
+		Records:        a.media,
+		Limits: mediaact.Limits{MaxBytes: a.cfg.Media.MaxUploadBytes, MaxDuration: a.cfg.Media.MaxDuration, BlobTimeout: a.cfg.Media.BlobTimeout,
 			MinDecodeSpeed: a.cfg.Media.MinDecodeSpeed},
 		TempDir: a.cfg.Media.TempDir,
 	}

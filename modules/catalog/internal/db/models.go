@@ -190,4 +190,7 @@ type Track struct {
 	OriginalSizeBytes   pgtype.Int8
 	Waveform            []byte
 	SupportersOnly      bool
+	PdsBlob             []byte
+	PdsState            string
+	PdsReason           string
 }

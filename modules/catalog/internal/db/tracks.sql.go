@@ -115,7 +115,7 @@ func (q *Queries) DeleteTrackRow(ctx context.Context, id uuid.UUID) (int64, erro
 }
 
 const getTrack = `-- name: GetTrack :one
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -162,6 +162,9 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 		&i.Track.OriginalSizeBytes,
 		&i.Track.Waveform,
 		&i.Track.SupportersOnly,
+		&i.Track.PdsBlob,
+		&i.Track.PdsState,
+		&i.Track.PdsReason,
 		&i.RecordUri,
 		&i.RecordCid,
 		&i.RecordState,
@@ -173,7 +176,7 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 }
 
 const getTrackByRecordKey = `-- name: GetTrackByRecordKey :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
 `
 
 type GetTrackByRecordKeyParams struct {
@@ -211,6 +214,9 @@ func (q *Queries) GetTrackByRecordKey(ctx context.Context, arg GetTrackByRecordK
 		&i.OriginalSizeBytes,
 		&i.Waveform,
 		&i.SupportersOnly,
+		&i.PdsBlob,
+		&i.PdsState,
+		&i.PdsReason,
 	)
 	return i, err
 }
@@ -250,7 +256,7 @@ func (q *Queries) GetTrackSubject(ctx context.Context, id uuid.UUID) (GetTrackSu
 }
 
 const listAlbumTracks = `-- name: ListAlbumTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -307,6 +313,9 @@ func (q *Queries) ListAlbumTracks(ctx context.Context, albumID *uuid.UUID) ([]Li
 			&i.Track.OriginalSizeBytes,
 			&i.Track.Waveform,
 			&i.Track.SupportersOnly,
+			&i.Track.PdsBlob,
+			&i.Track.PdsState,
+			&i.Track.PdsReason,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -325,7 +334,7 @@ func (q *Queries) ListAlbumTracks(ctx context.Context, albumID *uuid.UUID) ([]Li
 }
 
 const listArtistTracks = `-- name: ListArtistTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -402,6 +411,9 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 			&i.Track.OriginalSizeBytes,
 			&i.Track.Waveform,
 			&i.Track.SupportersOnly,
+			&i.Track.PdsBlob,
+			&i.Track.PdsState,
+			&i.Track.PdsReason,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -420,7 +432,7 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 }
 
 const listReadyTracks = `-- name: ListReadyTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -496,6 +508,9 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 			&i.Track.OriginalSizeBytes,
 			&i.Track.Waveform,
 			&i.Track.SupportersOnly,
+			&i.Track.PdsBlob,
+			&i.Track.PdsState,
+			&i.Track.PdsReason,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -514,7 +529,7 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 }
 
 const listTagTracks = `-- name: ListTagTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.track_tags tt
 JOIN catalog.tracks t ON t.id = tt.track_id
@@ -586,6 +601,9 @@ func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([
 			&i.Track.OriginalSizeBytes,
 			&i.Track.Waveform,
 			&i.Track.SupportersOnly,
+			&i.Track.PdsBlob,
+			&i.Track.PdsState,
+			&i.Track.PdsReason,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -604,7 +622,7 @@ func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([
 }
 
 const listTracksByIDs = `-- name: ListTracksByIDs :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -658,6 +676,9 @@ func (q *Queries) ListTracksByIDs(ctx context.Context, ids []uuid.UUID) ([]ListT
 			&i.Track.OriginalSizeBytes,
 			&i.Track.Waveform,
 			&i.Track.SupportersOnly,
+			&i.Track.PdsBlob,
+			&i.Track.PdsState,
+			&i.Track.PdsReason,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -676,7 +697,7 @@ func (q *Queries) ListTracksByIDs(ctx context.Context, ids []uuid.UUID) ([]ListT
 }
 
 const lockTrack = `-- name: LockTrack :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only FROM catalog.tracks WHERE id = $1 FOR UPDATE
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason FROM catalog.tracks WHERE id = $1 FOR UPDATE
 `
 
 // LockTrack reads a track to change it; other changes to it wait.
@@ -709,6 +730,9 @@ func (q *Queries) LockTrack(ctx context.Context, id uuid.UUID) (Track, error) {
 		&i.OriginalSizeBytes,
 		&i.Waveform,
 		&i.SupportersOnly,
+		&i.PdsBlob,
+		&i.PdsState,
+		&i.PdsReason,
 	)
 	return i, err
 }
@@ -728,9 +752,10 @@ UPDATE catalog.tracks
 SET status = 'ready', file_id = $1, duration_ms = $2, file_type = $3,
     original_file_id = $4, original_file_type = $5,
     original_content_type = $6, original_size_bytes = $7,
-    waveform = $8, updated_at = now()
-WHERE id = $9
-RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only
+    waveform = $8, pds_blob = $9,
+    pds_state = $10, pds_reason = $11, updated_at = now()
+WHERE id = $12
+RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason
 `
 
 type PublishTrackParams struct {
@@ -742,6 +767,9 @@ type PublishTrackParams struct {
 	OriginalContentType *string
 	OriginalSizeBytes   pgtype.Int8
 	Waveform            []byte
+	PdsBlob             []byte
+	PdsState            string
+	PdsReason           string
 	ID                  uuid.UUID
 }
 
@@ -757,6 +785,9 @@ func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Tra
 		arg.OriginalContentType,
 		arg.OriginalSizeBytes,
 		arg.Waveform,
+		arg.PdsBlob,
+		arg.PdsState,
+		arg.PdsReason,
 		arg.ID,
 	)
 	var i Track
@@ -786,6 +817,9 @@ func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Tra
 		&i.OriginalSizeBytes,
 		&i.Waveform,
 		&i.SupportersOnly,
+		&i.PdsBlob,
+		&i.PdsState,
+		&i.PdsReason,
 	)
 	return i, err
 }
@@ -805,6 +839,62 @@ func (q *Queries) RemoveTrackFromAlbum(ctx context.Context, arg RemoveTrackFromA
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const setTrackPDSAudio = `-- name: SetTrackPDSAudio :one
+UPDATE catalog.tracks
+SET pds_blob = $1, pds_state = $2, pds_reason = $3, updated_at = now()
+WHERE id = $4 AND NOT deleting
+RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason
+`
+
+type SetTrackPDSAudioParams struct {
+	PdsBlob   []byte
+	PdsState  string
+	PdsReason string
+	ID        uuid.UUID
+}
+
+// SetTrackPDSAudio records how a copy of a track's audio to its PDS went (a migration).
+func (q *Queries) SetTrackPDSAudio(ctx context.Context, arg SetTrackPDSAudioParams) (Track, error) {
+	row := q.db.QueryRow(ctx, setTrackPDSAudio,
+		arg.PdsBlob,
+		arg.PdsState,
+		arg.PdsReason,
+		arg.ID,
+	)
+	var i Track
+	err := row.Scan(
+		&i.ID,
+		&i.ArtistDid,
+		&i.Title,
+		&i.Status,
+		&i.FileID,
+		&i.DurationMs,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.RecordRkey,
+		&i.FileType,
+		&i.PlayCount,
+		&i.LikeCount,
+		&i.CommentCount,
+		&i.AlbumID,
+		&i.Features,
+		&i.ImageID,
+		&i.ImageUrl,
+		&i.ImageThumbUrl,
+		&i.Deleting,
+		&i.OriginalFileID,
+		&i.OriginalFileType,
+		&i.OriginalContentType,
+		&i.OriginalSizeBytes,
+		&i.Waveform,
+		&i.SupportersOnly,
+		&i.PdsBlob,
+		&i.PdsState,
+		&i.PdsReason,
+	)
+	return i, err
 }
 
 const updateTrack = `-- name: UpdateTrack :exec

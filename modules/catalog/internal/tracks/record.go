@@ -2,6 +2,7 @@ package tracks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -74,8 +75,23 @@ func (t *Tracks) WantedRecord(ctx context.Context, did, rkey string) (recordsact
 		}
 		fields["album"] = album.Title
 	}
+	var blob map[string]any
+	if row.PdsBlob != nil {
+		if err := json.Unmarshal(row.PdsBlob, &blob); err != nil {
+			return recordsact.Wanted{}, fmt.Errorf("blob of %s/%s: %w", did, rkey, err)
+		}
+	}
 	return recordsact.Wanted{Revision: state.Revision, Build: func(current map[string]any) (map[string]any, error) {
-		return buildTrackRecord(current, fields, row.CreatedAt), nil
+		out := buildTrackRecord(current, fields, row.CreatedAt)
+		// audioBlob: plyr's blob when it made one; none at all on a gated track (its audio
+		// must not be readable from the PDS); else whatever the record has.
+		switch {
+		case row.SupportersOnly:
+			delete(out, "audioBlob")
+		case blob != nil:
+			out["audioBlob"] = blob
+		}
+		return out, nil
 	}}, nil
 }
 
@@ -119,7 +135,8 @@ func (t *Tracks) SettleRecord(ctx context.Context, did, rkey string, o recordsac
 
 // managedTrackFields are the fields of a track record plyr owns: each is set from the
 // track, or removed when the track has no value for it. Every other field of the record
-// on the PDS (audioBlob until plyr writes blobs, another app's additions) is left as it is.
+// on the PDS (another app's additions) is left as it is; audioBlob is plyr's only when it
+// copied the audio to the PDS, or when the track is gated (WantedRecord).
 var managedTrackFields = []string{"title", "artist", "audioUrl", "fileType", "duration", "album", "features", "imageUrl", "supportGate"}
 
 // trackFields are a track's values for the managed fields (absent ones are not set).

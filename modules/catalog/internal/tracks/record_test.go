@@ -533,13 +533,24 @@ func TestWantedRecord_CarriesTheGate(t *testing.T) {
 		FileID: mp3, FileType: "mp3", DurationMs: 1000,
 		Original: &tracks.Original{FileID: original, FileType: "flac", ContentType: "audio/flac", SizeBytes: 10},
 	})
-	_, err := tx.Exec(ctx, `UPDATE catalog.tracks SET supporters_only = true WHERE id = $1`, id)
+	blob := `{"$type": "blob", "ref": {"$link": "bafkreiabc"}, "mimeType": "audio/mpeg", "size": 1234}`
+	_, err := tx.Exec(ctx, `UPDATE catalog.tracks SET pds_blob = $2, pds_state = 'on_pds' WHERE id = $1`, id, blob)
 	require.NoError(t, err)
 	w, err := tr.WantedRecord(ctx, artist, rkey)
 	require.NoError(t, err)
-	rec, err := w.Build(nil)
+	rec, err := w.Build(map[string]any{"audioBlob": "an older blob"})
+	require.NoError(t, err)
+	require.Equal(t, "bafkreiabc", rec["audioBlob"].(map[string]any)["ref"].(map[string]any)["$link"], "plyr's blob")
+	require.NotContains(t, rec, "supportGate")
+
+	_, err = tx.Exec(ctx, `UPDATE catalog.tracks SET supporters_only = true WHERE id = $1`, id)
+	require.NoError(t, err)
+	w, err = tr.WantedRecord(ctx, artist, rkey)
+	require.NoError(t, err)
+	rec, err = w.Build(map[string]any{"audioBlob": "an older blob"})
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"type": "any"}, rec["supportGate"])
+	require.NotContains(t, rec, "audioBlob", "a gated track's audio is not on the PDS")
 	require.Equal(t, "https://plyr.example/audio/"+mp3.String(), rec["audioUrl"])
 	require.Equal(t, "mp3", rec["fileType"])
 

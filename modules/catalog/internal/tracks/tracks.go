@@ -96,6 +96,8 @@ type Track struct {
 	Waveform []byte
 	// SupportersOnly: the audio plays for the artist's supporters and the artist only.
 	SupportersOnly bool
+	// PDS is where the audio stands with the artist's PDS.
+	PDS PDSAudio
 }
 
 // AlbumSummary is what a track view says of its album.
@@ -317,6 +319,37 @@ type Publication struct {
 	Original *Original
 	// Waveform is the audio's peaks, 0–255.
 	Waveform []byte
+	// PDS is how the copy of the audio to the artist's PDS went, or nil (none made).
+	PDS *PDSAudio
+}
+
+// PDSAudio is a track's audio as a blob on its artist's PDS: State is PDSOnPDS (Blob is
+// the blob as the PDS described it), PDSTooLarge, PDSFailed (Reason says how) or PDSNone.
+type PDSAudio struct {
+	State  string
+	Blob   map[string]any
+	Reason string
+}
+
+// The states of PDSAudio.
+const (
+	PDSNone     = "none"
+	PDSOnPDS    = "on_pds"
+	PDSTooLarge = "too_large"
+	PDSFailed   = "failed"
+)
+
+// pdsParams are a PDSAudio's columns.
+func pdsParams(p *PDSAudio) (blob []byte, state, reason string, err error) {
+	if p == nil {
+		return nil, PDSNone, "", nil
+	}
+	if p.State == PDSOnPDS {
+		if blob, err = json.Marshal(p.Blob); err != nil {
+			return nil, "", "", fmt.Errorf("encode blob: %w", err)
+		}
+	}
+	return blob, p.State, p.Reason, nil
 }
 
 // Original is a track's lossless original, kept as uploaded beside its MP3.
@@ -335,6 +368,10 @@ func (t *Tracks) Publish(ctx context.Context, id uuid.UUID, p Publication) error
 	err := pgx.BeginFunc(ctx, t.db, func(tx pgx.Tx) error {
 		q := t.q.WithTx(tx)
 		params := db.PublishTrackParams{ID: id, FileID: &p.FileID, DurationMs: &p.DurationMs, FileType: &p.FileType, Waveform: p.Waveform}
+		var perr error
+		if params.PdsBlob, params.PdsState, params.PdsReason, perr = pdsParams(p.PDS); perr != nil {
+			return perr
+		}
 		if o := p.Original; o != nil {
 			params.OriginalFileID, params.OriginalFileType = &o.FileID, &o.FileType
 			params.OriginalContentType = &o.ContentType
@@ -459,6 +496,10 @@ func (t *Tracks) withArtists(ctx context.Context, rows []db.GetTrackRow) ([]Trac
 		}
 		tr.Features = features(r.Features)
 		tr.Waveform, tr.SupportersOnly = r.Waveform, r.SupportersOnly
+		tr.PDS = PDSAudio{State: r.PdsState, Reason: r.PdsReason}
+		if r.PdsBlob != nil {
+			_ = json.Unmarshal(r.PdsBlob, &tr.PDS.Blob)
+		}
 		if r.OriginalFileID != nil && r.OriginalFileType != nil && r.OriginalContentType != nil {
 			tr.Original = &Original{FileID: *r.OriginalFileID, FileType: *r.OriginalFileType,
 				ContentType: *r.OriginalContentType, SizeBytes: r.OriginalSizeBytes.Int64}

@@ -67,6 +67,7 @@ type Preferences struct {
 	UiSettings           []byte
 	TermsAcceptedAt      *time.Time
 	UpdatedAt            time.Time
+	PdsAudioUploads      bool
 }
 
 type Session struct {

@@ -8,6 +8,8 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const acceptTerms = `-- name: AcceptTerms :one
@@ -33,10 +35,11 @@ SET accent_color           = COALESCE($1, accent_color),
     show_sensitive_artwork = COALESCE($6, show_sensitive_artwork),
     show_liked_on_profile  = COALESCE($7, show_liked_on_profile),
     support_url            = COALESCE($8, support_url),
-    ui_settings            = ui_settings || COALESCE($9::jsonb, '{}'::jsonb),
+    pds_audio_uploads      = COALESCE($9, pds_audio_uploads),
+    ui_settings            = ui_settings || COALESCE($10::jsonb, '{}'::jsonb),
     updated_at             = now()
-WHERE did = $10
-RETURNING did, accent_color, auto_advance, allow_comments, hidden_tags, enable_teal_scrobbling, show_sensitive_artwork, show_liked_on_profile, support_url, ui_settings, terms_accepted_at, updated_at
+WHERE did = $11
+RETURNING did, accent_color, auto_advance, allow_comments, hidden_tags, enable_teal_scrobbling, show_sensitive_artwork, show_liked_on_profile, support_url, ui_settings, terms_accepted_at, updated_at, pds_audio_uploads
 `
 
 type ApplyPreferencesParams struct {
@@ -48,6 +51,7 @@ type ApplyPreferencesParams struct {
 	ShowSensitiveArtwork *bool
 	ShowLikedOnProfile   *bool
 	SupportUrl           *string
+	PdsAudioUploads      *bool
 	UiSettings           []byte
 	Did                  string
 }
@@ -62,6 +66,7 @@ func (q *Queries) ApplyPreferences(ctx context.Context, arg ApplyPreferencesPara
 		arg.ShowSensitiveArtwork,
 		arg.ShowLikedOnProfile,
 		arg.SupportUrl,
+		arg.PdsAudioUploads,
 		arg.UiSettings,
 		arg.Did,
 	)
@@ -79,6 +84,7 @@ func (q *Queries) ApplyPreferences(ctx context.Context, arg ApplyPreferencesPara
 		&i.UiSettings,
 		&i.TermsAcceptedAt,
 		&i.UpdatedAt,
+		&i.PdsAudioUploads,
 	)
 	return i, err
 }
@@ -109,7 +115,7 @@ func (q *Queries) GetHiddenTags(ctx context.Context, did string) ([]string, erro
 const getPreferences = `-- name: GetPreferences :one
 INSERT INTO identity.preferences (did) VALUES ($1)
 ON CONFLICT (did) DO UPDATE SET did = EXCLUDED.did
-RETURNING did, accent_color, auto_advance, allow_comments, hidden_tags, enable_teal_scrobbling, show_sensitive_artwork, show_liked_on_profile, support_url, ui_settings, terms_accepted_at, updated_at
+RETURNING did, accent_color, auto_advance, allow_comments, hidden_tags, enable_teal_scrobbling, show_sensitive_artwork, show_liked_on_profile, support_url, ui_settings, terms_accepted_at, updated_at, pds_audio_uploads
 `
 
 // GetPreferences creates the defaults on first read.
@@ -129,8 +135,24 @@ func (q *Queries) GetPreferences(ctx context.Context, did string) (Preferences, 
 		&i.UiSettings,
 		&i.TermsAcceptedAt,
 		&i.UpdatedAt,
+		&i.PdsAudioUploads,
 	)
 	return i, err
+}
+
+const pDSAudioUploads = `-- name: PDSAudioUploads :one
+SELECT COALESCE((SELECT p.pds_audio_uploads FROM identity.preferences p WHERE p.did = $1), false)
+   AND EXISTS (SELECT 1 FROM identity.feature_flags f WHERE f.did = $1 AND f.flag = 'pds-audio-uploads')
+   AS enabled
+`
+
+// PDSAudioUploads says whether an account copies its new tracks' audio to its PDS: its
+// preference and the feature flag both.
+func (q *Queries) PDSAudioUploads(ctx context.Context, did string) (pgtype.Bool, error) {
+	row := q.db.QueryRow(ctx, pDSAudioUploads, did)
+	var enabled pgtype.Bool
+	err := row.Scan(&enabled)
+	return enabled, err
 }
 
 const tealScrobbling = `-- name: TealScrobbling :one

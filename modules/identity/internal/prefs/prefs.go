@@ -106,6 +106,7 @@ type PreferencesUpdate struct {
 	ShowSensitiveArtwork *bool
 	ShowLikedOnProfile   *bool
 	SupportURL           *string
+	PDSAudioUploads      *bool
 	// UISettings are merged key by key into the stored ones.
 	UISettings map[string]any
 }
@@ -125,7 +126,7 @@ func (s *Service) Update(ctx context.Context, caller *rpc.Caller, u PreferencesU
 	params := db.ApplyPreferencesParams{
 		Did: caller.DID, AutoAdvance: u.AutoAdvance, AllowComments: u.AllowComments,
 		EnableTealScrobbling: u.EnableTealScrobbling, ShowSensitiveArtwork: u.ShowSensitiveArtwork,
-		ShowLikedOnProfile: u.ShowLikedOnProfile,
+		ShowLikedOnProfile: u.ShowLikedOnProfile, PdsAudioUploads: u.PDSAudioUploads,
 	}
 	if u.AccentColor != nil {
 		if !accentColor.MatchString(*u.AccentColor) {

@@ -116,10 +116,15 @@ func (r *Reservation) Receive(ctx context.Context, form *multipart.Reader) (Acce
 	if err != nil {
 		return Accepted{}, err
 	}
+	pds, err := u.flags.PDSAudio(ctx, r.did)
+	if err != nil {
+		u.discardStaged(ctx, r.StagingKey())
+		return Accepted{}, fmt.Errorf("%w: read the account's settings: %w", ErrNotAccepted, err)
+	}
 	in := upload.Input{
 		UploadID: r.UploadID, TrackID: r.TrackID, FileID: r.FileID,
 		ArtistDID: r.did, Title: f.title, StagingKey: r.StagingKey(), AcceptedAt: time.Now().UTC(),
-		Filename: f.filename, AllowLossless: f.losslessAllowed,
+		Filename: f.filename, AllowLossless: f.losslessAllowed, PDSAudio: pds,
 	}
 	same, err := u.accept(ctx, in, f)
 	if err != nil {

@@ -38,6 +38,8 @@ type Starter interface {
 // Flags tells which accounts may upload lossless files (the lossless-uploads flag).
 type Flags interface {
 	LosslessAllowed(ctx context.Context, did string) (bool, error)
+	// PDSAudio says whether did's audio is copied to its PDS.
+	PDSAudio(ctx context.Context, did string) (bool, error)
 }
 
 // Limits bound uploads.

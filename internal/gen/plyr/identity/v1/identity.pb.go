@@ -904,6 +904,9 @@ type Preferences struct {
 	UiSettings *structpb.Struct `protobuf:"bytes,10,opt,name=ui_settings,json=uiSettings,proto3" json:"ui_settings,omitempty"`
 	// terms_accepted_at is when the terms were accepted; unset if never. Read only.
 	TermsAcceptedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=terms_accepted_at,json=termsAcceptedAt,proto3" json:"terms_accepted_at,omitempty"`
+	// pds_audio_uploads copies the audio of new tracks to the account's PDS as blobs (only
+	// with the pds-audio-uploads feature flag; supporter-only tracks never go).
+	PdsAudioUploads bool `protobuf:"varint,12,opt,name=pds_audio_uploads,json=pdsAudioUploads,proto3" json:"pds_audio_uploads,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -1015,6 +1018,13 @@ func (x *Preferences) GetTermsAcceptedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Preferences) GetPdsAudioUploads() bool {
+	if x != nil {
+		return x.PdsAudioUploads
+	}
+	return false
+}
+
 // GetPreferencesRequest is empty.
 type GetPreferencesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1121,9 +1131,11 @@ type UpdatePreferencesRequest struct {
 	// support_url: "", "atprotofans" or an https URL.
 	SupportUrl *string `protobuf:"bytes,9,opt,name=support_url,json=supportUrl,proto3,oneof" json:"support_url,omitempty"`
 	// ui_settings are merged into the stored settings key by key (at most 16 KiB).
-	UiSettings    *structpb.Struct `protobuf:"bytes,10,opt,name=ui_settings,json=uiSettings,proto3" json:"ui_settings,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UiSettings *structpb.Struct `protobuf:"bytes,10,opt,name=ui_settings,json=uiSettings,proto3" json:"ui_settings,omitempty"`
+	// pds_audio_uploads: see Preferences.
+	PdsAudioUploads *bool `protobuf:"varint,11,opt,name=pds_audio_uploads,json=pdsAudioUploads,proto3,oneof" json:"pds_audio_uploads,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdatePreferencesRequest) Reset() {
@@ -1224,6 +1236,13 @@ func (x *UpdatePreferencesRequest) GetUiSettings() *structpb.Struct {
 		return x.UiSettings
 	}
 	return nil
+}
+
+func (x *UpdatePreferencesRequest) GetPdsAudioUploads() bool {
+	if x != nil && x.PdsAudioUploads != nil {
+		return *x.PdsAudioUploads
+	}
+	return false
 }
 
 // UpdatePreferencesResponse carries the preferences after the change.
@@ -2077,7 +2096,7 @@ const file_plyr_identity_v1_identity_proto_rawDesc = "" +
 	"\x12AcceptTermsRequest\"R\n" +
 	"\x13AcceptTermsResponse\x12;\n" +
 	"\vaccepted_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"acceptedAt\"\x89\x04\n" +
+	"acceptedAt\"\xb5\x04\n" +
 	"\vPreferences\x12!\n" +
 	"\faccent_color\x18\x01 \x01(\tR\vaccentColor\x12!\n" +
 	"\fauto_advance\x18\x02 \x01(\bR\vautoAdvance\x12%\n" +
@@ -2093,10 +2112,11 @@ const file_plyr_identity_v1_identity_proto_rawDesc = "" +
 	"\vui_settings\x18\n" +
 	" \x01(\v2\x17.google.protobuf.StructR\n" +
 	"uiSettings\x12F\n" +
-	"\x11terms_accepted_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0ftermsAcceptedAt\"\x17\n" +
+	"\x11terms_accepted_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0ftermsAcceptedAt\x12*\n" +
+	"\x11pds_audio_uploads\x18\f \x01(\bR\x0fpdsAudioUploads\"\x17\n" +
 	"\x15GetPreferencesRequest\"Y\n" +
 	"\x16GetPreferencesResponse\x12?\n" +
-	"\vpreferences\x18\x01 \x01(\v2\x1d.plyr.identity.v1.PreferencesR\vpreferences\"\x82\x05\n" +
+	"\vpreferences\x18\x01 \x01(\v2\x1d.plyr.identity.v1.PreferencesR\vpreferences\"\xc9\x05\n" +
 	"\x18UpdatePreferencesRequest\x12&\n" +
 	"\faccent_color\x18\x01 \x01(\tH\x00R\vaccentColor\x88\x01\x01\x12&\n" +
 	"\fauto_advance\x18\x02 \x01(\bH\x01R\vautoAdvance\x88\x01\x01\x12*\n" +
@@ -2111,14 +2131,16 @@ const file_plyr_identity_v1_identity_proto_rawDesc = "" +
 	"supportUrl\x88\x01\x01\x128\n" +
 	"\vui_settings\x18\n" +
 	" \x01(\v2\x17.google.protobuf.StructR\n" +
-	"uiSettingsB\x0f\n" +
+	"uiSettings\x12/\n" +
+	"\x11pds_audio_uploads\x18\v \x01(\bH\aR\x0fpdsAudioUploads\x88\x01\x01B\x0f\n" +
 	"\r_accent_colorB\x0f\n" +
 	"\r_auto_advanceB\x11\n" +
 	"\x0f_allow_commentsB\x19\n" +
 	"\x17_enable_teal_scrobblingB\x19\n" +
 	"\x17_show_sensitive_artworkB\x18\n" +
 	"\x16_show_liked_on_profileB\x0e\n" +
-	"\f_support_url\"\\\n" +
+	"\f_support_urlB\x14\n" +
+	"\x12_pds_audio_uploads\"\\\n" +
 	"\x19UpdatePreferencesResponse\x12?\n" +
 	"\vpreferences\x18\x01 \x01(\v2\x1d.plyr.identity.v1.PreferencesR\vpreferences\"Z\n" +
 	"\x18StartScopeUpgradeRequest\x12!\n" +
