@@ -351,6 +351,33 @@ func (m *Module) TrackGate(ctx context.Context, trackID uuid.UUID) (gated bool, 
 	return m.tracks.Gate(ctx, trackID)
 }
 
+// PDSTrack reads a track for a copy of its audio to its artist's PDS (a migration's step).
+func (m *Module) PDSTrack(ctx context.Context, trackID uuid.UUID) (catalogact.PDSTrack, error) {
+	p, err := m.tracks.PDSTrack(ctx, trackID)
+	return catalogact.PDSTrack{Skip: p.Skip, FileID: p.FileID, ArtistDID: p.ArtistDID}, err
+}
+
+// SetTrackPDS records how a copy of a track's audio to its PDS went and starts the write of
+// its record when the record now names the blob; it returns the revision to wait for.
+func (m *Module) SetTrackPDS(ctx context.Context, trackID uuid.UUID, p catalogact.PDSAudio) (int64, error) {
+	return m.tracks.SetPDSAudio(ctx, trackID, tracks.PDSAudio{State: p.State, Blob: p.Blob, Reason: p.Reason})
+}
+
+// RecordWritten reports whether a track's record is written at revision or later, or why
+// it failed.
+func (m *Module) RecordWritten(ctx context.Context, trackID uuid.UUID, revision int64) (bool, string, error) {
+	return m.tracks.RecordWritten(ctx, trackID, revision)
+}
+
+// PDSCandidate is a track whose audio may be copied to its artist's PDS.
+type PDSCandidate = tracks.PDSCandidate
+
+// PDSCandidates are the artist's tracks whose audio may be copied to their PDS: those
+// among ids, or all when ids is empty (at most 500, oldest first).
+func (m *Module) PDSCandidates(ctx context.Context, artist string, ids []uuid.UUID) ([]PDSCandidate, error) {
+	return m.tracks.PDSCandidates(ctx, artist, ids)
+}
+
 // SyncArtist is the sign-in sync's step for an account: its artist row exists and its
 // profile record is written as the profile is now (skipped on the PDS when unchanged).
 func (m *Module) SyncArtist(ctx context.Context, did string) error {

@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/plyrfm/plyr/internal/platform/cursor"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
-	"github.com/plyrfm/plyr/modules/catalog/internal/cursor"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 )

@@ -431,6 +431,48 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 	return items, nil
 }
 
+const listPDSCandidates = `-- name: ListPDSCandidates :many
+SELECT id, file_id FROM catalog.tracks
+WHERE artist_did = $1 AND status = 'ready' AND NOT deleting AND NOT supporters_only
+  AND pds_state <> 'on_pds' AND file_id IS NOT NULL
+  AND (cardinality($2::uuid[]) = 0 OR id = ANY($2::uuid[]))
+ORDER BY created_at, id
+LIMIT $3
+`
+
+type ListPDSCandidatesParams struct {
+	ArtistDid string
+	TrackIds  []uuid.UUID
+	PageLimit int32
+}
+
+type ListPDSCandidatesRow struct {
+	ID     uuid.UUID
+	FileID *uuid.UUID
+}
+
+// ListPDSCandidates are an artist's tracks whose audio may be copied to their PDS: ready,
+// not for supporters only, not there already; all of them, or those of @track_ids.
+func (q *Queries) ListPDSCandidates(ctx context.Context, arg ListPDSCandidatesParams) ([]ListPDSCandidatesRow, error) {
+	rows, err := q.db.Query(ctx, listPDSCandidates, arg.ArtistDid, arg.TrackIds, arg.PageLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListPDSCandidatesRow{}
+	for rows.Next() {
+		var i ListPDSCandidatesRow
+		if err := rows.Scan(&i.ID, &i.FileID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listReadyTracks = `-- name: ListReadyTracks :many
 SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name

@@ -22,8 +22,8 @@ import (
 
 	recordsact "github.com/plyrfm/plyr/activities/records"
 	"github.com/plyrfm/plyr/internal/platform/atproto"
+	"github.com/plyrfm/plyr/internal/platform/cursor"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
-	"github.com/plyrfm/plyr/modules/catalog/internal/cursor"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/listrecord"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"

@@ -21,10 +21,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/plyrfm/plyr/internal/platform/atproto"
+	"github.com/plyrfm/plyr/internal/platform/cursor"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/catalog/internal/albums"
 	"github.com/plyrfm/plyr/modules/catalog/internal/artists"
-	"github.com/plyrfm/plyr/modules/catalog/internal/cursor"
 	"github.com/plyrfm/plyr/modules/catalog/internal/db"
 	"github.com/plyrfm/plyr/modules/catalog/internal/records"
 )
