@@ -15,6 +15,7 @@ import (
 
 	"github.com/plyrfm/plyr/workflows/gate"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
+	"github.com/plyrfm/plyr/workflows/pdsmigration"
 	"github.com/plyrfm/plyr/workflows/recordsync"
 	"github.com/plyrfm/plyr/workflows/signinsync"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
@@ -44,6 +45,9 @@ type Options struct {
 	// RecordWriteTimeout bounds one try of a record write; 0 means
 	// recordsync.DefaultWriteTimeout.
 	RecordWriteTimeout time.Duration
+	// BlobAttempts bounds the tries of one track's blob upload in a PDS migration; 0 means
+	// pdsmigration.DefaultBlobRetry's.
+	BlobAttempts int
 }
 
 // Register adds every workflow to r under its stable name.
@@ -60,6 +64,11 @@ func Register(r Registry, o Options) {
 	r.RegisterWorkflowWithOptions(records.Run, recordsync.RegisterOptions())
 	r.RegisterWorkflowWithOptions(signinsync.Workflow, signinsync.RegisterOptions())
 	r.RegisterWorkflowWithOptions(gate.Workflow, gate.RegisterOptions())
+	migration := pdsmigration.Workflow{BlobRetry: pdsmigration.DefaultBlobRetry}
+	if o.BlobAttempts > 0 {
+		migration.BlobRetry.MaximumAttempts = int32(o.BlobAttempts)
+	}
+	r.RegisterWorkflowWithOptions(migration.Run, pdsmigration.RegisterOptions())
 }
 
 // RegisterMedia adds the workflows that run on MediaTaskQueue (children of the main

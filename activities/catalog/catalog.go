@@ -6,10 +6,12 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/google/uuid"
@@ -27,6 +29,9 @@ const (
 	DeleteDraftTrackName = "DeleteDraftTrack"
 	SyncArtistName       = "SyncArtist"
 	TrackGateName        = "TrackGate"
+	PDSTrackName         = "PDSTrack"
+	SetTrackPDSName      = "SetTrackPDS"
+	AwaitTrackRecordName = "AwaitTrackRecord"
 )
 
 // Tracks is what the catalog module offers these activities.
@@ -44,6 +49,22 @@ type Tracks interface {
 	// TrackGate says whether a track is for supporters only, and which files are its
 	// audio; found is false for a track that is gone.
 	TrackGate(ctx context.Context, trackID uuid.UUID) (gated bool, files []uuid.UUID, found bool, err error)
+	// PDSTrack reads a track for a copy of its audio to its PDS: Skip says why not.
+	PDSTrack(ctx context.Context, trackID uuid.UUID) (PDSTrack, error)
+	// SetTrackPDS records how a copy to the PDS went; it returns the revision of the
+	// track's record that names the blob (0 when the record does not change).
+	SetTrackPDS(ctx context.Context, trackID uuid.UUID, p PDSAudio) (int64, error)
+	// RecordWritten reports whether the track's record is written at revision or later,
+	// or why it failed.
+	RecordWritten(ctx context.Context, trackID uuid.UUID, revision int64) (done bool, failure string, err error)
+}
+
+// PDSTrack is a track as a copy of its audio to its PDS needs it.
+type PDSTrack struct {
+	// Skip says why the track is not to be copied ("" when it is).
+	Skip      string `json:",omitempty"`
+	FileID    uuid.UUID
+	ArtistDID string
 }
 
 // Activities are the catalog steps, bound to the catalog module.
@@ -63,6 +84,9 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.DeleteDraftTrack, activity.RegisterOptions{Name: DeleteDraftTrackName})
 	w.RegisterActivityWithOptions(a.SyncArtist, activity.RegisterOptions{Name: SyncArtistName})
 	w.RegisterActivityWithOptions(a.TrackGate, activity.RegisterOptions{Name: TrackGateName})
+	w.RegisterActivityWithOptions(a.PDSTrack, activity.RegisterOptions{Name: PDSTrackName})
+	w.RegisterActivityWithOptions(a.SetTrackPDS, activity.RegisterOptions{Name: SetTrackPDSName})
+	w.RegisterActivityWithOptions(a.AwaitTrackRecord, activity.RegisterOptions{Name: AwaitTrackRecordName})
 }
 
 // DraftTrack is the input of CreateDraftTrack.
@@ -145,4 +169,52 @@ type Gate struct {
 func (a *Activities) TrackGate(ctx context.Context, trackID uuid.UUID) (Gate, error) {
 	gated, files, found, err := a.Tracks.TrackGate(ctx, trackID)
 	return Gate{Found: found, Gated: gated, FileIDs: files}, err
+}
+
+// PDSTrack reads a track for a migration's step.
+func (a *Activities) PDSTrack(ctx context.Context, trackID uuid.UUID) (PDSTrack, error) {
+	return a.Tracks.PDSTrack(ctx, trackID)
+}
+
+// TrackPDS is the input of SetTrackPDS.
+type TrackPDS struct {
+	TrackID uuid.UUID
+	PDS     PDSAudio
+}
+
+// SetTrackPDS records how a copy of a track's audio to its PDS went, and starts the write
+// of its record when the record now names a blob. It returns the record's revision to
+// wait for (0: nothing to wait for).
+func (a *Activities) SetTrackPDS(ctx context.Context, in TrackPDS) (int64, error) {
+	return a.Tracks.SetTrackPDS(ctx, in.TrackID, in.PDS)
+}
+
+// RecordAwait is the input of AwaitTrackRecord.
+type RecordAwait struct {
+	TrackID  uuid.UUID
+	Revision int64
+}
+
+// ErrorTypeRecordFailed is the ApplicationError type of a record that could not be
+// written: waiting longer cannot help.
+const ErrorTypeRecordFailed = "record_failed"
+
+// errRecordPending is returned while the record is being written; the step's retry
+// policy asks again.
+var errRecordPending = errors.New("the track's record is being written")
+
+// AwaitTrackRecord returns once the track's record is written at the revision or later;
+// an error while it is being written (retried by the step's policy), and a non-retryable
+// one when it failed.
+func (a *Activities) AwaitTrackRecord(ctx context.Context, in RecordAwait) error {
+	done, failure, err := a.Tracks.RecordWritten(ctx, in.TrackID, in.Revision)
+	switch {
+	case err != nil:
+		return err
+	case failure != "":
+		return temporal.NewNonRetryableApplicationError(failure, ErrorTypeRecordFailed, nil)
+	case !done:
+		return errRecordPending
+	}
+	return nil
 }

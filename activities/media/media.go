@@ -100,8 +100,10 @@ type Activities struct {
 	PrivateStorage Storage
 	Records        Records
 	// PDS reaches accounts' PDSes (UploadBlob).
-	PDS    PDS
-	Limits Limits
+	PDS PDS
+	// Migrations keeps the PDS migrations' bookkeeping.
+	Migrations Migrations
+	Limits     Limits
 	// TempDir receives the files being inspected (named TempFilePrefix…); they are removed
 	// when the step ends, and SweepTempFiles removes those a killed worker left.
 	TempDir string
@@ -122,6 +124,9 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	light.RegisterActivityWithOptions(a.DiscardUpload, activity.RegisterOptions{Name: DiscardUploadName})
 	light.RegisterActivityWithOptions(a.ApplyGate, activity.RegisterOptions{Name: ApplyGateName})
 	light.RegisterActivityWithOptions(a.UploadBlob, activity.RegisterOptions{Name: UploadBlobName})
+	light.RegisterActivityWithOptions(a.MigrationPending, activity.RegisterOptions{Name: MigrationPendingName})
+	light.RegisterActivityWithOptions(a.SettleMigrationItem, activity.RegisterOptions{Name: SettleMigrationItemName})
+	light.RegisterActivityWithOptions(a.FinishMigration, activity.RegisterOptions{Name: FinishMigrationName})
 }
 
 func mustWorker(workers map[string]worker.ActivityRegistry, queue string) worker.ActivityRegistry {

@@ -6,6 +6,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/media/internal/files"
 	"github.com/plyrfm/plyr/modules/media/internal/images"
+	"github.com/plyrfm/plyr/modules/media/internal/migrations"
 	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 )
 
@@ -54,6 +55,13 @@ var (
 	// ErrSupportersOnly marks a gated file asked for by someone who does not support its
 	// artist: 402 with X-Support-Required.
 	ErrSupportersOnly = rpc.NewError(connect.CodePermissionDenied, "this track is for the artist's supporters only")
+	// ErrPDSAudioOff marks a migration asked for by an account without the
+	// pds-audio-uploads flag.
+	ErrPDSAudioOff = rpc.NewError(connect.CodePermissionDenied, "copying audio to your PDS is not turned on for your account")
+	// ErrMigrationNotFound marks a migration that does not exist or is not the caller's.
+	ErrMigrationNotFound = migrations.ErrNotFound
+	// ErrInvalidInput marks a request refused for what it says; cases say what.
+	ErrInvalidInput = rpc.NewError(connect.CodeInvalidArgument, "invalid input")
 	// ErrInvalidUploadID marks a WatchUpload request whose upload_id is not an id.
 	ErrInvalidUploadID = rpc.NewError(connect.CodeInvalidArgument, "upload_id is not an upload id")
 	// ErrTooManyWatchers marks one WatchUpload stream too many for one upload.

@@ -87,9 +87,11 @@ import (
 	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
 	"github.com/plyrfm/plyr/internal/platform/metrics"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/modules/media/internal/db"
 	"github.com/plyrfm/plyr/modules/media/internal/files"
 	"github.com/plyrfm/plyr/modules/media/internal/images"
+	"github.com/plyrfm/plyr/modules/media/internal/migrations"
 	"github.com/plyrfm/plyr/modules/media/internal/supporters"
 	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 	"github.com/plyrfm/plyr/modules/media/internal/watch"
@@ -104,6 +106,19 @@ type ObjectStore interface {
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
 	CopyFrom(ctx context.Context, fromBucket, key, contentType string) error
 	Bucket() string
+	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
+}
+
+// PDSTracks finds the tracks whose audio may be copied to their artist's PDS (the catalog).
+type PDSTracks interface {
+	// PDSTracks are the artist's tracks among ids (all when ids is empty) that are ready,
+	// not for supporters only and not on the PDS yet, oldest first.
+	PDSTracks(ctx context.Context, artist string, ids []uuid.UUID) ([]uuid.UUID, error)
+}
+
+// MigrationWorkflows starts the workflows of PDS migrations (workflows/pdsmigration).
+type MigrationWorkflows interface {
+	StartMigration(ctx context.Context, did string, migrationID uuid.UUID) error
 }
 
 // Atprotofans locates atprotofans, whose validateSupporter says who supports an artist.
@@ -162,6 +177,9 @@ type Flags interface {
 const (
 	// FlagLossless lets an account upload lossless files (FLAC, WAV, AIFF, ALAC).
 	FlagLossless = "lossless-uploads"
+	// FlagPDSAudio lets an account copy its audio to its PDS: new tracks (with its own
+	// preference) and migrations of the tracks it has.
+	FlagPDSAudio = "pds-audio-uploads"
 )
 
 // Limits bound uploads and playback URLs.
@@ -218,7 +236,10 @@ type Deps struct {
 	PrivateStorage ObjectStore
 	// Atprotofans says who supports an artist, for gated audio.
 	Atprotofans Atprotofans
-	Workflows   UploadWorkflows
+	// Tracks and Migrations serve PDS migrations: which tracks may go, and their workflows.
+	Tracks     PDSTracks
+	Migrations MigrationWorkflows
+	Workflows  UploadWorkflows
 	// Flags are the accounts' feature flags (identity's).
 	Flags   Flags
 	Logger  *slog.Logger
@@ -242,7 +263,14 @@ type Module struct {
 	files   *files.Files
 	// supporters answers for gated audio.
 	supporters *supporters.Checker
-	images     *images.Images
+	// migrations, pdsTracks and migrationFlows serve PDS migrations.
+	migrations     *migrations.Store
+	flags          accountFlags
+	pdsTracks      PDSTracks
+	migrationFlows MigrationWorkflows
+	// watchInterval is how often a watch of stored progress looks again.
+	watchInterval time.Duration
+	images        *images.Images
 	// publicURL is Deps.PublicURL without a trailing slash.
 	publicURL string
 	// watches shares one look at each upload's workflow among its WatchUpload streams.
@@ -281,7 +309,7 @@ func New(d Deps) *Module {
 	})
 	return &Module{
 		logger: d.Logger, metrics: d.Metrics, limits: limits,
-		uploads: uploads.New(q, d.Storage, d.Workflows, losslessFlag{d.Flags}, d.Logger, uploads.Limits{
+		uploads: uploads.New(q, d.Storage, d.Workflows, accountFlags{d.Flags}, d.Logger, uploads.Limits{
 			MaxBytes: limits.MaxUploadBytes, MaxConcurrent: limits.MaxConcurrentUploads, MaxPerAccount: limits.MaxUploadsPerAccount,
 		}),
 		files: files.New(q, d.Storage, d.PrivateStorage, limits.AudioURLTTL),
@@ -290,9 +318,11 @@ func New(d Deps) *Module {
 			MaxPerAccount: limits.MaxImagesPerAccount, URLTTL: limits.ImageURLTTL,
 		}),
 		supporters: supporters.New(supporters.Config{BaseURL: d.Atprotofans.URL, HTTPClient: d.Atprotofans.HTTPClient}),
-		publicURL:  strings.TrimRight(d.PublicURL, "/"),
-		watches:    watches,
-		draining:   make(chan struct{}),
+		migrations: migrations.New(d.DB), pdsTracks: d.Tracks, migrationFlows: d.Migrations, flags: accountFlags{d.Flags},
+		watchInterval: d.WatchInterval,
+		publicURL:     strings.TrimRight(d.PublicURL, "/"),
+		watches:       watches,
+		draining:      make(chan struct{}),
 	}
 }
 
@@ -349,17 +379,26 @@ func (m *Module) RemoveFile(ctx context.Context, fileID uuid.UUID) error {
 	return m.files.Remove(ctx, fileID)
 }
 
-// losslessFlag asks Flags for the lossless-uploads flag, as the uploads feature needs.
-type losslessFlag struct{ flags Flags }
+// accountFlags reads the flags and settings the module acts on from Flags (identity).
+type accountFlags struct{ flags Flags }
 
-func (l losslessFlag) LosslessAllowed(ctx context.Context, did string) (bool, error) {
+func (l accountFlags) LosslessAllowed(ctx context.Context, did string) (bool, error) {
 	if l.flags == nil {
 		return false, nil
 	}
 	return l.flags.FlagEnabled(ctx, did, FlagLossless)
 }
 
-func (l losslessFlag) PDSAudio(ctx context.Context, did string) (bool, error) {
+// PDSMigrationsAllowed says whether did may migrate its audio to its PDS (the flag alone:
+// the preference is about new uploads).
+func (l accountFlags) PDSMigrationsAllowed(ctx context.Context, did string) (bool, error) {
+	if l.flags == nil {
+		return false, nil
+	}
+	return l.flags.FlagEnabled(ctx, did, FlagPDSAudio)
+}
+
+func (l accountFlags) PDSAudio(ctx context.Context, did string) (bool, error) {
 	if l.flags == nil {
 		return false, nil
 	}

@@ -157,3 +157,13 @@ SELECT t.id, t.artist_did, t.status, t.deleting, t.duration_ms, r.uri AS record_
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 WHERE t.id = $1;
+
+-- name: ListPDSCandidates :many
+-- ListPDSCandidates are an artist's tracks whose audio may be copied to their PDS: ready,
+-- not for supporters only, not there already; all of them, or those of @track_ids.
+SELECT id, file_id FROM catalog.tracks
+WHERE artist_did = @artist_did AND status = 'ready' AND NOT deleting AND NOT supporters_only
+  AND pds_state <> 'on_pds' AND file_id IS NOT NULL
+  AND (cardinality(@track_ids::uuid[]) = 0 OR id = ANY(@track_ids::uuid[]))
+ORDER BY created_at, id
+LIMIT @page_limit;

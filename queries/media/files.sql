@@ -21,3 +21,7 @@ UPDATE media.files SET gated = @gated WHERE id = @id RETURNING *;
 -- SetFilePrivate records that a file's bytes are now in the private bucket (or the public
 -- one), unless its gate changed again meanwhile (the next pass moves it back).
 UPDATE media.files SET private = @private WHERE id = @id AND gated = @private;
+
+-- name: OwnedFiles :many
+-- OwnedFiles are those of @ids that are @owner's.
+SELECT * FROM media.files WHERE id = ANY(@ids::uuid[]) AND owner_did = @owner;

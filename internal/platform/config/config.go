@@ -102,6 +102,9 @@ type Records struct {
 	// WriteTimeout bounds one try: a worker that died during a write is given up, and the
 	// write retried elsewhere, after this long.
 	WriteTimeout time.Duration
+	// BlobAttempts is how often one track's audio upload to a PDS is tried in a
+	// migration (2 s, doubling to at most 1 min between tries); 0 means 6.
+	BlobAttempts int
 }
 
 // Identity configures ATProto sign-in and sessions.
@@ -259,6 +262,7 @@ var Vars = []Var{
 	{"PLYR_DMCA_EMAIL", "", "Copyright (DMCA) contact address clients show (GetConfig)."},
 	{"PLYR_RECORD_WRITE_ATTEMPTS", "12", "Tries of one record write on a PDS (1 s doubling to 5 min apart, about 20 min) before the record shows failed: network."},
 	{"PLYR_RECORD_WRITE_TIMEOUT", "30s", "Bound on one try of a record write; a worker that died mid-write is given up after this."},
+	{"PLYR_PDS_BLOB_ATTEMPTS", "6", "Tries of one track's audio upload to a PDS in a migration (2 s doubling to 1 min apart) before the track shows failed."},
 	{"PLYR_TRUSTED_PROXIES", "", "Comma-separated CIDRs of the proxies in front of plyr; only requests from them have PLYR_CLIENT_IP_HEADER believed. Unset: the connection's address is the client."},
 	{"PLYR_CLIENT_IP_HEADER", "X-Forwarded-For", "Header carrying the client's address through PLYR_TRUSTED_PROXIES (read from the right, skipping trusted hops); e.g. CF-Connecting-IP."},
 	{"PLYR_MEDIA_CONCURRENCY", "number of CPUs", "ffmpeg jobs at once per worker process."},
@@ -349,6 +353,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		Records: Records{
 			WriteAttempts: p.int("PLYR_RECORD_WRITE_ATTEMPTS", 12),
 			WriteTimeout:  p.duration("PLYR_RECORD_WRITE_TIMEOUT", 30*time.Second),
+			BlobAttempts:  p.int("PLYR_PDS_BLOB_ATTEMPTS", 6),
 		},
 		Identity: Identity{
 			Namespace:        p.str("PLYR_ATPROTO_NAMESPACE", "fm.plyr"),

@@ -16,6 +16,7 @@ import (
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/workflows/gate"
+	"github.com/plyrfm/plyr/workflows/pdsmigration"
 	"github.com/plyrfm/plyr/workflows/recordsync"
 	"github.com/plyrfm/plyr/workflows/signinsync"
 )
@@ -66,6 +67,8 @@ func (a *App) buildModules() error {
 		DB: a.infra.DB, Storage: a.infra.Storage, PrivateStorage: a.infra.PrivateStorage,
 		Logger: a.logger, Metrics: a.metrics, PublicURL: a.cfg.Identity.PublicURL,
 		Atprotofans: media.Atprotofans{URL: a.cfg.Media.AtprotofansURL, HTTPClient: fans},
+		Tracks:      mediaTracks{a.catalog},
+		Migrations:  pdsmigration.NewStarter(a.infra.Temporal),
 		Workflows:   media.NewTemporalUploads(a.infra.Temporal, a.metrics),
 		Flags:       a.identity,
 		Limits: media.Limits{
@@ -178,6 +181,18 @@ func (c catalogImages) Image(ctx context.Context, id uuid.UUID) (catalog.Image, 
 		return catalog.Image{}, false, err
 	}
 	return catalog.Image{OwnerDID: img.OwnerDID, URL: img.URL, ThumbURL: img.ThumbURL}, true, nil
+}
+
+// mediaTracks is the catalog as the media module's PDSTracks.
+type mediaTracks struct{ catalog *catalog.Module }
+
+func (m mediaTracks) PDSTracks(ctx context.Context, artist string, ids []uuid.UUID) ([]uuid.UUID, error) {
+	candidates, err := m.catalog.PDSCandidates(ctx, artist, ids)
+	out := make([]uuid.UUID, 0, len(candidates))
+	for _, c := range candidates {
+		out = append(out, c.TrackID)
+	}
+	return out, err
 }
 
 // catalogCleanup is the media module as the catalog's Cleanup (built after the catalog).

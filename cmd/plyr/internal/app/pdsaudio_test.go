@@ -3,15 +3,19 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/bluesky-social/indigo/atproto/atclient"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/internal/audiotest"
@@ -24,6 +28,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/rpc/rpctest"
 	"github.com/plyrfm/plyr/lexicons"
+	"github.com/plyrfm/plyr/workflows/pdsmigration"
 )
 
 // blobTap sits between plyr and the reference PDS and misbehaves on uploadBlob as told:
@@ -32,7 +37,11 @@ import (
 // use_dpop_nonce with a nonce of the tap's (as a PDS that rotated its nonce does), so
 // plyr must send the body again.
 type blobTap struct {
-	base    http.RoundTripper
+	base http.RoundTripper
+	// script, when not empty, decides the next uploads one by one: 0 passes, -1 is a PDS
+	// that is down, a status is answered as is.
+	mu      sync.Mutex
+	script  []int
 	status  atomic.Int32
 	times   atomic.Int32
 	nonce   atomic.Bool
@@ -52,6 +61,20 @@ func (b *blobTap) RoundTrip(r *http.Request) (*http.Response, error) {
 		return b.base.RoundTrip(r)
 	}
 	b.uploads.Add(1)
+	b.mu.Lock()
+	next := 0
+	if len(b.script) > 0 {
+		next, b.script = b.script[0], b.script[1:]
+	}
+	b.mu.Unlock()
+	switch {
+	case next == -1:
+		_, _ = io.Copy(io.Discard, r.Body)
+		return nil, errors.New("dial tcp: connect: connection refused")
+	case next > 0:
+		_, _ = io.Copy(io.Discard, r.Body)
+		return answer(r, next, `{"error":"Scripted","message":"the tap says no"}`, nil), nil
+	}
 	if b.nonce.CompareAndSwap(true, false) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		return answer(r, http.StatusUnauthorized, `{"error":"use_dpop_nonce","message":"DPoP nonce mismatch"}`, http.Header{
@@ -194,3 +217,111 @@ func getBlob(t *testing.T, net *devpds.Network, did, cid string) []byte {
 	require.NoError(t, err)
 	return buf.Bytes()
 }
+
+// TestPDSMigration: an artist's tracks already on plyr are copied to their PDS in a
+// migration whose progress streams to the client; a PDS that refuses a size skips that
+// track, one that is down fails it, and an admin's retry finishes the batch once it is back.
+func TestPDSMigration(t *testing.T) {
+	net, err := devpds.Shared(testenv.AtExit)
+	require.NoError(t, err)
+	tap := &blobTap{}
+	s := newStackWith(t, stackOptions{maxUpload: 16 << 20, pds: net, tap: tap.wrap,
+		records: config.Records{WriteAttempts: 3, WriteTimeout: 3 * time.Second, BlobAttempts: 2}})
+	acct, token := s.signIn(t, net, "mover")
+	ctx := rpctest.WithToken(context.Background(), token)
+
+	// Three tracks on plyr only, their records written.
+	var tracks []string
+	created := map[string]string{}
+	for i, title := range []string{"One", "Two", "Three"} {
+		code, accepted := s.postUpload(t, token, title, "song.mp3", audiotest.Make(t, "mp3", 1+float64(i)/10))
+		require.Equal(t, http.StatusAccepted, code)
+		prev := s.token
+		s.token = token
+		require.Equal(t, mediav1.UploadStatus_UPLOAD_STATUS_READY, lastMessage(t, s, accepted["uploadId"]).Status)
+		s.token = prev
+		tr := s.awaitRecord(t, token, accepted["trackId"], catalogv1.RecordState_RECORD_STATE_SYNCED)
+		tracks = append(tracks, tr.Id)
+		created[tr.Record.Uri] = pdsRecords(t, net, acct.DID, trackCollection)[tr.Record.Uri]["createdAt"].(string)
+	}
+
+	_, err = s.media.StartPdsMigration(ctx, &mediav1.StartPdsMigrationRequest{})
+	require.Equal(t, connect.CodePermissionDenied, connect.CodeOf(err), "the flag comes first")
+	s.setFlag(t, acct.DID, "pds-audio-uploads")
+
+	// The second track is too large for this PDS; the third meets a PDS that is down.
+	tap.mu.Lock()
+	tap.script = []int{0, http.StatusRequestEntityTooLarge, -1, -1}
+	tap.mu.Unlock()
+	started, err := s.media.StartPdsMigration(ctx, &mediav1.StartPdsMigrationRequest{TrackIds: tracks})
+	require.NoError(t, err)
+	require.Equal(t, int32(3), started.TrackCount)
+
+	_, err = s.media.StartPdsMigration(ctx, &mediav1.StartPdsMigrationRequest{})
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(err), "one migration at a time")
+
+	msgs := watchMigration(t, s, ctx, started.MigrationId)
+	final := msgs[len(msgs)-1]
+	for i := 1; i < len(msgs); i++ {
+		require.GreaterOrEqual(t, msgs[i].Processed, msgs[i-1].Processed, "progress never goes back")
+	}
+	require.Equal(t, mediav1.MigrationStatus_MIGRATION_STATUS_FAILED, final.Status)
+	require.Equal(t, []int32{3, 3, 1, 1, 1}, []int32{final.Total, final.Processed, final.Migrated, final.Skipped, final.Failed})
+	require.Equal(t, mediav1.MigrationItemStatus_MIGRATION_ITEM_STATUS_FAILED, final.LastStatus)
+	require.Equal(t, tracks[2], final.LastTrackId)
+	require.Equal(t, "too large for your PDS", final.Items[1].Reason)
+
+	// What the stream said is what the listing says.
+	list, err := s.media.ListPdsMigrations(ctx, &mediav1.ListPdsMigrationsRequest{})
+	require.NoError(t, err)
+	require.Len(t, list.Migrations, 1)
+	require.Equal(t, final.Migrated, list.Migrations[0].Migrated)
+	require.Equal(t, final.Failed, list.Migrations[0].Failed)
+
+	// The migrated track's record names its blob; createdAt and every other field kept.
+	requireBlobRecord := func(trackID string) {
+		t.Helper()
+		tr := s.awaitRecord(t, token, trackID, catalogv1.RecordState_RECORD_STATE_SYNCED)
+		rec := pdsRecords(t, net, acct.DID, trackCollection)[tr.Record.Uri]
+		require.Contains(t, rec, "audioBlob", "the record names the blob")
+		require.Equal(t, created[tr.Record.Uri], rec["createdAt"], "createdAt kept")
+		require.Equal(t, catalogv1.PdsAudioState_PDS_AUDIO_STATE_ON_PDS, tr.PdsAudio.GetState())
+	}
+	requireBlobRecord(tracks[0])
+
+	// An admin retries once the PDS is back: the failed track is copied, the rest stays.
+	admin := s.adminToken(t)
+	_, err = s.media.RetryPdsMigration(ctx, &mediav1.RetryPdsMigrationRequest{MigrationId: started.MigrationId})
+	require.Equal(t, connect.CodePermissionDenied, connect.CodeOf(err), "retries are for admins")
+	retried, err := s.media.RetryPdsMigration(rpctest.WithToken(context.Background(), admin),
+		&mediav1.RetryPdsMigrationRequest{MigrationId: started.MigrationId})
+	require.NoError(t, err)
+	require.Equal(t, int32(1), retried.Retried)
+	final = lastOf(watchMigration(t, s, ctx, started.MigrationId))
+	require.Equal(t, mediav1.MigrationStatus_MIGRATION_STATUS_DONE, final.Status)
+	require.Equal(t, []int32{3, 2, 1, 0}, []int32{final.Processed, final.Migrated, final.Skipped, final.Failed})
+	requireBlobRecord(tracks[2])
+
+	// Findable by DID in the Temporal UI.
+	desc, err := s.temporal.DescribeWorkflowExecution(context.Background(),
+		pdsmigration.WorkflowID(acct.DID, uuid.MustParse(started.MigrationId)), "")
+	require.NoError(t, err)
+	require.Contains(t, fmt.Sprint(desc.WorkflowExecutionInfo.SearchAttributes), acct.DID)
+}
+
+func watchMigration(t *testing.T, s *stack, ctx context.Context, id string) []*mediav1.PdsMigration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	stream, err := s.media.WatchPdsMigration(ctx, &mediav1.WatchPdsMigrationRequest{MigrationId: id})
+	require.NoError(t, err)
+	var msgs []*mediav1.PdsMigration
+	for stream.Receive() {
+		msgs = append(msgs, stream.Msg())
+	}
+	require.NoError(t, stream.Err())
+	require.NotEmpty(t, msgs)
+	return msgs
+}
+
+func lastOf(msgs []*mediav1.PdsMigration) *mediav1.PdsMigration { return msgs[len(msgs)-1] }

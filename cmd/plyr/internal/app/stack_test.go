@@ -57,6 +57,15 @@ type stack struct {
 
 const aliceDID = "did:plc:alice"
 
+// adminDID is every stack's administrator (adminToken).
+const adminDID = "did:plc:admin"
+
+// adminToken is a developer token of the stack's administrator.
+func (s *stack) adminToken(tb testing.TB) string {
+	tb.Helper()
+	return s.account(tb, adminDID, "admin.test")
+}
+
 // stackOptions shape a stack.
 type stackOptions struct {
 	maxUpload int64
@@ -88,7 +97,7 @@ func newStackWith(tb testing.TB, o stackOptions) *stack {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	s.cfg = config.Config{
 		ShutdownTimeout: 5 * time.Second,
-		Identity:        config.Identity{PublicURL: srv.URL, SessionTTL: time.Hour},
+		Identity:        config.Identity{PublicURL: srv.URL, SessionTTL: time.Hour, AdminDIDs: []string{adminDID}},
 		Media: config.Media{
 			MaxUploadBytes: o.maxUpload, MaxDuration: time.Hour, MaxConcurrentUploads: 64,
 			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(), AtprotofansURL: o.atprotofans,

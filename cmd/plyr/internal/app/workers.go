@@ -56,6 +56,7 @@ func (a *App) newWorkers() []worker.Worker {
 		Storage:        a.infra.Storage,
 		PrivateStorage: a.infra.PrivateStorage,
 		PDS:            recordPDS{a.identity},
+		Migrations:     a.media,
 		Records:        a.media,
 		Limits: mediaact.Limits{MaxBytes: a.cfg.Media.MaxUploadBytes, MaxDuration: a.cfg.Media.MaxDuration, BlobTimeout: a.cfg.Media.BlobTimeout,
 			MinDecodeSpeed: a.cfg.Media.MinDecodeSpeed},
@@ -71,6 +72,7 @@ func (a *App) newWorkers() []worker.Worker {
 	})
 	workflows.Register(light, workflows.Options{
 		RecordWriteAttempts: a.cfg.Records.WriteAttempts, RecordWriteTimeout: a.cfg.Records.WriteTimeout,
+		BlobAttempts: a.cfg.Records.BlobAttempts,
 	})
 
 	// "plyr-media": ffmpeg, as many at once as the machine has cores for.

@@ -92,6 +92,52 @@ func (q *Queries) GetFile(ctx context.Context, id uuid.UUID) (File, error) {
 	return i, err
 }
 
+const ownedFiles = `-- name: OwnedFiles :many
+SELECT id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private FROM media.files WHERE id = ANY($1::uuid[]) AND owner_did = $2
+`
+
+type OwnedFilesParams struct {
+	Ids   []uuid.UUID
+	Owner string
+}
+
+// OwnedFiles are those of @ids that are @owner's.
+func (q *Queries) OwnedFiles(ctx context.Context, arg OwnedFilesParams) ([]File, error) {
+	rows, err := q.db.Query(ctx, ownedFiles, arg.Ids, arg.Owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []File{}
+	for rows.Next() {
+		var i File
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerDid,
+			&i.StorageKey,
+			&i.ContentType,
+			&i.Format,
+			&i.Codec,
+			&i.SizeBytes,
+			&i.DurationMs,
+			&i.SampleRate,
+			&i.Channels,
+			&i.Sha256,
+			&i.CreatedAt,
+			&i.SourceFileID,
+			&i.Gated,
+			&i.Private,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setFileGate = `-- name: SetFileGate :one
 UPDATE media.files SET gated = $1 WHERE id = $2 RETURNING id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private
 `

@@ -39,6 +39,23 @@ type MediaImage struct {
 	CreatedAt   time.Time
 }
 
+type MediaPdsMigration struct {
+	ID         uuid.UUID
+	Did        string
+	Status     string
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+}
+
+type MediaPdsMigrationItem struct {
+	MigrationID uuid.UUID
+	Position    int32
+	TrackID     uuid.UUID
+	Status      string
+	Reason      string
+	SettledAt   *time.Time
+}
+
 type Upload struct {
 	ID         uuid.UUID
 	TrackID    uuid.UUID

@@ -8,13 +8,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/modules/media/internal/db"
 )
 
@@ -22,9 +25,10 @@ import (
 // re-exports it.
 var ErrFileNotFound = rpc.NewError(connect.CodeNotFound, "no audio with this id")
 
-// Storage is what the feature needs of a bucket: presigned reads of a file's bytes,
-// deleting them, and copying them in from the other bucket.
+// Storage is what the feature needs of a bucket: presigned reads of a file's bytes, their
+// size as stored, deleting them, and copying them in from the other bucket.
 type Storage interface {
+	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
 	Delete(ctx context.Context, key string) error
 	CopyFrom(ctx context.Context, fromBucket, key, contentType string) error
@@ -174,6 +178,44 @@ func (f *Files) ApplyGate(ctx context.Context, id uuid.UUID, gated bool) error {
 		return fmt.Errorf("delete the old copy of %s: %w", file.StorageKey, err)
 	}
 	return nil
+}
+
+// maxSizesAtOnce bounds the storage HEADs of one Sizes call.
+const maxSizesAtOnce = 10
+
+// Sizes returns the stored size of each of owner's files among ids, read from storage
+// (at most maxSizesAtOnce reads at once). Files that are not owner's, or that storage does
+// not have, are left out.
+func (f *Files) Sizes(ctx context.Context, owner string, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
+	rows, err := f.q.OwnedFiles(ctx, db.OwnedFilesParams{Ids: ids, Owner: owner})
+	if err != nil {
+		return nil, fmt.Errorf("files of %s: %w", owner, err)
+	}
+	var mu sync.Mutex
+	sizes := make(map[uuid.UUID]int64, len(rows))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxSizesAtOnce)
+	for _, row := range rows {
+		file := fileOf(row)
+		g.Go(func() error {
+			in, _ := f.bucket(file.Private)
+			info, err := in.Head(gctx, file.StorageKey)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("size of %s: %w", file.StorageKey, err)
+			}
+			mu.Lock()
+			sizes[file.ID] = info.Size
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return sizes, nil
 }
 
 // Exists reports whether a file with this id is stored (false when that cannot be told).

@@ -36,6 +36,8 @@ func (presigner) CopyFrom(context.Context, string, string, string) error { retur
 
 func (presigner) Bucket() string { return "test" }
 
+func (presigner) Head(context.Context, string) (storage.ObjectInfo, error) { return storage.ObjectInfo{}, nil }
+
 // newFiles is the feature on a transaction of its own, rolled back when the test ends.
 func newFiles(t *testing.T) *files.Files {
 	t.Helper()
