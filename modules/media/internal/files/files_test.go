@@ -36,7 +36,9 @@ func (presigner) CopyFrom(context.Context, string, string, string) error { retur
 
 func (presigner) Bucket() string { return "test" }
 
-func (presigner) Head(context.Context, string) (storage.ObjectInfo, error) { return storage.ObjectInfo{}, nil }
+func (presigner) Head(context.Context, string) (storage.ObjectInfo, error) {
+	return storage.ObjectInfo{}, nil
+}
 
 // newFiles is the feature on a transaction of its own, rolled back when the test ends.
 func newFiles(t *testing.T) *files.Files {
