@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/plyrfm/plyr/workflows/export"
 	"github.com/plyrfm/plyr/workflows/gate"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
 	"github.com/plyrfm/plyr/workflows/pdsmigration"
@@ -64,6 +65,7 @@ func Register(r Registry, o Options) {
 	r.RegisterWorkflowWithOptions(records.Run, recordsync.RegisterOptions())
 	r.RegisterWorkflowWithOptions(signinsync.Workflow, signinsync.RegisterOptions())
 	r.RegisterWorkflowWithOptions(gate.Workflow, gate.RegisterOptions())
+	r.RegisterWorkflowWithOptions(export.Workflow, export.RegisterOptions())
 	migration := pdsmigration.Workflow{BlobRetry: pdsmigration.DefaultBlobRetry}
 	if o.BlobAttempts > 0 {
 		migration.BlobRetry.MaximumAttempts = int32(o.BlobAttempts)

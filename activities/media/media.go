@@ -103,6 +103,8 @@ type Activities struct {
 	PDS PDS
 	// Migrations keeps the PDS migrations' bookkeeping.
 	Migrations Migrations
+	// Exports builds artists' exports.
+	Exports Exports
 	Limits     Limits
 	// TempDir receives the files being inspected (named TempFilePrefix…); they are removed
 	// when the step ends, and SweepTempFiles removes those a killed worker left.
@@ -127,6 +129,8 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	light.RegisterActivityWithOptions(a.MigrationPending, activity.RegisterOptions{Name: MigrationPendingName})
 	light.RegisterActivityWithOptions(a.SettleMigrationItem, activity.RegisterOptions{Name: SettleMigrationItemName})
 	light.RegisterActivityWithOptions(a.FinishMigration, activity.RegisterOptions{Name: FinishMigrationName})
+	light.RegisterActivityWithOptions(a.BuildExport, activity.RegisterOptions{Name: BuildExportName})
+	light.RegisterActivityWithOptions(a.FinishExport, activity.RegisterOptions{Name: FinishExportName})
 }
 
 func mustWorker(workers map[string]worker.ActivityRegistry, queue string) worker.ActivityRegistry {

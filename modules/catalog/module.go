@@ -378,6 +378,14 @@ func (m *Module) PDSCandidates(ctx context.Context, artist string, ids []uuid.UU
 	return m.tracks.PDSCandidates(ctx, artist, ids)
 }
 
+// ExportTrack is a track as an export names it: its title and its original (else its MP3).
+type ExportTrack = tracks.ExportTrack
+
+// ExportTracks are all of the artist's ready tracks, oldest first, for an export.
+func (m *Module) ExportTracks(ctx context.Context, artist string) ([]ExportTrack, error) {
+	return m.tracks.ExportTracks(ctx, artist)
+}
+
 // SyncArtist is the sign-in sync's step for an account: its artist row exists and its
 // profile record is written as the profile is now (skipped on the PDS when unchanged).
 func (m *Module) SyncArtist(ctx context.Context, did string) error {

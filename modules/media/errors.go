@@ -4,6 +4,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/plyrfm/plyr/internal/platform/rpc"
+	"github.com/plyrfm/plyr/modules/media/internal/exports"
 	"github.com/plyrfm/plyr/modules/media/internal/files"
 	"github.com/plyrfm/plyr/modules/media/internal/images"
 	"github.com/plyrfm/plyr/modules/media/internal/migrations"
@@ -58,6 +59,8 @@ var (
 	// ErrPDSAudioOff marks a migration asked for by an account without the
 	// pds-audio-uploads flag.
 	ErrPDSAudioOff = rpc.NewError(connect.CodePermissionDenied, "copying audio to your PDS is not turned on for your account")
+	// ErrExportNotFound marks an export that does not exist or is not the caller's.
+	ErrExportNotFound = exports.ErrNotFound
 	// ErrMigrationNotFound marks a migration that does not exist or is not the caller's.
 	ErrMigrationNotFound = migrations.ErrNotFound
 	// ErrInvalidInput marks a request refused for what it says; cases say what.

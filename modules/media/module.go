@@ -89,6 +89,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/internal/platform/storage"
 	"github.com/plyrfm/plyr/modules/media/internal/db"
+	"github.com/plyrfm/plyr/modules/media/internal/exports"
 	"github.com/plyrfm/plyr/modules/media/internal/files"
 	"github.com/plyrfm/plyr/modules/media/internal/images"
 	"github.com/plyrfm/plyr/modules/media/internal/migrations"
@@ -107,13 +108,23 @@ type ObjectStore interface {
 	CopyFrom(ctx context.Context, fromBucket, key, contentType string) error
 	Bucket() string
 	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
+	PresignDownload(ctx context.Context, key string, ttl time.Duration, contentType, filename string) (string, error)
 }
 
-// PDSTracks finds the tracks whose audio may be copied to their artist's PDS (the catalog).
-type PDSTracks interface {
+// Tracks is the catalog as migrations and exports need it.
+type Tracks interface {
 	// PDSTracks are the artist's tracks among ids (all when ids is empty) that are ready,
 	// not for supporters only and not on the PDS yet, oldest first.
 	PDSTracks(ctx context.Context, artist string, ids []uuid.UUID) ([]uuid.UUID, error)
+	// ExportTracks are all the artist's ready tracks, oldest first: each one's title and
+	// its original where one is kept, else its MP3.
+	ExportTracks(ctx context.Context, artist string) ([]mediaact.ExportItem, error)
+}
+
+// ExportWorkflows starts export workflows (workflows/export).
+type ExportWorkflows interface {
+	StartExport(ctx context.Context, did string, in mediaact.ExportInput) error
 }
 
 // MigrationWorkflows starts the workflows of PDS migrations (workflows/pdsmigration).
@@ -236,9 +247,11 @@ type Deps struct {
 	PrivateStorage ObjectStore
 	// Atprotofans says who supports an artist, for gated audio.
 	Atprotofans Atprotofans
-	// Tracks and Migrations serve PDS migrations: which tracks may go, and their workflows.
-	Tracks     PDSTracks
+	// Tracks, Migrations and Exports serve PDS migrations and exports: which tracks, and
+	// their workflows.
+	Tracks     Tracks
 	Migrations MigrationWorkflows
+	Exports    ExportWorkflows
 	Workflows  UploadWorkflows
 	// Flags are the accounts' feature flags (identity's).
 	Flags   Flags
@@ -266,8 +279,12 @@ type Module struct {
 	// migrations, pdsTracks and migrationFlows serve PDS migrations.
 	migrations     *migrations.Store
 	flags          accountFlags
-	pdsTracks      PDSTracks
+	pdsTracks      Tracks
 	migrationFlows MigrationWorkflows
+	// exports, exportFlows and private serve exports (zips in the private bucket).
+	exports     *exports.Store
+	exportFlows ExportWorkflows
+	private     ObjectStore
 	// watchInterval is how often a watch of stored progress looks again.
 	watchInterval time.Duration
 	images        *images.Images
@@ -320,9 +337,10 @@ func New(d Deps) *Module {
 		supporters: supporters.New(supporters.Config{BaseURL: d.Atprotofans.URL, HTTPClient: d.Atprotofans.HTTPClient}),
 		migrations: migrations.New(d.DB), pdsTracks: d.Tracks, migrationFlows: d.Migrations, flags: accountFlags{d.Flags},
 		watchInterval: d.WatchInterval,
-		publicURL:     strings.TrimRight(d.PublicURL, "/"),
-		watches:       watches,
-		draining:      make(chan struct{}),
+		exports:       exports.New(q), exportFlows: d.Exports, private: d.PrivateStorage,
+		publicURL: strings.TrimRight(d.PublicURL, "/"),
+		watches:   watches,
+		draining:  make(chan struct{}),
 	}
 }
 
@@ -352,6 +370,7 @@ func (m *Module) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /audio/{fileId}", rpc.RequireHTTP(rpc.Public, http.HandlerFunc(m.handleAudio)))
 	mux.Handle("POST /images", rpc.RequireHTTP(rpc.Session, http.HandlerFunc(m.handleImageUpload)))
 	mux.Handle("GET /images/{imageId}/{variant}", rpc.RequireHTTP(rpc.Public, http.HandlerFunc(m.handleImage)))
+	mux.Handle("GET /exports/{exportId}/download", rpc.RequireHTTP(rpc.Session, http.HandlerFunc(m.handleExportDownload)))
 }
 
 // RecordFile stores a validated file's row; again for the same id changes nothing. It is

@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
-	"github.com/plyrfm/plyr/internal/gen/plyr/media/v1/mediav1connect"
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	"github.com/plyrfm/plyr/modules/media/internal/uploads"
 	"github.com/plyrfm/plyr/modules/media/internal/watch"
@@ -24,10 +23,7 @@ import (
 // internal/uploads and follows its workflow through the shared looks of internal/watch.
 // Errors are returned as they are: the service's error interceptor maps them
 // (rpc.ConnectError) and logs what clients must not see.
-type handler struct {
-	m                                               *Module
-	mediav1connect.UnimplementedMediaServiceHandler // TEMPORARY while issue 10 lands
-}
+type handler struct{ m *Module }
 
 // WatchUpload streams an upload's state until it ends. The streams of one upload share one
 // look at the workflow per tick (internal/watch), and a message goes out only when

@@ -167,3 +167,10 @@ WHERE artist_did = @artist_did AND status = 'ready' AND NOT deleting AND NOT sup
   AND (cardinality(@track_ids::uuid[]) = 0 OR id = ANY(@track_ids::uuid[]))
 ORDER BY created_at, id
 LIMIT @page_limit;
+
+-- name: ListExportTracks :many
+-- ListExportTracks are all of an artist's ready tracks for an export, oldest first: the
+-- original where one is kept, else the playable file.
+SELECT id, title, COALESCE(original_file_id, file_id)::uuid AS file_id FROM catalog.tracks
+WHERE artist_did = @artist_did AND status = 'ready' AND NOT deleting AND file_id IS NOT NULL
+ORDER BY created_at, id;

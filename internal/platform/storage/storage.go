@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"time"
 
@@ -285,6 +286,18 @@ func (c *Client) PresignGet(ctx context.Context, key string, ttl time.Duration, 
 	if contentType != "" {
 		in.ResponseContentType = &contentType
 	}
+	req, err := c.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
+// PresignDownload returns a URL that reads key for ttl without credentials, answered as
+// an attachment named filename (a download, not a page).
+func (c *Client) PresignDownload(ctx context.Context, key string, ttl time.Duration, contentType, filename string) (string, error) {
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": filename})
+	in := &s3.GetObjectInput{Bucket: &c.bucket, Key: &key, ResponseContentType: &contentType, ResponseContentDisposition: &disposition}
 	req, err := c.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
 	if err != nil {
 		return "", fmt.Errorf("presign %s: %w", key, err)

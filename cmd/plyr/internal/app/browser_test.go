@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
+	"github.com/plyrfm/plyr/internal/atprotofanstest"
 	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/platform/config"
@@ -46,10 +47,12 @@ func TestBrowser(t *testing.T) {
 	require.NoError(t, err, "start the reference PDS in loopback mode (make pds-harness installs it)")
 	t.Cleanup(func() { net.Stop(10 * time.Second) })
 
+	fans := atprotofanstest.New(t) // the second account supports nobody (08-pds-gating)
 	s := newStackWith(t, stackOptions{
-		maxUpload: 32 << 20,
-		atproto:   &app.ATProto{HTTPClient: net.HTTPClient(), Directory: net.Directory(), AllowLoopbackPDS: true},
-		records:   config.Records{WriteAttempts: 3, WriteTimeout: 5 * time.Second},
+		maxUpload:   32 << 20,
+		atprotofans: fans.URL,
+		atproto:     &app.ATProto{HTTPClient: net.HTTPClient(), Directory: net.Directory(), AllowLoopbackPDS: true},
+		records:     config.Records{WriteAttempts: 3, WriteTimeout: 5 * time.Second},
 	})
 
 	var accounts []devpds.Account
@@ -62,6 +65,7 @@ func TestBrowser(t *testing.T) {
 		_, err = s.app.Identity().EnsureAccount(ctx, acct.DID, acct.Handle)
 		require.NoError(t, err)
 		s.setFlag(t, acct.DID, media.FlagLossless)
+		s.setFlag(t, acct.DID, media.FlagPDSAudio) // 08-pds-gating
 	}
 	accountsJSON, _ := json.Marshal(accounts)
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	mediaact "github.com/plyrfm/plyr/activities/media"
+
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/google/uuid"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/plyrfm/plyr/modules/catalog"
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/modules/media"
+	"github.com/plyrfm/plyr/workflows/export"
 	"github.com/plyrfm/plyr/workflows/gate"
 	"github.com/plyrfm/plyr/workflows/pdsmigration"
 	"github.com/plyrfm/plyr/workflows/recordsync"
@@ -69,6 +72,7 @@ func (a *App) buildModules() error {
 		Atprotofans: media.Atprotofans{URL: a.cfg.Media.AtprotofansURL, HTTPClient: fans},
 		Tracks:      mediaTracks{a.catalog},
 		Migrations:  pdsmigration.NewStarter(a.infra.Temporal),
+		Exports:     export.NewStarter(a.infra.Temporal),
 		Workflows:   media.NewTemporalUploads(a.infra.Temporal, a.metrics),
 		Flags:       a.identity,
 		Limits: media.Limits{
@@ -191,6 +195,15 @@ func (m mediaTracks) PDSTracks(ctx context.Context, artist string, ids []uuid.UU
 	out := make([]uuid.UUID, 0, len(candidates))
 	for _, c := range candidates {
 		out = append(out, c.TrackID)
+	}
+	return out, err
+}
+
+func (m mediaTracks) ExportTracks(ctx context.Context, artist string) ([]mediaact.ExportItem, error) {
+	list, err := m.catalog.ExportTracks(ctx, artist)
+	out := make([]mediaact.ExportItem, 0, len(list))
+	for _, t := range list {
+		out = append(out, mediaact.ExportItem{FileID: t.FileID, Title: t.Title})
 	}
 	return out, err
 }

@@ -57,6 +57,7 @@ func (a *App) newWorkers() []worker.Worker {
 		PrivateStorage: a.infra.PrivateStorage,
 		PDS:            recordPDS{a.identity},
 		Migrations:     a.media,
+		Exports:        a.media,
 		Records:        a.media,
 		Limits: mediaact.Limits{MaxBytes: a.cfg.Media.MaxUploadBytes, MaxDuration: a.cfg.Media.MaxDuration, BlobTimeout: a.cfg.Media.BlobTimeout,
 			MinDecodeSpeed: a.cfg.Media.MinDecodeSpeed},

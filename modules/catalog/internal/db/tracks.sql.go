@@ -431,6 +431,40 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 	return items, nil
 }
 
+const listExportTracks = `-- name: ListExportTracks :many
+SELECT id, title, COALESCE(original_file_id, file_id)::uuid AS file_id FROM catalog.tracks
+WHERE artist_did = $1 AND status = 'ready' AND NOT deleting AND file_id IS NOT NULL
+ORDER BY created_at, id
+`
+
+type ListExportTracksRow struct {
+	ID     uuid.UUID
+	Title  string
+	FileID uuid.UUID
+}
+
+// ListExportTracks are all of an artist's ready tracks for an export, oldest first: the
+// original where one is kept, else the playable file.
+func (q *Queries) ListExportTracks(ctx context.Context, artistDid string) ([]ListExportTracksRow, error) {
+	rows, err := q.db.Query(ctx, listExportTracks, artistDid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListExportTracksRow{}
+	for rows.Next() {
+		var i ListExportTracksRow
+		if err := rows.Scan(&i.ID, &i.Title, &i.FileID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listPDSCandidates = `-- name: ListPDSCandidates :many
 SELECT id, file_id FROM catalog.tracks
 WHERE artist_did = $1 AND status = 'ready' AND NOT deleting AND NOT supporters_only

@@ -131,3 +131,24 @@ func (t *Tracks) RecordWritten(ctx context.Context, id uuid.UUID, revision int64
 	}
 	return false, "", nil
 }
+
+// ExportTrack is a track as an export of its artist's tracks names it.
+type ExportTrack struct {
+	TrackID uuid.UUID
+	Title   string
+	// FileID is the original where one is kept, else the playable file.
+	FileID uuid.UUID
+}
+
+// ExportTracks are all of the artist's ready tracks, oldest first, for an export.
+func (t *Tracks) ExportTracks(ctx context.Context, artist string) ([]ExportTrack, error) {
+	rows, err := t.q.ListExportTracks(ctx, artist)
+	if err != nil {
+		return nil, fmt.Errorf("tracks to export: %w", err)
+	}
+	out := make([]ExportTrack, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, ExportTrack{TrackID: r.ID, Title: r.Title, FileID: r.FileID})
+	}
+	return out, nil
+}

@@ -28,6 +28,19 @@ type File struct {
 	Private      bool
 }
 
+type MediaExport struct {
+	ID         uuid.UUID
+	Did        string
+	Status     string
+	Total      int32
+	Processed  int32
+	SizeBytes  int64
+	Error      string
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+	ExpiresAt  *time.Time
+}
+
 type MediaImage struct {
 	ID          uuid.UUID
 	OwnerDid    string

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ var ErrFileNotFound = rpc.NewError(connect.CodeNotFound, "no audio with this id"
 // size as stored, deleting them, and copying them in from the other bucket.
 type Storage interface {
 	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
 	Delete(ctx context.Context, key string) error
 	CopyFrom(ctx context.Context, fromBucket, key, contentType string) error
@@ -178,6 +180,24 @@ func (f *Files) ApplyGate(ctx context.Context, id uuid.UUID, gated bool) error {
 		return fmt.Errorf("delete the old copy of %s: %w", file.StorageKey, err)
 	}
 	return nil
+}
+
+// Open returns a reader of a file's bytes, from the bucket they are in, and the file.
+// ErrFileNotFound when there is no such file.
+func (f *Files) Open(ctx context.Context, id uuid.UUID) (io.ReadCloser, File, error) {
+	file, err := f.Get(ctx, id)
+	if err != nil {
+		return nil, File{}, err
+	}
+	in, _ := f.bucket(file.Private)
+	body, _, err := in.Open(ctx, file.StorageKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, File{}, ErrFileNotFound
+	}
+	if err != nil {
+		return nil, File{}, fmt.Errorf("open %s: %w", file.StorageKey, err)
+	}
+	return body, file, nil
 }
 
 // maxSizesAtOnce bounds the storage HEADs of one Sizes call.

@@ -2,6 +2,7 @@ package files_test
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,10 @@ func (presigner) Bucket() string { return "test" }
 
 func (presigner) Head(context.Context, string) (storage.ObjectInfo, error) {
 	return storage.ObjectInfo{}, nil
+}
+
+func (presigner) Open(context.Context, string) (io.ReadCloser, int64, error) {
+	return nil, 0, storage.ErrNotFound
 }
 
 // newFiles is the feature on a transaction of its own, rolled back when the test ends.

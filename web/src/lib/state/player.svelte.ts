@@ -7,12 +7,20 @@
 // MP3); an original that fails to load before playback begins falls back to the MP3 once,
 // at the same position. The current track's waveform (GetTrack's, which lists leave out)
 // is fetched once when it starts playing and kept for the seek bars, in a small cache.
+//
+// A track for its artist's supporters only is not given to the element straight away:
+// when it is to play, HEAD /audio/<file> asks first whether this listener may hear it. The
+// artist and their supporters may (it then plays, and is not asked about again on this
+// page); anyone else gets a notice instead of a failure (sign in, or the artist's support
+// link) and the queue moves on to the next track. A track gated after it was queued, whose
+// file then fails to load, is explained the same way.
 import type { Track } from '$gen/plyr/catalog/v1/catalog_pb';
 import { catalog, plays } from '$lib/api';
 import { audioSource, audioUrl } from '$lib/audio';
+import { supportLink } from '$lib/pds';
 import { prefs } from './prefs.svelte';
 import { maxQueue, queue } from './queue.svelte';
-import { toast } from './toasts.svelte';
+import { dismiss, toast } from './toasts.svelte';
 
 const volumeKey = 'plyr-volume';
 /** A play counts after this much listening, or half the track when it is shorter than twice that. */
@@ -20,6 +28,22 @@ const countAfterMs = 30_000;
 /** How many tracks' waveforms are kept. */
 const waveformsKept = 50;
 const noPeaks = new Uint8Array(0);
+
+/** What HEAD /audio/<file> says of a gated file: this listener may hear it, must sign in,
+ * or is not one of the artist's supporters; 'unknown' when it could not be asked (the
+ * element then tries, and says so if it fails). */
+type Gate = 'open' | 'sign-in' | 'supporters' | 'unknown';
+
+async function askGate(fileId: string): Promise<Gate> {
+	try {
+		const res = await fetch(audioUrl(fileId), { method: 'HEAD', credentials: 'include', cache: 'no-store', redirect: 'manual' });
+		if (res.status === 401) return 'sign-in';
+		if (res.status === 402) return 'supporters';
+		return res.ok || res.type === 'opaqueredirect' ? 'open' : 'unknown';
+	} catch {
+		return 'unknown';
+	}
+}
 
 class Player {
 	playing = $state(false);
@@ -58,6 +82,17 @@ class Player {
 	private waveforms = new Map<string, Uint8Array>();
 	/** The track whose waveform was asked for during the current load. */
 	private waveformAsked = '';
+	/** A gated track shown as the current one while its file is withheld (not asked about
+	 * yet, or refused). */
+	private heldId = '';
+	/** The srcSeq of the held track HEAD /audio is being asked about (-1: none). */
+	private askingSeq = -1;
+	/** Gated files this page was let play. */
+	private cleared = new Set<string>();
+	/** Artists' support URLs, by DID, for the supporters-only notice. */
+	private supportUrls = new Map<string, string>();
+	/** The notice saying why a gated track did not play (one at a time). */
+	private gateToast = 0;
 
 	// The play report of the current load: how long it was heard, and whether it was sent
 	// (set before the request: one report per load, however the events fall).
@@ -117,7 +152,10 @@ class Player {
 		on('error', () => {
 			this.buffering = false;
 			if (this.fallBack(audio)) return;
-			if (this.track && audio.getAttribute('src')) toast('error', `“${this.track.title}” could not be played.`);
+			const track = this.track;
+			if (!track || !audio.getAttribute('src')) return;
+			if (!this.begun && track.id === this.loadedId) void this.explainFailure(track);
+			else toast('error', `“${track.title}” could not be played.`);
 		});
 		this.setupMediaSession();
 		// A queue restored from the last visit is shown, not played.
@@ -224,6 +262,7 @@ class Player {
 			this.wantsPlay = false;
 			this.waveform = noPeaks;
 			this.loadedId = '';
+			this.heldId = '';
 			this.time = 0;
 			this.duration = 0;
 			this.started = false;
@@ -250,11 +289,18 @@ class Player {
 		if (m && code) this.ref = { trackId: decodeURIComponent(m[1]!), code };
 	}
 
-	private load(track: Track, autoplay: boolean, atMs = 0): void {
+	/** Gives the element track's file (playing it when autoplay), from atMs; a gated track
+	 * not yet cleared is held and asked about first, unless asked is set (it was). */
+	private load(track: Track, autoplay: boolean, atMs = 0, asked = false): void {
 		const audio = this.audio;
 		if (!audio) return;
 		if (this.loadedId !== track.id) {
+			if (track.supportersOnly && !asked && !this.cleared.has(track.fileId)) {
+				this.hold(audio, track, atMs, autoplay);
+				return;
+			}
 			this.loadedId = track.id;
+			this.heldId = '';
 			const src = audioSource(track, (type) => audio.canPlayType(type));
 			this.onOriginal = src !== audioUrl(track.fileId);
 			this.begun = false;
@@ -282,11 +328,105 @@ class Player {
 			if (err instanceof DOMException && err.name === 'NotAllowedError') return;
 			if (err instanceof DOMException && err.name === 'AbortError') return;
 			// Another file replaced this one meanwhile, or an original that cannot be read
-			// falls back to the MP3 (the error event): neither is worth a word.
+			// falls back to the MP3 (the error event): neither is worth a word. A file that
+			// cannot be loaded at all is explained by the error event too (it may be gated).
 			if (seq !== this.srcSeq) return;
-			if (original && err instanceof DOMException && err.name === 'NotSupportedError') return;
+			if (err instanceof DOMException && err.name === 'NotSupportedError') {
+				if (original || audio.error) return;
+			}
 			toast('error', `“${track.title}” could not be played.`);
 		});
+	}
+
+	/** Shows a gated track as the current one with the element emptied; when it is to
+	 * play, asks whether this listener may hear it, then plays it or says why not. */
+	private hold(audio: HTMLAudioElement, track: Track, atMs: number, autoplay: boolean): void {
+		if (this.heldId !== track.id) {
+			this.heldId = track.id;
+			audio.pause();
+			audio.removeAttribute('src');
+			audio.load();
+			this.srcSeq++;
+			this.loadedId = '';
+			this.onOriginal = false;
+			this.begun = false;
+			this.wantsPlay = false;
+			this.playing = false;
+			this.showWaveform(track);
+			this.time = atMs / 1000;
+			this.duration = track.durationMs / 1000;
+			this.resumeAt = 0;
+			this.ended = false;
+			this.updateMediaSession(track);
+		}
+		const seq = this.srcSeq;
+		if (!autoplay || this.askingSeq === seq) return;
+		this.askingSeq = seq;
+		this.buffering = true;
+		void askGate(track.fileId).then((gate) => {
+			if (this.askingSeq === seq) {
+				this.askingSeq = -1;
+				this.buffering = false;
+			}
+			// Something else was loaded meanwhile.
+			if (seq !== this.srcSeq || this.track?.id !== track.id) return;
+			if (gate === 'open') this.cleared.add(track.fileId);
+			if (gate === 'open' || gate === 'unknown') this.load(track, true, atMs, true);
+			else void this.refuse(track, gate);
+		});
+	}
+
+	/** After the loaded file failed before playing: a track gated since it was listed says
+	 * so (and is held); any other failure is said as one. */
+	private async explainFailure(track: Track): Promise<void> {
+		const gate = await askGate(track.fileId);
+		if (this.track?.id !== track.id || this.loadedId !== track.id) return;
+		if (gate !== 'sign-in' && gate !== 'supporters') {
+			toast('error', `“${track.title}” could not be played.`);
+			return;
+		}
+		this.cleared.delete(track.fileId);
+		const audio = this.audio;
+		if (audio) this.hold(audio, track, this.time * 1000, false);
+		void this.refuse(track, gate);
+	}
+
+	/** Says why a gated track does not play for this listener (sign in, or support the
+	 * artist, with their link) and moves on to the next queued track. */
+	private async refuse(track: Track, gate: 'sign-in' | 'supporters'): Promise<void> {
+		const artist = track.artistDisplayName || track.artistHandle;
+		const moveOn = queue.hasNext;
+		const then = moveOn ? ' Playing the next track.' : '';
+		if (moveOn) this.next();
+		dismiss(this.gateToast);
+		if (gate === 'sign-in') {
+			const back = `/login?return_to=${encodeURIComponent(location.pathname)}`;
+			this.gateToast = toast(
+				'info',
+				`Sign in to hear this track: “${track.title}” is for ${artist}’s supporters.${then}`,
+				{ label: 'Sign in', href: back, run: () => {} },
+				true
+			);
+			return;
+		}
+		let link = '';
+		try {
+			let url = this.supportUrls.get(track.artistDid);
+			if (url === undefined) {
+				url = (await catalog.getArtist({ artist: { case: 'did', value: track.artistDid } })).artist?.supportUrl ?? '';
+				this.supportUrls.set(track.artistDid, url);
+			}
+			link = supportLink(track.artistDid, url);
+		} catch {
+			// The notice goes without the link.
+		}
+		dismiss(this.gateToast);
+		this.gateToast = toast(
+			'info',
+			`For ${artist}’s supporters only: “${track.title}” plays once you support them.${then}`,
+			link ? { label: `Support ${artist}`, href: link, external: true, run: () => {} } : undefined,
+			true
+		);
 	}
 
 	/** After the element's error: when it held the loaded track's lossless original that

@@ -1,5 +1,6 @@
-// Toasts: short messages in a live region, with an optional action. Long work (an upload)
-// keeps one toast and updates it.
+// Toasts: short messages in a live region, with an optional action. Long work (an upload,
+// a migration, an export) keeps one toast and updates it. Info and success toasts go away
+// by themselves unless sticky (one whose link is the point: a download, a support page).
 
 export type ToastKind = 'info' | 'success' | 'error' | 'progress';
 
@@ -9,7 +10,17 @@ export interface Toast {
 	text: string;
 	/** 0..1 for progress toasts. */
 	progress?: number;
-	action?: { label: string; run: () => void; href?: string };
+	action?: {
+		label: string;
+		run: () => void;
+		href?: string;
+		/** The link leaves plyr: it opens in a new tab. */
+		external?: boolean;
+		/** The link is a file to download (not a screen of the app). */
+		download?: boolean;
+	};
+	/** Stays until dismissed, whatever its kind. */
+	sticky?: boolean;
 }
 
 let next = 1;
@@ -17,11 +28,11 @@ const timers = new Map<number, ReturnType<typeof setTimeout>>();
 
 export const toasts = $state<Toast[]>([]);
 
-/** Shows a toast; info and success ones go away by themselves. */
-export function toast(kind: ToastKind, text: string, action?: Toast['action']): number {
+/** Shows a toast; info and success ones go away by themselves unless sticky. */
+export function toast(kind: ToastKind, text: string, action?: Toast['action'], sticky = false): number {
 	const id = next++;
-	toasts.push({ id, kind, text, action });
-	schedule(id, kind);
+	toasts.push({ id, kind, text, action, sticky });
+	schedule(id);
 	return id;
 }
 
@@ -30,7 +41,7 @@ export function update(id: number, change: Partial<Omit<Toast, 'id'>>): void {
 	const t = toasts.find((t) => t.id === id);
 	if (!t) return;
 	Object.assign(t, change);
-	if (change.kind) schedule(id, change.kind);
+	if (change.kind || change.sticky !== undefined) schedule(id);
 }
 
 export function dismiss(id: number): void {
@@ -40,9 +51,10 @@ export function dismiss(id: number): void {
 	if (i >= 0) toasts.splice(i, 1);
 }
 
-function schedule(id: number, kind: ToastKind): void {
+function schedule(id: number): void {
 	clearTimeout(timers.get(id));
-	if (kind === 'info' || kind === 'success') {
+	const t = toasts.find((t) => t.id === id);
+	if (t && !t.sticky && (t.kind === 'info' || t.kind === 'success')) {
 		timers.set(id, setTimeout(() => dismiss(id), 6000));
 	}
 }
