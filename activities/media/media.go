@@ -105,7 +105,7 @@ type Activities struct {
 	Migrations Migrations
 	// Exports builds artists' exports.
 	Exports Exports
-	Limits     Limits
+	Limits  Limits
 	// TempDir receives the files being inspected (named TempFilePrefix…); they are removed
 	// when the step ends, and SweepTempFiles removes those a killed worker left.
 	TempDir string
