@@ -7,6 +7,9 @@
 // 200 with that upload's ids instead of 202: nothing new is made, nothing is followed,
 // and the person is pointed at the track they already have.
 //
+// A track whose audio was to be copied to the artist's PDS and was not (refused for its
+// size, or failed) is ready all the same: a separate notice says so, as a warning.
+//
 // Leaving plyr (closing the tab, reloading) while a file is still being sent, or while its
 // details are being saved, loses it: a beforeunload handler asks first. Processing goes on
 // on the server whatever the browser does.
@@ -272,6 +275,7 @@ class Uploads {
 			case UploadStatus.READY:
 				dismiss(toastId);
 				toast('success', `“${title}” is ready.`, { label: 'View track', href: `/track/${trackId}`, run: () => {} });
+				this.warnPds(title, msg);
 				return { status: 'ready', trackId };
 			case UploadStatus.REJECTED: {
 				const message = `“${title}” was not accepted: ${sentence(msg.error || 'the file could not be used')} Nothing of it was kept.`;
@@ -292,6 +296,18 @@ class Uploads {
 				});
 				return null;
 			}
+		}
+	}
+
+	/** A ready track whose audio was to be copied to the PDS and was not: a warning (it
+	 * plays from plyr all the same), not a failure. */
+	private warnPds(title: string, msg: WatchUploadResponse): void {
+		const portal = { label: 'Open portal', href: '/portal', run: () => {} };
+		if (msg.pdsBlob === 'too_large') {
+			toast('info', `Your PDS refused the audio of “${title}” for its size: it plays from plyr storage only.`, undefined, true);
+		} else if (msg.pdsBlob === 'failed' || (msg.error && msg.pdsBlob !== 'on_pds' && msg.pdsBlob !== 'uploaded')) {
+			const why = msg.error ? ` (${msg.error.replace(/\.$/, '')})` : '';
+			toast('info', `The audio of “${title}” could not be copied to your PDS${why}. It plays from plyr all the same; you can move it from your portal later.`, portal, true);
 		}
 	}
 
