@@ -165,3 +165,21 @@ func (m *Module) BuildExport(ctx context.Context, id uuid.UUID, items []mediaact
 func (m *Module) FinishExport(ctx context.Context, id uuid.UUID, size int64, failure string) error {
 	return m.exports.Finish(ctx, id, size, failure)
 }
+
+// ForgetExpiredExports deletes at most limit exports whose time is up: their zips, then
+// their rows (housekeeping). It returns how many went.
+func (m *Module) ForgetExpiredExports(ctx context.Context, now time.Time, limit int) (int, error) {
+	ids, err := m.exports.Expired(ctx, now, limit)
+	if err != nil {
+		return 0, err
+	}
+	for i, id := range ids {
+		if err := m.private.Delete(ctx, exports.Key(id)); err != nil {
+			return i, err
+		}
+		if err := m.exports.Delete(ctx, id); err != nil {
+			return i, err
+		}
+	}
+	return len(ids), nil
+}

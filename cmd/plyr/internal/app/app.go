@@ -95,6 +95,9 @@ func (a *App) Identity() *identity.Module { return a.identity }
 // Catalog is the catalog module, for benchmarks that drive it directly.
 func (a *App) Catalog() *catalog.Module { return a.catalog }
 
+// Media is the media module (for tests and operator commands).
+func (a *App) Media() *media.Module { return a.media }
+
 // Close releases what the modules hold beyond requests (the catalog's listening
 // connection for queue changes). Call it once the HTTP server has stopped.
 func (a *App) Close() { a.catalog.Close() }

@@ -119,4 +119,12 @@ func TestExport(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
+
+	// Housekeeping deletes it: the zip, then the row.
+	n, err := s.app.Media().ForgetExpiredExports(context.Background(), time.Now(), 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	keys, err = s.private.List(context.Background(), "exports/")
+	require.NoError(t, err)
+	require.Empty(t, keys)
 }

@@ -31,11 +31,12 @@ func (a *App) housekeepingActivities() *housekeepingact.Activities {
 		},
 		// The catalog's step: stalled records resumed, and what the listener side no longer
 		// needs (play guards past their window, old visitor salts, expired now-playing)
-		// forgotten in the same pass.
+		// forgotten in the same pass; and the media module's expired exports deleted.
 		Records: func(ctx context.Context, stalledSince time.Time, limit int) (int, error) {
 			n, err := a.catalog.ResumeStalledRecords(ctx, stalledSince, limit)
 			_, forgetErr := a.catalog.ForgetListening(ctx)
-			return n, errors.Join(err, forgetErr)
+			_, exportsErr := a.media.ForgetExpiredExports(ctx, time.Now(), limit)
+			return n, errors.Join(err, forgetErr, exportsErr)
 		},
 		Uploads: a.media,
 		Storage: a.infra.Storage,
