@@ -152,6 +152,9 @@ type StoreInput struct {
 	FileID     uuid.UUID
 	OwnerDID   string
 	Inspection Inspection
+	// KeepStaging leaves the staged copy for a transcode still reading it; the upload
+	// deletes it afterwards.
+	KeepStaging bool `json:",omitempty"`
 }
 
 // StoreFile copies the staged upload to its permanent key, AudioKey(FileID, extension),
@@ -180,6 +183,9 @@ func (a *Activities) StoreFile(ctx context.Context, in StoreInput) (string, erro
 	})
 	if err != nil {
 		return "", err
+	}
+	if in.KeepStaging {
+		return key, nil
 	}
 	if err := a.Storage.Delete(ctx, in.StagingKey); err != nil {
 		return "", err

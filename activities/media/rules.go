@@ -49,6 +49,16 @@ var Formats = []Format{
 		ContentType: "audio/mp4", PlayType: `audio/mp4; codecs="alac"`, Codecs: []string{"alac"}, Lossless: true},
 }
 
+// formatByName finds an accepted format by its ffprobe name.
+func formatByName(name string) (Format, bool) {
+	for _, f := range Formats {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Format{}, false
+}
+
 // acceptedNames is the list users see when a file is refused.
 const acceptedNames = "MP3, FLAC, WAV, AIFF or ALAC (.m4a)"
 

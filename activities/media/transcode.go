@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/plyrfm/plyr/internal/platform/ffmpeg"
 	"github.com/plyrfm/plyr/internal/platform/mp3info"
@@ -30,17 +33,15 @@ const WaveformPeaks = 1000
 // by seconds.
 const maxDurationDrift = 100 * time.Millisecond
 
-// TranscodeInput names a stored lossless original to make an MP3 of.
+// TranscodeInput names a lossless original to make an MP3 of.
 type TranscodeInput struct {
 	SourceFileID uuid.UUID
-	SourceKey    string
-	OwnerDID     string
-	// Format is the original's ffprobe format name; SampleRate and Channels its probe's.
-	Format     string
-	SampleRate int32
-	Channels   int32
-	// DeclaredMs is the original's length, from its header.
-	DeclaredMs int32
+	// SourceKey is where the original's bytes are: the staged upload, which the upload
+	// inspects and stores while this transcode runs.
+	SourceKey string
+	OwnerDID  string
+	// Format is the original's format (ffprobe's name), as its first bytes sniffed.
+	Format string
 }
 
 // Transcoded is TranscodeToMP3's result. A source that turned out damaged has only
@@ -51,6 +52,8 @@ type Transcoded struct {
 	FileID     uuid.UUID
 	StorageKey string
 	SizeBytes  int64
+	// DurationMs is the MP3's exact length (from its LAME tag), which the upload checks
+	// against the original's.
 	DurationMs int32
 	Peaks      []byte
 }
@@ -61,15 +64,20 @@ func TranscodedFileID(source uuid.UUID) uuid.UUID {
 	return uuid.NewSHA1(source, []byte("mp3"))
 }
 
-// TranscodeToMP3 makes the MP3 of a lossless original: it downloads the original, encodes
-// it with ffmpeg (which decodes every frame and stops at damage), checks the MP3's exact
-// length (from its LAME header) against the original's, stores the MP3 at
-// AudioKey(TranscodedFileID(source), "mp3") and records its row. The waveform comes from
-// the same decode. A retry redoes the whole of it and writes the same key and row, so a
-// worker killed midway leaves nothing behind but its temp files, which are swept.
+// TranscodeToMP3 makes the MP3 of a lossless original: it downloads the original and
+// encodes it with ffmpeg (which decodes every frame and stops at damage), stores the MP3 at
+// AudioKey(TranscodedFileID(source), "mp3") and records its row. Beside the encode, on the
+// other core, a probe finds the original's length (for progress and the decode allowance)
+// and a second decode draws the waveform: the encode, single-threaded, sets the pace. A
+// retry redoes the whole of it and writes the same key and row, so a worker killed midway
+// leaves nothing behind but its temp files, which are swept.
 func (a *Activities) TranscodeToMP3(ctx context.Context, in TranscodeInput) (Transcoded, error) {
 	report := newProgressReporter(ctx)
 	defer report.stop()
+	format, ok := formatByName(in.Format)
+	if !ok {
+		return Transcoded{}, temporal.NewNonRetryableApplicationError("no such format: "+in.Format, "bad_input", nil)
+	}
 
 	src, err := createTempFile(a.TempDir)
 	if err != nil {
@@ -85,27 +93,44 @@ func (a *Activities) TranscodeToMP3(ctx context.Context, in TranscodeInput) (Tra
 	if _, err := a.Storage.Download(ctx, in.SourceKey, io.MultiWriter(src, counter)); err != nil {
 		return Transcoded{}, err
 	}
-
 	dst, err := createTempFile(a.TempDir)
 	if err != nil {
 		return Transcoded{}, err
 	}
 	defer os.Remove(dst.Name())
 	defer dst.Close()
-	declared := time.Duration(in.DeclaredMs) * time.Millisecond
-	report.set(StepTranscode, 0)
-	// The transcode is the original's decode, held to the same allowance as an MP3's in
-	// its inspection: a file made to crawl is refused, not retried.
-	allowance := a.Limits.decodeAllowance(declared)
-	encodeCtx, cancel := context.WithTimeoutCause(ctx, allowance, errDecodeTooSlow)
-	defer cancel()
-	out, err := ffmpeg.Transcode(encodeCtx, src.Name(), in.Format, dst.Name(), ffmpeg.TranscodeOptions{
-		SampleRate: int(in.SampleRate), Channels: int(in.Channels), Peaks: WaveformPeaks,
-		OnProgress: func(d time.Duration) { report.set(StepTranscode, fraction(d, declared)) },
+
+	encodeCtx, stopEncode := context.WithCancelCause(ctx)
+	defer stopEncode(nil)
+	start := time.Now()
+	var declared atomic.Int64 // the original's length, once the probe has found it
+	side, sideCtx := errgroup.WithContext(ctx)
+	var peaks []byte
+	side.Go(func() error {
+		var err error
+		peaks, err = ffmpeg.Peaks(sideCtx, src.Name(), format.Name, WaveformPeaks)
+		return err
 	})
+	side.Go(func() error {
+		// A probe that fails is the inspection's to report; the encode goes on.
+		facts, err := a.probe(sideCtx, src.Name(), format)
+		if err != nil {
+			return nil
+		}
+		declared.Store(int64(facts.declared))
+		allowance := a.Limits.decodeAllowance(facts.declared)
+		timer := time.AfterFunc(allowance-time.Since(start), func() { stopEncode(errDecodeTooSlow) })
+		context.AfterFunc(encodeCtx, func() { timer.Stop() })
+		return nil
+	})
+	report.set(StepTranscode, 0)
+	out, err := ffmpeg.Transcode(encodeCtx, src.Name(), format.Name, dst.Name(), ffmpeg.TranscodeOptions{
+		OnProgress: func(d time.Duration) { report.set(StepTranscode, fraction(d, time.Duration(declared.Load()))) },
+	})
+	sideErr := side.Wait()
 	if errors.Is(err, errDecodeTooSlow) && ctx.Err() == nil {
 		return Transcoded{Rejected: fmt.Sprintf("the audio took too long to decode (more than %s for %s of audio); it may be damaged or made to be slow",
-			allowance.Round(time.Second), clock(declared))}, nil
+			a.Limits.decodeAllowance(time.Duration(declared.Load())).Round(time.Second), clock(time.Duration(declared.Load())))}, nil
 	}
 	if err != nil {
 		return Transcoded{}, err
@@ -113,13 +138,12 @@ func (a *Activities) TranscodeToMP3(ctx context.Context, in TranscodeInput) (Tra
 	if out.Failure != "" {
 		return Transcoded{Rejected: fmt.Sprintf("the audio is damaged or cut short (%s)", out.Failure)}, nil
 	}
+	if sideErr != nil {
+		return Transcoded{}, sideErr
+	}
 	mp3, err := mp3info.ReadFile(dst.Name())
 	if err != nil {
 		return Transcoded{}, fmt.Errorf("read the MP3's header: %w", err)
-	}
-	if drift := mp3.Duration - declared; drift > maxDurationDrift || -drift > maxDurationDrift {
-		return Transcoded{Rejected: fmt.Sprintf("the audio is damaged or cut short: it plays for %s but its header says %s",
-			clock(mp3.Duration), clock(declared))}, nil
 	}
 	report.set(StepTranscode, 1)
 
@@ -142,6 +166,17 @@ func (a *Activities) TranscodeToMP3(ctx context.Context, in TranscodeInput) (Tra
 		return Transcoded{}, err
 	}
 	return Transcoded{
-		FileID: id, StorageKey: key, SizeBytes: size, DurationMs: int32(mp3.Duration.Milliseconds()), Peaks: out.Peaks,
+		FileID: id, StorageKey: key, SizeBytes: size, DurationMs: int32(mp3.Duration.Milliseconds()), Peaks: peaks,
 	}, nil
+}
+
+// CheckTranscode compares the MP3's exact length with the original's declared one: MP3
+// frames move the end by a few milliseconds, a cut-short source (a WAV whose header claims
+// more than it holds) by seconds. It returns the reason to refuse the upload, or "".
+func CheckTranscode(declaredMs, mp3Ms int32) string {
+	declared, got := time.Duration(declaredMs)*time.Millisecond, time.Duration(mp3Ms)*time.Millisecond
+	if drift := got - declared; drift > maxDurationDrift || -drift > maxDurationDrift {
+		return fmt.Sprintf("the audio is damaged or cut short: it plays for %s but its header says %s", clock(got), clock(declared))
+	}
+	return ""
 }

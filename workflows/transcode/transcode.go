@@ -60,6 +60,9 @@ var options = workflow.ActivityOptions{
 	TaskQueue:           mediaact.InspectTaskQueue,
 	StartToCloseTimeout: 2 * time.Hour,
 	HeartbeatTimeout:    10 * time.Second,
+	// Cancelled (the upload was refused), the workflow ends only once the step has
+	// stopped: nothing is stored after the upload has discarded its objects.
+	WaitForCancellation: true,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
 	},

@@ -83,6 +83,10 @@ type Input struct {
 	// PDSAudio: the uploader has their audio copied to their PDS (the pds-audio-uploads
 	// flag and their preference).
 	PDSAudio bool `json:",omitempty"`
+	// LosslessFormat is the format of a lossless file as its first bytes sniffed when the
+	// upload was accepted (and the uploader may upload one): its MP3 is made while it is
+	// inspected.
+	LosslessFormat string `json:",omitempty"`
 }
 
 // Status is how an upload ended.
@@ -276,30 +280,53 @@ func (u *uploadRun) run(ctx workflow.Context) (Output, error) {
 		return Output{}, err
 	}
 	u.progress.Phase = PhaseValidating
+	// A lossless original's MP3 is made while the upload is inspected: the encode is most
+	// of the work and takes one core, the inspection another. A refused upload stops it.
+	// Its progress is the upload's from the start.
+	var mp3Future workflow.ChildWorkflowFuture
+	stopTranscode := func() {}
+	if u.in.LosslessFormat != "" {
+		childCtx, cancel := workflow.WithCancel(ctx)
+		mp3Future, stopTranscode = u.transcode(childCtx, u.in.LosslessFormat), cancel
+		u.progress.Phase, u.progress.Child = PhaseTranscoding, TranscodeWorkflowID(u.in.FileID)
+	}
 	inspection, err := u.inspect(ctx)
-	if err != nil {
-		return Output{}, err
+	if err == nil && inspection.Rejected == "" && !inspection.Lossless && mp3Future != nil {
+		err = temporal.NewNonRetryableApplicationError("the upload's format changed between its sniff and its inspection", "inconsistent", nil)
 	}
-	if inspection.Rejected != "" {
+	if err != nil || inspection.Rejected != "" {
+		if mp3Future != nil {
+			stopTranscode()
+			_ = mp3Future.Get(ctx, nil) // ended, so that what it made is known to discardObjects
+		}
+		if err != nil {
+			return Output{}, err
+		}
 		return Output{Status: StatusRejected, Reason: inspection.Rejected}, nil
-	}
-	// A lossless original is stored (a quick copy) as the first part of transcoding, so
-	// that progress moves on from validation to the transcode.
-	u.progress.Phase = PhaseStoring
-	if inspection.Lossless {
-		u.progress.Phase = PhaseTranscoding
-	}
-	if err := u.store(ctx, inspection); err != nil {
-		return Output{}, err
 	}
 	pub := catalogact.Publication{
 		TrackID: u.in.TrackID, FileID: u.in.FileID, FileType: inspection.Extension,
 		DurationMs: inspection.DurationMs, Waveform: inspection.Peaks,
 	}
 	if inspection.Lossless {
-		mp3, err := u.transcode(ctx, inspection)
+		if mp3Future == nil { // accepted before uploads sniffed their format
+			mp3Future = u.transcode(ctx, inspection.Format)
+		}
+		u.progress.Phase, u.progress.Child = PhaseTranscoding, TranscodeWorkflowID(u.in.FileID)
+		// The original is copied to its permanent key while the MP3 is made, and the staged
+		// copy, which the transcode reads, goes once both are done.
+		stored := u.startStore(ctx, inspection, true)
+		var mp3 mediaact.Transcoded
+		err := mp3Future.Get(ctx, &mp3)
+		u.progress.Child = ""
+		if err == nil {
+			err = stored.Get(ctx, nil)
+		}
 		if err != nil {
 			return Output{}, err
+		}
+		if mp3.Rejected == "" {
+			mp3.Rejected = mediaact.CheckTranscode(inspection.DurationMs, mp3.DurationMs)
 		}
 		if mp3.Rejected != "" {
 			return Output{Status: StatusRejected, Reason: mp3.Rejected}, nil
@@ -309,6 +336,11 @@ func (u *uploadRun) run(ctx workflow.Context) (Output, error) {
 			FileID: u.in.FileID, FileType: inspection.Extension, SizeBytes: inspection.SizeBytes,
 			ContentType: cmp.Or(inspection.PlayType, inspection.ContentType),
 		}
+	} else {
+		u.progress.Phase = PhaseStoring
+		if err := u.startStore(ctx, inspection, false).Get(ctx, nil); err != nil {
+			return Output{}, err
+		}
 	}
 	if u.in.PDSAudio {
 		u.progress.Phase = PhasePDSUpload
@@ -317,6 +349,12 @@ func (u *uploadRun) run(ctx workflow.Context) (Output, error) {
 	u.progress.Phase = PhasePublishing
 	if err := u.publish(ctx, pub); err != nil {
 		return Output{}, err
+	}
+	if inspection.Lossless {
+		// Off the way to playable: a staged copy left by a failure here is swept.
+		if err := u.discardStaging(ctx); err != nil {
+			u.logger.Warn("delete the staged upload", "error", err)
+		}
 	}
 	out := Output{Status: StatusReady, FileID: pub.FileID, DurationMs: inspection.DurationMs}
 	if pub.Original != nil {
@@ -371,32 +409,41 @@ func (u *uploadRun) inspect(ctx workflow.Context) (mediaact.Inspection, error) {
 	return inspection, err
 }
 
-// transcode runs the child that makes the MP3 of the stored original.
-func (u *uploadRun) transcode(ctx workflow.Context, inspection mediaact.Inspection) (mediaact.Transcoded, error) {
+// transcode starts the child that makes the MP3 of the staged original, which the
+// workflow reads until it ends (store comes after). Its progress is the upload's while it
+// transcodes (Progress.Child).
+func (u *uploadRun) transcode(ctx workflow.Context, format string) workflow.ChildWorkflowFuture {
 	// Known before the child starts, so that discardObjects removes the MP3 even if the
 	// child made it and then failed, or the upload is abandoned after.
 	u.transcodedID = mediaact.TranscodedFileID(u.in.FileID)
-	u.progress.Child = TranscodeWorkflowID(u.in.FileID)
-	defer func() { u.progress.Child = "" }()
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID: u.progress.Child,
+		WorkflowID: TranscodeWorkflowID(u.in.FileID),
 		TaskQueue:  transcode.TaskQueue,
+		// A refused upload stops the transcode and waits for it to end, so that no MP3 is
+		// stored after the upload's objects are discarded.
+		WaitForCancellation: true,
 	})
-	var out mediaact.Transcoded
-	err := workflow.ExecuteChildWorkflow(child, transcode.Name, transcode.Input{
-		SourceFileID: u.in.FileID, SourceKey: u.storedKey, OwnerDID: u.in.ArtistDID, Format: inspection.Format,
-		SampleRate: inspection.SampleRate, Channels: inspection.Channels, DeclaredMs: inspection.DurationMs,
-	}).Get(ctx, &out)
-	return out, err
+	return workflow.ExecuteChildWorkflow(child, transcode.Name, transcode.Input{
+		SourceFileID: u.in.FileID, SourceKey: u.in.StagingKey, OwnerDID: u.in.ArtistDID, Format: format,
+	})
 }
 
-func (u *uploadRun) store(ctx workflow.Context, inspection mediaact.Inspection) error {
+// startStore copies the staged upload to its permanent key (and, unless keepStaging,
+// deletes the staged copy).
+func (u *uploadRun) startStore(ctx workflow.Context, inspection mediaact.Inspection, keepStaging bool) workflow.Future {
 	// Known before the copy, so that discardObjects removes it even if StoreFile fails
 	// after copying, or its worker dies after the copy.
 	u.storedKey = mediaact.AudioKey(u.in.FileID, inspection.Extension)
 	return workflow.ExecuteActivity(on(ctx, storeOptions, mediaact.TaskQueue), media.StoreFile,
-		mediaact.StoreInput{StagingKey: u.in.StagingKey, FileID: u.in.FileID, OwnerDID: u.in.ArtistDID, Inspection: inspection},
-	).Get(ctx, nil)
+		mediaact.StoreInput{StagingKey: u.in.StagingKey, FileID: u.in.FileID, OwnerDID: u.in.ArtistDID,
+			Inspection: inspection, KeepStaging: keepStaging},
+	)
+}
+
+// discardStaging deletes the staged upload.
+func (u *uploadRun) discardStaging(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(on(ctx, lightOptions, mediaact.TaskQueue), media.DiscardUpload,
+		mediaact.DiscardInput{StagingKey: u.in.StagingKey}).Get(ctx, nil)
 }
 
 func (u *uploadRun) publish(ctx workflow.Context, pub catalogact.Publication) error {

@@ -29,9 +29,7 @@ func command(ctx context.Context, name string, args ...string) *exec.Cmd {
 // run starts cmd, lets consume read its stdout (when set) and waits for it. The calling
 // goroutine keeps its OS thread for the whole run: Linux delivers the parent-death signal
 // when the thread that started the child exits, and Go may retire an idle thread.
-// childEnds are the child's ends of extra pipes (cmd.ExtraFiles), closed here once it has
-// started, so that their readers see the end when the child exits.
-func run(cmd *exec.Cmd, consume func(io.Reader), childEnds ...io.Closer) error {
+func run(cmd *exec.Cmd, consume func(io.Reader)) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var stdout io.ReadCloser
@@ -41,11 +39,7 @@ func run(cmd *exec.Cmd, consume func(io.Reader), childEnds ...io.Closer) error {
 			return fmt.Errorf("%s stdout: %w", cmd.Path, err)
 		}
 	}
-	err := cmd.Start()
-	for _, c := range childEnds {
-		_ = c.Close()
-	}
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	if consume != nil {

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -21,13 +19,8 @@ const MP3Bitrate = "320k"
 
 // TranscodeOptions tune Transcode.
 type TranscodeOptions struct {
-	// SampleRate and Channels are the source's, from its probe: MP3 holds at most 48 kHz
-	// and two channels, so more are brought down to that.
-	SampleRate, Channels int
 	// OnProgress, when set, receives the length encoded so far, about twice a second.
 	OnProgress func(time.Duration)
-	// Peaks, when above zero, asks for the waveform: that many peaks over the whole audio.
-	Peaks int
 }
 
 // Transcoded is how a transcode went.
@@ -36,55 +29,23 @@ type Transcoded struct {
 	// (-xerror), or anything it wrote to stderr: a clean source makes it say nothing.
 	// Empty for a clean transcode.
 	Failure string
-	// Peaks is the waveform (see Peaks), when asked for and the transcode was clean.
-	Peaks []byte
 }
 
 // Transcode encodes the first audio stream of the file at src, read as format, to a
 // constant-bitrate MP3 (MP3Bitrate) at dst, a file: an MP3 written to a pipe has no
-// Xing/LAME header, so no exact length and no gapless playback. The decode stops at the
-// first damaged frame, as Decode's does; a damaged source is a Transcoded with Failure
-// set, not an error. The same run gives the waveform, so the audio is decoded once.
+// Xing/LAME header, so no exact length and no gapless playback. A source MP3 cannot hold
+// (above 48 kHz, more than two channels) is brought down by ffmpeg to the nearest it can.
+// The decode stops at the first damaged frame, as Decode's does; a damaged source is a
+// Transcoded with Failure set, not an error.
 func Transcode(ctx context.Context, src, format, dst string, opts TranscodeOptions) (Transcoded, error) {
 	args := []string{"-nostdin", "-hide_banner", "-v", "error", "-xerror", "-y"}
 	args = append(args, input(src, format)...)
-	args = append(args, "-map", "0:a:0", "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", MP3Bitrate)
-	if rate := mp3SampleRate(opts.SampleRate); rate != opts.SampleRate && rate != 0 {
-		args = append(args, "-ar", strconv.Itoa(rate))
-	}
-	if opts.Channels > 2 {
-		args = append(args, "-ac", "2")
-	}
-	args = append(args, "-f", "mp3", "file:"+dst)
-	// The waveform comes from a second output of the same decode, on a pipe of its own
-	// (fd 3); progress reports go to stdout.
-	var peaksR, peaksW *os.File
-	if opts.Peaks > 0 {
-		var err error
-		if peaksR, peaksW, err = os.Pipe(); err != nil {
-			return Transcoded{}, fmt.Errorf("waveform pipe: %w", err)
-		}
-		defer peaksR.Close()
-		args = append(args, peakOutput("pipe:3")...)
-	}
-	args = append(args, "-progress", "pipe:1", "-stats_period", "0.5")
-
+	args = append(args, "-map", "0:a:0", "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", MP3Bitrate,
+		"-f", "mp3", "file:"+dst, "-progress", "pipe:1", "-stats_period", "0.5")
 	cmd := command(ctx, "ffmpeg", args...)
 	stderr := &limitedBuffer{max: stderrLimit}
 	cmd.Stderr = stderr
-	var peaks *peakCollector
-	var wg sync.WaitGroup
-	if peaksW != nil {
-		cmd.ExtraFiles = []*os.File{peaksW}
-		peaks = newPeakCollector()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			peaks.read(peaksR)
-		}()
-	}
-	err := run(cmd, func(r io.Reader) { readProgress(r, opts.OnProgress) }, peaksW)
-	wg.Wait()
+	err := run(cmd, func(r io.Reader) { readProgress(r, opts.OnProgress) })
 	if ctx.Err() != nil {
 		return Transcoded{}, fmt.Errorf("transcode: %w", context.Cause(ctx))
 	}
@@ -97,14 +58,7 @@ func Transcode(ctx context.Context, src, format, dst string, opts TranscodeOptio
 		}
 		return Transcoded{Failure: complaint}, nil
 	}
-	out := Transcoded{}
-	if peaks != nil {
-		if peaks.err != nil {
-			return Transcoded{}, fmt.Errorf("read the waveform: %w", peaks.err)
-		}
-		out.Peaks = peaks.reduce(opts.Peaks)
-	}
-	return out, nil
+	return Transcoded{}, nil
 }
 
 // Peaks decodes the first audio stream of the file at path, read as format, and returns
@@ -114,7 +68,8 @@ func Peaks(ctx context.Context, path, format string, n int) ([]byte, error) {
 	args := []string{"-nostdin", "-hide_banner", "-v", "error"}
 	args = append(args, input(path, format)...)
 	args = append(args, peakOutput("pipe:1")...)
-	cmd := command(ctx, "ffmpeg", args...)
+	// At a lower priority: a waveform is drawn beside an encode, which sets the pace.
+	cmd := command(ctx, "nice", append([]string{"-n", "10", "ffmpeg"}, args...)...)
 	stderr := &limitedBuffer{max: stderrLimit}
 	cmd.Stderr = stderr
 	peaks := newPeakCollector()
@@ -222,20 +177,6 @@ func (p *peakCollector) reduce(n int) []byte {
 		out[i] = byte((uint32(v)*255 + uint32(loudest)/2) / uint32(loudest))
 	}
 	return out
-}
-
-// mp3SampleRate is the rate an MP3 of a source at rate is encoded at: the source's when
-// MP3 holds it, else the highest MP3 rate of the same family (48 kHz for 96 or 192 kHz,
-// 44.1 kHz for 88.2 or 176.4 kHz), so resampling is by a whole factor.
-func mp3SampleRate(rate int) int {
-	switch {
-	case rate <= 48000:
-		return rate
-	case rate%44100 == 0:
-		return 44100
-	default:
-		return 48000
-	}
 }
 
 // readProgress follows ffmpeg's -progress output ("key=value" lines, a block ending in

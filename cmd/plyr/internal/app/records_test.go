@@ -112,7 +112,7 @@ func newPDSStack(t *testing.T, tap *pdsTap) (*stack, *devpds.Network) {
 
 // signIn makes an account on the PDS, signs it in to plyr through OAuth and returns it
 // with its plyr session token.
-func (s *stack) signIn(t *testing.T, net *devpds.Network, name string) (devpds.Account, string) {
+func (s *stack) signIn(t testing.TB, net *devpds.Network, name string) (devpds.Account, string) {
 	t.Helper()
 	handle := fmt.Sprintf("%s%d.test", name, time.Now().UnixNano()%1_000_000_000)
 	acct, err := net.CreateAccount(context.Background(), handle, name+"-pass-123")
@@ -121,7 +121,7 @@ func (s *stack) signIn(t *testing.T, net *devpds.Network, name string) (devpds.A
 }
 
 // signInAs signs an existing account in to plyr and returns its session token.
-func (s *stack) signInAs(t *testing.T, net *devpds.Network, acct devpds.Account) string {
+func (s *stack) signInAs(t testing.TB, net *devpds.Network, acct devpds.Account) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -79,6 +80,8 @@ type stackOptions struct {
 	atproto *app.ATProto
 	// atprotofans, when set, is where supporters are checked (a fake).
 	atprotofans string
+	// maxDuration is the longest audio accepted (an hour when 0).
+	maxDuration time.Duration
 }
 
 func newStack(tb testing.TB, maxUpload int64) *stack {
@@ -99,7 +102,7 @@ func newStackWith(tb testing.TB, o stackOptions) *stack {
 		ShutdownTimeout: 5 * time.Second,
 		Identity:        config.Identity{PublicURL: srv.URL, SessionTTL: time.Hour, AdminDIDs: []string{adminDID}},
 		Media: config.Media{
-			MaxUploadBytes: o.maxUpload, MaxDuration: time.Hour, MaxConcurrentUploads: 64,
+			MaxUploadBytes: o.maxUpload, MaxDuration: cmp.Or(o.maxDuration, time.Hour), MaxConcurrentUploads: 64,
 			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(), AtprotofansURL: o.atprotofans,
 			BlobTimeout: 3 * time.Second, // a PDS that hangs is given up quickly
 		},

@@ -124,7 +124,7 @@ func (r *Reservation) Receive(ctx context.Context, form *multipart.Reader) (Acce
 	in := upload.Input{
 		UploadID: r.UploadID, TrackID: r.TrackID, FileID: r.FileID,
 		ArtistDID: r.did, Title: f.title, StagingKey: r.StagingKey(), AcceptedAt: time.Now().UTC(),
-		Filename: f.filename, AllowLossless: f.losslessAllowed, PDSAudio: pds,
+		Filename: f.filename, AllowLossless: f.lossless != "", LosslessFormat: f.lossless, PDSAudio: pds,
 	}
 	same, err := u.accept(ctx, in, f)
 	if err != nil {
@@ -178,8 +178,8 @@ type form struct {
 	size     int64
 	// sha256 is the hash of the file's bytes.
 	sha256 []byte
-	// losslessAllowed: the file is lossless, and the account may upload lossless files.
-	losslessAllowed bool
+	// lossless is the format of a lossless file the account may upload ("" otherwise).
+	lossless string
 }
 
 // readForm reads the form's parts in whatever order they come, streaming the file to
@@ -208,11 +208,11 @@ func (u *Uploads) readForm(ctx context.Context, mr *multipart.Reader, did, stagi
 			if f.filename, err = cleanText("the file name", part.FileName(), maxFilenameRunes, 0); err != nil {
 				return f, err
 			}
-			body, allowed, err := u.checkLossless(ctx, did, part)
+			body, lossless, err := u.checkLossless(ctx, did, part)
 			if err != nil {
 				return f, err
 			}
-			f.losslessAllowed = allowed
+			f.lossless = lossless
 			hash := sha256.New()
 			staged = true
 			f.size, err = u.storage.Upload(ctx, stagingKey, io.TeeReader(body, hash), u.limits.MaxBytes)
@@ -254,26 +254,27 @@ const sniffBytes = 3 << 10
 
 // checkLossless reads the head of the file to tell a lossless one, which only accounts
 // with the lossless-uploads flag may send: the others are refused before anything is
-// stored. It returns the file's whole body (the head included) and whether a lossless
-// file is allowed. The upload's inspection judges the content again, in full.
-func (u *Uploads) checkLossless(ctx context.Context, did string, part io.Reader) (io.Reader, bool, error) {
+// stored. It returns the file's whole body (the head included) and the format of a
+// lossless file ("" for any other), whose MP3 the upload makes while it inspects the file.
+// The upload's inspection judges the content again, in full.
+func (u *Uploads) checkLossless(ctx context.Context, did string, part io.Reader) (io.Reader, string, error) {
 	br := bufio.NewReaderSize(part, sniffBytes)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, false, u.BodyError(err)
+		return nil, "", u.BodyError(err)
 	}
 	format := mediaact.SniffFormat(head)
 	if format == nil || !format.Lossless {
-		return br, false, nil
+		return br, "", nil
 	}
 	allowed, err := u.flags.LosslessAllowed(ctx, did)
 	if err != nil {
-		return nil, false, fmt.Errorf("read the account's flags: %w", err)
+		return nil, "", fmt.Errorf("read the account's flags: %w", err)
 	}
 	if !allowed {
-		return nil, false, ErrLosslessNotAllowed
+		return nil, "", ErrLosslessNotAllowed
 	}
-	return br, true, nil
+	return br, format.Name, nil
 }
 
 // cleanText checks and normalises a short text the client names (what is its name in
