@@ -56,31 +56,44 @@ func (h *handler) WatchExport(ctx context.Context, req *mediav1.WatchExportReque
 		return ErrExportNotFound
 	}
 	owner := rpc.CallerFrom(ctx).DID
-	var last *mediav1.Export
-	tick := time.NewTicker(h.m.watchInterval)
-	defer tick.Stop()
-	for {
+	return followRows(ctx, h.m, stream.Send, func() (*mediav1.Export, bool, error) {
 		e, err := h.m.exports.Get(ctx, id)
 		if err == nil && e.DID != owner {
 			err = ErrExportNotFound
 		}
 		if err != nil {
+			return nil, false, err
+		}
+		return h.m.exportProto(e), e.Status != exports.StatusRunning, nil
+	})
+}
+
+// followRows streams what look reads from the database (an export's, a migration's
+// progress) until it says the work ended: a message whenever it changed, a look every
+// watch interval. Streams end with ErrRestarting when the server shuts down.
+func followRows[M proto.Message](ctx context.Context, m *Module, send func(M) error, look func() (msg M, ended bool, err error)) error {
+	var last M
+	sent := false
+	tick := time.NewTicker(m.watchInterval)
+	defer tick.Stop()
+	for {
+		msg, ended, err := look()
+		if err != nil {
 			return err
 		}
-		msg := h.m.exportProto(e)
-		if !proto.Equal(msg, last) {
-			if err := stream.Send(msg); err != nil {
+		if !sent || !proto.Equal(msg, last) {
+			if err := send(msg); err != nil {
 				return err
 			}
-			last = msg
+			last, sent = msg, true
 		}
-		if e.Status != exports.StatusRunning {
+		if ended {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-h.m.draining:
+		case <-m.draining:
 			return ErrRestarting
 		case <-tick.C:
 		}

@@ -2,11 +2,9 @@ package media
 
 import (
 	"context"
-	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	mediav1 "github.com/plyrfm/plyr/internal/gen/plyr/media/v1"
@@ -78,35 +76,16 @@ func (h *handler) WatchPdsMigration(ctx context.Context, req *mediav1.WatchPdsMi
 		return ErrMigrationNotFound
 	}
 	caller := rpc.CallerFrom(ctx)
-	var last *mediav1.PdsMigration
-	tick := time.NewTicker(h.m.watchInterval)
-	defer tick.Stop()
-	for {
+	return followRows(ctx, h.m, stream.Send, func() (*mediav1.PdsMigration, bool, error) {
 		m, err := h.m.migrations.Get(ctx, id)
+		if err == nil && m.DID != caller.DID && !caller.Admin {
+			err = ErrMigrationNotFound
+		}
 		if err != nil {
-			return err
+			return nil, false, err
 		}
-		if m.DID != caller.DID && !caller.Admin {
-			return ErrMigrationNotFound
-		}
-		msg := migrationProto(m, true)
-		if !proto.Equal(msg, last) {
-			if err := stream.Send(msg); err != nil {
-				return err
-			}
-			last = msg
-		}
-		if m.Status != migrations.StatusRunning {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-h.m.draining:
-			return ErrRestarting
-		case <-tick.C:
-		}
-	}
+		return migrationProto(m, true), m.Status != migrations.StatusRunning, nil
+	})
 }
 
 // ListPdsMigrations lists the caller's migrations, or an admin's choice of anyone's.
