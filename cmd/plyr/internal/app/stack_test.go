@@ -192,7 +192,13 @@ func (s *stack) postUpload(tb testing.TB, token, title, filename string, data []
 // watch follows WatchUpload to its last message and returns every message.
 func (s *stack) watch(tb testing.TB, uploadID string) []*mediav1.WatchUploadResponse {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(rpctest.WithToken(context.Background(), s.token), 2*time.Minute)
+	return s.watchFor(tb, uploadID, 2*time.Minute)
+}
+
+// watchFor is watch for uploads that take longer than two minutes.
+func (s *stack) watchFor(tb testing.TB, uploadID string, limit time.Duration) []*mediav1.WatchUploadResponse {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(rpctest.WithToken(context.Background(), s.token), limit)
 	defer cancel()
 	stream, err := s.media.WatchUpload(ctx, &mediav1.WatchUploadRequest{UploadId: uploadID})
 	require.NoError(tb, err)
