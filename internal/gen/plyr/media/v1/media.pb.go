@@ -400,7 +400,7 @@ type WatchUploadResponse struct {
 	// original_file_id names the lossless original once READY, when one is kept.
 	OriginalFileId string `protobuf:"bytes,9,opt,name=original_file_id,json=originalFileId,proto3" json:"original_file_id,omitempty"`
 	// pds_blob says what became of the copy to the artist's PDS, once READY: empty when none
-	// was asked for; "uploaded"; "too_large" (the PDS refused its size: the audio stays on
+	// was asked for; "on_pds" (the blob is in the record); "too_large" (the PDS refused its size: the audio stays on
 	// plyr only); "failed" (error says why; the track is playable, and the copy can be made
 	// later by migration).
 	PdsBlob       string `protobuf:"bytes,10,opt,name=pds_blob,json=pdsBlob,proto3" json:"pds_blob,omitempty"`

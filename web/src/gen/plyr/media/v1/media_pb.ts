@@ -106,7 +106,7 @@ export type WatchUploadResponse = Message<"plyr.media.v1.WatchUploadResponse"> &
 
   /**
    * pds_blob says what became of the copy to the artist's PDS, once READY: empty when none
-   * was asked for; "uploaded"; "too_large" (the PDS refused its size: the audio stays on
+   * was asked for; "on_pds" (the blob is in the record); "too_large" (the PDS refused its size: the audio stays on
    * plyr only); "failed" (error says why; the track is playable, and the copy can be made
    * later by migration).
    *
