@@ -155,7 +155,7 @@ func (s *stack) signInAs(t testing.TB, net *devpds.Network, acct devpds.Account)
 // uploadTrack uploads a short MP3 as token's account and waits until it is playable.
 func (s *stack) uploadTrack(t testing.TB, token, title string) (trackID, fileID string) {
 	t.Helper()
-	code, accepted := s.postUpload(t, token, title, "song.mp3", audiotest.Make(t, "mp3", 3))
+	code, accepted := s.postUpload(t, token, title, "song.mp3", uniqueMP3(audiotest.Make(t, "mp3", 3)))
 	require.Equal(t, http.StatusAccepted, code, accepted)
 	prev := s.token
 	s.token = token

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,6 +58,19 @@ type stack struct {
 }
 
 const aliceDID = "did:plc:alice"
+
+// mp3Tags numbers uniqueMP3's tags.
+var mp3Tags atomic.Int64
+
+// uniqueMP3 is mp3 with an ID3v1 tag of its own (128 bytes at the end, which decoders
+// skip): an artist's second upload of the same bytes is their first track again, so tests
+// that mean a new track send bytes of their own.
+func uniqueMP3(mp3 []byte) []byte {
+	tag := make([]byte, 128)
+	copy(tag, "TAG")
+	copy(tag[3:33], fmt.Sprintf("take %d", mp3Tags.Add(1)))
+	return append(append([]byte(nil), mp3...), tag...)
+}
 
 // adminDID is every stack's administrator (adminToken).
 const adminDID = "did:plc:admin"
