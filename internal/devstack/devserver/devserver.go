@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -103,22 +104,31 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("create temporal namespace %s: %w", o.Namespace, err)
 	}
 
-	conf, hosts, err := serverConfig(host, port, store)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := temporal.NewServer(
-		temporal.WithConfig(conf),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithStaticHosts(hosts),
-		temporal.WithLogger(log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.LogLevel, Format: "json"}))),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
-			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("create temporal server: %w", err)
+	// The service ports are chosen free, but another process may take one before the
+	// server binds it (parallel test binaries do): then they are chosen again.
+	var srv temporal.Server
+	for attempt := 1; ; attempt++ {
+		conf, hosts, err := serverConfig(host, port, store)
+		if err != nil {
+			return nil, err
+		}
+		srv, err = temporal.NewServer(
+			temporal.WithConfig(conf),
+			temporal.ForServices(temporal.DefaultServices),
+			temporal.WithStaticHosts(hosts),
+			temporal.WithLogger(log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.LogLevel, Format: "json"}))),
+			temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+				dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+				dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+			}),
+		)
+		if err != nil && attempt < 3 && strings.Contains(err.Error(), "address already in use") {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create temporal server: %w", err)
+		}
+		break
 	}
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
