@@ -76,6 +76,8 @@ type MediaServiceClient interface {
 	StartPdsMigration(context.Context, *v1.StartPdsMigrationRequest) (*v1.StartPdsMigrationResponse, error)
 	// WatchPdsMigration streams a migration's progress until it ends. Only its owner (or an
 	// admin) may watch it; anyone else gets NOT_FOUND.
+	// The stream sends the migration itself, as it stands at each moment.
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	WatchPdsMigration(context.Context, *v1.WatchPdsMigrationRequest) (*connect.ServerStreamForClient[v1.PdsMigration], error)
 	// ListPdsMigrations lists migrations, newest first: the caller's own, or, for an admin,
 	// anyone's (did narrows it to one account; failed_only to those with failed tracks).
@@ -89,6 +91,8 @@ type MediaServiceClient interface {
 	StartExport(context.Context, *v1.StartExportRequest) (*v1.StartExportResponse, error)
 	// WatchExport streams an export's progress until it ends; the last message of a ready
 	// export carries its download URL. Only its owner may watch it.
+	// The stream sends the export itself, as it stands at each moment.
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	WatchExport(context.Context, *v1.WatchExportRequest) (*connect.ServerStreamForClient[v1.Export], error)
 }
 
@@ -248,6 +252,8 @@ type MediaServiceHandler interface {
 	StartPdsMigration(context.Context, *v1.StartPdsMigrationRequest) (*v1.StartPdsMigrationResponse, error)
 	// WatchPdsMigration streams a migration's progress until it ends. Only its owner (or an
 	// admin) may watch it; anyone else gets NOT_FOUND.
+	// The stream sends the migration itself, as it stands at each moment.
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	WatchPdsMigration(context.Context, *v1.WatchPdsMigrationRequest, *connect.ServerStream[v1.PdsMigration]) error
 	// ListPdsMigrations lists migrations, newest first: the caller's own, or, for an admin,
 	// anyone's (did narrows it to one account; failed_only to those with failed tracks).
@@ -261,6 +267,8 @@ type MediaServiceHandler interface {
 	StartExport(context.Context, *v1.StartExportRequest) (*v1.StartExportResponse, error)
 	// WatchExport streams an export's progress until it ends; the last message of a ready
 	// export carries its download URL. Only its owner may watch it.
+	// The stream sends the export itself, as it stands at each moment.
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	WatchExport(context.Context, *v1.WatchExportRequest, *connect.ServerStream[v1.Export]) error
 }
 

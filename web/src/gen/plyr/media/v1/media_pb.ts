@@ -838,6 +838,8 @@ export const MediaService: GenService<{
   /**
    * WatchPdsMigration streams a migration's progress until it ends. Only its owner (or an
    * admin) may watch it; anyone else gets NOT_FOUND.
+   * The stream sends the migration itself, as it stands at each moment.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
    *
    * @generated from rpc plyr.media.v1.MediaService.WatchPdsMigration
    */
@@ -883,6 +885,8 @@ export const MediaService: GenService<{
   /**
    * WatchExport streams an export's progress until it ends; the last message of a ready
    * export carries its download URL. Only its owner may watch it.
+   * The stream sends the export itself, as it stands at each moment.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
    *
    * @generated from rpc plyr.media.v1.MediaService.WatchExport
    */
