@@ -363,18 +363,34 @@ func TestImages_PerAccountCap(t *testing.T) {
 	f := newFixtureWith(t, fixtureOptions{
 		limits: media.Limits{MaxUploadBytes: 1 << 20, MaxConcurrentUploads: 2, MaxConcurrentImages: 4, MaxImagesPerAccount: 2},
 	})
-	// Alice has two images whose bodies never finish, as many as an account may.
-	for range 2 {
+	// Alice sends three images whose bodies never finish. Two take her two slots and wait
+	// for their bytes; whichever reached the server last, in whatever order that was, is
+	// refused at once. The refused one is the only answer to come. (Each declares a body
+	// of 512 KiB, more than the 256 KiB an http.Server reads to discard an unread body
+	// before it answers; with less, the refusal would wait for the body.)
+	type answer struct {
+		status     int
+		message    string
+		retryAfter string
+	}
+	answers := make(chan answer, 3)
+	for range 3 {
 		pr, pw := io.Pipe()
 		req, _ := http.NewRequest(http.MethodPost, f.url+"/images", pr)
+		req.ContentLength = 512 << 10
 		req.Header.Set("Content-Type", "image/png")
 		req.Header.Set("Authorization", "Bearer alice-token")
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if res, err := f.http.Do(req); err == nil {
-				res.Body.Close()
+			res, err := f.http.Do(req)
+			if err != nil {
+				return
 			}
+			defer res.Body.Close()
+			var out imageAnswer
+			_ = json.NewDecoder(res.Body).Decode(&out)
+			answers <- answer{res.StatusCode, out.Message, res.Header.Get("Retry-After")}
 		}()
 		t.Cleanup(func() {
 			_ = pw.Close()
@@ -382,19 +398,15 @@ func TestImages_PerAccountCap(t *testing.T) {
 		})
 		_, _ = pw.Write([]byte("\x89PNG"))
 	}
-
-	// The bodies are on their way; the handlers take their slots as they arrive.
-	small := picture(t, "png", 10, 10)
-	var res *http.Response
-	var out imageAnswer
-	require.Eventually(t, func() bool {
-		res, out = f.postImage(t, "alice-token", "c.png", small, "")
-		return res.StatusCode == http.StatusTooManyRequests
-	}, 30*time.Second, 20*time.Millisecond) // generous: CI runs many packages at once
-	require.Equal(t, "you already have 2 images in progress; send this one when one of them is done", out.Message)
-	require.Equal(t, "10", res.Header.Get("Retry-After"))
+	select {
+	case got := <-answers:
+		require.Equal(t, answer{http.StatusTooManyRequests,
+			"you already have 2 images in progress; send this one when one of them is done", "10"}, got)
+	case <-time.After(30 * time.Second): // generous: CI runs many packages at once
+		t.Fatal("none of the three images was refused")
+	}
 
 	// Bob still gets one of the free global slots.
-	res, _ = f.postImage(t, "bob-token", "c.png", small, "")
+	res, _ := f.postImage(t, "bob-token", "c.png", picture(t, "png", 10, 10), "")
 	require.Equal(t, http.StatusCreated, res.StatusCode)
 }
