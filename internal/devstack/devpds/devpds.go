@@ -332,14 +332,47 @@ func (n *Network) CreateAccount(ctx context.Context, handle, password string) (A
 // confidential clients whose metadata lives at an https client_id. An empty target
 // removes the mapping.
 func (n *Network) MapFetch(host, target string) error {
-	body, _ := json.Marshal(map[string]string{"host": host, "target": target})
-	res, err := http.Post(n.Control+"/fetch-map", "application/json", bytes.NewReader(body))
+	return n.control("/fetch-map", map[string]string{"host": host, "target": target})
+}
+
+// didService is one entry of a DID document's service list.
+type didService struct {
+	ID       string `json:"id"`   // a fragment: "#bsky_chat"
+	Type     string `json:"type"` // "BskyChatService"
+	Endpoint string `json:"serviceEndpoint"`
+}
+
+// RegisterService makes did resolve, for the PDS, to a DID document holding one service:
+// serviceID ("#bsky_chat" or "bsky_chat"), of serviceType, at endpoint. The PDS then proxies
+// requests sent with "Atproto-Proxy: <did>#<id>" to endpoint, with a service-auth JWT whose
+// audience is did, as it proxies to a real service. did is meant to be invented per test
+// (a did:web under .test), so that tests sharing one network do not meet; any other DID
+// resolves as before. An empty endpoint removes the document.
+func (n *Network) RegisterService(did, serviceID, serviceType, endpoint string) error {
+	services := []didService{}
+	if endpoint != "" {
+		services = append(services, didService{ID: "#" + strings.TrimPrefix(serviceID, "#"), Type: serviceType, Endpoint: endpoint})
+	}
+	if err := n.control("/did-doc", map[string]any{"did": did, "service": services}); err != nil {
+		return fmt.Errorf("register %s: %w", did, err)
+	}
+	return nil
+}
+
+// control posts body as JSON to the harness's control endpoint path.
+func (n *Network) control(path string, body any) error {
+	b, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	res.Body.Close()
+	res, err := http.Post(n.Control+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
 	if res.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("map fetch: HTTP %d", res.StatusCode)
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
+		return fmt.Errorf("harness control %s: HTTP %d: %s", path, res.StatusCode, strings.TrimSpace(string(msg)))
 	}
 	return nil
 }

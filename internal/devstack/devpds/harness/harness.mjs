@@ -7,9 +7,15 @@
 //   LEXICON_FILES          comma-separated lexicon JSON files published on a lexicon
 //                          authority account (lexicons.test), so `include:` scopes resolve
 //   DEMO_ACCOUNTS          comma-separated handle:password accounts to create
-//   CONTROL_PORT           optional: a control endpoint, POST /fetch-map {"host","target"}
-//                          routes the PDS's own fetches for host (client metadata of a
-//                          confidential client) to target, e.g. http://localhost:8097
+//   CONTROL_PORT           optional: a control endpoint on 127.0.0.1 for the tests:
+//     POST /fetch-map {"host","target"}   routes the PDS's own fetches for host (client
+//                          metadata of a confidential client) to target, e.g.
+//                          http://localhost:8097; an empty target removes the route
+//     POST /did-doc {"did","service":[{"id","type","serviceEndpoint"}]}   makes did (a
+//                          did:web the tests invent, e.g. a fake chat service the PDS
+//                          proxies to with Atproto-Proxy: <did>#bsky_chat) resolve, for the
+//                          PDS, to a DID document with these services; an empty service
+//                          list removes it. Every other DID resolves as before.
 //
 // Prints one JSON line {"event":"ready",...} when up; SIGTERM or SIGINT stops it.
 import fs from 'node:fs'
@@ -43,6 +49,19 @@ const net = await TestNetworkNoAppView.create({
   pds: { port: pdsPort, ...pdsExtra },
 })
 
+// DID documents registered through the control endpoint. The PDS resolves a DID (e.g. the
+// service named in an Atproto-Proxy header) through its resolver's resolveNoCache, behind
+// its DID cache; registered DIDs are answered from here and their cache entries are cleared
+// whenever they change.
+const didDocs = new Map()
+const didResolver = net.pds.ctx.idResolver.did
+const realResolveNoCache = didResolver.resolveNoCache
+didResolver.resolveNoCache = function (did) {
+  const doc = didDocs.get(did)
+  if (doc) return Promise.resolve(doc)
+  return realResolveNoCache.call(this, did)
+}
+
 // Permission sets live as com.atproto.lexicon.schema records on an authority account; the
 // PDS is told that account is the authority for every NSID, so no DNS is needed.
 const lexicons = new AtpAgent({ service: net.pds.url })
@@ -69,19 +88,37 @@ for (const entry of (process.env.DEMO_ACCOUNTS || '').split(',').filter(Boolean)
 
 let control
 if (process.env.CONTROL_PORT) {
+  const routes = {
+    '/fetch-map': async ({ host, target }) => {
+      if (target) fetchMap.set(host, target)
+      else fetchMap.delete(host)
+    },
+    '/did-doc': async ({ did, service }) => {
+      if (typeof did !== 'string' || !did.startsWith('did:')) throw new Error('did must be a DID')
+      if (service?.length) {
+        didDocs.set(did, { '@context': ['https://www.w3.org/ns/did/v1'], id: did, service })
+      } else {
+        didDocs.delete(did)
+      }
+      await didResolver.cache?.clearEntry(did)
+    },
+  }
   control = http.createServer((req, res) => {
-    if (req.method === 'POST' && req.url === '/fetch-map') {
-      let body = ''
-      req.on('data', (chunk) => (body += chunk))
-      req.on('end', () => {
-        const { host, target } = JSON.parse(body)
-        if (target) fetchMap.set(host, target)
-        else fetchMap.delete(host)
-        res.writeHead(204).end()
-      })
+    const route = req.method === 'POST' && routes[req.url]
+    if (!route) {
+      res.writeHead(404).end()
       return
     }
-    res.writeHead(404).end()
+    let body = ''
+    req.on('data', (chunk) => (body += chunk))
+    req.on('end', async () => {
+      try {
+        await route(JSON.parse(body))
+        res.writeHead(204).end()
+      } catch (err) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(String(err?.message ?? err))
+      }
+    })
   })
   await new Promise((resolve) => control.listen(Number(process.env.CONTROL_PORT), '127.0.0.1', resolve))
 }
