@@ -32,6 +32,7 @@ const (
 	PDSTrackName         = "PDSTrack"
 	SetTrackPDSName      = "SetTrackPDS"
 	AwaitTrackRecordName = "AwaitTrackRecord"
+	SetTakenDownName     = "SetTrackTakenDown"
 )
 
 // Tracks is what the catalog module offers these activities.
@@ -54,6 +55,9 @@ type Tracks interface {
 	// SetTrackPDS records how a copy to the PDS went; it returns the revision of the
 	// track's record that names the blob (0 when the record does not change).
 	SetTrackPDS(ctx context.Context, trackID uuid.UUID, p PDSAudio) (int64, error)
+	// SetTrackTakenDown hides a track from everyone but its artist, or shows it again, and
+	// returns its audio files; found is false for a track that is gone.
+	SetTrackTakenDown(ctx context.Context, trackID uuid.UUID, down bool) (files []uuid.UUID, found bool, err error)
 	// RecordWritten reports whether the track's record is written at revision or later,
 	// or why it failed.
 	RecordWritten(ctx context.Context, trackID uuid.UUID, revision int64) (done bool, failure string, err error)
@@ -87,6 +91,7 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.PDSTrack, activity.RegisterOptions{Name: PDSTrackName})
 	w.RegisterActivityWithOptions(a.SetTrackPDS, activity.RegisterOptions{Name: SetTrackPDSName})
 	w.RegisterActivityWithOptions(a.AwaitTrackRecord, activity.RegisterOptions{Name: AwaitTrackRecordName})
+	w.RegisterActivityWithOptions(a.SetTrackTakenDown, activity.RegisterOptions{Name: SetTakenDownName})
 }
 
 // DraftTrack is the input of CreateDraftTrack.
@@ -169,6 +174,19 @@ type Gate struct {
 func (a *Activities) TrackGate(ctx context.Context, trackID uuid.UUID) (Gate, error) {
 	gated, files, found, err := a.Tracks.TrackGate(ctx, trackID)
 	return Gate{Found: found, Gated: gated, FileIDs: files}, err
+}
+
+// TakenDown is the input of SetTrackTakenDown.
+type TakenDown struct {
+	TrackID uuid.UUID
+	Down    bool
+}
+
+// SetTrackTakenDown hides a track from everyone but its artist (a takedown), or shows it
+// again, and returns its audio files (Found false for a track that is gone).
+func (a *Activities) SetTrackTakenDown(ctx context.Context, in TakenDown) (Gate, error) {
+	files, found, err := a.Tracks.SetTrackTakenDown(ctx, in.TrackID, in.Down)
+	return Gate{Found: found, FileIDs: files}, err
 }
 
 // PDSTrack reads a track for a migration's step.

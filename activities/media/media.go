@@ -45,6 +45,7 @@ const (
 	FinishUploadName  = "FinishUpload"
 	DiscardUploadName = "DiscardUpload"
 	ApplyGateName     = "ApplyGate"
+	SetTakenDownName  = "SetFilesTakenDown"
 )
 
 // Storage is the object storage these steps use.
@@ -70,6 +71,9 @@ type Records interface {
 	ApplyGate(ctx context.Context, fileID uuid.UUID, gated bool) error
 	// File returns a stored file.
 	File(ctx context.Context, fileID uuid.UUID) (File, error)
+	// SetFilesTakenDown closes files to anyone but their owner, or opens them; missing
+	// files are fine.
+	SetFilesTakenDown(ctx context.Context, fileIDs []uuid.UUID, down bool) error
 }
 
 // File is a validated audio object.
@@ -125,6 +129,7 @@ func (a *Activities) Register(workers map[string]worker.ActivityRegistry) {
 	light.RegisterActivityWithOptions(a.FinishUpload, activity.RegisterOptions{Name: FinishUploadName})
 	light.RegisterActivityWithOptions(a.DiscardUpload, activity.RegisterOptions{Name: DiscardUploadName})
 	light.RegisterActivityWithOptions(a.ApplyGate, activity.RegisterOptions{Name: ApplyGateName})
+	light.RegisterActivityWithOptions(a.SetFilesTakenDown, activity.RegisterOptions{Name: SetTakenDownName})
 	light.RegisterActivityWithOptions(a.UploadBlob, activity.RegisterOptions{Name: UploadBlobName})
 	light.RegisterActivityWithOptions(a.MigrationPending, activity.RegisterOptions{Name: MigrationPendingName})
 	light.RegisterActivityWithOptions(a.SettleMigrationItem, activity.RegisterOptions{Name: SettleMigrationItemName})
@@ -244,6 +249,18 @@ func (a *Activities) DiscardUpload(ctx context.Context, in DiscardInput) error {
 type GateInput struct {
 	FileIDs []uuid.UUID
 	Gated   bool
+}
+
+// TakedownInput names a track's files and whether it is taken down.
+type TakedownInput struct {
+	FileIDs []uuid.UUID
+	Down    bool
+}
+
+// SetFilesTakenDown closes a taken-down track's files to anyone but their owner, or opens
+// them again.
+func (a *Activities) SetFilesTakenDown(ctx context.Context, in TakedownInput) error {
+	return a.Records.SetFilesTakenDown(ctx, in.FileIDs, in.Down)
 }
 
 // ApplyGate makes the files gated (their owner and supporters only) or open, and moves

@@ -65,6 +65,8 @@ func (m *memRecords) File(_ context.Context, id uuid.UUID) (media.File, error) {
 	return f, nil
 }
 
+func (m *memRecords) SetFilesTakenDown(context.Context, []uuid.UUID, bool) error { return nil }
+
 func (m *memRecords) ApplyGate(_ context.Context, id uuid.UUID, gated bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

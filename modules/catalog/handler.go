@@ -208,6 +208,7 @@ func trackProtoFor(t tracks.Track, viewer string) *catalogv1.Track {
 		out.Original = &catalogv1.AudioFile{FileId: o.FileID.String(), FileType: o.FileType, ContentType: o.ContentType, SizeBytes: o.SizeBytes}
 	}
 	out.SupportersOnly = t.SupportersOnly
+	out.TakenDown = t.TakenDown
 	if viewer != "" && viewer == t.ArtistDID {
 		out.PdsAudio = pdsAudioProto(t.PDS)
 	}

@@ -351,6 +351,37 @@ func (m *Module) TrackGate(ctx context.Context, trackID uuid.UUID) (gated bool, 
 	return m.tracks.Gate(ctx, trackID)
 }
 
+// SetTrackTakenDown hides a track from everyone but its artist, or shows it again (the
+// catalog side of a takedown); it returns the track's audio files. found is false for a
+// track that is gone.
+func (m *Module) SetTrackTakenDown(ctx context.Context, trackID uuid.UUID, down bool) (files []uuid.UUID, found bool, err error) {
+	return m.tracks.SetTakenDown(ctx, trackID, down)
+}
+
+// ModerationTrack is a track as moderation sees it.
+type ModerationTrack struct {
+	ID                      uuid.UUID
+	Title                   string
+	ArtistDID, ArtistHandle string
+	// FileID is the playable audio (nil while processing); Public says anyone may see the
+	// track (ready, not taken down).
+	FileID *uuid.UUID
+	Public bool
+}
+
+// DescribeTrack returns a track whatever its state, for moderation: ErrNotFound when
+// there is none.
+func (m *Module) DescribeTrack(ctx context.Context, trackID uuid.UUID) (ModerationTrack, error) {
+	t, err := m.tracks.Describe(ctx, trackID)
+	if err != nil {
+		return ModerationTrack{}, err
+	}
+	return ModerationTrack{
+		ID: t.ID, Title: t.Title, ArtistDID: t.ArtistDID, ArtistHandle: t.ArtistHandle, FileID: t.FileID,
+		Public: t.Status == tracks.StatusReady && !t.TakenDown,
+	}, nil
+}
+
 // PDSTrack reads a track for a copy of its audio to its artist's PDS (a migration's step).
 func (m *Module) PDSTrack(ctx context.Context, trackID uuid.UUID) (catalogact.PDSTrack, error) {
 	p, err := m.tracks.PDSTrack(ctx, trackID)

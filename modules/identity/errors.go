@@ -38,4 +38,6 @@ var (
 	// ErrOtherBrowser marks a sign-in callback arriving in another browser than the one
 	// that started it.
 	ErrOtherBrowser = ierr.OtherBrowser
+	// ErrTermsChanged marks an acceptance of terms no longer in force.
+	ErrTermsChanged = ierr.TermsChanged
 )

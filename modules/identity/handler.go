@@ -31,7 +31,8 @@ func (h *handler) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*ident
 		return nil, h.fail(ctx, err)
 	}
 	res := &identityv1.GetMeResponse{
-		Account: accountProto(me.Account), EnabledFlags: me.Flags, TermsPending: me.TermsPending, Admin: c.Admin,
+		Account: accountProto(me.Account), EnabledFlags: me.Flags, TermsPending: me.Terms.Pending(h.m.termsVersion), Admin: c.Admin,
+		TermsVersion: h.m.termsVersion,
 	}
 	for _, l := range me.Linked {
 		res.LinkedAccounts = append(res.LinkedAccounts, &identityv1.LinkedAccount{
@@ -90,8 +91,12 @@ func (h *handler) LogoutAll(ctx context.Context, _ *identityv1.LogoutAllRequest)
 	return &identityv1.LogoutAllResponse{}, nil
 }
 
-func (h *handler) AcceptTerms(ctx context.Context, _ *identityv1.AcceptTermsRequest) (*identityv1.AcceptTermsResponse, error) {
-	at, err := h.m.prefs.AcceptTerms(ctx, caller(ctx).DID)
+func (h *handler) AcceptTerms(ctx context.Context, req *identityv1.AcceptTermsRequest) (*identityv1.AcceptTermsResponse, error) {
+	if req.Version != h.m.termsVersion {
+		// The documents changed since the client showed them: it must show the new ones.
+		return nil, h.fail(ctx, ErrTermsChanged)
+	}
+	at, err := h.m.prefs.AcceptTerms(ctx, caller(ctx).DID, req.Version)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

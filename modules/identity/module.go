@@ -60,6 +60,9 @@ type Config struct {
 	// AllowLoopbackPDS accepts authorization servers at http://localhost (the reference PDS
 	// of `plyr dev`). Never in production.
 	AllowLoopbackPDS bool
+	// TermsVersion is the version of the terms of service and privacy policy in force
+	// (legal's documents): an account that accepted another one is asked again.
+	TermsVersion string
 }
 
 // PDSOption is a PDS offered for new accounts.
@@ -129,6 +132,8 @@ type Module struct {
 	pds      *pds.Access
 
 	signedIn func(ctx context.Context, did string)
+	// termsVersion is Config.TermsVersion: the terms to accept.
+	termsVersion string
 }
 
 // New builds the module.
@@ -183,7 +188,7 @@ func New(d Deps) (*Module, error) {
 
 	m := &Module{
 		cfg: d.Config, pool: d.DB, logger: d.Logger, metrics: d.Metrics, public: public, secure: public.Scheme == "https",
-		app: app, store: store, operator: NewOperator(d.DB, d.Logger), signedIn: d.SignedIn,
+		app: app, store: store, operator: NewOperator(d.DB, d.Logger), signedIn: d.SignedIn, termsVersion: d.Config.TermsVersion,
 	}
 	m.accounts = m.operator.accounts
 	m.prefs = m.operator.prefs

@@ -18,6 +18,8 @@ import (
 // else, on GET and HEAD alike, so a client can ask with HEAD before it plays and show
 // "supporters only" instead of failing to play. Its redirect is to the private bucket, for
 // a third of the usual time, and never cached.
+//
+// A taken-down file (a moderation decision) answers 451 to anyone but its owner.
 func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := uuid.Parse(r.PathValue("fileId"))
@@ -29,6 +31,15 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		rpc.WriteHTTPError(w, r, m.logger, err)
 		return
+	}
+	if file.TakenDown {
+		// Hidden by a moderation decision: its artist alone may still hear it.
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Header().Add("Vary", "Cookie, Authorization")
+		if caller := rpc.CallerFrom(ctx); caller == nil || caller.DID != file.OwnerDID {
+			rpc.WriteErrorStatus(w, http.StatusUnavailableForLegalReasons, rpc.ConnectError(ctx, m.logger, ErrTakenDown))
+			return
+		}
 	}
 	if file.Gated {
 		w.Header().Set("Cache-Control", "private, no-store")
@@ -44,7 +55,7 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Accept-Ranges", "bytes")
 		w.Header().Set("Content-Type", file.ContentType)
 		w.Header().Set("Content-Length", strconv.FormatInt(file.SizeBytes, 10))
-		if !file.Gated {
+		if !file.Gated && !file.TakenDown {
 			w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
 		}
 		w.WriteHeader(http.StatusOK)
@@ -56,7 +67,7 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteHTTPError(w, r, m.logger, err)
 		return
 	}
-	if !file.Gated {
+	if !file.Gated && !file.TakenDown {
 		// A browser may reuse the redirect while the URL it points to is still valid, so
 		// seeking does not come back to plyr for every range.
 		w.Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(m.files.URLTTL(file).Seconds()/2)))

@@ -56,6 +56,9 @@ var (
 	// ErrSupportersOnly marks a gated file asked for by someone who does not support its
 	// artist: 402 with X-Support-Required.
 	ErrSupportersOnly = rpc.NewError(connect.CodePermissionDenied, "this track is for the artist's supporters only")
+	// ErrTakenDown marks the audio of a track a moderation decision took down, asked for by
+	// anyone but its artist: 451.
+	ErrTakenDown = rpc.NewError(connect.CodePermissionDenied, "this track was taken down and is not available")
 	// ErrPDSAudioOff marks a migration asked for by an account without the
 	// pds-audio-uploads flag.
 	ErrPDSAudioOff = rpc.NewError(connect.CodePermissionDenied, "copying audio to your PDS is not turned on for your account")

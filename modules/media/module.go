@@ -431,6 +431,19 @@ func (m *Module) ApplyGate(ctx context.Context, fileID uuid.UUID, gated bool) er
 	return m.files.ApplyGate(ctx, fileID, gated)
 }
 
+// AudioURL returns a storage URL that serves a file's bytes for ttl, whoever asks (for a
+// service plyr sends the audio to, such as a copyright scan); ErrFileNotFound when there
+// is no such file.
+func (m *Module) AudioURL(ctx context.Context, fileID uuid.UUID, ttl time.Duration) (string, error) {
+	return m.files.URLFor(ctx, fileID, ttl)
+}
+
+// SetFilesTakenDown closes files to anyone but their owner, or opens them again: the
+// media side of a takedown. Missing files are fine.
+func (m *Module) SetFilesTakenDown(ctx context.Context, fileIDs []uuid.UUID, down bool) error {
+	return m.files.SetTakenDown(ctx, fileIDs, down)
+}
+
 // File returns a stored file, as the media steps see it; ErrFileNotFound when there is none.
 func (m *Module) File(ctx context.Context, fileID uuid.UUID) (mediaact.File, error) {
 	f, err := m.files.Get(ctx, fileID)

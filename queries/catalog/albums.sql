@@ -21,7 +21,7 @@ SELECT id, slug, title, image_url, image_thumb_url FROM catalog.albums WHERE id 
 SELECT t.id, t.created_at, r.uri, r.cid
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
-WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.deleting
+WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 ORDER BY t.created_at, t.id;
 
 -- name: SetAlbumOrder :exec
@@ -34,8 +34,8 @@ SELECT * FROM catalog.albums WHERE artist_did = $1 AND slug = $2 AND NOT deletin
 -- name: ListAlbumViewsByIDs :many
 -- ListAlbumViewsByIDs is the albums among @ids with their counts, in no particular order.
 SELECT sqlc.embed(a),
-       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count,
-       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS total_plays,
+       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS track_count,
+       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS total_plays,
        r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason
 FROM catalog.albums a
@@ -46,8 +46,8 @@ WHERE NOT a.deleting AND a.id = ANY(@ids::uuid[]);
 -- ListAlbumViews is albums with their counts: one artist's (@artist_did set) by title, or
 -- everyone's newest first, strictly before the cursor.
 SELECT sqlc.embed(a),
-       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count,
-       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS total_plays,
+       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS track_count,
+       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS total_plays,
        r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason
 FROM catalog.albums a
@@ -75,7 +75,7 @@ SELECT * FROM catalog.albums WHERE id = $1 FOR UPDATE;
 UPDATE catalog.records r
 SET revision = r.revision + 1, state = 'pending', failure = NULL, failure_reason = NULL, updated_at = now()
 FROM catalog.tracks t
-WHERE t.album_id = @album_id AND t.status = 'ready' AND NOT t.deleting
+WHERE t.album_id = @album_id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey AND NOT r.absent
 RETURNING r.did, r.rkey;
 

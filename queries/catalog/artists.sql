@@ -27,14 +27,14 @@ RETURNING *;
 SELECT count(*)::bigint AS items,
        COALESCE(sum(play_count), 0)::bigint AS plays,
        COALESCE(sum(duration_ms), 0)::bigint AS duration_ms
-FROM catalog.tracks WHERE artist_did = $1 AND status = 'ready';
+FROM catalog.tracks WHERE artist_did = $1 AND status = 'ready' AND NOT taken_down;
 
 -- name: TopPlayedTrack :one
 SELECT id, title, play_count FROM catalog.tracks
-WHERE artist_did = $1 AND status = 'ready' AND play_count > 0
+WHERE artist_did = $1 AND status = 'ready' AND NOT taken_down AND play_count > 0
 ORDER BY play_count DESC, created_at DESC LIMIT 1;
 
 -- name: TopLikedTrack :one
 SELECT id, title, like_count FROM catalog.tracks
-WHERE artist_did = $1 AND status = 'ready' AND like_count > 0
+WHERE artist_did = $1 AND status = 'ready' AND NOT taken_down AND like_count > 0
 ORDER BY like_count DESC, created_at DESC LIMIT 1;

@@ -19,7 +19,7 @@ ON CONFLICT (day, track_id) DO UPDATE SET plays = catalog.track_play_days.plays 
 
 -- name: GetPlayable :one
 -- GetPlayable is what a play report needs of its track.
-SELECT id, status, deleting, duration_ms, play_count FROM catalog.tracks WHERE id = $1;
+SELECT id, status, deleting, taken_down, duration_ms, play_count FROM catalog.tracks WHERE id = $1;
 
 -- name: ForgetPlayGuards :execrows
 DELETE FROM catalog.play_guards WHERE counted_at < @before;
@@ -35,12 +35,12 @@ DELETE FROM catalog.visitor_salts WHERE day < @before;
 
 -- name: TopTracksByLikes :many
 SELECT id, like_count AS count FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND like_count > 0
+WHERE status = 'ready' AND NOT taken_down AND NOT deleting AND like_count > 0
 ORDER BY like_count DESC, id LIMIT @max_rows;
 
 -- name: TopTracksByPlays :many
 SELECT id, play_count AS count FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND play_count > 0
+WHERE status = 'ready' AND NOT taken_down AND NOT deleting AND play_count > 0
 ORDER BY play_count DESC, id LIMIT @max_rows;
 
 -- name: TopTracksByRecentLikes :many
@@ -56,4 +56,4 @@ GROUP BY d.track_id ORDER BY sum(d.plays) DESC, d.track_id LIMIT @max_rows;
 -- name: PlatformStats :one
 SELECT COALESCE(sum(play_count), 0)::bigint AS total_plays, count(*) AS total_tracks,
        count(DISTINCT artist_did) AS total_artists, (COALESCE(sum(duration_ms), 0) / 1000)::bigint AS total_duration_seconds
-FROM catalog.tracks WHERE status = 'ready' AND NOT deleting;
+FROM catalog.tracks WHERE status = 'ready' AND NOT taken_down AND NOT deleting;

@@ -14,7 +14,7 @@ SELECT set_config('pg_trgm.word_similarity_threshold', @threshold::text, true);
 -- name: SearchTracks :many
 SELECT id, (0.9 * word_similarity(@q::text, title) + 0.1 * similarity(@q::text, title))::real AS relevance
 FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND @q::text <% title
+WHERE status = 'ready' AND NOT taken_down AND NOT deleting AND @q::text <% title
 ORDER BY @q::text <<-> title
 LIMIT @max_rows;
 
@@ -43,7 +43,7 @@ LIMIT @max_rows;
 -- name: ListArtistDIDs :many
 -- ListArtistDIDs is which of @dids are artists with a ready track (artists rank above
 -- listeners in search).
-SELECT DISTINCT artist_did FROM catalog.tracks WHERE artist_did = ANY(@dids::text[]) AND status = 'ready' AND NOT deleting;
+SELECT DISTINCT artist_did FROM catalog.tracks WHERE artist_did = ANY(@dids::text[]) AND status = 'ready' AND NOT taken_down AND NOT deleting;
 
 -- name: NearestTitleWords :many
 -- NearestTitleWords is, for each of @words, the known title word most like it (by trigram
@@ -63,5 +63,5 @@ CROSS JOIN LATERAL (
 -- @max_rows), from the GIN index of title words, with their relevance to @q.
 SELECT id, (0.9 * word_similarity(@q::text, title) + 0.1 * similarity(@q::text, title))::real AS relevance
 FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND catalog.title_word_list(title) @> @words::text[]
+WHERE status = 'ready' AND NOT taken_down AND NOT deleting AND catalog.title_word_list(title) @> @words::text[]
 LIMIT @max_rows;

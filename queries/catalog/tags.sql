@@ -25,7 +25,7 @@ ORDER BY tt.track_id, g.name;
 SELECT g.name, count(t.id)::bigint AS track_count
 FROM catalog.tags g
 JOIN catalog.track_tags tt ON tt.tag_id = g.id
-JOIN catalog.tracks t ON t.id = tt.track_id AND t.status = 'ready' AND NOT t.deleting
+JOIN catalog.tracks t ON t.id = tt.track_id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 WHERE g.name LIKE @prefix::text || '%'
 GROUP BY g.name
 ORDER BY count(t.id) DESC, g.name
@@ -34,5 +34,5 @@ LIMIT @max_rows;
 -- name: GetTag :one
 -- GetTag is one tag with its count of ready tracks.
 SELECT g.name, (SELECT count(*) FROM catalog.track_tags tt JOIN catalog.tracks t ON t.id = tt.track_id
-                WHERE tt.tag_id = g.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count
+                WHERE tt.tag_id = g.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS track_count
 FROM catalog.tags g WHERE g.name = $1;

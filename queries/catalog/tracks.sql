@@ -61,7 +61,7 @@ SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS recor
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.status = 'ready' AND NOT t.deleting
+WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
   -- The hidden tags' ids are found once (an init plan), so each candidate costs one
   -- primary-key probe of track_tags whatever the catalog's size.
@@ -82,7 +82,7 @@ JOIN catalog.tracks t ON t.id = tt.track_id
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE tt.tag_id = (SELECT g.id FROM catalog.tags g WHERE g.name = @tag)
-  AND t.status = 'ready' AND NOT t.deleting
+  AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND (tt.created_at, tt.track_id) < (@before_created_at::timestamptz, @before_id::uuid)
 ORDER BY tt.created_at DESC, tt.track_id DESC
 LIMIT @page_limit;
@@ -97,7 +97,7 @@ FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.artist_did = @artist_did AND NOT t.deleting
-  AND (t.status = 'ready' OR @include_processing::boolean)
+  AND ((t.status = 'ready' AND NOT t.taken_down) OR @include_processing::boolean)
   AND (NOT @unsynced_only::boolean OR (t.status = 'ready' AND (r.state IS NULL OR r.state <> 'synced')))
   AND (t.created_at, t.id) < (@before_created_at::timestamptz, @before_id::uuid)
 ORDER BY t.created_at DESC, t.id DESC
@@ -134,7 +134,7 @@ SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS recor
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.album_id = @album_id AND t.status = 'ready' AND NOT t.deleting
+WHERE t.album_id = @album_id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 ORDER BY t.created_at, t.id
 LIMIT 1000;
 
@@ -148,12 +148,12 @@ SELECT sqlc.embed(t), r.uri AS record_uri, r.cid AS record_cid, r.state AS recor
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.id = ANY(@ids::uuid[]) AND t.status = 'ready' AND NOT t.deleting;
+WHERE t.id = ANY(@ids::uuid[]) AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting;
 
 -- name: GetTrackSubject :one
 -- GetTrackSubject is what a like, a comment or a playlist entry needs of a track: whether
 -- it can be pointed at, and its record's strongRef as last written.
-SELECT t.id, t.artist_did, t.status, t.deleting, t.duration_ms, r.uri AS record_uri, r.cid AS record_cid
+SELECT t.id, t.artist_did, t.status, t.deleting, t.taken_down, t.duration_ms, r.uri AS record_uri, r.cid AS record_cid
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 WHERE t.id = $1;
@@ -174,3 +174,10 @@ LIMIT @page_limit;
 SELECT id, title, COALESCE(original_file_id, file_id)::uuid AS file_id FROM catalog.tracks
 WHERE artist_did = @artist_did AND status = 'ready' AND NOT deleting AND file_id IS NOT NULL
 ORDER BY created_at, id;
+
+-- name: SetTrackTakenDown :one
+-- SetTrackTakenDown hides a track from everyone but its artist, or shows it again; it
+-- returns the track's audio files.
+UPDATE catalog.tracks SET taken_down = @taken_down
+WHERE id = @id AND NOT deleting
+RETURNING id, artist_did, file_id, original_file_id;

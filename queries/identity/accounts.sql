@@ -71,7 +71,8 @@ SELECT did FROM identity.accounts WHERE handle = $1 AND handle <> 'handle.invali
 SELECT a.did, a.handle, a.avatar_url,
        COALESCE((SELECT array_agg(f.flag ORDER BY f.flag) FROM identity.feature_flags f WHERE f.did = a.did),
                 '{}')::text[] AS flags,
-       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = a.did) AS terms_accepted_at
+       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = a.did) AS terms_accepted_at,
+       COALESCE((SELECT p.terms_version FROM identity.preferences p WHERE p.did = a.did), '')::text AS terms_version
 FROM identity.accounts a
 WHERE a.did = $1;
 

@@ -26,8 +26,9 @@ WHERE did = @did
 RETURNING *;
 
 -- name: AcceptTerms :one
-INSERT INTO identity.preferences (did, terms_accepted_at) VALUES ($1, now())
-ON CONFLICT (did) DO UPDATE SET terms_accepted_at = now(), updated_at = now()
+-- AcceptTerms records that the account accepted this version of the terms.
+INSERT INTO identity.preferences (did, terms_accepted_at, terms_version) VALUES (@did, now(), @version)
+ON CONFLICT (did) DO UPDATE SET terms_accepted_at = now(), terms_version = @version, updated_at = now()
 RETURNING terms_accepted_at;
 
 -- name: TealScrobbling :one

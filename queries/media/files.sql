@@ -25,3 +25,7 @@ UPDATE media.files SET private = @private WHERE id = @id AND gated = @private;
 -- name: OwnedFiles :many
 -- OwnedFiles are those of @ids that are @owner's.
 SELECT * FROM media.files WHERE id = ANY(@ids::uuid[]) AND owner_did = @owner;
+
+-- name: SetFilesTakenDown :exec
+-- SetFilesTakenDown closes files to anyone but their owner (a takedown), or opens them.
+UPDATE media.files SET taken_down = @taken_down WHERE id = ANY(@ids::uuid[]) AND taken_down <> @taken_down;

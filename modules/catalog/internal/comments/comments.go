@@ -125,7 +125,7 @@ func cleanText(value string) (string, error) {
 // (when not, none are returned).
 func (c *Comments) List(ctx context.Context, trackID uuid.UUID) ([]Comment, bool, error) {
 	track, err := c.q.GetTrackSubject(ctx, trackID)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (track.Status != "ready" || track.Deleting)) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (track.Status != "ready" || track.Deleting || track.TakenDown)) {
 		return nil, false, subject.ErrTrackNotFound
 	}
 	if err != nil {

@@ -254,7 +254,7 @@ const listAlbumTrackRecords = `-- name: ListAlbumTrackRecords :many
 SELECT t.id, t.created_at, r.uri, r.cid
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
-WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.deleting
+WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 ORDER BY t.created_at, t.id
 `
 
@@ -294,8 +294,8 @@ func (q *Queries) ListAlbumTrackRecords(ctx context.Context, albumID *uuid.UUID)
 
 const listAlbumViews = `-- name: ListAlbumViews :many
 SELECT a.id, a.artist_did, a.slug, a.title, a.description, a.image_id, a.image_url, a.image_thumb_url, a.record_rkey, a.item_uris, a.deleting, a.created_at, a.updated_at,
-       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count,
-       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS total_plays,
+       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS track_count,
+       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS total_plays,
        r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason
 FROM catalog.albums a
@@ -378,8 +378,8 @@ func (q *Queries) ListAlbumViews(ctx context.Context, arg ListAlbumViewsParams) 
 
 const listAlbumViewsByIDs = `-- name: ListAlbumViewsByIDs :many
 SELECT a.id, a.artist_did, a.slug, a.title, a.description, a.image_id, a.image_url, a.image_thumb_url, a.record_rkey, a.item_uris, a.deleting, a.created_at, a.updated_at,
-       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count,
-       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS total_plays,
+       (SELECT count(*) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS track_count,
+       (SELECT COALESCE(sum(t.play_count), 0) FROM catalog.tracks t WHERE t.album_id = a.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS total_plays,
        r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason
 FROM catalog.albums a
@@ -542,7 +542,7 @@ const reviseAlbumTrackRecords = `-- name: ReviseAlbumTrackRecords :many
 UPDATE catalog.records r
 SET revision = r.revision + 1, state = 'pending', failure = NULL, failure_reason = NULL, updated_at = now()
 FROM catalog.tracks t
-WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.deleting
+WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey AND NOT r.absent
 RETURNING r.did, r.rkey
 `

@@ -15,7 +15,7 @@ const artistAnalytics = `-- name: ArtistAnalytics :one
 SELECT count(*)::bigint AS items,
        COALESCE(sum(play_count), 0)::bigint AS plays,
        COALESCE(sum(duration_ms), 0)::bigint AS duration_ms
-FROM catalog.tracks WHERE artist_did = $1 AND status = 'ready'
+FROM catalog.tracks WHERE artist_did = $1 AND status = 'ready' AND NOT taken_down
 `
 
 type ArtistAnalyticsRow struct {
@@ -110,7 +110,7 @@ func (q *Queries) ListArtists(ctx context.Context, dids []string) ([]ListArtists
 
 const topLikedTrack = `-- name: TopLikedTrack :one
 SELECT id, title, like_count FROM catalog.tracks
-WHERE artist_did = $1 AND status = 'ready' AND like_count > 0
+WHERE artist_did = $1 AND status = 'ready' AND NOT taken_down AND like_count > 0
 ORDER BY like_count DESC, created_at DESC LIMIT 1
 `
 
@@ -129,7 +129,7 @@ func (q *Queries) TopLikedTrack(ctx context.Context, artistDid string) (TopLiked
 
 const topPlayedTrack = `-- name: TopPlayedTrack :one
 SELECT id, title, play_count FROM catalog.tracks
-WHERE artist_did = $1 AND status = 'ready' AND play_count > 0
+WHERE artist_did = $1 AND status = 'ready' AND NOT taken_down AND play_count > 0
 ORDER BY play_count DESC, created_at DESC LIMIT 1
 `
 

@@ -193,4 +193,5 @@ type Track struct {
 	PdsBlob             []byte
 	PdsState            string
 	PdsReason           string
+	TakenDown           bool
 }

@@ -64,13 +64,14 @@ func (q *Queries) ForgetVisitorSalts(ctx context.Context, before pgtype.Date) (i
 }
 
 const getPlayable = `-- name: GetPlayable :one
-SELECT id, status, deleting, duration_ms, play_count FROM catalog.tracks WHERE id = $1
+SELECT id, status, deleting, taken_down, duration_ms, play_count FROM catalog.tracks WHERE id = $1
 `
 
 type GetPlayableRow struct {
 	ID         uuid.UUID
 	Status     string
 	Deleting   bool
+	TakenDown  bool
 	DurationMs *int32
 	PlayCount  int64
 }
@@ -83,6 +84,7 @@ func (q *Queries) GetPlayable(ctx context.Context, id uuid.UUID) (GetPlayableRow
 		&i.ID,
 		&i.Status,
 		&i.Deleting,
+		&i.TakenDown,
 		&i.DurationMs,
 		&i.PlayCount,
 	)
@@ -165,7 +167,7 @@ func (q *Queries) InsertPlay(ctx context.Context, arg InsertPlayParams) error {
 const platformStats = `-- name: PlatformStats :one
 SELECT COALESCE(sum(play_count), 0)::bigint AS total_plays, count(*) AS total_tracks,
        count(DISTINCT artist_did) AS total_artists, (COALESCE(sum(duration_ms), 0) / 1000)::bigint AS total_duration_seconds
-FROM catalog.tracks WHERE status = 'ready' AND NOT deleting
+FROM catalog.tracks WHERE status = 'ready' AND NOT taken_down AND NOT deleting
 `
 
 type PlatformStatsRow struct {
@@ -189,7 +191,7 @@ func (q *Queries) PlatformStats(ctx context.Context) (PlatformStatsRow, error) {
 
 const topTracksByLikes = `-- name: TopTracksByLikes :many
 SELECT id, like_count AS count FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND like_count > 0
+WHERE status = 'ready' AND NOT taken_down AND NOT deleting AND like_count > 0
 ORDER BY like_count DESC, id LIMIT $1
 `
 
@@ -220,7 +222,7 @@ func (q *Queries) TopTracksByLikes(ctx context.Context, maxRows int32) ([]TopTra
 
 const topTracksByPlays = `-- name: TopTracksByPlays :many
 SELECT id, play_count AS count FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND play_count > 0
+WHERE status = 'ready' AND NOT taken_down AND NOT deleting AND play_count > 0
 ORDER BY play_count DESC, id LIMIT $1
 `
 

@@ -12,7 +12,7 @@ import (
 )
 
 const listArtistDIDs = `-- name: ListArtistDIDs :many
-SELECT DISTINCT artist_did FROM catalog.tracks WHERE artist_did = ANY($1::text[]) AND status = 'ready' AND NOT deleting
+SELECT DISTINCT artist_did FROM catalog.tracks WHERE artist_did = ANY($1::text[]) AND status = 'ready' AND NOT taken_down AND NOT deleting
 `
 
 // ListArtistDIDs is which of @dids are artists with a ready track (artists rank above
@@ -203,7 +203,7 @@ const searchTracks = `-- name: SearchTracks :many
 
 SELECT id, (0.9 * word_similarity($1::text, title) + 0.1 * similarity($1::text, title))::real AS relevance
 FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND $1::text <% title
+WHERE status = 'ready' AND NOT taken_down AND NOT deleting AND $1::text <% title
 ORDER BY $1::text <<-> title
 LIMIT $2
 `
@@ -249,7 +249,7 @@ func (q *Queries) SearchTracks(ctx context.Context, arg SearchTracksParams) ([]S
 const searchTracksWithWords = `-- name: SearchTracksWithWords :many
 SELECT id, (0.9 * word_similarity($1::text, title) + 0.1 * similarity($1::text, title))::real AS relevance
 FROM catalog.tracks
-WHERE status = 'ready' AND NOT deleting AND catalog.title_word_list(title) @> $2::text[]
+WHERE status = 'ready' AND NOT taken_down AND NOT deleting AND catalog.title_word_list(title) @> $2::text[]
 LIMIT $3
 `
 

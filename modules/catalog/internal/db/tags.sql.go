@@ -53,7 +53,7 @@ func (q *Queries) EnsureTags(ctx context.Context, names []string) error {
 
 const getTag = `-- name: GetTag :one
 SELECT g.name, (SELECT count(*) FROM catalog.track_tags tt JOIN catalog.tracks t ON t.id = tt.track_id
-                WHERE tt.tag_id = g.id AND t.status = 'ready' AND NOT t.deleting)::bigint AS track_count
+                WHERE tt.tag_id = g.id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting)::bigint AS track_count
 FROM catalog.tags g WHERE g.name = $1
 `
 
@@ -74,7 +74,7 @@ const listTags = `-- name: ListTags :many
 SELECT g.name, count(t.id)::bigint AS track_count
 FROM catalog.tags g
 JOIN catalog.track_tags tt ON tt.tag_id = g.id
-JOIN catalog.tracks t ON t.id = tt.track_id AND t.status = 'ready' AND NOT t.deleting
+JOIN catalog.tracks t ON t.id = tt.track_id AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 WHERE g.name LIKE $1::text || '%'
 GROUP BY g.name
 ORDER BY count(t.id) DESC, g.name

@@ -115,7 +115,7 @@ func (q *Queries) DeleteTrackRow(ctx context.Context, id uuid.UUID) (int64, erro
 }
 
 const getTrack = `-- name: GetTrack :one
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, t.taken_down, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
@@ -165,6 +165,7 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 		&i.Track.PdsBlob,
 		&i.Track.PdsState,
 		&i.Track.PdsReason,
+		&i.Track.TakenDown,
 		&i.RecordUri,
 		&i.RecordCid,
 		&i.RecordState,
@@ -176,7 +177,7 @@ func (q *Queries) GetTrack(ctx context.Context, id uuid.UUID) (GetTrackRow, erro
 }
 
 const getTrackByRecordKey = `-- name: GetTrackByRecordKey :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason, taken_down FROM catalog.tracks WHERE artist_did = $1 AND record_rkey = $2
 `
 
 type GetTrackByRecordKeyParams struct {
@@ -217,12 +218,13 @@ func (q *Queries) GetTrackByRecordKey(ctx context.Context, arg GetTrackByRecordK
 		&i.PdsBlob,
 		&i.PdsState,
 		&i.PdsReason,
+		&i.TakenDown,
 	)
 	return i, err
 }
 
 const getTrackSubject = `-- name: GetTrackSubject :one
-SELECT t.id, t.artist_did, t.status, t.deleting, t.duration_ms, r.uri AS record_uri, r.cid AS record_cid
+SELECT t.id, t.artist_did, t.status, t.deleting, t.taken_down, t.duration_ms, r.uri AS record_uri, r.cid AS record_cid
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 WHERE t.id = $1
@@ -233,6 +235,7 @@ type GetTrackSubjectRow struct {
 	ArtistDid  string
 	Status     string
 	Deleting   bool
+	TakenDown  bool
 	DurationMs *int32
 	RecordUri  *string
 	RecordCid  *string
@@ -248,6 +251,7 @@ func (q *Queries) GetTrackSubject(ctx context.Context, id uuid.UUID) (GetTrackSu
 		&i.ArtistDid,
 		&i.Status,
 		&i.Deleting,
+		&i.TakenDown,
 		&i.DurationMs,
 		&i.RecordUri,
 		&i.RecordCid,
@@ -256,12 +260,12 @@ func (q *Queries) GetTrackSubject(ctx context.Context, id uuid.UUID) (GetTrackSu
 }
 
 const listAlbumTracks = `-- name: ListAlbumTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, t.taken_down, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.deleting
+WHERE t.album_id = $1 AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 ORDER BY t.created_at, t.id
 LIMIT 1000
 `
@@ -316,6 +320,7 @@ func (q *Queries) ListAlbumTracks(ctx context.Context, albumID *uuid.UUID) ([]Li
 			&i.Track.PdsBlob,
 			&i.Track.PdsState,
 			&i.Track.PdsReason,
+			&i.Track.TakenDown,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -334,13 +339,13 @@ func (q *Queries) ListAlbumTracks(ctx context.Context, albumID *uuid.UUID) ([]Li
 }
 
 const listArtistTracks = `-- name: ListArtistTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, t.taken_down, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE t.artist_did = $1 AND NOT t.deleting
-  AND (t.status = 'ready' OR $2::boolean)
+  AND ((t.status = 'ready' AND NOT t.taken_down) OR $2::boolean)
   AND (NOT $3::boolean OR (t.status = 'ready' AND (r.state IS NULL OR r.state <> 'synced')))
   AND (t.created_at, t.id) < ($4::timestamptz, $5::uuid)
 ORDER BY t.created_at DESC, t.id DESC
@@ -414,6 +419,7 @@ func (q *Queries) ListArtistTracks(ctx context.Context, arg ListArtistTracksPara
 			&i.Track.PdsBlob,
 			&i.Track.PdsState,
 			&i.Track.PdsReason,
+			&i.Track.TakenDown,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -508,12 +514,12 @@ func (q *Queries) ListPDSCandidates(ctx context.Context, arg ListPDSCandidatesPa
 }
 
 const listReadyTracks = `-- name: ListReadyTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, t.taken_down, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.status = 'ready' AND NOT t.deleting
+WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND (t.created_at, t.id) < ($1::timestamptz, $2::uuid)
   -- The hidden tags' ids are found once (an init plan), so each candidate costs one
   -- primary-key probe of track_tags whatever the catalog's size.
@@ -587,6 +593,7 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 			&i.Track.PdsBlob,
 			&i.Track.PdsState,
 			&i.Track.PdsReason,
+			&i.Track.TakenDown,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -605,14 +612,14 @@ func (q *Queries) ListReadyTracks(ctx context.Context, arg ListReadyTracksParams
 }
 
 const listTagTracks = `-- name: ListTagTracks :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, t.taken_down, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.track_tags tt
 JOIN catalog.tracks t ON t.id = tt.track_id
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
 WHERE tt.tag_id = (SELECT g.id FROM catalog.tags g WHERE g.name = $1)
-  AND t.status = 'ready' AND NOT t.deleting
+  AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND (tt.created_at, tt.track_id) < ($2::timestamptz, $3::uuid)
 ORDER BY tt.created_at DESC, tt.track_id DESC
 LIMIT $4
@@ -680,6 +687,7 @@ func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([
 			&i.Track.PdsBlob,
 			&i.Track.PdsState,
 			&i.Track.PdsReason,
+			&i.Track.TakenDown,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -698,12 +706,12 @@ func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([
 }
 
 const listTracksByIDs = `-- name: ListTracksByIDs :many
-SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
+SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, t.taken_down, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
 FROM catalog.tracks t
 LEFT JOIN catalog.records r ON r.did = t.artist_did AND r.kind = 'track' AND r.rkey = t.record_rkey
 LEFT JOIN catalog.artists a ON a.did = t.artist_did
-WHERE t.id = ANY($1::uuid[]) AND t.status = 'ready' AND NOT t.deleting
+WHERE t.id = ANY($1::uuid[]) AND t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 `
 
 type ListTracksByIDsRow struct {
@@ -755,6 +763,7 @@ func (q *Queries) ListTracksByIDs(ctx context.Context, ids []uuid.UUID) ([]ListT
 			&i.Track.PdsBlob,
 			&i.Track.PdsState,
 			&i.Track.PdsReason,
+			&i.Track.TakenDown,
 			&i.RecordUri,
 			&i.RecordCid,
 			&i.RecordState,
@@ -773,7 +782,7 @@ func (q *Queries) ListTracksByIDs(ctx context.Context, ids []uuid.UUID) ([]ListT
 }
 
 const lockTrack = `-- name: LockTrack :one
-SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason FROM catalog.tracks WHERE id = $1 FOR UPDATE
+SELECT id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason, taken_down FROM catalog.tracks WHERE id = $1 FOR UPDATE
 `
 
 // LockTrack reads a track to change it; other changes to it wait.
@@ -809,6 +818,7 @@ func (q *Queries) LockTrack(ctx context.Context, id uuid.UUID) (Track, error) {
 		&i.PdsBlob,
 		&i.PdsState,
 		&i.PdsReason,
+		&i.TakenDown,
 	)
 	return i, err
 }
@@ -831,7 +841,7 @@ SET status = 'ready', file_id = $1, duration_ms = $2, file_type = $3,
     waveform = $8, pds_blob = $9,
     pds_state = $10, pds_reason = $11, updated_at = now()
 WHERE id = $12
-RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason
+RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason, taken_down
 `
 
 type PublishTrackParams struct {
@@ -896,6 +906,7 @@ func (q *Queries) PublishTrack(ctx context.Context, arg PublishTrackParams) (Tra
 		&i.PdsBlob,
 		&i.PdsState,
 		&i.PdsReason,
+		&i.TakenDown,
 	)
 	return i, err
 }
@@ -921,7 +932,7 @@ const setTrackPDSAudio = `-- name: SetTrackPDSAudio :one
 UPDATE catalog.tracks
 SET pds_blob = $1, pds_state = $2, pds_reason = $3, updated_at = now()
 WHERE id = $4 AND NOT deleting
-RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason
+RETURNING id, artist_did, title, status, file_id, duration_ms, created_at, updated_at, record_rkey, file_type, play_count, like_count, comment_count, album_id, features, image_id, image_url, image_thumb_url, deleting, original_file_id, original_file_type, original_content_type, original_size_bytes, waveform, supporters_only, pds_blob, pds_state, pds_reason, taken_down
 `
 
 type SetTrackPDSAudioParams struct {
@@ -969,6 +980,39 @@ func (q *Queries) SetTrackPDSAudio(ctx context.Context, arg SetTrackPDSAudioPara
 		&i.PdsBlob,
 		&i.PdsState,
 		&i.PdsReason,
+		&i.TakenDown,
+	)
+	return i, err
+}
+
+const setTrackTakenDown = `-- name: SetTrackTakenDown :one
+UPDATE catalog.tracks SET taken_down = $1
+WHERE id = $2 AND NOT deleting
+RETURNING id, artist_did, file_id, original_file_id
+`
+
+type SetTrackTakenDownParams struct {
+	TakenDown bool
+	ID        uuid.UUID
+}
+
+type SetTrackTakenDownRow struct {
+	ID             uuid.UUID
+	ArtistDid      string
+	FileID         *uuid.UUID
+	OriginalFileID *uuid.UUID
+}
+
+// SetTrackTakenDown hides a track from everyone but its artist, or shows it again; it
+// returns the track's audio files.
+func (q *Queries) SetTrackTakenDown(ctx context.Context, arg SetTrackTakenDownParams) (SetTrackTakenDownRow, error) {
+	row := q.db.QueryRow(ctx, setTrackTakenDown, arg.TakenDown, arg.ID)
+	var i SetTrackTakenDownRow
+	err := row.Scan(
+		&i.ID,
+		&i.ArtistDid,
+		&i.FileID,
+		&i.OriginalFileID,
 	)
 	return i, err
 }

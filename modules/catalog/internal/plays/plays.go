@@ -99,7 +99,7 @@ func (p *Plays) Record(ctx context.Context, r Report) (Result, error) {
 		r.Ref = "" // not a code plyr made; the play still counts
 	}
 	track, err := p.q.GetPlayable(ctx, r.TrackID)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (track.Status != "ready" || track.Deleting)) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (track.Status != "ready" || track.Deleting || track.TakenDown)) {
 		return Result{}, ErrNotFound
 	}
 	if err != nil {

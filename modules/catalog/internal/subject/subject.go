@@ -46,7 +46,7 @@ func Of(ctx context.Context, q *db.Queries, id uuid.UUID) (Track, error) {
 	if err != nil {
 		return Track{}, fmt.Errorf("load track %s: %w", id, err)
 	}
-	if row.Status != "ready" || row.Deleting {
+	if row.Status != "ready" || row.Deleting || row.TakenDown {
 		return Track{}, ErrTrackNotFound
 	}
 	if row.RecordUri == nil || row.RecordCid == nil {

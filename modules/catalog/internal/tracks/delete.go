@@ -38,7 +38,7 @@ func (t *Tracks) Delete(ctx context.Context, id uuid.UUID, caller string) error 
 			return err
 		}
 		switch {
-		case row.ArtistDid != caller && (Status(row.Status) != StatusReady || row.Deleting):
+		case row.ArtistDid != caller && (!public(row) || row.Deleting):
 			return ErrNotFound
 		case row.ArtistDid != caller:
 			return ErrNotOwner

@@ -104,7 +104,7 @@ func (t *Tracks) Edit(ctx context.Context, id uuid.UUID, caller string, e Edit) 
 			return err
 		}
 		switch {
-		case row.ArtistDid != caller && Status(row.Status) != StatusReady:
+		case row.ArtistDid != caller && !public(row):
 			return ErrNotFound
 		case row.ArtistDid != caller:
 			return ErrNotOwner

@@ -98,7 +98,12 @@ type Track struct {
 	SupportersOnly bool
 	// PDS is where the audio stands with the artist's PDS.
 	PDS PDSAudio
+	// TakenDown: a moderation decision hides the track from everyone but its artist.
+	TakenDown bool
 }
+
+// public says whether anyone may see the track: ready, and not taken down.
+func public(t db.Track) bool { return Status(t.Status) == StatusReady && !t.TakenDown }
 
 // AlbumSummary is what a track view says of its album.
 type AlbumSummary struct {
@@ -271,8 +276,8 @@ func (t *Tracks) Get(ctx context.Context, id uuid.UUID, viewer string) (Track, e
 	if err != nil {
 		return Track{}, fmt.Errorf("get track %s: %w", id, err)
 	}
-	if Status(row.Track.Status) != StatusReady && viewer != row.Track.ArtistDid {
-		return Track{}, ErrNotFound // a track still processing is its artist's business only
+	if !public(row.Track) && viewer != row.Track.ArtistDid {
+		return Track{}, ErrNotFound // a track processing or taken down is its artist's business only
 	}
 	tracks, err := t.withArtists(ctx, []db.GetTrackRow{row})
 	if err != nil {
@@ -410,7 +415,7 @@ func (t *Tracks) RestoreRecord(ctx context.Context, id uuid.UUID, caller string)
 		return Track{}, fmt.Errorf("get track %s: %w", id, err)
 	}
 	switch {
-	case row.Track.ArtistDid != caller && Status(row.Track.Status) != StatusReady:
+	case row.Track.ArtistDid != caller && !public(row.Track):
 		return Track{}, ErrNotFound
 	case row.Track.ArtistDid != caller:
 		return Track{}, ErrNotOwner
@@ -495,7 +500,7 @@ func (t *Tracks) withArtists(ctx context.Context, rows []db.GetTrackRow) ([]Trac
 			tr.Album = albumsByID[*r.AlbumID]
 		}
 		tr.Features = features(r.Features)
-		tr.Waveform, tr.SupportersOnly = r.Waveform, r.SupportersOnly
+		tr.Waveform, tr.SupportersOnly, tr.TakenDown = r.Waveform, r.SupportersOnly, r.TakenDown
 		tr.PDS = PDSAudio{State: r.PdsState, Reason: r.PdsReason}
 		if r.PdsBlob != nil {
 			_ = json.Unmarshal(r.PdsBlob, &tr.PDS.Blob)

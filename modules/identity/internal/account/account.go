@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	"github.com/jackc/pgx/v5"
@@ -23,6 +24,16 @@ type Account struct {
 	Handle    string
 	AvatarURL string
 }
+
+// Terms is an account's acceptance of the terms: when, and which version (nil and "" for
+// none).
+type Terms struct {
+	AcceptedAt *time.Time
+	Version    string
+}
+
+// Pending says whether the account must accept the terms in force, version current.
+func (t Terms) Pending(current string) bool { return t.AcceptedAt == nil || t.Version != current }
 
 // Accounts reads and records accounts.
 type Accounts struct {

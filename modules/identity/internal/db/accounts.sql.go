@@ -58,7 +58,8 @@ const getMe = `-- name: GetMe :one
 SELECT a.did, a.handle, a.avatar_url,
        COALESCE((SELECT array_agg(f.flag ORDER BY f.flag) FROM identity.feature_flags f WHERE f.did = a.did),
                 '{}')::text[] AS flags,
-       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = a.did) AS terms_accepted_at
+       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = a.did) AS terms_accepted_at,
+       COALESCE((SELECT p.terms_version FROM identity.preferences p WHERE p.did = a.did), '')::text AS terms_version
 FROM identity.accounts a
 WHERE a.did = $1
 `
@@ -69,6 +70,7 @@ type GetMeRow struct {
 	AvatarUrl       string
 	Flags           []string
 	TermsAcceptedAt *time.Time
+	TermsVersion    string
 }
 
 // GetMe is the account with its feature flags and whether terms are accepted, in one trip.
@@ -81,6 +83,7 @@ func (q *Queries) GetMe(ctx context.Context, did string) (GetMeRow, error) {
 		&i.AvatarUrl,
 		&i.Flags,
 		&i.TermsAcceptedAt,
+		&i.TermsVersion,
 	)
 	return i, err
 }

@@ -68,6 +68,7 @@ type Preferences struct {
 	TermsAcceptedAt      *time.Time
 	UpdatedAt            time.Time
 	PdsAudioUploads      bool
+	TermsVersion         string
 }
 
 type Session struct {

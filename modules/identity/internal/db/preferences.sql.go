@@ -13,13 +13,19 @@ import (
 )
 
 const acceptTerms = `-- name: AcceptTerms :one
-INSERT INTO identity.preferences (did, terms_accepted_at) VALUES ($1, now())
-ON CONFLICT (did) DO UPDATE SET terms_accepted_at = now(), updated_at = now()
+INSERT INTO identity.preferences (did, terms_accepted_at, terms_version) VALUES ($1, now(), $2)
+ON CONFLICT (did) DO UPDATE SET terms_accepted_at = now(), terms_version = $2, updated_at = now()
 RETURNING terms_accepted_at
 `
 
-func (q *Queries) AcceptTerms(ctx context.Context, did string) (*time.Time, error) {
-	row := q.db.QueryRow(ctx, acceptTerms, did)
+type AcceptTermsParams struct {
+	Did     string
+	Version string
+}
+
+// AcceptTerms records that the account accepted this version of the terms.
+func (q *Queries) AcceptTerms(ctx context.Context, arg AcceptTermsParams) (*time.Time, error) {
+	row := q.db.QueryRow(ctx, acceptTerms, arg.Did, arg.Version)
 	var terms_accepted_at *time.Time
 	err := row.Scan(&terms_accepted_at)
 	return terms_accepted_at, err
@@ -39,7 +45,7 @@ SET accent_color           = COALESCE($1, accent_color),
     ui_settings            = ui_settings || COALESCE($10::jsonb, '{}'::jsonb),
     updated_at             = now()
 WHERE did = $11
-RETURNING did, accent_color, auto_advance, allow_comments, hidden_tags, enable_teal_scrobbling, show_sensitive_artwork, show_liked_on_profile, support_url, ui_settings, terms_accepted_at, updated_at, pds_audio_uploads
+RETURNING did, accent_color, auto_advance, allow_comments, hidden_tags, enable_teal_scrobbling, show_sensitive_artwork, show_liked_on_profile, support_url, ui_settings, terms_accepted_at, updated_at, pds_audio_uploads, terms_version
 `
 
 type ApplyPreferencesParams struct {
@@ -85,6 +91,7 @@ func (q *Queries) ApplyPreferences(ctx context.Context, arg ApplyPreferencesPara
 		&i.TermsAcceptedAt,
 		&i.UpdatedAt,
 		&i.PdsAudioUploads,
+		&i.TermsVersion,
 	)
 	return i, err
 }
@@ -115,7 +122,7 @@ func (q *Queries) GetHiddenTags(ctx context.Context, did string) ([]string, erro
 const getPreferences = `-- name: GetPreferences :one
 INSERT INTO identity.preferences (did) VALUES ($1)
 ON CONFLICT (did) DO UPDATE SET did = EXCLUDED.did
-RETURNING did, accent_color, auto_advance, allow_comments, hidden_tags, enable_teal_scrobbling, show_sensitive_artwork, show_liked_on_profile, support_url, ui_settings, terms_accepted_at, updated_at, pds_audio_uploads
+RETURNING did, accent_color, auto_advance, allow_comments, hidden_tags, enable_teal_scrobbling, show_sensitive_artwork, show_liked_on_profile, support_url, ui_settings, terms_accepted_at, updated_at, pds_audio_uploads, terms_version
 `
 
 // GetPreferences creates the defaults on first read.
@@ -136,6 +143,7 @@ func (q *Queries) GetPreferences(ctx context.Context, did string) (Preferences, 
 		&i.TermsAcceptedAt,
 		&i.UpdatedAt,
 		&i.PdsAudioUploads,
+		&i.TermsVersion,
 	)
 	return i, err
 }

@@ -145,7 +145,9 @@ SELECT sa.did, a.handle, a.avatar_url, sa.grant_id, g.expires_at AS grant_expire
        (CASE WHEN sa.did = s.did THEN
             COALESCE((SELECT array_agg(f.flag ORDER BY f.flag) FROM identity.feature_flags f WHERE f.did = sa.did), '{}')
         ELSE '{}' END)::text[] AS flags,
-       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = sa.did AND sa.did = s.did) AS terms_accepted_at
+       (SELECT p.terms_accepted_at FROM identity.preferences p WHERE p.did = sa.did AND sa.did = s.did) AS terms_accepted_at,
+       COALESCE((SELECT p.terms_version FROM identity.preferences p WHERE p.did = sa.did AND sa.did = s.did), '')::text
+           AS terms_version
 FROM identity.session_accounts sa
 JOIN identity.sessions s ON s.id = sa.session_id
 JOIN identity.accounts a ON a.did = sa.did
@@ -163,6 +165,7 @@ type GetMeViewRow struct {
 	Current         bool
 	Flags           []string
 	TermsAcceptedAt *time.Time
+	TermsVersion    string
 }
 
 // GetMeView is what GetMe shows, in one trip: a session's accounts, first linked first,
@@ -186,6 +189,7 @@ func (q *Queries) GetMeView(ctx context.Context, sessionID uuid.UUID) ([]GetMeVi
 			&i.Current,
 			&i.Flags,
 			&i.TermsAcceptedAt,
+			&i.TermsVersion,
 		); err != nil {
 			return nil, err
 		}

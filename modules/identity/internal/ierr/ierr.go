@@ -46,4 +46,6 @@ var (
 	OtherBrowser = rpc.NewError(connect.CodePermissionDenied, "this sign-in was started in another browser; start again here")
 	// CrossSiteSignIn refuses a sign-in another site tried to start.
 	CrossSiteSignIn = rpc.NewError(connect.CodePermissionDenied, "another site tried to start a sign-in here; start it on plyr")
+	// TermsChanged marks an acceptance of terms that are no longer the ones in force.
+	TermsChanged = rpc.NewError(connect.CodeFailedPrecondition, "the terms changed since they were shown; read the new ones")
 )

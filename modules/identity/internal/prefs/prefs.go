@@ -38,8 +38,8 @@ func New(pool *pgxpool.Pool) *Service { return &Service{pool: pool, q: db.New(po
 // yet to accept the terms.
 type Profile struct {
 	account.Account
-	Flags        []string
-	TermsPending bool
+	Flags []string
+	Terms account.Terms
 }
 
 // Me describes the account did.
@@ -50,13 +50,13 @@ func (s *Service) Me(ctx context.Context, did string) (Profile, error) {
 	}
 	return Profile{
 		Account: account.Account{DID: row.Did, Handle: row.Handle, AvatarURL: row.AvatarUrl},
-		Flags:   row.Flags, TermsPending: row.TermsAcceptedAt == nil,
+		Flags:   row.Flags, Terms: account.Terms{AcceptedAt: row.TermsAcceptedAt, Version: row.TermsVersion},
 	}, nil
 }
 
-// AcceptTerms records the account's acceptance of the terms.
-func (s *Service) AcceptTerms(ctx context.Context, did string) (time.Time, error) {
-	at, err := s.q.AcceptTerms(ctx, did)
+// AcceptTerms records the account's acceptance of version of the terms.
+func (s *Service) AcceptTerms(ctx context.Context, did, version string) (time.Time, error) {
+	at, err := s.q.AcceptTerms(ctx, db.AcceptTermsParams{Did: did, Version: version})
 	if err != nil || at == nil {
 		return time.Time{}, fmt.Errorf("accept terms: %w", err)
 	}

@@ -172,10 +172,10 @@ func (s *Store) unlink(ctx context.Context, sessionID uuid.UUID, did string) {
 // MeView is what GetMe shows: the account a session acts as, its feature flags and terms,
 // and every account the session holds.
 type MeView struct {
-	Account      account.Account
-	Flags        []string
-	TermsPending bool
-	Linked       []LinkedAccount
+	Account account.Account
+	Flags   []string
+	Terms   account.Terms
+	Linked  []LinkedAccount
 }
 
 // Me reads a session's MeView in one database round trip (GetMe runs on every page load).
@@ -195,7 +195,8 @@ func (s *Store) Me(ctx context.Context, sessionID uuid.UUID) (MeView, error) {
 		})
 		if r.Current {
 			found = true
-			view.Account, view.Flags, view.TermsPending = acct, r.Flags, r.TermsAcceptedAt == nil
+			view.Account, view.Flags = acct, r.Flags
+			view.Terms = account.Terms{AcceptedAt: r.TermsAcceptedAt, Version: r.TermsVersion}
 		}
 	}
 	if !found {

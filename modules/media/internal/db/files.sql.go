@@ -66,7 +66,7 @@ func (q *Queries) DeleteFile(ctx context.Context, id uuid.UUID) (int64, error) {
 }
 
 const getFile = `-- name: GetFile :one
-SELECT id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private FROM media.files WHERE id = $1
+SELECT id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private, taken_down FROM media.files WHERE id = $1
 `
 
 func (q *Queries) GetFile(ctx context.Context, id uuid.UUID) (File, error) {
@@ -88,12 +88,13 @@ func (q *Queries) GetFile(ctx context.Context, id uuid.UUID) (File, error) {
 		&i.SourceFileID,
 		&i.Gated,
 		&i.Private,
+		&i.TakenDown,
 	)
 	return i, err
 }
 
 const ownedFiles = `-- name: OwnedFiles :many
-SELECT id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private FROM media.files WHERE id = ANY($1::uuid[]) AND owner_did = $2
+SELECT id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private, taken_down FROM media.files WHERE id = ANY($1::uuid[]) AND owner_did = $2
 `
 
 type OwnedFilesParams struct {
@@ -127,6 +128,7 @@ func (q *Queries) OwnedFiles(ctx context.Context, arg OwnedFilesParams) ([]File,
 			&i.SourceFileID,
 			&i.Gated,
 			&i.Private,
+			&i.TakenDown,
 		); err != nil {
 			return nil, err
 		}
@@ -139,7 +141,7 @@ func (q *Queries) OwnedFiles(ctx context.Context, arg OwnedFilesParams) ([]File,
 }
 
 const setFileGate = `-- name: SetFileGate :one
-UPDATE media.files SET gated = $1 WHERE id = $2 RETURNING id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private
+UPDATE media.files SET gated = $1 WHERE id = $2 RETURNING id, owner_did, storage_key, content_type, format, codec, size_bytes, duration_ms, sample_rate, channels, sha256, created_at, source_file_id, gated, private, taken_down
 `
 
 type SetFileGateParams struct {
@@ -168,6 +170,7 @@ func (q *Queries) SetFileGate(ctx context.Context, arg SetFileGateParams) (File,
 		&i.SourceFileID,
 		&i.Gated,
 		&i.Private,
+		&i.TakenDown,
 	)
 	return i, err
 }
@@ -189,4 +192,19 @@ func (q *Queries) SetFilePrivate(ctx context.Context, arg SetFilePrivateParams) 
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const setFilesTakenDown = `-- name: SetFilesTakenDown :exec
+UPDATE media.files SET taken_down = $1 WHERE id = ANY($2::uuid[]) AND taken_down <> $1
+`
+
+type SetFilesTakenDownParams struct {
+	TakenDown bool
+	Ids       []uuid.UUID
+}
+
+// SetFilesTakenDown closes files to anyone but their owner (a takedown), or opens them.
+func (q *Queries) SetFilesTakenDown(ctx context.Context, arg SetFilesTakenDownParams) error {
+	_, err := q.db.Exec(ctx, setFilesTakenDown, arg.TakenDown, arg.Ids)
+	return err
 }

@@ -26,6 +26,7 @@ type File struct {
 	SourceFileID *uuid.UUID
 	Gated        bool
 	Private      bool
+	TakenDown    bool
 }
 
 type MediaExport struct {

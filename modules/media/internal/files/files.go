@@ -57,6 +57,8 @@ type File struct {
 	// Gated: only the owner and their supporters may read it. Private: its bytes are in
 	// the private bucket. They differ only while a change of gate moves the bytes.
 	Gated, Private bool
+	// TakenDown: a moderation decision closed the file to anyone but its owner.
+	TakenDown bool
 }
 
 // Files is the feature.
@@ -144,8 +146,17 @@ func fileOf(row db.File) File {
 		ID: row.ID, OwnerDID: row.OwnerDid, StorageKey: row.StorageKey, ContentType: row.ContentType,
 		Format: row.Format, Codec: row.Codec, SizeBytes: row.SizeBytes, DurationMs: row.DurationMs,
 		SampleRate: row.SampleRate, Channels: row.Channels, SHA256: row.Sha256,
-		SourceFileID: derefID(row.SourceFileID), Gated: row.Gated, Private: row.Private,
+		SourceFileID: derefID(row.SourceFileID), Gated: row.Gated, Private: row.Private, TakenDown: row.TakenDown,
 	}
+}
+
+// SetTakenDown closes files to anyone but their owner (a takedown) or opens them again;
+// missing files are fine.
+func (f *Files) SetTakenDown(ctx context.Context, ids []uuid.UUID, down bool) error {
+	if err := f.q.SetFilesTakenDown(ctx, db.SetFilesTakenDownParams{Ids: ids, TakenDown: down}); err != nil {
+		return fmt.Errorf("set files taken down: %w", err)
+	}
+	return nil
 }
 
 // ApplyGate makes a file gated (its owner and their supporters only) or open, and moves
@@ -242,6 +253,20 @@ func (f *Files) Sizes(ctx context.Context, owner string, ids []uuid.UUID) (map[u
 func (f *Files) Exists(ctx context.Context, id uuid.UUID) bool {
 	_, err := f.q.GetFile(ctx, id)
 	return err == nil
+}
+
+// URLFor returns a storage URL that serves the file's bytes for ttl.
+func (f *Files) URLFor(ctx context.Context, id uuid.UUID, ttl time.Duration) (string, error) {
+	file, err := f.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	in, _ := f.bucket(file.Private)
+	url, err := in.PresignGet(ctx, file.StorageKey, ttl, file.ContentType)
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", file.StorageKey, err)
+	}
+	return url, nil
 }
 
 // URL returns a storage URL that serves file's bytes (ranges included) for URLTTL(file).

@@ -311,7 +311,11 @@ type Track struct {
 	// the artist only.
 	PdsAudio *PdsAudio `protobuf:"bytes,25,opt,name=pds_audio,json=pdsAudio,proto3" json:"pds_audio,omitempty"`
 	// content_type is the playable audio's media type (audio/mpeg).
-	ContentType   string `protobuf:"bytes,26,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	ContentType string `protobuf:"bytes,26,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// taken_down says a moderation decision hides the track from everyone but its artist
+	// (who alone sees it, with this set); its records on the artist's PDS are left as they
+	// are.
+	TakenDown     bool `protobuf:"varint,27,opt,name=taken_down,json=takenDown,proto3" json:"taken_down,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -526,6 +530,13 @@ func (x *Track) GetContentType() string {
 		return x.ContentType
 	}
 	return ""
+}
+
+func (x *Track) GetTakenDown() bool {
+	if x != nil {
+		return x.TakenDown
+	}
+	return false
 }
 
 // AudioFile is one stored audio file of a track.
@@ -3327,7 +3338,7 @@ var File_plyr_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdd\a\n" +
+	"\x1dplyr/catalog/v1/catalog.proto\x12\x0fplyr.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\a\n" +
 	"\x05Track\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x17\n" +
@@ -3360,7 +3371,9 @@ const file_plyr_catalog_v1_catalog_proto_rawDesc = "" +
 	"\bwaveform\x18\x17 \x01(\fR\bwaveform\x12'\n" +
 	"\x0fsupporters_only\x18\x18 \x01(\bR\x0esupportersOnly\x126\n" +
 	"\tpds_audio\x18\x19 \x01(\v2\x19.plyr.catalog.v1.PdsAudioR\bpdsAudio\x12!\n" +
-	"\fcontent_type\x18\x1a \x01(\tR\vcontentType\"\x83\x01\n" +
+	"\fcontent_type\x18\x1a \x01(\tR\vcontentType\x12\x1d\n" +
+	"\n" +
+	"taken_down\x18\x1b \x01(\bR\ttakenDown\"\x83\x01\n" +
 	"\tAudioFile\x12\x17\n" +
 	"\afile_id\x18\x01 \x01(\tR\x06fileId\x12\x1b\n" +
 	"\tfile_type\x18\x02 \x01(\tR\bfileType\x12!\n" +

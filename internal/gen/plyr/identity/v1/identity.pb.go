@@ -201,7 +201,9 @@ type GetMeResponse struct {
 	// terms_pending is true until the current account accepts the terms.
 	TermsPending bool `protobuf:"varint,4,opt,name=terms_pending,json=termsPending,proto3" json:"terms_pending,omitempty"`
 	// admin is true for the accounts configured as administrators.
-	Admin         bool `protobuf:"varint,5,opt,name=admin,proto3" json:"admin,omitempty"`
+	Admin bool `protobuf:"varint,5,opt,name=admin,proto3" json:"admin,omitempty"`
+	// terms_version is the version of the terms in force: the one to accept.
+	TermsVersion  string `protobuf:"bytes,6,opt,name=terms_version,json=termsVersion,proto3" json:"terms_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -269,6 +271,13 @@ func (x *GetMeResponse) GetAdmin() bool {
 		return x.Admin
 	}
 	return false
+}
+
+func (x *GetMeResponse) GetTermsVersion() string {
+	if x != nil {
+		return x.TermsVersion
+	}
+	return ""
 }
 
 // ListPdsOptionsRequest is empty.
@@ -795,9 +804,13 @@ func (*LogoutAllResponse) Descriptor() ([]byte, []int) {
 	return file_plyr_identity_v1_identity_proto_rawDescGZIP(), []int{14}
 }
 
-// AcceptTermsRequest is empty.
+// AcceptTermsRequest names the version of the terms the user read and accepts.
 type AcceptTermsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version is the version of the terms of service and privacy policy shown to the user
+	// (GetMeResponse.terms_version, LegalService.GetTerms); another one is refused with
+	// failed_precondition, and the client shows the documents in force.
+	Version       string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -830,6 +843,13 @@ func (x *AcceptTermsRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use AcceptTermsRequest.ProtoReflect.Descriptor instead.
 func (*AcceptTermsRequest) Descriptor() ([]byte, []int) {
 	return file_plyr_identity_v1_identity_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AcceptTermsRequest) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
 }
 
 // AcceptTermsResponse carries the recorded time.
@@ -2060,13 +2080,14 @@ const file_plyr_identity_v1_identity_proto_rawDesc = "" +
 	"\aaccount\x18\x01 \x01(\v2\x19.plyr.identity.v1.AccountR\aaccount\x12\x18\n" +
 	"\acurrent\x18\x02 \x01(\bR\acurrent\x12\x18\n" +
 	"\aexpired\x18\x03 \x01(\bR\aexpired\"\x0e\n" +
-	"\fGetMeRequest\"\xee\x01\n" +
+	"\fGetMeRequest\"\x93\x02\n" +
 	"\rGetMeResponse\x123\n" +
 	"\aaccount\x18\x01 \x01(\v2\x19.plyr.identity.v1.AccountR\aaccount\x12H\n" +
 	"\x0flinked_accounts\x18\x02 \x03(\v2\x1f.plyr.identity.v1.LinkedAccountR\x0elinkedAccounts\x12#\n" +
 	"\renabled_flags\x18\x03 \x03(\tR\fenabledFlags\x12#\n" +
 	"\rterms_pending\x18\x04 \x01(\bR\ftermsPending\x12\x14\n" +
-	"\x05admin\x18\x05 \x01(\bR\x05admin\"\x17\n" +
+	"\x05admin\x18\x05 \x01(\bR\x05admin\x12#\n" +
+	"\rterms_version\x18\x06 \x01(\tR\ftermsVersion\"\x17\n" +
 	"\x15ListPdsOptionsRequest\"u\n" +
 	"\tPdsOption\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
@@ -2092,8 +2113,9 @@ const file_plyr_identity_v1_identity_proto_rawDesc = "" +
 	"\x0eLogoutResponse\x123\n" +
 	"\aaccount\x18\x01 \x01(\v2\x19.plyr.identity.v1.AccountR\aaccount\"\x12\n" +
 	"\x10LogoutAllRequest\"\x13\n" +
-	"\x11LogoutAllResponse\"\x14\n" +
-	"\x12AcceptTermsRequest\"R\n" +
+	"\x11LogoutAllResponse\".\n" +
+	"\x12AcceptTermsRequest\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\"R\n" +
 	"\x13AcceptTermsResponse\x12;\n" +
 	"\vaccepted_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"acceptedAt\"\xb5\x04\n" +
