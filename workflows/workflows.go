@@ -11,14 +11,19 @@ package workflows
 import (
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/plyrfm/plyr/workflows/copyright"
+	"github.com/plyrfm/plyr/workflows/dmca"
 	"github.com/plyrfm/plyr/workflows/export"
 	"github.com/plyrfm/plyr/workflows/gate"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
+	"github.com/plyrfm/plyr/workflows/notice"
 	"github.com/plyrfm/plyr/workflows/pdsmigration"
 	"github.com/plyrfm/plyr/workflows/recordsync"
 	"github.com/plyrfm/plyr/workflows/signinsync"
+	"github.com/plyrfm/plyr/workflows/takedown"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
 	"github.com/plyrfm/plyr/workflows/transcode"
 	"github.com/plyrfm/plyr/workflows/upload"
@@ -49,6 +54,11 @@ type Options struct {
 	// BlobAttempts bounds the tries of one track's blob upload in a PDS migration; 0 means
 	// pdsmigration.DefaultBlobRetry's.
 	BlobAttempts int
+	// NoticeRetry, when set, replaces notice.DefaultRetry: how a DM is retried.
+	NoticeRetry *temporal.RetryPolicy
+	// ScanRetry, when set, replaces copyright.DefaultScanRetry: how a copyright scan is
+	// retried before it is recorded as failed.
+	ScanRetry *temporal.RetryPolicy
 }
 
 // Register adds every workflow to r under its stable name.
@@ -71,6 +81,18 @@ func Register(r Registry, o Options) {
 		migration.BlobRetry.MaximumAttempts = int32(o.BlobAttempts)
 	}
 	r.RegisterWorkflowWithOptions(migration.Run, pdsmigration.RegisterOptions())
+	notices := notice.Sending{Retry: notice.DefaultRetry}
+	if o.NoticeRetry != nil {
+		notices.Retry = *o.NoticeRetry
+	}
+	scans := copyright.Workflow{ScanRetry: copyright.DefaultScanRetry, Notices: notices}
+	if o.ScanRetry != nil {
+		scans.ScanRetry = *o.ScanRetry
+	}
+	r.RegisterWorkflowWithOptions(scans.Run, copyright.RegisterOptions())
+	r.RegisterWorkflowWithOptions(notice.Workflow{Sending: notices}.Run, notice.RegisterOptions())
+	r.RegisterWorkflowWithOptions(takedown.Workflow, takedown.RegisterOptions())
+	r.RegisterWorkflowWithOptions(dmca.Workflow, dmca.RegisterOptions())
 }
 
 // RegisterMedia adds the workflows that run on MediaTaskQueue (children of the main

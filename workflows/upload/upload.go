@@ -40,6 +40,7 @@ import (
 	"errors"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -48,6 +49,8 @@ import (
 
 	catalogact "github.com/plyrfm/plyr/activities/catalog"
 	mediaact "github.com/plyrfm/plyr/activities/media"
+	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
+	"github.com/plyrfm/plyr/workflows/copyright"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
 	"github.com/plyrfm/plyr/workflows/transcode"
 )
@@ -227,6 +230,7 @@ func Workflow(ctx workflow.Context, in Input) (Output, error) {
 	out, err := u.run(ctx)
 	if err == nil && out.Status == StatusReady {
 		u.finish(ctx, StatusReady, "")
+		u.startCopyrightScan(ctx)
 		u.logger.Info("upload ready", "file_id", in.FileID.String(), "duration_ms", out.DurationMs)
 		return out, nil
 	}
@@ -243,6 +247,30 @@ func Workflow(ctx workflow.Context, in Input) (Output, error) {
 	u.finish(cleanup, StatusFailed, FailedMessage)
 	u.logger.Error("upload failed", "error", err)
 	return Output{}, err
+}
+
+// copyrightScanVersion marks the uploads that start a copyright check when they end ready
+// (histories recorded before it do not).
+const copyrightScanVersion = "copyright-scan"
+
+// startCopyrightScan starts the published track's copyright check, copyright/<track-id>,
+// as a child that outlives the upload (the upload is done; the check is a note for
+// later). It waits for the child to start, not to end. A check that cannot start is
+// logged, not a failure of the upload.
+func (u *uploadRun) startCopyrightScan(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, copyrightScanVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: copyright.WorkflowID(u.in.TrackID), TaskQueue: copyright.TaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(plyrtemporal.TrackIDKey.ValueSet(u.in.TrackID.String())),
+	})
+	f := workflow.ExecuteChildWorkflow(child, copyright.Name, copyright.Input{TrackID: u.in.TrackID})
+	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		u.logger.Warn("start the copyright check", "error", err)
+	}
 }
 
 // uploadRun is one upload's state while its workflow runs.

@@ -15,9 +15,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	catalogact "github.com/plyrfm/plyr/activities/catalog"
 	mediaact "github.com/plyrfm/plyr/activities/media"
+	"github.com/plyrfm/plyr/workflows/copyright"
 	"github.com/plyrfm/plyr/workflows/taskqueue"
 )
 
@@ -38,11 +40,20 @@ var goodInspection = mediaact.Inspection{
 	SizeBytes: 1000, DurationMs: 20000, SampleRate: 44100, Channels: 2, SHA256: "00",
 }
 
+// scanned are the tracks the stub copyright check was started for.
+var scanned []uuid.UUID
+
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Workflow, RegisterOptions())
+	// The copyright check a ready upload starts, as a stub that says which track it got.
+	env.RegisterWorkflowWithOptions(func(_ workflow.Context, in copyright.Input) (copyright.Output, error) {
+		scanned = append(scanned, in.TrackID)
+		return copyright.Output{Status: copyright.StatusClear}, nil
+	}, copyright.RegisterOptions())
+	scanned = nil
 	workers := map[string]worker.ActivityRegistry{taskqueue.Main: env, taskqueue.Media: env}
 	catalog.Register(workers)
 	media.Register(workers)
@@ -81,6 +92,7 @@ func TestWorkflow_Ready(t *testing.T) {
 	var out Output
 	require.NoError(t, env.GetWorkflowResult(&out))
 	require.Equal(t, Output{Status: StatusReady, FileID: f1, DurationMs: 20000}, out)
+	require.Equal(t, []uuid.UUID{t1}, scanned, "a ready upload starts its track's copyright check")
 	env.AssertExpectations(t)
 }
 
@@ -97,6 +109,7 @@ func TestWorkflow_RejectedLeavesNothing(t *testing.T) {
 	var out Output
 	require.NoError(t, env.GetWorkflowResult(&out))
 	require.Equal(t, Output{Status: StatusRejected, Reason: "the file is empty"}, out)
+	require.Empty(t, scanned, "a refused upload has no track to check")
 	env.AssertExpectations(t)
 	env.AssertNotCalled(t, "StoreFile", mock.Anything, mock.Anything)
 	env.AssertNotCalled(t, "PublishTrack", mock.Anything, mock.Anything)

@@ -72,6 +72,9 @@ type Config struct {
 	// Site is what the deployment tells its users about itself.
 	Site Site
 
+	// Legal configures copyright scans, moderation DMs and reports.
+	Legal Legal
+
 	// Identity configures ATProto sign-in and sessions.
 	Identity Identity
 }
@@ -86,6 +89,33 @@ type Housekeeping struct {
 	// still arriving at another plyr process must be younger. 0 removes everything from
 	// before this process started, for a process that is alone with its storage (plyr dev).
 	StartupGrace time.Duration
+}
+
+// Legal configures copyright scans, moderation DMs and reports.
+type Legal struct {
+	// AuddToken turns copyright scans on (AudD's enterprise API); "" leaves them off.
+	AuddToken string
+	// AuddURL is AudD's endpoint.
+	AuddURL string
+	// CopyrightThresholdPct is the share of matched segments at which the dominant match
+	// flags a track for review.
+	CopyrightThresholdPct int
+	// RepeatInfringerThreshold is the count of copyright takedowns at which the admin is
+	// told about an artist.
+	RepeatInfringerThreshold int
+	// ReportsPerHour bounds the reports one account may file an hour.
+	ReportsPerHour int
+	// PlatformHandle and PlatformPassword (an app password) are the account plyr sends
+	// DMs from; either unset turns DMs off.
+	PlatformHandle, PlatformPassword string
+	// ChatServiceDID is the chat service the platform account's PDS proxies DMs to.
+	ChatServiceDID string
+	// ModerationAdminDID receives the admin's DMs; unset: the first of AdminDIDs.
+	ModerationAdminDID string
+	// NoticeRetryInterval and ScanRetryInterval, when set, replace the first wait between
+	// tries of a DM and of a scan (and cap the later ones at ten times it): tests shorten
+	// them; no variable sets them.
+	NoticeRetryInterval, ScanRetryInterval time.Duration
 }
 
 // Site is what the deployment tells its users about itself (GetConfig).
@@ -271,6 +301,15 @@ var Vars = []Var{
 	{"PLYR_TMP_DIR", "system temp dir", "Where workers put files they inspect."},
 	{"PLYR_ATPROTOFANS_URL", "https://atprotofans.com", "atprotofans, which says who supports an artist (supporter-only tracks)."},
 	{"PLYR_PDS_BLOB_TIMEOUT", "2m", "Bound on one try of an audio upload to a PDS, plus a second per 512 KiB; a PDS that hangs is given up and tried again."},
+	{"PLYR_AUDD_TOKEN", "", "AudD enterprise API token: turns copyright scans of new tracks on. Unset: scans are off (the admin view says so)."},
+	{"PLYR_AUDD_URL", "https://enterprise.audd.io/", "AudD's endpoint."},
+	{"PLYR_COPYRIGHT_THRESHOLD", "30", "Share (%) of a scan's matched segments at which its most frequent match flags the track for an admin's review. A flag never takes anything down by itself."},
+	{"PLYR_REPEAT_INFRINGER_THRESHOLD", "3", "Copyright takedowns of one artist at which the admin is sent a DM."},
+	{"PLYR_REPORTS_PER_HOUR", "10", "Reports one account may file an hour; more get RESOURCE_EXHAUSTED."},
+	{"PLYR_PLATFORM_HANDLE", "", "Handle (or DID) of the account plyr sends DMs from (notices to artists, alerts to the admin). Unset: no DMs."},
+	{"PLYR_PLATFORM_PASSWORD", "", "App password of PLYR_PLATFORM_HANDLE. Never logged."},
+	{"PLYR_CHAT_SERVICE_DID", "did:web:api.bsky.chat", "Chat service the platform account's PDS proxies DMs to."},
+	{"PLYR_MODERATION_ADMIN_DID", "first of PLYR_ADMIN_DIDS", "Account that receives the admin's DMs (flags, reports, repeat infringers)."},
 	{"PLYR_HOUSEKEEPING_INTERVAL", "15m", "How often the housekeeping schedule (Temporal UI: housekeeping) removes expired sessions, stale sign-ins, leftover staging objects, incomplete multipart uploads and inspection temp files."},
 	{"PLYR_HOUSEKEEPING_STARTUP_GRACE", "1h", "At worker start, incomplete multipart uploads and staging objects older than this are removed; keep it longer than an upload to another plyr process may take. plyr dev uses 0 with its own storage."},
 	{"PLYR_PUBLIC_URL", "http://<PLYR_HTTP_ADDR> on loopback", "Where browsers reach plyr; OAuth returns to <url>/auth/callback. Required off loopback (https)."},
@@ -331,6 +370,16 @@ func Parse(getenv func(string) string) (Config, error) {
 			AtprotofansURL:       p.str("PLYR_ATPROTOFANS_URL", "https://atprotofans.com"),
 			BlobTimeout:          p.duration("PLYR_PDS_BLOB_TIMEOUT", 2*time.Minute),
 		},
+		Legal: Legal{
+			AuddToken:                p.str("PLYR_AUDD_TOKEN", ""),
+			AuddURL:                  p.str("PLYR_AUDD_URL", "https://enterprise.audd.io/"),
+			CopyrightThresholdPct:    p.int("PLYR_COPYRIGHT_THRESHOLD", 30),
+			RepeatInfringerThreshold: p.int("PLYR_REPEAT_INFRINGER_THRESHOLD", 3),
+			ReportsPerHour:           p.int("PLYR_REPORTS_PER_HOUR", 10),
+			PlatformHandle:           p.str("PLYR_PLATFORM_HANDLE", ""),
+			PlatformPassword:         p.str("PLYR_PLATFORM_PASSWORD", ""),
+			ChatServiceDID:           p.str("PLYR_CHAT_SERVICE_DID", "did:web:api.bsky.chat"),
+		},
 		Housekeeping: Housekeeping{
 			Interval:     p.duration("PLYR_HOUSEKEEPING_INTERVAL", 15*time.Minute),
 			StartupGrace: p.duration("PLYR_HOUSEKEEPING_STARTUP_GRACE", time.Hour),
@@ -368,6 +417,10 @@ func Parse(getenv func(string) string) (Config, error) {
 		},
 	}
 	c.Identity.PublicURL = p.str("PLYR_PUBLIC_URL", loopbackURL(c.HTTPAddr))
+	c.Legal.ModerationAdminDID = p.str("PLYR_MODERATION_ADMIN_DID", "")
+	if c.Legal.ModerationAdminDID == "" && len(c.Identity.AdminDIDs) > 0 {
+		c.Legal.ModerationAdminDID = c.Identity.AdminDIDs[0]
+	}
 	if err := json.Unmarshal([]byte(p.str("PLYR_PDS_OPTIONS", defaultPDSOptions)), &c.Identity.PDSOptions); err != nil {
 		p.fail(fmt.Errorf("PLYR_PDS_OPTIONS: not a JSON list of {name,url,recommended,description}: %w", err))
 	}

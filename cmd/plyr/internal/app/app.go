@@ -26,6 +26,7 @@ import (
 	"github.com/plyrfm/plyr/lexicons"
 	"github.com/plyrfm/plyr/modules/catalog"
 	"github.com/plyrfm/plyr/modules/identity"
+	"github.com/plyrfm/plyr/modules/legal"
 	"github.com/plyrfm/plyr/modules/media"
 )
 
@@ -39,6 +40,12 @@ type Infra struct {
 	// AtprotofansClient reaches atprotofans (config Media.AtprotofansURL); nil means an
 	// SSRF-safe, size-capped client (tests reach a fake on loopback with their own).
 	AtprotofansClient *http.Client
+	// AuddClient reaches AudD (config Legal.AuddURL); nil means a client with a timeout
+	// (tests reach a fake on loopback).
+	AuddClient *http.Client
+	// ChatSender sends DMs from the platform account; nil means one built from config
+	// Legal.PlatformHandle and PlatformPassword (none without them: DMs are off).
+	ChatSender legal.Sender
 	// Keys seal OAuth tokens at rest; required (operator commands use identity.NewOperator).
 	Keys *sealed.Keyring
 	// ATProto is plyr's outbound ATProto: in production an SSRF-safe client and a directory
@@ -64,6 +71,7 @@ type App struct {
 	identity *identity.Module
 	catalog  *catalog.Module
 	media    *media.Module
+	legal    *legal.Module
 
 	// namespace prefixes plyr's collections; lexicons validates records before they leave.
 	namespace string
@@ -97,6 +105,9 @@ func (a *App) Catalog() *catalog.Module { return a.catalog }
 
 // Media is the media module (for tests and operator commands).
 func (a *App) Media() *media.Module { return a.media }
+
+// Legal is the legal module (for tests).
+func (a *App) Legal() *legal.Module { return a.legal }
 
 // Close releases what the modules hold beyond requests (the catalog's listening
 // connection for queue changes). Call it once the HTTP server has stopped.

@@ -29,6 +29,7 @@ func (a *App) buildHTTP() error {
 	a.identity.Mount(mux)
 	a.catalog.Mount(mux)
 	a.media.Mount(mux)
+	a.legal.Mount(mux)
 	client, err := a.webClient()
 	if err != nil {
 		return fmt.Errorf("web client: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	mediaact "github.com/plyrfm/plyr/activities/media"
 
@@ -11,17 +12,23 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/plyrfm/plyr/internal/platform/atproto"
+	"github.com/plyrfm/plyr/internal/platform/audd"
+	"github.com/plyrfm/plyr/internal/platform/chat"
 	"github.com/plyrfm/plyr/internal/platform/config"
 	"github.com/plyrfm/plyr/internal/platform/ratelimit"
 	"github.com/plyrfm/plyr/lexicons"
 	"github.com/plyrfm/plyr/modules/catalog"
 	"github.com/plyrfm/plyr/modules/identity"
+	"github.com/plyrfm/plyr/modules/legal"
 	"github.com/plyrfm/plyr/modules/media"
+	"github.com/plyrfm/plyr/workflows/dmca"
 	"github.com/plyrfm/plyr/workflows/export"
 	"github.com/plyrfm/plyr/workflows/gate"
+	"github.com/plyrfm/plyr/workflows/notice"
 	"github.com/plyrfm/plyr/workflows/pdsmigration"
 	"github.com/plyrfm/plyr/workflows/recordsync"
 	"github.com/plyrfm/plyr/workflows/signinsync"
+	"github.com/plyrfm/plyr/workflows/takedown"
 )
 
 // buildModules builds the modules, each from what its Deps ask for; a module reaches
@@ -85,7 +92,85 @@ func (a *App) buildModules() error {
 			AudioURLTTL:             a.cfg.Media.AudioURLTTL,
 		},
 	})
+	a.legal = legal.New(legal.Deps{
+		DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics,
+		Catalog: legalCatalog{a.catalog}, Media: a.media,
+		Scanner: a.scanner(), Sender: a.chatSender(),
+		Workflows: legalWorkflows{
+			notices: notice.NewStarter(a.infra.Temporal), takedowns: takedown.NewStarter(a.infra.Temporal),
+			Starter: dmca.NewStarter(a.infra.Temporal),
+		},
+		Config: legal.Config{
+			AdminDID: a.cfg.Legal.ModerationAdminDID, ThresholdPct: a.cfg.Legal.CopyrightThresholdPct,
+			RepeatInfringerThreshold: a.cfg.Legal.RepeatInfringerThreshold, ReportsPerHour: a.cfg.Legal.ReportsPerHour,
+			PublicURL: a.cfg.Identity.PublicURL,
+		},
+	})
 	return nil
+}
+
+// scanner is AudD when a token is configured; nil (scans off) otherwise.
+func (a *App) scanner() legal.Scanner {
+	if a.cfg.Legal.AuddToken == "" {
+		return nil
+	}
+	return audd.New(audd.Config{URL: a.cfg.Legal.AuddURL, Token: a.cfg.Legal.AuddToken, HTTPClient: a.infra.AuddClient})
+}
+
+// chatSender sends DMs from the platform account, when one is configured.
+func (a *App) chatSender() legal.Sender {
+	if a.infra.ChatSender != nil {
+		return a.infra.ChatSender
+	}
+	if a.cfg.Legal.PlatformHandle == "" || a.cfg.Legal.PlatformPassword == "" {
+		return nil
+	}
+	return chatDMs{chat.New(chat.Config{
+		Directory: a.infra.ATProto.Directory, HTTPClient: a.infra.ATProto.HTTPClient,
+		Identifier: a.cfg.Legal.PlatformHandle, Password: a.cfg.Legal.PlatformPassword,
+		ServiceDID: a.cfg.Legal.ChatServiceDID,
+	})}
+}
+
+// chatDMs is the platform account's chat as legal's Sender.
+type chatDMs struct{ s *chat.Sender }
+
+func (c chatDMs) Send(ctx context.Context, recipientDID, text string, dedupeAfter time.Time) (string, error) {
+	sent, err := c.s.Send(ctx, recipientDID, text, dedupeAfter)
+	return sent.MessageID, err
+}
+
+func (c chatDMs) Category(err error) string { return string(chat.CategoryOf(err)) }
+
+// legalCatalog is the catalog as legal's Catalog.
+type legalCatalog struct{ catalog *catalog.Module }
+
+func (l legalCatalog) Track(ctx context.Context, id uuid.UUID) (legal.Track, bool, error) {
+	t, err := l.catalog.DescribeTrack(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return legal.Track{}, false, nil
+	}
+	if err != nil {
+		return legal.Track{}, false, err
+	}
+	return legal.Track{
+		ID: t.ID, Title: t.Title, ArtistDID: t.ArtistDID, ArtistHandle: t.ArtistHandle, FileID: t.FileID, Public: t.Public,
+	}, true, nil
+}
+
+// legalWorkflows are the starters of legal's workflows.
+type legalWorkflows struct {
+	notices   *notice.Starter
+	takedowns *takedown.Starter
+	*dmca.Starter
+}
+
+func (l legalWorkflows) SendNotice(ctx context.Context, key string) error {
+	return l.notices.SendNotice(ctx, key)
+}
+
+func (l legalWorkflows) ApplyTakedown(ctx context.Context, trackID uuid.UUID) error {
+	return l.takedowns.ApplyTakedown(ctx, trackID)
 }
 
 // uploadMinRate is the media module's minimum upload rate for PLYR_UPLOAD_MIN_KIBPS,
@@ -102,7 +187,7 @@ func identityConfig(c config.Identity, allowLoopbackPDS bool) (identity.Config, 
 	out := identity.Config{
 		PublicURL: c.PublicURL, Namespace: c.Namespace, ClientKeyID: c.OAuthClientKeyID,
 		SessionTTL: c.SessionTTL, AdminDIDs: c.AdminDIDs, AccountCreation: c.AccountCreation,
-		AllowLoopbackPDS: allowLoopbackPDS,
+		AllowLoopbackPDS: allowLoopbackPDS, TermsVersion: legal.TermsVersion(),
 	}
 	for _, o := range c.PDSOptions {
 		out.PDSOptions = append(out.PDSOptions, identity.PDSOption{Name: o.Name, URL: o.URL, Recommended: o.Recommended, Description: o.Description})

@@ -9,17 +9,21 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/bluesky-social/indigo/atproto/atclient"
 	"github.com/bluesky-social/indigo/atproto/syntax"
 
 	catalogact "github.com/plyrfm/plyr/activities/catalog"
+	legalact "github.com/plyrfm/plyr/activities/legal"
 	mediaact "github.com/plyrfm/plyr/activities/media"
 	recordsact "github.com/plyrfm/plyr/activities/records"
 	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/workflows"
+	"github.com/plyrfm/plyr/workflows/copyright"
+	"github.com/plyrfm/plyr/workflows/notice"
 )
 
 // RunWorkers runs the Temporal workers until ctx ends, then stops them, waiting at most
@@ -74,6 +78,8 @@ func (a *App) newWorkers() []worker.Worker {
 	workflows.Register(light, workflows.Options{
 		RecordWriteAttempts: a.cfg.Records.WriteAttempts, RecordWriteTimeout: a.cfg.Records.WriteTimeout,
 		BlobAttempts: a.cfg.Records.BlobAttempts,
+		NoticeRetry:  shortened(notice.DefaultRetry, a.cfg.Legal.NoticeRetryInterval),
+		ScanRetry:    shortened(copyright.DefaultScanRetry, a.cfg.Legal.ScanRetryInterval),
 	})
 
 	// "plyr-media": ffmpeg, as many at once as the machine has cores for.
@@ -89,8 +95,19 @@ func (a *App) newWorkers() []worker.Worker {
 	catalogActivities.Register(queues)
 	recordActivities.Register(queues)
 	mediaActivities.Register(queues)
+	(&legalact.Activities{Legal: a.legal}).Register(queues)
 	a.housekeepingActivities().Register(queues)
 	return []worker.Worker{light, heavy}
+}
+
+// shortened is policy with its waits shortened to start at interval (tests); nil, for the
+// policy as it is, when interval is 0.
+func shortened(policy temporal.RetryPolicy, interval time.Duration) *temporal.RetryPolicy {
+	if interval <= 0 {
+		return nil
+	}
+	policy.InitialInterval, policy.MaximumInterval = interval, 10*interval
+	return &policy
 }
 
 func stopAll(ws []worker.Worker, timeout time.Duration, logger *slog.Logger) {
