@@ -683,7 +683,7 @@ func TestDMCA_CounterNoticeThenRestore(t *testing.T) {
 	for _, e := range record.Events {
 		kinds = append(kinds, e.Kind+"/"+e.Actor)
 	}
-	require.Equal(t, []string{"received/" + admin, "countered/" + alice}, kinds)
+	require.Equal(t, []string{"received/" + admin, "countered/" + alice, "restored/plyr"}, kinds)
 }
 
 func TestDMCA_CourtActionKeepsTheTrackDown(t *testing.T) {

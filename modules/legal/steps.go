@@ -178,6 +178,13 @@ func (m *Module) CloseDMCA(ctx context.Context, noticeID uuid.UUID, status strin
 			return err
 		}
 		closed, notice = true, row
+		err = history.Log(ctx, q, history.Event{
+			SubjectType: history.DMCA, SubjectID: noticeID.String(), Kind: dmca.StatusRestored, Actor: history.System,
+			Detail: fmt.Sprintf("%d business days after the counter-notice, no court action reported", dmca.RestoreAfter),
+		})
+		if err != nil {
+			return err
+		}
 		return m.restoreInTx(ctx, q, row.TrackID, history.System,
 			fmt.Sprintf("DMCA notice %s: %d business days passed after the counter-notice with no court action reported", noticeID, dmca.RestoreAfter),
 			true, dmcaKey(noticeID, "restored"))

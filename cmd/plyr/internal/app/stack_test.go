@@ -96,6 +96,9 @@ type stackOptions struct {
 	atprotofans string
 	// maxDuration is the longest audio accepted (an hour when 0).
 	maxDuration time.Duration
+	// legal configures scans and DMs; auddClient lets plyr reach a fake AudD on loopback.
+	legal      config.Legal
+	auddClient bool
 }
 
 func newStack(tb testing.TB, maxUpload int64) *stack {
@@ -121,11 +124,15 @@ func newStackWith(tb testing.TB, o stackOptions) *stack {
 			BlobTimeout: 3 * time.Second, // a PDS that hangs is given up quickly
 		},
 		Records: o.records,
+		Legal:   o.legal,
 	}
 	s.private = storage.New(testenv.NewBucket(tb))
 	s.infra = app.Infra{DB: pool, Temporal: s.temporal, Storage: s.store, PrivateStorage: s.private, Keys: testKeys(tb)}
 	if o.atprotofans != "" {
 		s.infra.AtprotofansClient = &http.Client{Timeout: 5 * time.Second} // the fake is on loopback
+	}
+	if o.auddClient {
+		s.infra.AuddClient = &http.Client{Timeout: 30 * time.Second} // the fake is on loopback
 	}
 	if o.pds != nil {
 		client := o.pds.HTTPClient()
