@@ -87,7 +87,7 @@ bench: deps bin/versitygw web ## Run the benchmarks (upload-to-playable, a 3-min
 .PHONY: histories
 histories: deps bin/versitygw ## Record the workflow histories the replay tests replay (after a deliberate workflow change).
 	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) test -count=1 \
-		-run 'TestEndToEnd|TestHousekeeping_RunsOnTheWorkers|TestRecords_UploadWritesTheTrackRecord|TestRecords_SignInWritesTheProfile|TestRecords_PDSDownThenRestore' \
+		-run 'TestEndToEnd|TestHousekeeping_RunsOnTheWorkers|TestRecords_UploadWritesTheTrackRecord|TestRecords_SignInWritesTheProfile|TestRecords_PDSDownThenRestore|TestModeration_FlagNoticesAndTakedown|TestModeration_DMFailures|TestModeration_DMCATimerSurvivesRestarts' \
 		./cmd/plyr/internal/app/ -update-histories
 
 .PHONY: generate

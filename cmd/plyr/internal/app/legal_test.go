@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -169,6 +170,20 @@ func TestModeration_FlagNoticesAndTakedown(t *testing.T) {
 		return page && audio == http.StatusFound
 	}, time.Minute, 100*time.Millisecond)
 	require.Eventually(t, func() bool { return len(m.chat.Messages(aliceDID)) == 3 }, time.Minute, 100*time.Millisecond)
+
+	if *updateHistories {
+		var notice string
+		require.NoError(t, m.infra.DB.QueryRow(context.Background(),
+			"SELECT key FROM legal.notices WHERE kind = 'takedown_artist' AND key LIKE $1", "takedown/"+track+"/%").Scan(&notice))
+		for file, id := range map[string]string{
+			"upload_ready_copyright.json": "upload/" + track,
+			"copyright_flagged.json":      "copyright/" + track,
+			"takedown_restored.json":      "takedown/" + track,
+			"notice_sent.json":            "notice/" + notice,
+		} {
+			writeHistory(t, m.stack, id, filepath.Join("..", "..", "..", "..", "workflows", "testdata", file))
+		}
+	}
 }
 
 // TestModeration_WorkerKilledBetweenTheDMs: the artist's DM is sent; the chat service
@@ -213,6 +228,9 @@ func TestModeration_DMFailures(t *testing.T) {
 	require.Equal(t, 8, artistTries, "retried as far as the policy goes")
 	require.Equal(t, 1, adminTries, "a block is not retried")
 	require.Nil(t, m.flag(t, track).Flag.NotifiedAt)
+	if *updateHistories {
+		writeHistory(t, m.stack, "copyright/"+track, filepath.Join("..", "..", "..", "..", "workflows", "testdata", "copyright_dm_failed.json"))
+	}
 }
 
 // TestModeration_DMCATimerSurvivesRestarts: a countered notice's timer is Temporal's: a
@@ -277,6 +295,9 @@ func TestModeration_DMCATimerSurvivesRestarts(t *testing.T) {
 	require.NoError(t, m.temporal.GetWorkflow(context.Background(), dmca.WorkflowID(notice), "").Get(context.Background(), &out))
 	require.Equal(t, dmca.StageWithdrawn, out.Status)
 	require.Eventually(t, func() bool { page, _ := m.visible(t, track); return page }, time.Minute, 100*time.Millisecond)
+	if *updateHistories {
+		writeHistory(t, m.stack, dmca.WorkflowID(notice), filepath.Join("..", "..", "..", "..", "workflows", "testdata", "dmca_countered_withdrawn.json"))
+	}
 }
 
 func TestTerms_AVersionToAccept(t *testing.T) {
