@@ -12,6 +12,7 @@ import {
 	SearchService
 } from '$gen/plyr/catalog/v1/listening_pb';
 import { IdentityService } from '$gen/plyr/identity/v1/identity_pb';
+import { LegalService } from '$gen/plyr/legal/v1/legal_pb';
 import { MediaService } from '$gen/plyr/media/v1/media_pb';
 
 let lapsed: (() => void) | null = null;
@@ -46,6 +47,7 @@ export const playlists = createClient(PlaylistService, transport);
 export const plays = createClient(PlayService, transport);
 export const searchService = createClient(SearchService, transport);
 export const queueService = createClient(QueueService, transport);
+export const legal = createClient(LegalService, transport);
 
 /** The words to show a person for a failed request. */
 export function describe(err: unknown): string {
@@ -66,6 +68,28 @@ export function describe(err: unknown): string {
 /** Whether err says that the thing asked for does not exist. */
 export function isNotFound(err: unknown): boolean {
 	return ConnectError.from(err).code === Code.NotFound;
+}
+
+/** Whether err is a refusal because of the state of things (terms that changed, a flag
+ * already resolved, a notice no longer in force). */
+export function isFailedPrecondition(err: unknown): boolean {
+	return ConnectError.from(err).code === Code.FailedPrecondition;
+}
+
+/** Whether err is a limit reached (too many reports in an hour, for one). */
+export function isResourceExhausted(err: unknown): boolean {
+	return ConnectError.from(err).code === Code.ResourceExhausted;
+}
+
+/** Whether err says that the caller is not allowed (an administrator's page, for one). */
+export function isPermissionDenied(err: unknown): boolean {
+	return ConnectError.from(err).code === Code.PermissionDenied;
+}
+
+/** The server's own words for err, whatever its code (a limit's "try again in …"). */
+export function serverMessage(err: unknown): string {
+	const e = ConnectError.from(err);
+	return e.rawMessage || describe(err);
 }
 
 /** Whether err says that the caller is not signed in (or their sign-in lapsed). */

@@ -48,7 +48,12 @@ func TestBrowser(t *testing.T) {
 	t.Cleanup(func() { net.Stop(10 * time.Second) })
 
 	fans := atprotofanstest.New(t) // the second account supports nobody (08-pds-gating)
+	// An administrator who signs in on the PDS, for the review screens (09-moderation).
+	admin, err := net.CreateAccount(ctx, fmt.Sprintf("mod%d.test", time.Now().UnixNano()%1_000_000), "mod-pass-123")
+	require.NoError(t, err)
+	adminJSON, _ := json.Marshal(admin)
 	s := newStackWith(t, stackOptions{
+		admins:      []string{admin.DID},
 		maxUpload:   32 << 20,
 		atprotofans: fans.URL,
 		atproto:     &app.ATProto{HTTPClient: net.HTTPClient(), Directory: net.Directory(), AllowLoopbackPDS: true},
@@ -99,6 +104,7 @@ func TestBrowser(t *testing.T) {
 		"PLYR_URL="+s.url,
 		"PLYR_PDS_URL="+net.PDSURL,
 		"PLYR_ACCOUNTS="+string(accountsJSON),
+		"PLYR_ADMIN_ACCOUNT="+string(adminJSON),
 		"PLYR_TEST_MP3="+mp3,
 		"PLYR_TEST_FLAC="+flac,
 		"PLYR_TEST_IMAGE="+image,

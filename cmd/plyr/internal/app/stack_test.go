@@ -99,6 +99,8 @@ type stackOptions struct {
 	// legal configures scans and DMs; auddClient lets plyr reach a fake AudD on loopback.
 	legal      config.Legal
 	auddClient bool
+	// admins are administrators besides adminDID (accounts that sign in on a PDS).
+	admins []string
 }
 
 func newStack(tb testing.TB, maxUpload int64) *stack {
@@ -117,7 +119,7 @@ func newStackWith(tb testing.TB, o stackOptions) *stack {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	s.cfg = config.Config{
 		ShutdownTimeout: 5 * time.Second,
-		Identity:        config.Identity{PublicURL: srv.URL, SessionTTL: time.Hour, AdminDIDs: []string{adminDID}},
+		Identity:        config.Identity{PublicURL: srv.URL, SessionTTL: time.Hour, AdminDIDs: append([]string{adminDID}, o.admins...)},
 		Media: config.Media{
 			MaxUploadBytes: o.maxUpload, MaxDuration: cmp.Or(o.maxDuration, time.Hour), MaxConcurrentUploads: 64,
 			Concurrency: 2, AudioURLTTL: 10 * time.Minute, TempDir: tb.TempDir(), AtprotofansURL: o.atprotofans,

@@ -56,9 +56,17 @@ class Auth {
 		location.assign('/');
 	}
 
-	async acceptTerms(): Promise<void> {
-		await identity.acceptTerms({});
+	/** Accepts the terms of version (the one shown: GetMe's terms_version). When they
+	 * changed meanwhile the server refuses (failed_precondition): the caller reloads me and
+	 * shows the new version. */
+	async acceptTerms(version: string): Promise<void> {
+		await identity.acceptTerms({ version });
 		if (this.me) this.me.termsPending = false;
+	}
+
+	/** Whether an administrator is signed in. */
+	get admin(): boolean {
+		return this.me?.admin ?? false;
 	}
 }
 

@@ -14,6 +14,11 @@
 // page); anyone else gets a notice instead of a failure (sign in, or the artist's support
 // link) and the queue moves on to the next track. A track gated after it was queued, whose
 // file then fails to load, is explained the same way.
+//
+// A track a moderation decision took down answers 451 to anyone but its artist (it was
+// queued before, or restored from the last visit): the player says "This track is
+// unavailable" instead of failing, does not give it to the element again on this page, and
+// moves on to the next track.
 import type { Track } from '$gen/plyr/catalog/v1/catalog_pb';
 import { catalog, plays } from '$lib/api';
 import { audioSource, audioUrl } from '$lib/audio';
@@ -30,15 +35,17 @@ const waveformsKept = 50;
 const noPeaks = new Uint8Array(0);
 
 /** What HEAD /audio/<file> says of a gated file: this listener may hear it, must sign in,
- * or is not one of the artist's supporters; 'unknown' when it could not be asked (the
- * element then tries, and says so if it fails). */
-type Gate = 'open' | 'sign-in' | 'supporters' | 'unknown';
+ * or is not one of the artist's supporters; 'unavailable' when the track was taken down
+ * (451); 'unknown' when it could not be asked (the element then tries, and says so if it
+ * fails). */
+type Gate = 'open' | 'sign-in' | 'supporters' | 'unavailable' | 'unknown';
 
 async function askGate(fileId: string): Promise<Gate> {
 	try {
 		const res = await fetch(audioUrl(fileId), { method: 'HEAD', credentials: 'include', cache: 'no-store', redirect: 'manual' });
 		if (res.status === 401) return 'sign-in';
 		if (res.status === 402) return 'supporters';
+		if (res.status === 451) return 'unavailable';
 		return res.ok || res.type === 'opaqueredirect' ? 'open' : 'unknown';
 	} catch {
 		return 'unknown';
@@ -65,6 +72,8 @@ class Player {
 	seeks = $state(0);
 	/** The current track's waveform (peaks 0–255 over the track); empty while unknown. */
 	waveform = $state.raw<Uint8Array>(noPeaks);
+	/** The id of the last track found taken down (its audio answered 451). */
+	private unavailableId = $state('');
 
 	private audio: HTMLAudioElement | null = null;
 	private loadedId = '';
@@ -89,6 +98,8 @@ class Player {
 	private askingSeq = -1;
 	/** Gated files this page was let play. */
 	private cleared = new Set<string>();
+	/** Tracks found taken down on this page: never given to the element again. */
+	private takenDown = new Set<string>();
 	/** Artists' support URLs, by DID, for the supporters-only notice. */
 	private supportUrls = new Map<string, string>();
 	/** The notice saying why a gated track did not play (one at a time). */
@@ -104,6 +115,11 @@ class Player {
 
 	get track(): Track | null {
 		return queue.current;
+	}
+
+	/** The current track cannot be played: it was taken down (its audio answered 451). */
+	get unavailable(): boolean {
+		return this.track !== null && this.unavailableId === this.track.id;
 	}
 
 	/** Binds the player to its element; called once by PlayerBar. */
@@ -295,6 +311,12 @@ class Player {
 		const audio = this.audio;
 		if (!audio) return;
 		if (this.loadedId !== track.id) {
+			if (this.takenDown.has(track.id)) {
+				this.hold(audio, track, atMs, false);
+				this.unavailableId = track.id;
+				if (autoplay) this.sayUnavailable(track);
+				return;
+			}
 			if (track.supportersOnly && !asked && !this.cleared.has(track.fileId)) {
 				this.hold(audio, track, atMs, autoplay);
 				return;
@@ -304,6 +326,7 @@ class Player {
 			const src = audioSource(track, (type) => audio.canPlayType(type));
 			this.onOriginal = src !== audioUrl(track.fileId);
 			this.begun = false;
+			this.wantsPlay = false; // until start() below, when it is to play
 			this.srcSeq++;
 			audio.src = src;
 			this.showWaveform(track);
@@ -372,6 +395,7 @@ class Player {
 			if (seq !== this.srcSeq || this.track?.id !== track.id) return;
 			if (gate === 'open') this.cleared.add(track.fileId);
 			if (gate === 'open' || gate === 'unknown') this.load(track, true, atMs, true);
+			else if (gate === 'unavailable') this.markUnavailable(track, true);
 			else void this.refuse(track, gate);
 		});
 	}
@@ -381,6 +405,10 @@ class Player {
 	private async explainFailure(track: Track): Promise<void> {
 		const gate = await askGate(track.fileId);
 		if (this.track?.id !== track.id || this.loadedId !== track.id) return;
+		if (gate === 'unavailable') {
+			this.markUnavailable(track, this.wantsPlay);
+			return;
+		}
 		if (gate !== 'sign-in' && gate !== 'supporters') {
 			toast('error', `“${track.title}” could not be played.`);
 			return;
@@ -427,6 +455,28 @@ class Player {
 			link ? { label: `Support ${artist}`, href: link, external: true, run: () => {} } : undefined,
 			true
 		);
+	}
+
+	/** Notes that track was taken down (its audio answered 451): the element lets go of it
+	 * and the player bar says so; when the listener wanted it to play, a notice says so too
+	 * and the queue moves on. */
+	private markUnavailable(track: Track, wanted: boolean): void {
+		this.takenDown.add(track.id);
+		const audio = this.audio;
+		if (audio && this.track?.id === track.id) this.hold(audio, track, this.time * 1000, false);
+		this.unavailableId = track.id;
+		this.buffering = false;
+		if (wanted) this.sayUnavailable(track);
+	}
+
+	/** Says that track is unavailable, and plays the next queued one. */
+	private sayUnavailable(track: Track): void {
+		this.unavailableId = track.id;
+		this.buffering = false;
+		const moveOn = queue.hasNext;
+		dismiss(this.gateToast);
+		this.gateToast = toast('info', `This track is unavailable: “${track.title}” can no longer be played.${moveOn ? ' Playing the next track.' : ''}`);
+		if (moveOn) this.next();
 	}
 
 	/** After the element's error: when it held the loaded track's lossless original that
