@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -29,6 +30,19 @@ func viewer(ctx context.Context) string {
 		return c.DID
 	}
 	return ""
+}
+
+// takenDownForAdmin shows an administrator a track a moderation decision took down (to
+// review it and restore it); anyone else, and any other hidden track, is not found.
+func (h *handler) takenDownForAdmin(ctx context.Context, id uuid.UUID) (tracks.Track, error) {
+	if c := rpc.CallerFrom(ctx); c == nil || !c.Admin {
+		return tracks.Track{}, tracks.ErrNotFound
+	}
+	t, err := h.tracks.Describe(ctx, id)
+	if err != nil || !t.TakenDown || t.Status != tracks.StatusReady {
+		return tracks.Track{}, tracks.ErrNotFound
+	}
+	return t, nil
 }
 
 func (h *handler) ListTracks(ctx context.Context, req *catalogv1.ListTracksRequest) (*catalogv1.ListTracksResponse, error) {
@@ -64,6 +78,9 @@ func (h *handler) GetTrack(ctx context.Context, req *catalogv1.GetTrackRequest) 
 	}
 	me := viewer(ctx)
 	t, err := h.tracks.Get(ctx, id, me)
+	if errors.Is(err, tracks.ErrNotFound) {
+		t, err = h.takenDownForAdmin(ctx, id)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/plyrfm/plyr/cmd/plyr/internal/app"
 	"github.com/plyrfm/plyr/internal/atprotofanstest"
+	"github.com/plyrfm/plyr/internal/auddtest"
 	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/platform/config"
@@ -52,8 +53,19 @@ func TestBrowser(t *testing.T) {
 	admin, err := net.CreateAccount(ctx, fmt.Sprintf("mod%d.test", time.Now().UnixNano()%1_000_000), "mod-pass-123")
 	require.NoError(t, err)
 	adminJSON, _ := json.Marshal(admin)
+	// AudD hears the same song in most of every upload, so every track is flagged for
+	// review (10-takedown-dmca); nothing is taken down without the admin.
+	audd := auddtest.New(t, "audd-token")
+	hit := auddtest.Song{Artist: "Famous Band", Title: "Big Hit", Album: "Hits", ISRC: "USAAA0000001", SongLink: "https://lis.tn/big-hit"}
+	audd.Default(auddtest.Matches(
+		auddtest.Group{Offset: 0, Songs: []auddtest.Song{hit}},
+		auddtest.Group{Offset: 12 * time.Second, Songs: []auddtest.Song{hit}},
+		auddtest.Group{Offset: 24 * time.Second, Songs: []auddtest.Song{{Artist: "Someone", Title: "Else"}}},
+	))
 	s := newStackWith(t, stackOptions{
 		admins:      []string{admin.DID},
+		legal:       config.Legal{AuddToken: "audd-token", AuddURL: audd.URL(), CopyrightThresholdPct: 30, ScanRetryInterval: 100 * time.Millisecond},
+		auddClient:  true,
 		maxUpload:   32 << 20,
 		atprotofans: fans.URL,
 		atproto:     &app.ATProto{HTTPClient: net.HTTPClient(), Directory: net.Directory(), AllowLoopbackPDS: true},

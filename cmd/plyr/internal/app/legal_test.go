@@ -155,6 +155,11 @@ func TestModeration_FlagNoticesAndTakedown(t *testing.T) {
 	owner, err := m.catalog.GetTrack(rpctest.WithToken(context.Background(), m.token), &catalogv1.GetTrackRequest{Id: track})
 	require.NoError(t, err)
 	require.True(t, owner.Track.TakenDown)
+	reviewed, err := m.catalog.GetTrack(rpctest.WithToken(context.Background(), m.admin), &catalogv1.GetTrackRequest{Id: track})
+	require.NoError(t, err, "an admin still sees it, to review and restore it")
+	require.True(t, reviewed.Track.TakenDown)
+	_, err = m.catalog.GetTrack(rpctest.WithToken(context.Background(), m.account(t, "did:plc:listener", "listener.test")), &catalogv1.GetTrackRequest{Id: track})
+	require.Equal(t, connect.CodeNotFound, connect.CodeOf(err), "a listener does not")
 	feed, err := m.catalog.ListTracks(context.Background(), &catalogv1.ListTracksRequest{})
 	require.NoError(t, err)
 	for _, tr := range feed.Tracks {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -92,7 +93,11 @@ func Create(ctx context.Context, q *db.Queries, r Report, limit int, now time.Ti
 		if err != nil {
 			return db.Report{}, fmt.Errorf("count reports: %w", err)
 		}
-		wait := max(oldest.Add(time.Hour).Sub(now).Round(time.Minute), time.Minute)
+		minutes := max(int(math.Ceil(oldest.Add(time.Hour).Sub(now).Minutes())), 1)
+		wait := fmt.Sprintf("%d minutes", minutes)
+		if minutes == 1 {
+			wait = "a minute"
+		}
 		return db.Report{}, lerr.TooManyReports.Withf("you can file %d reports an hour; try again in %s", limit, wait)
 	}
 	row, err := q.CreateReport(ctx, db.CreateReportParams{
