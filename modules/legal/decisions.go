@@ -17,6 +17,12 @@ import (
 // restoreDays is the business days a countered notice waits, for the DM texts.
 const restoreDays = dmca.RestoreAfter
 
+// causes say what led to a takedown, for the record.
+var causes = map[string]string{
+	takedowns.CauseFlag: "a copyright flag", takedowns.CauseReport: "a report",
+	takedowns.CauseDMCA: "a DMCA notice", takedowns.CauseAdmin: "an administrator's decision",
+}
+
 // takedown is a decision to take a track down.
 type takedown struct {
 	track     Track
@@ -40,9 +46,12 @@ func (m *Module) takeDownInTx(ctx context.Context, q *db.Queries, d takedown) ([
 	if err != nil || !created {
 		return nil, err
 	}
+	detail := "after " + causes[d.cause]
+	if d.why != "" {
+		detail += ": " + d.why
+	}
 	err = history.Log(ctx, q, history.Event{
-		SubjectType: history.Takedown, SubjectID: d.track.ID.String(), Kind: "taken_down", Actor: d.by,
-		Detail: fmt.Sprintf("%s %s: %s", d.cause, d.causeID, d.why),
+		SubjectType: history.Takedown, SubjectID: d.track.ID.String(), Kind: "taken_down", Actor: d.by, Detail: detail,
 	})
 	if err != nil {
 		return nil, err
