@@ -5,6 +5,9 @@
 
 -- +goose Up
 ALTER TABLE catalog.tracks ADD COLUMN taken_down boolean NOT NULL DEFAULT false;
+-- Housekeeping compares the tracks down here with legal's takedowns in force.
+CREATE INDEX tracks_taken_down_idx ON catalog.tracks (id) WHERE taken_down;
 
 -- +goose Down
+DROP INDEX catalog.tracks_taken_down_idx;
 ALTER TABLE catalog.tracks DROP COLUMN taken_down;

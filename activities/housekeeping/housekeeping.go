@@ -11,7 +11,8 @@
 //   - SweepTempFiles: inspection temp files a killed worker left (activities/media).
 //   - ResumeRecords: records pending for longer than RecordStallAge without a workflow
 //     writing them (a start lost while Temporal was down, rows a migration added): their
-//     recordsync workflows are started.
+//     recordsync workflows are started. The composition root resumes other lost starts
+//     there too (takedowns whose state was never applied).
 //
 // Every step takes the time from its input (the workflow's clock), so a retry sweeps by
 // the same cutoffs. SweepAtStartup runs the storage sweeps once when a worker starts,

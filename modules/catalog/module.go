@@ -358,6 +358,13 @@ func (m *Module) SetTrackTakenDown(ctx context.Context, trackID uuid.UUID, down 
 	return m.tracks.SetTakenDown(ctx, trackID, down)
 }
 
+// TakedownMismatches returns the tracks whose takedown state in the catalog differs from
+// inForce (legal's takedowns in force): ready tracks of inForce still shown, and tracks
+// taken down that inForce does not hold. At most limit of the latter are looked at.
+func (m *Module) TakedownMismatches(ctx context.Context, inForce []uuid.UUID, limit int) ([]uuid.UUID, error) {
+	return m.tracks.TakedownMismatches(ctx, inForce, limit)
+}
+
 // ModerationTrack is a track as moderation sees it.
 type ModerationTrack struct {
 	ID                      uuid.UUID

@@ -32,7 +32,8 @@
 // media (the last decision wins, as gate does); dmca/<notice-id> waits for a
 // counter-notice and then, on a durable timer, restores the track unless court action is
 // reported. The module commits a decision first and then starts or signals the workflow
-// that carries it out.
+// that carries it out; a start lost in between (the process died) is made by housekeeping,
+// which compares legal's takedowns in force with the catalog's (TakedownsInForce).
 package legal
 
 import (

@@ -155,6 +155,16 @@ func (m *Module) FailNotice(ctx context.Context, key, category, reason string) e
 	return m.notices.Fail(ctx, key, category, reason)
 }
 
+// TakedownsInForce returns the tracks with a takedown in force, at most limit, oldest
+// first (for housekeeping to check each is applied).
+func (m *Module) TakedownsInForce(ctx context.Context, limit int) ([]uuid.UUID, error) {
+	ids, err := m.q.TracksInForce(ctx, int32(limit))
+	if err != nil {
+		return nil, fmt.Errorf("takedowns in force: %w", err)
+	}
+	return ids, nil
+}
+
 // TakedownState says whether the track has a takedown in force.
 func (m *Module) TakedownState(ctx context.Context, trackID uuid.UUID) (legalact.Takedown, error) {
 	_, down, err := takedowns.InForce(ctx, m.q, trackID)

@@ -181,3 +181,10 @@ ORDER BY created_at, id;
 UPDATE catalog.tracks SET taken_down = @taken_down
 WHERE id = @id AND NOT deleting
 RETURNING id, artist_did, file_id, original_file_id;
+
+-- name: ListTakenDownTrackIDs :many
+SELECT id FROM catalog.tracks WHERE taken_down LIMIT @max_rows;
+
+-- name: ShownAmong :many
+-- ShownAmong are those of ids whose tracks exist and are not taken down.
+SELECT id FROM catalog.tracks WHERE id = ANY(@ids::uuid[]) AND NOT taken_down AND NOT deleting;

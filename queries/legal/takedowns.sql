@@ -23,3 +23,6 @@ SELECT count(*)::integer FROM legal.takedowns WHERE artist_did = @artist_did AND
 
 -- name: ListTakedownsForTracks :many
 SELECT * FROM legal.takedowns WHERE track_id = ANY(@track_ids::uuid[]) AND restored_at IS NULL;
+
+-- name: TracksInForce :many
+SELECT track_id FROM legal.takedowns WHERE restored_at IS NULL ORDER BY taken_at LIMIT @max_rows;

@@ -8,11 +8,36 @@ import (
 	housekeepingact "github.com/plyrfm/plyr/activities/housekeeping"
 	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
+	"github.com/plyrfm/plyr/workflows/takedown"
 )
 
 // startupHousekeepingTimeout bounds what workers do for housekeeping as they start: it
 // runs beside them and never holds them up, and what it does not finish the schedule does.
 const startupHousekeepingTimeout = time.Minute
+
+// resumeTakedowns applies the takedown state of the tracks whose catalog state differs
+// from legal's: a decision is committed before its workflow starts, and a start lost to
+// a crash in between is made here. Returns how many were started.
+func (a *App) resumeTakedowns(ctx context.Context, limit int) (int, error) {
+	inForce, err := a.legal.TakedownsInForce(ctx, 10_000)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := a.catalog.TakedownMismatches(ctx, inForce, limit)
+	if err != nil {
+		return 0, err
+	}
+	starter := takedown.NewStarter(a.infra.Temporal)
+	for i, id := range ids {
+		if err := starter.ApplyTakedown(ctx, id); err != nil {
+			return i, err
+		}
+	}
+	if len(ids) > 0 {
+		a.logger.InfoContext(ctx, "takedowns resumed", "tracks", len(ids))
+	}
+	return len(ids), nil
+}
 
 // housekeepingActivities are the housekeeping steps, on the modules and storage.
 func (a *App) housekeepingActivities() *housekeepingact.Activities {
@@ -36,7 +61,8 @@ func (a *App) housekeepingActivities() *housekeepingact.Activities {
 			n, err := a.catalog.ResumeStalledRecords(ctx, stalledSince, limit)
 			_, forgetErr := a.catalog.ForgetListening(ctx)
 			_, exportsErr := a.media.ForgetExpiredExports(ctx, time.Now(), limit)
-			return n, errors.Join(err, forgetErr, exportsErr)
+			_, takedownsErr := a.resumeTakedowns(ctx, limit)
+			return n, errors.Join(err, forgetErr, exportsErr, takedownsErr)
 		},
 		Uploads: a.media,
 		Storage: a.infra.Storage,

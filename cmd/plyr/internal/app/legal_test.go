@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/auddtest"
@@ -28,6 +29,7 @@ import (
 	"github.com/plyrfm/plyr/modules/legal"
 	"github.com/plyrfm/plyr/workflows/copyright"
 	"github.com/plyrfm/plyr/workflows/dmca"
+	"github.com/plyrfm/plyr/workflows/housekeeping"
 )
 
 // moderation is a stack with the legal module's outside world: a fake AudD, a platform
@@ -303,6 +305,35 @@ func TestModeration_DMCATimerSurvivesRestarts(t *testing.T) {
 	if *updateHistories {
 		writeHistory(t, m.stack, dmca.WorkflowID(notice), filepath.Join("..", "..", "..", "..", "workflows", "testdata", "dmca_countered_withdrawn.json"))
 	}
+}
+
+// TestModeration_LostTakedownStartIsResumed: a takedown committed whose workflow never
+// started (the process died in between) is applied by the next housekeeping run, and so
+// is a restore.
+func TestModeration_LostTakedownStartIsResumed(t *testing.T) {
+	m := newModeration(t, false)
+	track := m.upload(t, "Lost start")
+	ctx := context.Background()
+	_, err := m.infra.DB.Exec(ctx, `INSERT INTO legal.takedowns (id, track_id, artist_did, cause, copyright, taken_by)
+		VALUES ($1, $2, $3, 'admin', false, $4)`, uuid.New(), track, aliceDID, adminDID)
+	require.NoError(t, err)
+	housekeep := func() {
+		t.Helper()
+		run, err := m.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: housekeeping.ScheduleID + "-test-" + uuid.NewString(), TaskQueue: housekeeping.TaskQueue,
+		}, housekeeping.Name, housekeeping.Input{})
+		require.NoError(t, err)
+		require.NoError(t, run.Get(ctx, nil))
+	}
+	housekeep()
+	require.Eventually(t, func() bool { page, audio := m.visible(t, track); return !page && audio == http.StatusUnavailableForLegalReasons },
+		time.Minute, 100*time.Millisecond)
+
+	_, err = m.infra.DB.Exec(ctx, "UPDATE legal.takedowns SET restored_at = now(), restored_by = $2 WHERE track_id = $1", track, adminDID)
+	require.NoError(t, err)
+	housekeep()
+	require.Eventually(t, func() bool { page, audio := m.visible(t, track); return page && audio == http.StatusFound },
+		time.Minute, 100*time.Millisecond)
 }
 
 func TestTerms_AVersionToAccept(t *testing.T) {

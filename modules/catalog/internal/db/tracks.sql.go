@@ -705,6 +705,30 @@ func (q *Queries) ListTagTracks(ctx context.Context, arg ListTagTracksParams) ([
 	return items, nil
 }
 
+const listTakenDownTrackIDs = `-- name: ListTakenDownTrackIDs :many
+SELECT id FROM catalog.tracks WHERE taken_down LIMIT $1
+`
+
+func (q *Queries) ListTakenDownTrackIDs(ctx context.Context, maxRows int32) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, listTakenDownTrackIDs, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTracksByIDs = `-- name: ListTracksByIDs :many
 SELECT t.id, t.artist_did, t.title, t.status, t.file_id, t.duration_ms, t.created_at, t.updated_at, t.record_rkey, t.file_type, t.play_count, t.like_count, t.comment_count, t.album_id, t.features, t.image_id, t.image_url, t.image_thumb_url, t.deleting, t.original_file_id, t.original_file_type, t.original_content_type, t.original_size_bytes, t.waveform, t.supporters_only, t.pds_blob, t.pds_state, t.pds_reason, t.taken_down, r.uri AS record_uri, r.cid AS record_cid, r.state AS record_state,
        r.failure AS record_failure, r.failure_reason AS record_failure_reason, a.display_name AS artist_display_name
@@ -1015,6 +1039,31 @@ func (q *Queries) SetTrackTakenDown(ctx context.Context, arg SetTrackTakenDownPa
 		&i.OriginalFileID,
 	)
 	return i, err
+}
+
+const shownAmong = `-- name: ShownAmong :many
+SELECT id FROM catalog.tracks WHERE id = ANY($1::uuid[]) AND NOT taken_down AND NOT deleting
+`
+
+// ShownAmong are those of ids whose tracks exist and are not taken down.
+func (q *Queries) ShownAmong(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, shownAmong, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const updateTrack = `-- name: UpdateTrack :exec

@@ -31,6 +31,31 @@ func (t *Tracks) SetTakenDown(ctx context.Context, id uuid.UUID, down bool) (fil
 	return files, true, nil
 }
 
+// TakedownMismatches returns the tracks whose takedown state differs from inForce (the
+// takedowns in force): those of inForce still shown, and tracks down that inForce does
+// not hold (at most limit of those are looked at).
+func (t *Tracks) TakedownMismatches(ctx context.Context, inForce []uuid.UUID, limit int) ([]uuid.UUID, error) {
+	shown, err := t.q.ShownAmong(ctx, inForce)
+	if err != nil {
+		return nil, fmt.Errorf("tracks shown despite a takedown: %w", err)
+	}
+	down, err := t.q.ListTakenDownTrackIDs(ctx, int32(limit))
+	if err != nil {
+		return nil, fmt.Errorf("tracks taken down: %w", err)
+	}
+	held := make(map[uuid.UUID]bool, len(inForce))
+	for _, id := range inForce {
+		held[id] = true
+	}
+	out := shown
+	for _, id := range down {
+		if !held[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 // Describe returns a track as moderation sees it, whatever its state: its title, artist
 // and files; ErrNotFound when there is none.
 func (t *Tracks) Describe(ctx context.Context, id uuid.UUID) (Track, error) {

@@ -167,3 +167,27 @@ func (q *Queries) TakedownInForce(ctx context.Context, trackID uuid.UUID) (Taked
 	)
 	return i, err
 }
+
+const tracksInForce = `-- name: TracksInForce :many
+SELECT track_id FROM legal.takedowns WHERE restored_at IS NULL ORDER BY taken_at LIMIT $1
+`
+
+func (q *Queries) TracksInForce(ctx context.Context, maxRows int32) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, tracksInForce, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var track_id uuid.UUID
+		if err := rows.Scan(&track_id); err != nil {
+			return nil, err
+		}
+		items = append(items, track_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
