@@ -14,8 +14,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/auddtest"
+	"github.com/plyrfm/plyr/internal/audiotest"
 	"github.com/plyrfm/plyr/internal/chattest"
 	"github.com/plyrfm/plyr/internal/devstack/devpds"
 	"github.com/plyrfm/plyr/internal/devstack/testenv"
@@ -326,7 +326,10 @@ func TestModeration_LostTakedownStartIsResumed(t *testing.T) {
 		require.NoError(t, run.Get(ctx, nil))
 	}
 	housekeep()
-	require.Eventually(t, func() bool { page, audio := m.visible(t, track); return !page && audio == http.StatusUnavailableForLegalReasons },
+	require.Eventually(t, func() bool {
+		page, audio := m.visible(t, track)
+		return !page && audio == http.StatusUnavailableForLegalReasons
+	},
 		time.Minute, 100*time.Millisecond)
 
 	_, err = m.infra.DB.Exec(ctx, "UPDATE legal.takedowns SET restored_at = now(), restored_by = $2 WHERE track_id = $1", track, adminDID)
