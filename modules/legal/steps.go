@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -163,6 +164,16 @@ func (m *Module) TakedownsInForce(ctx context.Context, limit int) ([]uuid.UUID, 
 		return nil, fmt.Errorf("takedowns in force: %w", err)
 	}
 	return ids, nil
+}
+
+// StalledNotices returns the keys of DMs still pending that were recorded before before
+// (longer ago than any DM's retries last): their workflows' starts were lost.
+func (m *Module) StalledNotices(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	keys, err := m.q.StalledNotices(ctx, db.StalledNoticesParams{Before: before, MaxRows: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("stalled notices: %w", err)
+	}
+	return keys, nil
 }
 
 // TakedownState says whether the track has a takedown in force.

@@ -29,3 +29,8 @@ UPDATE legal.notices SET status = 'off' WHERE key = @key AND status = 'pending';
 -- name: NoticesWithPrefix :many
 -- NoticesWithPrefix are the notices about one subject (keys share its prefix).
 SELECT * FROM legal.notices WHERE key LIKE @prefix::text || '%' ORDER BY seq;
+
+-- name: StalledNotices :many
+-- StalledNotices are DMs still pending that were recorded before @before: their
+-- workflows' starts were lost.
+SELECT key FROM legal.notices WHERE status = 'pending' AND created_at < @before ORDER BY created_at LIMIT @max_rows;

@@ -8,6 +8,7 @@ import (
 	housekeepingact "github.com/plyrfm/plyr/activities/housekeeping"
 	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/workflows/housekeeping"
+	"github.com/plyrfm/plyr/workflows/notice"
 	"github.com/plyrfm/plyr/workflows/takedown"
 )
 
@@ -39,6 +40,25 @@ func (a *App) resumeTakedowns(ctx context.Context, limit int) (int, error) {
 	return len(ids), nil
 }
 
+// resumeNotices starts the workflows of DMs still pending since before stalledSince (the
+// record stall age, an hour by default: longer than a DM's retries last).
+func (a *App) resumeNotices(ctx context.Context, stalledSince time.Time, limit int) (int, error) {
+	keys, err := a.legal.StalledNotices(ctx, stalledSince, limit)
+	if err != nil {
+		return 0, err
+	}
+	starter := notice.NewStarter(a.infra.Temporal)
+	for i, key := range keys {
+		if err := starter.SendNotice(ctx, key); err != nil {
+			return i, err
+		}
+	}
+	if len(keys) > 0 {
+		a.logger.InfoContext(ctx, "stalled DMs resumed", "notices", len(keys))
+	}
+	return len(keys), nil
+}
+
 // housekeepingActivities are the housekeeping steps, on the modules and storage.
 func (a *App) housekeepingActivities() *housekeepingact.Activities {
 	return &housekeepingact.Activities{
@@ -62,7 +82,8 @@ func (a *App) housekeepingActivities() *housekeepingact.Activities {
 			_, forgetErr := a.catalog.ForgetListening(ctx)
 			_, exportsErr := a.media.ForgetExpiredExports(ctx, time.Now(), limit)
 			_, takedownsErr := a.resumeTakedowns(ctx, limit)
-			return n, errors.Join(err, forgetErr, exportsErr, takedownsErr)
+			_, noticesErr := a.resumeNotices(ctx, stalledSince, limit)
+			return n, errors.Join(err, forgetErr, exportsErr, takedownsErr, noticesErr)
 		},
 		Uploads: a.media,
 		Storage: a.infra.Storage,

@@ -309,7 +309,7 @@ func TestModeration_DMCATimerSurvivesRestarts(t *testing.T) {
 
 // TestModeration_LostTakedownStartIsResumed: a takedown committed whose workflow never
 // started (the process died in between) is applied by the next housekeeping run, and so
-// is a restore.
+// are a restore and a DM.
 func TestModeration_LostTakedownStartIsResumed(t *testing.T) {
 	m := newModeration(t, false)
 	track := m.upload(t, "Lost start")
@@ -331,6 +331,20 @@ func TestModeration_LostTakedownStartIsResumed(t *testing.T) {
 		return !page && audio == http.StatusUnavailableForLegalReasons
 	},
 		time.Minute, 100*time.Millisecond)
+
+	// A DM recorded two hours ago and never started is sent by the next run.
+	_, err = m.infra.DB.Exec(ctx, `INSERT INTO legal.notices (key, recipient_did, kind, body, created_at)
+		VALUES ('test/lost/admin', $1, 'report_admin', 'A DM whose start was lost.', now() - interval '2 hours')`, adminDID)
+	require.NoError(t, err)
+	housekeep()
+	require.Eventually(t, func() bool {
+		for _, msg := range m.chat.Messages(adminDID) {
+			if msg.Text == "A DM whose start was lost." {
+				return true
+			}
+		}
+		return false
+	}, time.Minute, 100*time.Millisecond)
 
 	_, err = m.infra.DB.Exec(ctx, "UPDATE legal.takedowns SET restored_at = now(), restored_by = $2 WHERE track_id = $1", track, adminDID)
 	require.NoError(t, err)

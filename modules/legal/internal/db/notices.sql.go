@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const beginNoticeAttempt = `-- name: BeginNoticeAttempt :one
@@ -160,6 +161,37 @@ func (q *Queries) NoticesWithPrefix(ctx context.Context, prefix string) ([]Notic
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const stalledNotices = `-- name: StalledNotices :many
+SELECT key FROM legal.notices WHERE status = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2
+`
+
+type StalledNoticesParams struct {
+	Before  time.Time
+	MaxRows int32
+}
+
+// StalledNotices are DMs still pending that were recorded before @before: their
+// workflows' starts were lost.
+func (q *Queries) StalledNotices(ctx context.Context, arg StalledNoticesParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, stalledNotices, arg.Before, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return nil, err
+		}
+		items = append(items, key)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
