@@ -48,6 +48,20 @@ func (h *handler) StartExport(ctx context.Context, _ *mediav1.StartExportRequest
 	return &mediav1.StartExportResponse{ExportId: e.ID.String(), TrackCount: int32(e.Total)}, nil
 }
 
+// ListExports lists the caller's exports that still mean something, newest first, so a
+// client that reloaded can follow one being built or offer one ready.
+func (h *handler) ListExports(ctx context.Context, _ *mediav1.ListExportsRequest) (*mediav1.ListExportsResponse, error) {
+	list, err := h.m.exports.List(ctx, rpc.CallerFrom(ctx).DID)
+	if err != nil {
+		return nil, err
+	}
+	out := &mediav1.ListExportsResponse{}
+	for _, e := range list {
+		out.Exports = append(out.Exports, h.m.exportProto(e))
+	}
+	return out, nil
+}
+
 // WatchExport streams an export's progress until it ends; the last message of a ready
 // export carries its download URL.
 func (h *handler) WatchExport(ctx context.Context, req *mediav1.WatchExportRequest, stream *connect.ServerStream[mediav1.Export]) error {

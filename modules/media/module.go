@@ -359,6 +359,7 @@ var policy = rpc.Policy{
 	mediav1connect.MediaServiceRetryPdsMigrationProcedure: rpc.Admin,
 	mediav1connect.MediaServiceStartExportProcedure:       rpc.Session,
 	mediav1connect.MediaServiceWatchExportProcedure:       rpc.Session,
+	mediav1connect.MediaServiceListExportsProcedure:       rpc.Session,
 }
 
 // Mount registers the MediaService, POST /upload, GET/HEAD /audio/{fileId}, POST /images

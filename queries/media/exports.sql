@@ -29,3 +29,14 @@ SELECT id FROM media.exports WHERE expires_at < @now ORDER BY expires_at LIMIT @
 
 -- name: DeleteExport :exec
 DELETE FROM media.exports WHERE id = $1;
+
+-- name: ListExports :many
+-- ListExports are did's exports that still mean something, newest first: one being built,
+-- ready ones not yet expired, and failures of the last day.
+SELECT * FROM media.exports
+WHERE did = @did
+  AND (status = 'running'
+       OR (status = 'ready' AND expires_at > now())
+       OR (status = 'failed' AND finished_at > now() - interval '1 day'))
+ORDER BY created_at DESC
+LIMIT 10;

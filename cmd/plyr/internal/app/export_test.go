@@ -59,6 +59,16 @@ func TestExport(t *testing.T) {
 	require.Equal(t, int32(3), last.Processed)
 	require.NotEmpty(t, last.DownloadUrl)
 
+	// A client that reloaded finds it again; nobody else does.
+	listed, err := s.media.ListExports(ctx, &mediav1.ListExportsRequest{})
+	require.NoError(t, err)
+	require.NotEmpty(t, listed.Exports)
+	require.Equal(t, started.ExportId, listed.Exports[len(listed.Exports)-1].ExportId, "the first export is listed, the newest first")
+	require.Equal(t, mediav1.ExportStatus_EXPORT_STATUS_READY, listed.Exports[len(listed.Exports)-1].Status)
+	theirs, err := s.media.ListExports(rpctest.WithToken(context.Background(), s.account(t, "did:plc:eve", "eve.test")), &mediav1.ListExportsRequest{})
+	require.NoError(t, err)
+	require.Empty(t, theirs.Exports)
+
 	// Only the owner downloads it; the zip is in the private bucket.
 	for token, want := range map[string]int{"": http.StatusUnauthorized, s.account(t, "did:plc:eve", "eve.test"): http.StatusNotFound} {
 		req, _ := http.NewRequest(http.MethodGet, last.DownloadUrl, nil)

@@ -164,3 +164,46 @@ func (q *Queries) GetExport(ctx context.Context, id uuid.UUID) (MediaExport, err
 	)
 	return i, err
 }
+
+const listExports = `-- name: ListExports :many
+SELECT id, did, status, total, processed, size_bytes, error, created_at, finished_at, expires_at FROM media.exports
+WHERE did = $1
+  AND (status = 'running'
+       OR (status = 'ready' AND expires_at > now())
+       OR (status = 'failed' AND finished_at > now() - interval '1 day'))
+ORDER BY created_at DESC
+LIMIT 10
+`
+
+// ListExports are did's exports that still mean something, newest first: one being built,
+// ready ones not yet expired, and failures of the last day.
+func (q *Queries) ListExports(ctx context.Context, did string) ([]MediaExport, error) {
+	rows, err := q.db.Query(ctx, listExports, did)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MediaExport{}
+	for rows.Next() {
+		var i MediaExport
+		if err := rows.Scan(
+			&i.ID,
+			&i.Did,
+			&i.Status,
+			&i.Total,
+			&i.Processed,
+			&i.SizeBytes,
+			&i.Error,
+			&i.CreatedAt,
+			&i.FinishedAt,
+			&i.ExpiresAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -103,6 +103,20 @@ func (s *Store) Get(ctx context.Context, id uuid.UUID) (Export, error) {
 	return exportOf(row), nil
 }
 
+// List returns did's exports that still mean something (being built, ready and not
+// expired, failed within the day), newest first, at most 10.
+func (s *Store) List(ctx context.Context, did string) ([]Export, error) {
+	rows, err := s.q.ListExports(ctx, did)
+	if err != nil {
+		return nil, fmt.Errorf("list exports of %s: %w", did, err)
+	}
+	out := make([]Export, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, exportOf(r))
+	}
+	return out, nil
+}
+
 // Finish ends an export: ready with its size, or failed with what went wrong.
 func (s *Store) Finish(ctx context.Context, id uuid.UUID, size int64, failure string) error {
 	status := StatusReady

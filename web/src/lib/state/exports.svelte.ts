@@ -1,7 +1,8 @@
 // The artist's download of all their tracks: StartExport, then WatchExport followed to its
 // end in one progress toast ("Preparing your download 4/12…"), here rather than in a screen
 // so that they can keep browsing. A ready export's toast stays, with the download link,
-// until dismissed; a failed one says why.
+// until dismissed; a failed one says why. An export still being built from an earlier
+// visit is picked up by resume (the portal calls it).
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { ExportStatus, type Export } from '$gen/plyr/media/v1/media_pb';
 import { describe, media } from '$lib/api';
@@ -12,6 +13,30 @@ import { toast, update } from './toasts.svelte';
 class Exports {
 	/** From Start until the export is ready, failed or lost. */
 	busy = $state(false);
+	private resumed = false;
+
+	/** Follows the artist's export when one is still being built (after a reload); asked
+	 * once per page load. */
+	async resume(): Promise<void> {
+		if (this.busy || this.resumed) return;
+		this.resumed = true;
+		let running: Export | undefined;
+		try {
+			running = (await media.listExports({})).exports.find((e) => e.status === ExportStatus.RUNNING);
+		} catch {
+			return; // the button still starts (or finds) it
+		}
+		if (!running || this.busy) return;
+		this.busy = true;
+		const of = running.total > 0 ? ` ${running.processed}/${running.total}` : '';
+		const toastId = toast('progress', `Preparing your download${of}…`);
+		update(toastId, { progress: running.total > 0 ? Math.min(running.processed / running.total, 1) : 0 });
+		try {
+			await this.follow(running.exportId, toastId);
+		} finally {
+			this.busy = false;
+		}
+	}
 
 	async start(): Promise<void> {
 		if (this.busy) {

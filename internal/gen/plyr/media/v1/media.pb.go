@@ -1253,6 +1253,88 @@ func (x *StartExportResponse) GetTrackCount() int32 {
 	return 0
 }
 
+// ListExportsRequest is empty.
+type ListExportsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListExportsRequest) Reset() {
+	*x = ListExportsRequest{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListExportsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListExportsRequest) ProtoMessage() {}
+
+func (x *ListExportsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListExportsRequest.ProtoReflect.Descriptor instead.
+func (*ListExportsRequest) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{15}
+}
+
+// ListExportsResponse holds the exports, newest first.
+type ListExportsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Exports       []*Export              `protobuf:"bytes,1,rep,name=exports,proto3" json:"exports,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListExportsResponse) Reset() {
+	*x = ListExportsResponse{}
+	mi := &file_plyr_media_v1_media_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListExportsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListExportsResponse) ProtoMessage() {}
+
+func (x *ListExportsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plyr_media_v1_media_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListExportsResponse.ProtoReflect.Descriptor instead.
+func (*ListExportsResponse) Descriptor() ([]byte, []int) {
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListExportsResponse) GetExports() []*Export {
+	if x != nil {
+		return x.Exports
+	}
+	return nil
+}
+
 type WatchExportRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ExportId      string                 `protobuf:"bytes,1,opt,name=export_id,json=exportId,proto3" json:"export_id,omitempty"`
@@ -1262,7 +1344,7 @@ type WatchExportRequest struct {
 
 func (x *WatchExportRequest) Reset() {
 	*x = WatchExportRequest{}
-	mi := &file_plyr_media_v1_media_proto_msgTypes[15]
+	mi := &file_plyr_media_v1_media_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1274,7 +1356,7 @@ func (x *WatchExportRequest) String() string {
 func (*WatchExportRequest) ProtoMessage() {}
 
 func (x *WatchExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_media_v1_media_proto_msgTypes[15]
+	mi := &file_plyr_media_v1_media_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1287,7 +1369,7 @@ func (x *WatchExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchExportRequest.ProtoReflect.Descriptor instead.
 func (*WatchExportRequest) Descriptor() ([]byte, []int) {
-	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{15}
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchExportRequest) GetExportId() string {
@@ -1317,7 +1399,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_plyr_media_v1_media_proto_msgTypes[16]
+	mi := &file_plyr_media_v1_media_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1329,7 +1411,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_plyr_media_v1_media_proto_msgTypes[16]
+	mi := &file_plyr_media_v1_media_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1342,7 +1424,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{16}
+	return file_plyr_media_v1_media_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Export) GetExportId() string {
@@ -1481,7 +1563,10 @@ const file_plyr_media_v1_media_proto_rawDesc = "" +
 	"\x13StartExportResponse\x12\x1b\n" +
 	"\texport_id\x18\x01 \x01(\tR\bexportId\x12\x1f\n" +
 	"\vtrack_count\x18\x02 \x01(\x05R\n" +
-	"trackCount\"1\n" +
+	"trackCount\"\x14\n" +
+	"\x12ListExportsRequest\"F\n" +
+	"\x13ListExportsResponse\x12/\n" +
+	"\aexports\x18\x01 \x03(\v2\x15.plyr.media.v1.ExportR\aexports\"1\n" +
 	"\x12WatchExportRequest\x12\x1b\n" +
 	"\texport_id\x18\x01 \x01(\tR\bexportId\"\xa1\x02\n" +
 	"\x06Export\x12\x1b\n" +
@@ -1525,7 +1610,7 @@ const file_plyr_media_v1_media_proto_rawDesc = "" +
 	"\x19EXPORT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EXPORT_STATUS_RUNNING\x10\x01\x12\x17\n" +
 	"\x13EXPORT_STATUS_READY\x10\x02\x12\x18\n" +
-	"\x14EXPORT_STATUS_FAILED\x10\x032\x8e\x06\n" +
+	"\x14EXPORT_STATUS_FAILED\x10\x032\xe9\x06\n" +
 	"\fMediaService\x12[\n" +
 	"\vWatchUpload\x12!.plyr.media.v1.WatchUploadRequest\x1a\".plyr.media.v1.WatchUploadResponse\"\x03\x90\x02\x010\x01\x12\\\n" +
 	"\fGetFileSizes\x12\".plyr.media.v1.GetFileSizesRequest\x1a#.plyr.media.v1.GetFileSizesResponse\"\x03\x90\x02\x01\x12f\n" +
@@ -1534,7 +1619,8 @@ const file_plyr_media_v1_media_proto_rawDesc = "" +
 	"\x11ListPdsMigrations\x12'.plyr.media.v1.ListPdsMigrationsRequest\x1a(.plyr.media.v1.ListPdsMigrationsResponse\"\x03\x90\x02\x01\x12f\n" +
 	"\x11RetryPdsMigration\x12'.plyr.media.v1.RetryPdsMigrationRequest\x1a(.plyr.media.v1.RetryPdsMigrationResponse\x12T\n" +
 	"\vStartExport\x12!.plyr.media.v1.StartExportRequest\x1a\".plyr.media.v1.StartExportResponse\x12N\n" +
-	"\vWatchExport\x12!.plyr.media.v1.WatchExportRequest\x1a\x15.plyr.media.v1.Export\"\x03\x90\x02\x010\x01B\xb0\x01\n" +
+	"\vWatchExport\x12!.plyr.media.v1.WatchExportRequest\x1a\x15.plyr.media.v1.Export\"\x03\x90\x02\x010\x01\x12Y\n" +
+	"\vListExports\x12!.plyr.media.v1.ListExportsRequest\x1a\".plyr.media.v1.ListExportsResponse\"\x03\x90\x02\x01B\xb0\x01\n" +
 	"\x11com.plyr.media.v1B\n" +
 	"MediaProtoP\x01Z9github.com/plyrfm/plyr/internal/gen/plyr/media/v1;mediav1\xa2\x02\x03PMX\xaa\x02\rPlyr.Media.V1\xca\x02\rPlyr\\Media\\V1\xe2\x02\x19Plyr\\Media\\V1\\GPBMetadata\xea\x02\x0fPlyr::Media::V1b\x06proto3"
 
@@ -1551,7 +1637,7 @@ func file_plyr_media_v1_media_proto_rawDescGZIP() []byte {
 }
 
 var file_plyr_media_v1_media_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_plyr_media_v1_media_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_plyr_media_v1_media_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_plyr_media_v1_media_proto_goTypes = []any{
 	(UploadStatus)(0),                 // 0: plyr.media.v1.UploadStatus
 	(UploadPhase)(0),                  // 1: plyr.media.v1.UploadPhase
@@ -1573,45 +1659,50 @@ var file_plyr_media_v1_media_proto_goTypes = []any{
 	(*RetryPdsMigrationResponse)(nil), // 17: plyr.media.v1.RetryPdsMigrationResponse
 	(*StartExportRequest)(nil),        // 18: plyr.media.v1.StartExportRequest
 	(*StartExportResponse)(nil),       // 19: plyr.media.v1.StartExportResponse
-	(*WatchExportRequest)(nil),        // 20: plyr.media.v1.WatchExportRequest
-	(*Export)(nil),                    // 21: plyr.media.v1.Export
-	nil,                               // 22: plyr.media.v1.GetFileSizesResponse.SizesEntry
-	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
+	(*ListExportsRequest)(nil),        // 20: plyr.media.v1.ListExportsRequest
+	(*ListExportsResponse)(nil),       // 21: plyr.media.v1.ListExportsResponse
+	(*WatchExportRequest)(nil),        // 22: plyr.media.v1.WatchExportRequest
+	(*Export)(nil),                    // 23: plyr.media.v1.Export
+	nil,                               // 24: plyr.media.v1.GetFileSizesResponse.SizesEntry
+	(*timestamppb.Timestamp)(nil),     // 25: google.protobuf.Timestamp
 }
 var file_plyr_media_v1_media_proto_depIdxs = []int32{
 	0,  // 0: plyr.media.v1.WatchUploadResponse.status:type_name -> plyr.media.v1.UploadStatus
 	1,  // 1: plyr.media.v1.WatchUploadResponse.phase:type_name -> plyr.media.v1.UploadPhase
-	22, // 2: plyr.media.v1.GetFileSizesResponse.sizes:type_name -> plyr.media.v1.GetFileSizesResponse.SizesEntry
+	24, // 2: plyr.media.v1.GetFileSizesResponse.sizes:type_name -> plyr.media.v1.GetFileSizesResponse.SizesEntry
 	2,  // 3: plyr.media.v1.PdsMigration.status:type_name -> plyr.media.v1.MigrationStatus
 	3,  // 4: plyr.media.v1.PdsMigration.last_status:type_name -> plyr.media.v1.MigrationItemStatus
-	23, // 5: plyr.media.v1.PdsMigration.created_at:type_name -> google.protobuf.Timestamp
-	23, // 6: plyr.media.v1.PdsMigration.finished_at:type_name -> google.protobuf.Timestamp
+	25, // 5: plyr.media.v1.PdsMigration.created_at:type_name -> google.protobuf.Timestamp
+	25, // 6: plyr.media.v1.PdsMigration.finished_at:type_name -> google.protobuf.Timestamp
 	13, // 7: plyr.media.v1.PdsMigration.items:type_name -> plyr.media.v1.PdsMigrationItem
 	3,  // 8: plyr.media.v1.PdsMigrationItem.status:type_name -> plyr.media.v1.MigrationItemStatus
 	12, // 9: plyr.media.v1.ListPdsMigrationsResponse.migrations:type_name -> plyr.media.v1.PdsMigration
-	4,  // 10: plyr.media.v1.Export.status:type_name -> plyr.media.v1.ExportStatus
-	23, // 11: plyr.media.v1.Export.expires_at:type_name -> google.protobuf.Timestamp
-	5,  // 12: plyr.media.v1.MediaService.WatchUpload:input_type -> plyr.media.v1.WatchUploadRequest
-	7,  // 13: plyr.media.v1.MediaService.GetFileSizes:input_type -> plyr.media.v1.GetFileSizesRequest
-	9,  // 14: plyr.media.v1.MediaService.StartPdsMigration:input_type -> plyr.media.v1.StartPdsMigrationRequest
-	11, // 15: plyr.media.v1.MediaService.WatchPdsMigration:input_type -> plyr.media.v1.WatchPdsMigrationRequest
-	14, // 16: plyr.media.v1.MediaService.ListPdsMigrations:input_type -> plyr.media.v1.ListPdsMigrationsRequest
-	16, // 17: plyr.media.v1.MediaService.RetryPdsMigration:input_type -> plyr.media.v1.RetryPdsMigrationRequest
-	18, // 18: plyr.media.v1.MediaService.StartExport:input_type -> plyr.media.v1.StartExportRequest
-	20, // 19: plyr.media.v1.MediaService.WatchExport:input_type -> plyr.media.v1.WatchExportRequest
-	6,  // 20: plyr.media.v1.MediaService.WatchUpload:output_type -> plyr.media.v1.WatchUploadResponse
-	8,  // 21: plyr.media.v1.MediaService.GetFileSizes:output_type -> plyr.media.v1.GetFileSizesResponse
-	10, // 22: plyr.media.v1.MediaService.StartPdsMigration:output_type -> plyr.media.v1.StartPdsMigrationResponse
-	12, // 23: plyr.media.v1.MediaService.WatchPdsMigration:output_type -> plyr.media.v1.PdsMigration
-	15, // 24: plyr.media.v1.MediaService.ListPdsMigrations:output_type -> plyr.media.v1.ListPdsMigrationsResponse
-	17, // 25: plyr.media.v1.MediaService.RetryPdsMigration:output_type -> plyr.media.v1.RetryPdsMigrationResponse
-	19, // 26: plyr.media.v1.MediaService.StartExport:output_type -> plyr.media.v1.StartExportResponse
-	21, // 27: plyr.media.v1.MediaService.WatchExport:output_type -> plyr.media.v1.Export
-	20, // [20:28] is the sub-list for method output_type
-	12, // [12:20] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	23, // 10: plyr.media.v1.ListExportsResponse.exports:type_name -> plyr.media.v1.Export
+	4,  // 11: plyr.media.v1.Export.status:type_name -> plyr.media.v1.ExportStatus
+	25, // 12: plyr.media.v1.Export.expires_at:type_name -> google.protobuf.Timestamp
+	5,  // 13: plyr.media.v1.MediaService.WatchUpload:input_type -> plyr.media.v1.WatchUploadRequest
+	7,  // 14: plyr.media.v1.MediaService.GetFileSizes:input_type -> plyr.media.v1.GetFileSizesRequest
+	9,  // 15: plyr.media.v1.MediaService.StartPdsMigration:input_type -> plyr.media.v1.StartPdsMigrationRequest
+	11, // 16: plyr.media.v1.MediaService.WatchPdsMigration:input_type -> plyr.media.v1.WatchPdsMigrationRequest
+	14, // 17: plyr.media.v1.MediaService.ListPdsMigrations:input_type -> plyr.media.v1.ListPdsMigrationsRequest
+	16, // 18: plyr.media.v1.MediaService.RetryPdsMigration:input_type -> plyr.media.v1.RetryPdsMigrationRequest
+	18, // 19: plyr.media.v1.MediaService.StartExport:input_type -> plyr.media.v1.StartExportRequest
+	22, // 20: plyr.media.v1.MediaService.WatchExport:input_type -> plyr.media.v1.WatchExportRequest
+	20, // 21: plyr.media.v1.MediaService.ListExports:input_type -> plyr.media.v1.ListExportsRequest
+	6,  // 22: plyr.media.v1.MediaService.WatchUpload:output_type -> plyr.media.v1.WatchUploadResponse
+	8,  // 23: plyr.media.v1.MediaService.GetFileSizes:output_type -> plyr.media.v1.GetFileSizesResponse
+	10, // 24: plyr.media.v1.MediaService.StartPdsMigration:output_type -> plyr.media.v1.StartPdsMigrationResponse
+	12, // 25: plyr.media.v1.MediaService.WatchPdsMigration:output_type -> plyr.media.v1.PdsMigration
+	15, // 26: plyr.media.v1.MediaService.ListPdsMigrations:output_type -> plyr.media.v1.ListPdsMigrationsResponse
+	17, // 27: plyr.media.v1.MediaService.RetryPdsMigration:output_type -> plyr.media.v1.RetryPdsMigrationResponse
+	19, // 28: plyr.media.v1.MediaService.StartExport:output_type -> plyr.media.v1.StartExportResponse
+	23, // 29: plyr.media.v1.MediaService.WatchExport:output_type -> plyr.media.v1.Export
+	21, // 30: plyr.media.v1.MediaService.ListExports:output_type -> plyr.media.v1.ListExportsResponse
+	22, // [22:31] is the sub-list for method output_type
+	13, // [13:22] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_plyr_media_v1_media_proto_init() }
@@ -1625,7 +1716,7 @@ func file_plyr_media_v1_media_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plyr_media_v1_media_proto_rawDesc), len(file_plyr_media_v1_media_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -57,6 +57,9 @@ const (
 	// MediaServiceWatchExportProcedure is the fully-qualified name of the MediaService's WatchExport
 	// RPC.
 	MediaServiceWatchExportProcedure = "/plyr.media.v1.MediaService/WatchExport"
+	// MediaServiceListExportsProcedure is the fully-qualified name of the MediaService's ListExports
+	// RPC.
+	MediaServiceListExportsProcedure = "/plyr.media.v1.MediaService/ListExports"
 )
 
 // MediaServiceClient is a client for the plyr.media.v1.MediaService service.
@@ -94,6 +97,10 @@ type MediaServiceClient interface {
 	// The stream sends the export itself, as it stands at each moment.
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	WatchExport(context.Context, *v1.WatchExportRequest) (*connect.ServerStreamForClient[v1.Export], error)
+	// ListExports lists the caller's exports that still mean something, newest first (at
+	// most 10): one being built, ready ones not yet expired, failures of the last day. A
+	// client that reloaded follows the running one with WatchExport.
+	ListExports(context.Context, *v1.ListExportsRequest) (*v1.ListExportsResponse, error)
 }
 
 // NewMediaServiceClient constructs a client for the plyr.media.v1.MediaService service. By default,
@@ -160,6 +167,13 @@ func NewMediaServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		listExports: connect.NewClient[v1.ListExportsRequest, v1.ListExportsResponse](
+			httpClient,
+			baseURL+MediaServiceListExportsProcedure,
+			connect.WithSchema(mediaServiceMethods.ByName("ListExports")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -173,6 +187,7 @@ type mediaServiceClient struct {
 	retryPdsMigration *connect.Client[v1.RetryPdsMigrationRequest, v1.RetryPdsMigrationResponse]
 	startExport       *connect.Client[v1.StartExportRequest, v1.StartExportResponse]
 	watchExport       *connect.Client[v1.WatchExportRequest, v1.Export]
+	listExports       *connect.Client[v1.ListExportsRequest, v1.ListExportsResponse]
 }
 
 // WatchUpload calls plyr.media.v1.MediaService.WatchUpload.
@@ -235,6 +250,15 @@ func (c *mediaServiceClient) WatchExport(ctx context.Context, req *v1.WatchExpor
 	return c.watchExport.CallServerStream(ctx, connect.NewRequest(req))
 }
 
+// ListExports calls plyr.media.v1.MediaService.ListExports.
+func (c *mediaServiceClient) ListExports(ctx context.Context, req *v1.ListExportsRequest) (*v1.ListExportsResponse, error) {
+	response, err := c.listExports.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // MediaServiceHandler is an implementation of the plyr.media.v1.MediaService service.
 type MediaServiceHandler interface {
 	// WatchUpload streams the progress of one upload until it ends: a message whenever the
@@ -270,6 +294,10 @@ type MediaServiceHandler interface {
 	// The stream sends the export itself, as it stands at each moment.
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	WatchExport(context.Context, *v1.WatchExportRequest, *connect.ServerStream[v1.Export]) error
+	// ListExports lists the caller's exports that still mean something, newest first (at
+	// most 10): one being built, ready ones not yet expired, failures of the last day. A
+	// client that reloaded follows the running one with WatchExport.
+	ListExports(context.Context, *v1.ListExportsRequest) (*v1.ListExportsResponse, error)
 }
 
 // NewMediaServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -332,6 +360,13 @@ func NewMediaServiceHandler(svc MediaServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	mediaServiceListExportsHandler := connect.NewUnaryHandlerSimple(
+		MediaServiceListExportsProcedure,
+		svc.ListExports,
+		connect.WithSchema(mediaServiceMethods.ByName("ListExports")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/plyr.media.v1.MediaService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case MediaServiceWatchUploadProcedure:
@@ -350,6 +385,8 @@ func NewMediaServiceHandler(svc MediaServiceHandler, opts ...connect.HandlerOpti
 			mediaServiceStartExportHandler.ServeHTTP(w, r)
 		case MediaServiceWatchExportProcedure:
 			mediaServiceWatchExportHandler.ServeHTTP(w, r)
+		case MediaServiceListExportsProcedure:
+			mediaServiceListExportsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -389,4 +426,8 @@ func (UnimplementedMediaServiceHandler) StartExport(context.Context, *v1.StartEx
 
 func (UnimplementedMediaServiceHandler) WatchExport(context.Context, *v1.WatchExportRequest, *connect.ServerStream[v1.Export]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.WatchExport is not implemented"))
+}
+
+func (UnimplementedMediaServiceHandler) ListExports(context.Context, *v1.ListExportsRequest) (*v1.ListExportsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("plyr.media.v1.MediaService.ListExports is not implemented"))
 }
