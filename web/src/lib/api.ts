@@ -14,6 +14,7 @@ import {
 import { IdentityService } from '$gen/plyr/identity/v1/identity_pb';
 import { LegalService } from '$gen/plyr/legal/v1/legal_pb';
 import { MediaService } from '$gen/plyr/media/v1/media_pb';
+import { SharingService } from '$gen/plyr/sharing/v1/sharing_pb';
 
 let lapsed: (() => void) | null = null;
 
@@ -48,6 +49,7 @@ export const plays = createClient(PlayService, transport);
 export const searchService = createClient(SearchService, transport);
 export const queueService = createClient(QueueService, transport);
 export const legal = createClient(LegalService, transport);
+export const sharing = createClient(SharingService, transport);
 
 /** The words to show a person for a failed request. */
 export function describe(err: unknown): string {
