@@ -63,6 +63,9 @@ type Config struct {
 	// TermsVersion is the version of the terms of service and privacy policy in force
 	// (legal's documents): an account that accepted another one is asked again.
 	TermsVersion string
+	// TealNamespaces are the teal.fm namespaces plyr scrobbles to (default fm.teal, then
+	// fm.teal.alpha): a scope upgrade asks for the first; a grant of any of them scrobbles.
+	TealNamespaces []string
 }
 
 // PDSOption is a PDS offered for new accounts.
@@ -162,8 +165,12 @@ func New(d Deps) (*Module, error) {
 		d.Config.SessionTTL = 14 * 24 * time.Hour
 	}
 
+	if len(d.Config.TealNamespaces) == 0 {
+		d.Config.TealNamespaces = scope.DefaultTealNamespaces
+	}
+
 	// The client registers the widest scope it may ask for; each sign-in asks for less.
-	scopes := scope.Requested(d.Config.Namespace, true)
+	scopes := scope.Requested(d.Config.Namespace, d.Config.TealNamespaces[0])
 	callback := public.String() + "/auth/callback"
 	var cfg oauth.ClientConfig
 	if loopback {
@@ -192,6 +199,7 @@ func New(d Deps) (*Module, error) {
 	}
 	m.accounts = m.operator.accounts
 	m.prefs = m.operator.prefs
+	m.prefs.SetTealNamespaces(d.Config.TealNamespaces)
 	m.sessions = session.New(session.Deps{
 		Pool: d.DB, Logger: d.Logger, TTL: d.Config.SessionTTL, Admins: d.Config.AdminDIDs,
 		Refresher: refresher, Grants: app, Accounts: m.accounts,
@@ -203,7 +211,8 @@ func New(d Deps) (*Module, error) {
 	}
 	m.signin = signin.New(signin.Deps{
 		Config: signin.Config{
-			Namespace: d.Config.Namespace, AccountCreation: d.Config.AccountCreation, Offered: offered,
+			Namespace: d.Config.Namespace, TealNamespace: d.Config.TealNamespaces[0],
+			AccountCreation: d.Config.AccountCreation, Offered: offered,
 			AllowLoopbackPDS: d.Config.AllowLoopbackPDS, Secure: m.secure,
 		},
 		Q: q, Store: store, App: app, HTTPClient: d.HTTPClient, Directory: d.Directory, Logger: d.Logger,
@@ -319,6 +328,12 @@ func (m *Module) PDSAudioUploads(ctx context.Context, did string) (bool, error) 
 		return false, fmt.Errorf("pds audio uploads of %s: %w", did, err)
 	}
 	return on.Valid && on.Bool, nil
+}
+
+// TealTarget says whether did turned scrobbling on, and the teal.fm namespace plyr may
+// write its scrobbles in: the first configured one its grant allows, "" when none does.
+func (m *Module) TealTarget(ctx context.Context, did string) (enabled bool, namespace string, err error) {
+	return m.prefs.TealTarget(ctx, did)
 }
 
 // HiddenTags returns the tags the account hides from its discovery feed.

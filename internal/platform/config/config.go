@@ -152,6 +152,8 @@ type Identity struct {
 	SessionTTL time.Duration
 	// AdminDIDs may use the administrators' procedures.
 	AdminDIDs []string
+	// TealNamespaces are the teal.fm namespaces scrobbles go to, the preferred first.
+	TealNamespaces []string
 	// AccountCreation offers creating accounts on PDSOptions.
 	AccountCreation bool
 	// PDSOptions is the JSON list of PDS hosts offered for new accounts.
@@ -319,6 +321,7 @@ var Vars = []Var{
 	{"PLYR_OAUTH_CLIENT_KEY_ID", "plyr-1", "Key id of PLYR_OAUTH_CLIENT_KEY in the published JWKS."},
 	{"PLYR_SESSION_TTL", "336h", "Longest a browser session lasts (its grant may end it sooner)."},
 	{"PLYR_ADMIN_DIDS", "", "Comma-separated DIDs of administrators."},
+	{"PLYR_TEAL_NAMESPACES", "fm.teal,fm.teal.alpha", "teal.fm namespaces scrobbles are written in, the preferred first: turning scrobbling on asks for the first (<ns>.feed.play and <ns>.actor.status); a listener whose grant allows a later one scrobbles there."},
 	{"PLYR_ACCOUNT_CREATION", "true", "Offer creating accounts on PLYR_PDS_OPTIONS."},
 	{"PLYR_PDS_OPTIONS", "selfhosted.social", "JSON list of {name,url,recommended,description}: the PDS hosts offered for new accounts; no other is accepted."},
 	{"PLYR_PLC_URL", "https://plc.directory", "PLC directory for did:plc resolution."},
@@ -411,6 +414,7 @@ func Parse(getenv func(string) string) (Config, error) {
 			OAuthClientKeyID: p.str("PLYR_OAUTH_CLIENT_KEY_ID", "plyr-1"),
 			SessionTTL:       p.duration("PLYR_SESSION_TTL", 14*24*time.Hour),
 			AdminDIDs:        p.list("PLYR_ADMIN_DIDS"),
+			TealNamespaces:   p.list("PLYR_TEAL_NAMESPACES"),
 			AccountCreation:  p.bool("PLYR_ACCOUNT_CREATION", true),
 			PLCURL:           p.str("PLYR_PLC_URL", "https://plc.directory"),
 			DevPDS:           p.bool("PLYR_DEV_PDS", false),

@@ -187,7 +187,7 @@ func identityConfig(c config.Identity, allowLoopbackPDS bool) (identity.Config, 
 	out := identity.Config{
 		PublicURL: c.PublicURL, Namespace: c.Namespace, ClientKeyID: c.OAuthClientKeyID,
 		SessionTTL: c.SessionTTL, AdminDIDs: c.AdminDIDs, AccountCreation: c.AccountCreation,
-		AllowLoopbackPDS: allowLoopbackPDS, TermsVersion: legal.TermsVersion(),
+		AllowLoopbackPDS: allowLoopbackPDS, TermsVersion: legal.TermsVersion(), TealNamespaces: c.TealNamespaces,
 	}
 	for _, o := range c.PDSOptions {
 		out.PDSOptions = append(out.PDSOptions, identity.PDSOption{Name: o.Name, URL: o.URL, Recommended: o.Recommended, Description: o.Description})

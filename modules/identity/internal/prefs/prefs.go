@@ -29,10 +29,49 @@ import (
 type Service struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
+	// teal are the teal.fm namespaces scrobbles may go to, the preferred first.
+	teal []string
 }
 
 // New returns a Service over pool.
-func New(pool *pgxpool.Pool) *Service { return &Service{pool: pool, q: db.New(pool)} }
+func New(pool *pgxpool.Pool) *Service {
+	return &Service{pool: pool, q: db.New(pool), teal: scope.DefaultTealNamespaces}
+}
+
+// SetTealNamespaces sets the teal.fm namespaces scrobbles may go to, the preferred first.
+func (s *Service) SetTealNamespaces(namespaces []string) {
+	if len(namespaces) > 0 {
+		s.teal = namespaces
+	}
+}
+
+// TealTarget says whether did scrobbles, and to which teal namespace: the first one the
+// grant plyr uses for the account's background work allows ("" when none does, or plyr
+// holds no live grant).
+func (s *Service) TealTarget(ctx context.Context, did string) (enabled bool, namespace string, err error) {
+	enabled, err = s.q.TealScrobbling(ctx, did)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !enabled) {
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("load preferences: %w", err)
+	}
+	grantID, err := s.q.LatestLiveGrant(ctx, did)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return true, "", nil
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("find a grant: %w", err)
+	}
+	grant, err := s.q.GetGrant(ctx, db.GetGrantParams{ID: grantID, Did: did})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return true, "", nil
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("load grant: %w", err)
+	}
+	return true, scope.Parse(grant.Scope).TealNamespace(s.teal), nil
+}
 
 // Profile is an account as GetMe describes it: who it is, its flags, and whether it has
 // yet to accept the terms.
@@ -91,7 +130,7 @@ func (s *Service) withTealCheck(ctx context.Context, caller *rpc.Caller, row db.
 	}
 	grant, err := s.q.GetGrant(ctx, db.GetGrantParams{ID: *link.GrantID, Did: caller.DID})
 	if err == nil {
-		p.TealNeedsReauth = !scope.Parse(grant.Scope).Teal()
+		p.TealNeedsReauth = scope.Parse(grant.Scope).TealNamespace(s.teal) == ""
 	}
 	return p
 }

@@ -12,19 +12,24 @@ import (
 	"github.com/bluesky-social/indigo/atproto/auth"
 )
 
-// Teal collections a scrobbling user must grant.
-var (
-	TealPlay   = "fm.teal.alpha.feed.play"
-	TealStatus = "fm.teal.alpha.actor.status"
-)
+// DefaultTealNamespaces are the teal.fm namespaces plyr scrobbles to, the preferred one
+// first: the stable fm.teal, and the older fm.teal.alpha that earlier grants name.
+var DefaultTealNamespaces = []string{"fm.teal", "fm.teal.alpha"}
+
+// TealCollections are the two collections a scrobble writes in a teal namespace: the play
+// record and the listener's status (what they are playing).
+func TealCollections(namespace string) (play, status string) {
+	return namespace + ".feed.play", namespace + ".actor.status"
+}
 
 // Requested is the scope list plyr asks for: the atproto base, the app's permission set,
-// blobs of any type (blob permissions cannot live in a permission set), and the teal
-// collections when the user scrobbles.
-func Requested(namespace string, teal bool) []string {
+// blobs of any type (blob permissions cannot live in a permission set), and, when teal is
+// a namespace (not ""), the teal collections of that namespace for scrobbling.
+func Requested(namespace, teal string) []string {
 	scopes := []string{"atproto", "include:" + namespace + ".authFullApp", "blob:*/*"}
-	if teal {
-		scopes = append(scopes, "repo:"+TealPlay, "repo:"+TealStatus)
+	if teal != "" {
+		play, status := TealCollections(teal)
+		scopes = append(scopes, "repo:"+play, "repo:"+status)
 	}
 	return scopes
 }
@@ -92,5 +97,14 @@ func (g Grant) CanUploadBlob(mimeType string) bool {
 	return false
 }
 
-// Teal reports whether the grant allows scrobbling to teal.fm.
-func (g Grant) Teal() bool { return g.CanWriteAll(TealPlay, TealStatus) }
+// TealNamespace is the first of namespaces whose teal collections the grant lets plyr
+// write, or "" when it allows none: a listener who granted the older namespace keeps
+// scrobbling there.
+func (g Grant) TealNamespace(namespaces []string) string {
+	for _, ns := range namespaces {
+		if g.CanWriteAll(TealCollections(ns)) {
+			return ns
+		}
+	}
+	return ""
+}

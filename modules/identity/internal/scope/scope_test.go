@@ -1,6 +1,7 @@
 package scope
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,9 +11,9 @@ import (
 const expanded = "atproto blob:*/* repo?collection=fm.plyr.actor.profile&collection=fm.plyr.comment&collection=fm.plyr.like&collection=fm.plyr.list&collection=fm.plyr.track"
 
 func TestRequested(t *testing.T) {
-	require.Equal(t, []string{"atproto", "include:fm.plyr.authFullApp", "blob:*/*"}, Requested("fm.plyr", false))
+	require.Equal(t, []string{"atproto", "include:fm.plyr.authFullApp", "blob:*/*"}, Requested("fm.plyr", ""))
 	require.Equal(t, []string{"atproto", "include:fm.example.authFullApp", "blob:*/*",
-		"repo:fm.teal.alpha.feed.play", "repo:fm.teal.alpha.actor.status"}, Requested("fm.example", true))
+		"repo:fm.teal.feed.play", "repo:fm.teal.actor.status"}, Requested("fm.example", "fm.teal"))
 }
 
 func TestGrant(t *testing.T) {
@@ -40,10 +41,12 @@ func TestGrant(t *testing.T) {
 }
 
 func TestGrant_TealAndBlobs(t *testing.T) {
-	require.False(t, Parse(expanded).Teal())
-	withTeal := expanded + " repo:fm.teal.alpha.feed.play repo:fm.teal.alpha.actor.status"
-	require.True(t, Parse(withTeal).Teal())
-	require.False(t, Parse(expanded+" repo:fm.teal.alpha.feed.play").Teal(), "both teal collections are needed")
+	require.Empty(t, Parse(expanded).TealNamespace(DefaultTealNamespaces))
+	alpha := expanded + " repo:fm.teal.alpha.feed.play repo:fm.teal.alpha.actor.status"
+	require.Equal(t, "fm.teal.alpha", Parse(alpha).TealNamespace(DefaultTealNamespaces), "an older grant keeps its namespace")
+	both := alpha + " " + strings.Join(Requested("fm.plyr", "fm.teal")[3:], " ")
+	require.Equal(t, "fm.teal", Parse(both).TealNamespace(DefaultTealNamespaces), "the preferred namespace wins")
+	require.Empty(t, Parse(expanded+" repo:fm.teal.alpha.feed.play").TealNamespace(DefaultTealNamespaces), "both teal collections are needed")
 
 	require.True(t, Parse(expanded).CanUploadBlob("audio/mpeg"))
 	require.True(t, Parse("atproto blob:audio/*").CanUploadBlob("audio/flac"))

@@ -48,6 +48,8 @@ const (
 type Config struct {
 	// Namespace is the NSID prefix of plyr's records and permission set (fm.plyr).
 	Namespace string
+	// TealNamespace is the teal.fm namespace a scrobbling account is asked to grant.
+	TealNamespace string
 	// AccountCreation enables creating accounts on Offered.
 	AccountCreation bool
 	// Offered are the URLs of the PDSes offered for new accounts; no other is accepted.
@@ -108,6 +110,17 @@ func New(d Deps) *Service {
 		cfg: d.Config, q: d.Q, store: d.Store, app: d.App, http: d.HTTPClient, dir: d.Directory,
 		logger: d.Logger, sessions: d.Sessions, tokens: d.Tokens,
 	}
+}
+
+// tealScope is the teal namespace a sign-in asks for: none unless the account scrobbles.
+func (s *Service) tealScope(teal bool) string {
+	if !teal {
+		return ""
+	}
+	if s.cfg.TealNamespace == "" {
+		return scope.DefaultTealNamespaces[0]
+	}
+	return s.cfg.TealNamespace
 }
 
 // request describes a sign-in to start.
@@ -259,7 +272,7 @@ func (s *Service) begin(ctx context.Context, r request) (authURL, state string, 
 	}
 
 	data, err := par.Push(ctx, s.http, s.app.Config, meta, par.Request{
-		Scopes: scope.Requested(s.cfg.Namespace, r.teal), LoginHint: hint, Prompt: r.prompt,
+		Scopes: scope.Requested(s.cfg.Namespace, s.tealScope(r.teal)), LoginHint: hint, Prompt: r.prompt,
 	})
 	var refused *par.Error
 	if errors.As(err, &refused) {
