@@ -130,6 +130,17 @@ type Deps struct {
 	// ClientAddr is a request's client address as rate limits see it (behind trusted
 	// proxies, the forwarded one); nil takes the peer's. Anonymous plays are counted by it.
 	ClientAddr func(remoteAddr string, h http.Header) string
+	// Plays is told of every play that counted (sharing: listen receipts, scrobbles); nil
+	// tells no one.
+	Plays PlayObserver
+}
+
+// CountedPlay is a play that counted, as the catalog recorded it.
+type CountedPlay = plays.Counted
+
+// PlayObserver is told of plays that counted, once each, after they are committed.
+type PlayObserver interface {
+	PlayCounted(ctx context.Context, p CountedPlay) error
 }
 
 // Module is the catalog module.
@@ -164,6 +175,7 @@ type Module struct {
 	draining   chan struct{}
 	// clientAddr is a request's client address (Deps.ClientAddr).
 	clientAddr func(remoteAddr string, h http.Header) string
+	observer   PlayObserver
 }
 
 // New builds the module.
@@ -194,7 +206,7 @@ func New(d Deps) *Module {
 			return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 		}, d.Logger),
 		draining:   make(chan struct{}),
-		clientAddr: clientAddr,
+		clientAddr: clientAddr, observer: d.Plays,
 	}
 }
 

@@ -28,6 +28,9 @@ func (h *handler) RecordPlay(ctx context.Context, req *catalogv1.RecordPlayReque
 	if err != nil {
 		return nil, err
 	}
+	if res.Counted {
+		h.m.playCounted(ctx, res.Play)
+	}
 	return &catalogv1.RecordPlayResponse{Counted: res.Counted, PlayCount: res.Count}, nil
 }
 

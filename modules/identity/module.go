@@ -330,6 +330,10 @@ func (m *Module) PDSAudioUploads(ctx context.Context, did string) (bool, error) 
 	return on.Valid && on.Bool, nil
 }
 
+// TealNamespaces are the teal.fm namespaces scrobbles may be written in, the preferred
+// first.
+func (m *Module) TealNamespaces() []string { return m.cfg.TealNamespaces }
+
 // TealTarget says whether did turned scrobbling on, and the teal.fm namespace plyr may
 // write its scrobbles in: the first configured one its grant allows, "" when none does.
 func (m *Module) TealTarget(ctx context.Context, did string) (enabled bool, namespace string, err error) {

@@ -94,3 +94,39 @@ func DecodeKey(token string) (Key, error) {
 	}
 	return Key{N: int64(binary.BigEndian.Uint64(b[1:9])), ID: id}, nil
 }
+
+// Mark is a point in (at, name) descending order, for rows keyed by a short string rather
+// than a uuid (a share link's code, a record's rkey).
+type Mark struct {
+	At   time.Time
+	Name string
+}
+
+// maxMarkName bounds a Mark's name, so a token stays small.
+const maxMarkName = 64
+
+// FirstMark is the mark before every row.
+var FirstMark = Mark{At: Start.CreatedAt, Name: "\U0010FFFF"}
+
+const markVersion = 3
+
+// EncodeMark returns the token for m.
+func EncodeMark(m Mark) string {
+	b := make([]byte, 1+8, 1+8+len(m.Name))
+	b[0] = markVersion
+	binary.BigEndian.PutUint64(b[1:9], uint64(m.At.UnixMicro()))
+	b = append(b, m.Name...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeMark returns the mark in token, or FirstMark for an empty token.
+func DecodeMark(token string) (Mark, error) {
+	if token == "" {
+		return FirstMark, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) < 1+8+1 || len(b) > 1+8+maxMarkName || b[0] != markVersion {
+		return Mark{}, ErrInvalid
+	}
+	return Mark{At: time.UnixMicro(int64(binary.BigEndian.Uint64(b[1:9]))).UTC(), Name: string(b[9:])}, nil
+}

@@ -1,6 +1,7 @@
 package cursor
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +52,20 @@ func FuzzDecode(f *testing.F) {
 			require.Equal(t, token, Encode(p), "a token that decodes must be the encoding of its position")
 		}
 	})
+}
+
+func TestMark_RoundTripAndInvalid(t *testing.T) {
+	m := Mark{At: time.Date(2026, 12, 2, 10, 0, 0, 123456000, time.UTC), Name: "aB3_-x9z"}
+	got, err := DecodeMark(EncodeMark(m))
+	require.NoError(t, err)
+	require.Equal(t, m, got)
+
+	first, err := DecodeMark("")
+	require.NoError(t, err)
+	require.Equal(t, FirstMark, first)
+
+	for _, bad := range []string{"!!", Encode(Start), EncodeKey(FirstKey), EncodeMark(Mark{At: m.At, Name: strings.Repeat("x", 65)})} {
+		_, err := DecodeMark(bad)
+		require.ErrorIs(t, err, ErrInvalid, bad)
+	}
 }

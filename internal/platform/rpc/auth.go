@@ -338,3 +338,9 @@ func RequireHTTP(level Level, h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// Anonymous is ctx with no caller: what a procedure answers there is what anyone may see
+// (a module rendering a public page through another module's reads).
+func Anonymous(ctx context.Context) context.Context {
+	return context.WithValue(ctx, credentialsKey{}, (*credentials)(nil))
+}

@@ -137,3 +137,9 @@ func (e *errorInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFun
 		return nil
 	}
 }
+
+// IsNotFound reports whether err is (or wraps) an Error with code NotFound.
+func IsNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.code == connect.CodeNotFound
+}

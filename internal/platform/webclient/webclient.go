@@ -10,6 +10,7 @@ package webclient
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"io/fs"
@@ -40,6 +41,12 @@ type Options struct {
 	InsecureForms bool
 	// NotFound answers reserved paths nothing else served.
 	NotFound http.Handler
+	// Framable are path prefixes whose pages other sites may put in a frame (embeds);
+	// every other page refuses to be framed.
+	Framable []string
+	// Head, when set, gives a client route markup for its <head> (its title and link
+	// preview tags), which replaces the index's <title>; ok false serves the plain index.
+	Head func(ctx context.Context, path string) (head string, ok bool)
 }
 
 // Handler serves the client.
@@ -47,7 +54,9 @@ type Handler struct {
 	opts   Options
 	index  []byte
 	policy string
-	files  http.Handler
+	// framePolicy is the policy of framable pages: framing allowed from anywhere.
+	framePolicy string
+	files       http.Handler
 	// modTime is when the index was loaded, for Last-Modified on conditional requests.
 	modTime time.Time
 
@@ -74,6 +83,7 @@ func New(opts Options) (*Handler, error) {
 		h.files = http.FileServerFS(opts.App)
 	}
 	h.policy = Policy(scriptHashes, opts.MediaOrigins, opts.InsecureForms)
+	h.framePolicy = strings.Replace(h.policy, "frame-ancestors 'none'", "frame-ancestors *", 1)
 	return h, nil
 }
 
@@ -165,10 +175,35 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	// Always revalidated: it names the current build's hashed assets.
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("Content-Security-Policy", h.policy)
+	if h.framable(r.URL.Path) {
+		hdr.Set("Content-Security-Policy", h.framePolicy)
+		hdr.Del("X-Frame-Options")
+	}
+	if h.opts.Head != nil {
+		if head, ok := h.opts.Head(r.Context(), r.URL.Path); ok {
+			page := titleTag.ReplaceAll(h.index, nil)
+			page = bytes.Replace(page, []byte("</head>"), []byte(head+"</head>"), 1)
+			// No Last-Modified: the head follows the page's data, not the build.
+			http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(page))
+			return
+		}
+	}
 	if h.serveGzipped(w, r, "index.html") {
 		return
 	}
 	http.ServeContent(w, r, "index.html", h.modTime, bytes.NewReader(h.index))
+}
+
+// titleTag is the index's own title, replaced by a page's.
+var titleTag = regexp.MustCompile(`(?s)<title>.*?</title>`)
+
+func (h *Handler) framable(p string) bool {
+	for _, prefix := range h.opts.Framable {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // compressible are the build's text files, worth compressing.

@@ -2,6 +2,7 @@ package webclient_test
 
 import (
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
@@ -117,4 +118,42 @@ func TestHandler_GzipsText(t *testing.T) {
 	rec = get(h, http.MethodGet, "/_app/immutable/entry/a1.js")
 	require.Empty(t, rec.Header().Get("Content-Encoding"))
 	require.Equal(t, js, rec.Body.String())
+}
+
+func TestHandler_HeadAndFraming(t *testing.T) {
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) })
+	h, err := webclient.New(webclient.Options{
+		App:      fstest.MapFS{"index.html": {Data: []byte(`<html><head><title>plyr</title></head><body></body></html>`)}},
+		NotFound: notFound, Framable: []string{"/embed/"},
+		Head: func(_ context.Context, path string) (string, bool) {
+			if path != "/track/1" {
+				return "", false
+			}
+			return `<title>Song · plyr</title><meta property="og:title" content="Song">`, true
+		},
+	})
+	require.NoError(t, err)
+
+	// The security headers middleware denies framing everywhere; the handler lifts it for embeds.
+	serve := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		rec.Header().Set("X-Frame-Options", "DENY")
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+
+	page := serve("/track/1")
+	require.Equal(t, `<html><head><title>Song · plyr</title><meta property="og:title" content="Song"></head><body></body></html>`, page.Body.String(),
+		"the page's head replaces the index's title")
+	require.Empty(t, page.Header().Get("Last-Modified"), "a page's head follows its data, not the build")
+	require.Contains(t, page.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	require.Equal(t, "DENY", page.Header().Get("X-Frame-Options"))
+
+	plain := serve("/track/2")
+	require.Contains(t, plain.Body.String(), "<title>plyr</title>")
+
+	embed := serve("/embed/track/1")
+	require.Contains(t, embed.Header().Get("Content-Security-Policy"), "frame-ancestors *")
+	require.NotContains(t, embed.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	require.Empty(t, embed.Header().Get("X-Frame-Options"), "embeds may be framed by any site")
 }

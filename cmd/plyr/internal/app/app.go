@@ -28,6 +28,7 @@ import (
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/modules/legal"
 	"github.com/plyrfm/plyr/modules/media"
+	"github.com/plyrfm/plyr/modules/sharing"
 )
 
 // Infra are the connections the App works through.
@@ -72,6 +73,7 @@ type App struct {
 	catalog  *catalog.Module
 	media    *media.Module
 	legal    *legal.Module
+	sharing  *sharing.Module
 
 	// namespace prefixes plyr's collections; lexicons validates records before they leave.
 	namespace string
@@ -108,6 +110,9 @@ func (a *App) Media() *media.Module { return a.media }
 
 // Legal is the legal module (for tests).
 func (a *App) Legal() *legal.Module { return a.legal }
+
+// Sharing is the sharing module (for tests).
+func (a *App) Sharing() *sharing.Module { return a.sharing }
 
 // Close releases what the modules hold beyond requests (the catalog's listening
 // connection for queue changes). Call it once the HTTP server has stopped.

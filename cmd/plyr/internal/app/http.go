@@ -30,6 +30,7 @@ func (a *App) buildHTTP() error {
 	a.catalog.Mount(mux)
 	a.media.Mount(mux)
 	a.legal.Mount(mux)
+	a.sharing.Mount(mux)
 	client, err := a.webClient()
 	if err != nil {
 		return fmt.Errorf("web client: %w", err)
@@ -68,10 +69,14 @@ func (a *App) webClient() (http.Handler, error) {
 		App:      web.App(),
 		Fallback: http.HandlerFunc(landing),
 		Reserved: []string{"/plyr.", "/auth/", "/audio/", "/images/", "/upload/", "/.well-known/", "/queue", "/now-playing/",
-			"/healthz", "/readyz", "/metrics", "/oauth-client-metadata.json"},
+			"/healthz", "/readyz", "/metrics", "/oauth-client-metadata.json", "/oembed", "/sitemaps/"},
 		MediaOrigins:  media,
 		InsecureForms: public != nil && public.Scheme == "http",
 		NotFound:      notFound,
+		// Embeds are for other sites' pages; nothing else may be framed.
+		Framable: []string{"/embed/"},
+		// Pages people share carry their link preview in the HTML crawlers read.
+		Head: a.sharing.PageHead,
 	})
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	mediaact "github.com/plyrfm/plyr/activities/media"
+	recordsact "github.com/plyrfm/plyr/activities/records"
 
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/google/uuid"
@@ -21,6 +23,7 @@ import (
 	"github.com/plyrfm/plyr/modules/identity"
 	"github.com/plyrfm/plyr/modules/legal"
 	"github.com/plyrfm/plyr/modules/media"
+	"github.com/plyrfm/plyr/modules/sharing"
 	"github.com/plyrfm/plyr/workflows/dmca"
 	"github.com/plyrfm/plyr/workflows/export"
 	"github.com/plyrfm/plyr/workflows/gate"
@@ -68,6 +71,7 @@ func (a *App) buildModules() error {
 		ClientAddr: ratelimit.ClientAddrs{
 			TrustedProxies: a.cfg.RateLimits.TrustedProxies, Header: a.cfg.RateLimits.ClientIPHeader,
 		}.Key,
+		Plays: catalogPlays{func() *sharing.Module { return a.sharing }},
 	})
 	fans := a.infra.AtprotofansClient
 	if fans == nil {
@@ -106,7 +110,24 @@ func (a *App) buildModules() error {
 			PublicURL: a.cfg.Identity.PublicURL,
 		},
 	})
+	a.sharing = sharing.New(sharing.Deps{
+		DB: a.infra.DB, Logger: a.logger, Metrics: a.metrics,
+		Catalog: sharingCatalog{a.catalog}, Accounts: sharingAccounts{a.identity},
+		Records: recordsync.NewStarter(a.infra.Temporal),
+		Config: sharing.Config{
+			PublicURL: a.cfg.Identity.PublicURL, TealNamespaces: a.identity.TealNamespaces(),
+			ClientAgent: a.namespace + "/1.0",
+		},
+	})
 	return nil
+}
+
+// recordSources are the owners of every collection plyr writes: the catalog's, and
+// sharing's teal records.
+func (a *App) recordSources() map[string]recordsact.Source {
+	sources := a.catalog.RecordSources()
+	maps.Copy(sources, a.sharing.RecordSources())
+	return sources
 }
 
 // scanner is AudD when a token is configured; nil (scans off) otherwise.
@@ -302,4 +323,54 @@ func (c catalogCleanup) RemoveFile(ctx context.Context, id uuid.UUID) error {
 
 func (c catalogCleanup) DeleteImage(ctx context.Context, id uuid.UUID) error {
 	return c.media().DeleteImage(ctx, id)
+}
+
+// catalogPlays is the sharing module as the catalog's PlayObserver (built after it).
+type catalogPlays struct{ sharing func() *sharing.Module }
+
+func (c catalogPlays) PlayCounted(ctx context.Context, p catalog.CountedPlay) error {
+	return c.sharing().PlayCounted(ctx, sharing.CountedPlay{
+		TrackID: p.TrackID, ListenerDID: p.ListenerDID, Visitor: p.Visitor, Ref: p.Ref,
+		ListenedMs: p.ListenedMs, CountedAt: p.CountedAt,
+	})
+}
+
+// sharingCatalog is the catalog as sharing's Catalog.
+type sharingCatalog struct{ *catalog.Module }
+
+func (s sharingCatalog) PageCounts(ctx context.Context) (map[sharing.PageKind]int64, error) {
+	counts, err := s.SitemapCounts(ctx)
+	out := make(map[sharing.PageKind]int64, len(counts))
+	for k, n := range counts {
+		out[sharing.PageKind(k)] = n
+	}
+	return out, err
+}
+
+func (s sharingCatalog) Pages(ctx context.Context, kind sharing.PageKind, skip, limit int) ([]sharing.PageEntry, error) {
+	entries, err := s.SitemapPage(ctx, catalog.SitemapKind(kind), skip, limit)
+	out := make([]sharing.PageEntry, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, sharing.PageEntry{ID: e.ID, ArtistDID: e.ArtistDID, Slug: e.Slug, UpdatedAt: e.UpdatedAt})
+	}
+	return out, err
+}
+
+// sharingAccounts is identity as sharing's Accounts.
+type sharingAccounts struct{ identity *identity.Module }
+
+func (s sharingAccounts) TealTarget(ctx context.Context, did string) (bool, string, error) {
+	return s.identity.TealTarget(ctx, did)
+}
+
+func (s sharingAccounts) People(ctx context.Context, dids []string) (map[string]sharing.Person, error) {
+	profiles, err := s.identity.Profiles(ctx, dids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]sharing.Person, len(profiles))
+	for did, p := range profiles {
+		out[did] = sharing.Person{Handle: p.Handle, DisplayName: p.DisplayName, AvatarURL: p.AvatarURL}
+	}
+	return out, nil
 }

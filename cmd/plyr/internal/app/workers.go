@@ -54,7 +54,7 @@ func (a *App) newWorkers() []worker.Worker {
 
 	catalogActivities := &catalogact.Activities{Tracks: a.catalog}
 	recordActivities := &recordsact.Activities{
-		Sources: a.catalog.RecordSources(), PDS: recordPDS{a.identity}, Validator: a.lexicons,
+		Sources: a.recordSources(), PDS: recordPDS{a.identity}, Validator: a.lexicons,
 	}
 	mediaActivities := &mediaact.Activities{
 		Storage:        a.infra.Storage,

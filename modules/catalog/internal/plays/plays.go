@@ -84,10 +84,25 @@ type Report struct {
 	Listener   Listener
 }
 
-// Result says whether the report counted, and the track's play count now.
+// Result says whether the report counted, and the track's play count now; Play is the
+// counted play (zero when it did not count).
 type Result struct {
 	Counted bool
 	Count   int64
+	Play    Counted
+}
+
+// Counted is a play that counted, as it was recorded.
+type Counted struct {
+	TrackID uuid.UUID
+	// ListenerDID is the account that played; "" for an anonymous visitor, whose day's
+	// hash is Visitor.
+	ListenerDID string
+	Visitor     string
+	Ref         string
+	ListenedMs  int64
+	// CountedAt is when the play counted (the report's arrival).
+	CountedAt time.Time
 }
 
 // Record applies the counting rule to a report.
@@ -147,7 +162,12 @@ func (p *Plays) Record(ctx context.Context, r Report) (Result, error) {
 		if err := q.AddPlayDay(ctx, db.AddPlayDayParams{Day: pgtype.Date{Time: now, Valid: true}, TrackID: r.TrackID}); err != nil {
 			return fmt.Errorf("count play day: %w", err)
 		}
-		out = Result{Counted: true, Count: count}
+		out = Result{Counted: true, Count: count, Play: Counted{
+			TrackID: r.TrackID, ListenerDID: r.Listener.DID, Ref: r.Ref, ListenedMs: r.ListenedMs, CountedAt: now,
+		}}
+		if visitor != nil {
+			out.Play.Visitor = *visitor
+		}
 		return nil
 	})
 	return out, err
@@ -160,6 +180,12 @@ func heardEnough(listenedMs int64, durationMs *int32) bool {
 		need = int64(*durationMs) / 2
 	}
 	return listenedMs >= need
+}
+
+// VisitorKey is an anonymous visitor's hash for today: the same for their visits and their
+// plays, and unrelated to tomorrow's.
+func (p *Plays) VisitorKey(ctx context.Context, addr, userAgent string) (string, error) {
+	return p.visitor(ctx, p.now().UTC(), Listener{Addr: addr, UserAgent: userAgent})
 }
 
 // visitor is an anonymous listener's hash for the day.
