@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -91,7 +92,8 @@ func (s *Scrobbles) Record(ctx context.Context, p Play) ([]recordsact.Ref, error
 	if p.TrackName == "" || len(p.Artists) == 0 {
 		return nil, errors.New("a scrobble needs a track name and an artist")
 	}
-	started := p.StartedAt.UTC().Truncate(time.Microsecond)
+	// Milliseconds, as playedTime is written: the key follows from the record itself.
+	started := p.StartedAt.UTC().Truncate(time.Millisecond)
 	playColl, statusColl := Collections(p.Namespace)
 	rkey := atproto.RecordKey(started, p.TrackID)
 	var release *string
@@ -124,13 +126,16 @@ func (s *Scrobbles) Record(ctx context.Context, p Play) ([]recordsact.Ref, error
 	}, nil
 }
 
-// truncate cuts s to at most n characters.
+// truncate cuts s to at most n bytes, at a character's boundary: teal's lexicons bound
+// strings in UTF-8 bytes.
 func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if len(s) <= n {
 		return s
 	}
-	return string(r[:n])
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Scrobble is a recorded play, for its listener.
@@ -170,7 +175,7 @@ func (s *Scrobbles) playView(namespace string, p db.Scrobble) map[string]any {
 		artists = append(artists, map[string]any{"artistName": truncate(a, 256)})
 	}
 	v := map[string]any{
-		"trackName":             p.TrackName,
+		"trackName":             truncate(p.TrackName, 256),
 		"artists":               artists,
 		"playedTime":            atproto.Datetime(p.PlayedAt),
 		"submissionClientAgent": s.service.ClientAgent,
@@ -189,6 +194,20 @@ func (s *Scrobbles) playView(namespace string, p db.Scrobble) map[string]any {
 		v["musicServiceUri"] = s.service.PublicURL
 	}
 	return v
+}
+
+// playRecord is the play record of a scrobble.
+func (s *Scrobbles) playRecord(namespace string, play db.Scrobble) map[string]any {
+	return s.playView(namespace, play)
+}
+
+// statusRecord is the listener's status showing play.
+func (s *Scrobbles) statusRecord(namespace string, play db.Scrobble) map[string]any {
+	return map[string]any{
+		"time":   atproto.Datetime(play.PlayedAt),
+		"expiry": atproto.Datetime(play.PlayedAt.Add(StatusTTL)),
+		"item":   s.playView(namespace, play),
+	}
 }
 
 // host is the host of a URL (plyr.fm for https://plyr.fm).
@@ -225,7 +244,7 @@ func (p PlaySource) Wanted(ctx context.Context, ref recordsact.Ref) (recordsact.
 	if err != nil {
 		return recordsact.Wanted{}, fmt.Errorf("load scrobble: %w", err)
 	}
-	record := p.s.playView(namespaceOf(ref.Collection), row)
+	record := p.s.playRecord(namespaceOf(ref.Collection), row)
 	return recordsact.Wanted{
 		// A play record never changes: one revision.
 		Revision: 1,
@@ -270,11 +289,7 @@ func (st StatusSource) Wanted(ctx context.Context, ref recordsact.Ref) (recordsa
 		Did: row.Did, Collection: row.Collection, Rkey: row.Rkey, TrackID: row.TrackID, TrackName: row.TrackName,
 		Artists: row.Artists, DurationS: row.DurationS, ReleaseName: row.ReleaseName, OriginUrl: row.OriginUrl, PlayedAt: row.PlayedAt,
 	}
-	record := map[string]any{
-		"time":   atproto.Datetime(row.PlayedAt),
-		"expiry": atproto.Datetime(row.PlayedAt.Add(StatusTTL)),
-		"item":   st.s.playView(namespaceOf(ref.Collection), play),
-	}
+	record := st.s.statusRecord(namespaceOf(ref.Collection), play)
 	return recordsact.Wanted{
 		Revision: row.Revision,
 		Build:    func(map[string]any) (map[string]any, error) { return record, nil },
