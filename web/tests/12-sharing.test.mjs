@@ -235,6 +235,8 @@ test('a share link tells its creator who came and who listened', async () => {
 	await axe(anon.page, 'share sheet on a phone');
 	const plain = await copied(anon.page, () => copyLink.click());
 	assert.equal(plain, `${env.url}/track/${shared.id}`, 'a visitor copies the plain track link');
+	// A code that does not exist is answered like one that does (it tells nothing).
+	assert.deepEqual(await rpc(anon.page, 'plyr.sharing.v1.SharingService/RecordShareVisit', { trackId: shared.id, code: 'zzzzzzzz' }), {});
 	assertNoProblems(anon.problems, 'anonymous listener');
 	await anon.context.close();
 
