@@ -73,6 +73,9 @@ function measure(page) {
 		};
 		const outside = [...document.querySelectorAll('main.embed *')]
 			.filter((el) => !el.closest('.backdrop') && !el.parentElement?.closest('.list'))
+			// Artwork is clipped by its box (a sensitive image is blurred and scaled up inside
+			// it): the box is what must stay in the frame.
+			.filter((el) => !el.parentElement?.closest('.art'))
 			.filter((el) => {
 				const r = el.getBoundingClientRect();
 				if (r.width === 0 || r.height === 0) return false;
@@ -80,13 +83,13 @@ function measure(page) {
 			})
 			.slice(0, 5)
 			.map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].filter((c) => !c.startsWith('svelte-')).join('.')}`);
-		// Artwork fills its box (no app style pads or frames it).
+		// Artwork fills its box (no app style pads or frames it); layout sizes, so the
+		// scale-up of a blurred sensitive image does not count.
 		const unfilled = [...document.querySelectorAll('main.embed .art img')]
-			.filter((img) => img.getBoundingClientRect().width > 0)
+			.filter((img) => img.offsetWidth > 0)
 			.filter((img) => {
-				const r = img.getBoundingClientRect();
-				const p = img.parentElement.getBoundingClientRect();
-				return Math.abs(r.width - p.width) > 1 || Math.abs(r.height - p.height) > 1;
+				const p = img.parentElement;
+				return Math.abs(img.offsetWidth - p.clientWidth) > 1 || Math.abs(img.offsetHeight - p.clientHeight) > 1;
 			})
 			.map((img) => img.parentElement.className);
 		const doc = document.documentElement;
