@@ -1,6 +1,8 @@
 package media
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -32,21 +34,21 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteHTTPError(w, r, m.logger, err)
 		return
 	}
-	if file.TakenDown {
-		// Hidden by a moderation decision: its artist alone may still hear it.
+	if file.TakenDown || file.Gated {
 		w.Header().Set("Cache-Control", "private, no-store")
 		w.Header().Add("Vary", "Cookie, Authorization")
-		if caller := rpc.CallerFrom(ctx); caller == nil || caller.DID != file.OwnerDID {
-			rpc.WriteErrorStatus(w, http.StatusUnavailableForLegalReasons, rpc.ConnectError(ctx, m.logger, ErrTakenDown))
-			return
-		}
 	}
-	if file.Gated {
-		w.Header().Set("Cache-Control", "private, no-store")
-		w.Header().Add("Vary", "Cookie, Authorization")
-		if !m.mayHear(w, r, file) {
-			return
-		}
+	switch err := m.mayHear(ctx, file); {
+	case errors.Is(err, ErrTakenDown):
+		rpc.WriteErrorStatus(w, http.StatusUnavailableForLegalReasons, rpc.ConnectError(ctx, m.logger, ErrTakenDown))
+		return
+	case errors.Is(err, ErrSupportersOnly):
+		w.Header().Set("X-Support-Required", "true")
+		rpc.WriteErrorStatus(w, http.StatusPaymentRequired, rpc.ConnectError(ctx, m.logger, ErrSupportersOnly))
+		return
+	case err != nil:
+		rpc.WriteHTTPError(w, r, m.logger, err)
+		return
 	}
 
 	// Files never change once stored, so the id is a strong validator.
@@ -75,27 +77,30 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, url, http.StatusFound)
 }
 
-// mayHear decides whether the caller may hear a gated file, answering 401 or 402 when not:
-// its owner may, and so may whoever atprotofans says supports them. An atprotofans that
-// does not answer is a no (the file stays closed), logged, never cached.
-func (m *Module) mayHear(w http.ResponseWriter, r *http.Request, file files.File) bool {
-	ctx := r.Context()
+// mayHear decides whether the caller in ctx may hear a file. A file a moderation decision
+// took down is its owner's alone (ErrTakenDown for anyone else). A gated file is its
+// owner's and their supporters' as atprotofans says: ErrSignInToHear without a caller,
+// ErrSupportersOnly for anyone else. An atprotofans that does not answer is a no (the file
+// stays closed), logged, never cached.
+func (m *Module) mayHear(ctx context.Context, file files.File) error {
 	caller := rpc.CallerFrom(ctx)
-	if caller == nil {
-		rpc.WriteHTTPError(w, r, m.logger, ErrSignInToHear)
-		return false
-	}
-	if caller.DID == file.OwnerDID {
-		return true
+	owner := caller != nil && caller.DID == file.OwnerDID
+	switch {
+	case owner:
+		return nil
+	case file.TakenDown:
+		return ErrTakenDown
+	case !file.Gated:
+		return nil
+	case caller == nil:
+		return ErrSignInToHear
 	}
 	ok, err := m.supporters.Supports(ctx, caller.DID, file.OwnerDID)
 	if err != nil {
 		m.logger.WarnContext(ctx, "check supporter", "artist", file.OwnerDID, "error", err.Error())
 	}
 	if !ok {
-		w.Header().Set("X-Support-Required", "true")
-		rpc.WriteErrorStatus(w, http.StatusPaymentRequired, rpc.ConnectError(ctx, m.logger, ErrSupportersOnly))
-		return false
+		return ErrSupportersOnly
 	}
-	return true
+	return nil
 }

@@ -109,6 +109,7 @@ type ObjectStore interface {
 	Bucket() string
 	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
 	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
+	OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, int64, error)
 	PresignDownload(ctx context.Context, key string, ttl time.Duration, contentType, filename string) (string, error)
 }
 

@@ -21,6 +21,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -148,6 +150,24 @@ func (c *Client) Open(ctx context.Context, key string) (io.ReadCloser, int64, er
 	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &c.bucket, Key: &key})
 	if err != nil {
 		return nil, 0, notFound(fmt.Errorf("get %s: %w", key, err))
+	}
+	return out.Body, aws.ToInt64(out.ContentLength), nil
+}
+
+// OpenFrom returns a reader of the object's bytes from offset on and how many there are;
+// the caller closes it. An offset at or past the end reads nothing.
+func (c *Client) OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, int64, error) {
+	if offset <= 0 {
+		return c.Open(ctx, key)
+	}
+	rng := "bytes=" + strconv.FormatInt(offset, 10) + "-"
+	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &c.bucket, Key: &key, Range: &rng})
+	if err != nil {
+		var re interface{ HTTPStatusCode() int }
+		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusRequestedRangeNotSatisfiable {
+			return io.NopCloser(strings.NewReader("")), 0, nil
+		}
+		return nil, 0, notFound(fmt.Errorf("get %s from %d: %w", key, offset, err))
 	}
 	return out.Body, aws.ToInt64(out.ContentLength), nil
 }

@@ -31,7 +31,9 @@ var ErrFileNotFound = rpc.NewError(connect.CodeNotFound, "no audio with this id"
 type Storage interface {
 	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
 	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
+	OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, int64, error)
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentType string) (string, error)
+	PresignDownload(ctx context.Context, key string, ttl time.Duration, contentType, filename string) (string, error)
 	Delete(ctx context.Context, key string) error
 	CopyFrom(ctx context.Context, fromBucket, key, contentType string) error
 	Bucket() string
@@ -209,6 +211,31 @@ func (f *Files) Open(ctx context.Context, id uuid.UUID) (io.ReadCloser, File, er
 		return nil, File{}, fmt.Errorf("open %s: %w", file.StorageKey, err)
 	}
 	return body, file, nil
+}
+
+// OpenFrom returns a reader of file's bytes from offset on, from the bucket they are in,
+// and how many there are.
+func (f *Files) OpenFrom(ctx context.Context, file File, offset int64) (io.ReadCloser, int64, error) {
+	in, _ := f.bucket(file.Private)
+	body, n, err := in.OpenFrom(ctx, file.StorageKey, offset)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, 0, ErrFileNotFound
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("open %s: %w", file.StorageKey, err)
+	}
+	return body, n, nil
+}
+
+// DownloadURL returns a storage URL that serves file's bytes as an attachment named
+// filename, for URLTTL(file).
+func (f *Files) DownloadURL(ctx context.Context, file File, filename string) (string, error) {
+	in, _ := f.bucket(file.Private)
+	url, err := in.PresignDownload(ctx, file.StorageKey, f.URLTTL(file), file.ContentType, filename)
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", file.StorageKey, err)
+	}
+	return url, nil
 }
 
 // maxSizesAtOnce bounds the storage HEADs of one Sizes call.

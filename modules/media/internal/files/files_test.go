@@ -33,6 +33,14 @@ func (p presigner) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+func (presigner) PresignDownload(_ context.Context, key string, ttl time.Duration, contentType, filename string) (string, error) {
+	return "https://storage.test/" + key + "?ttl=" + ttl.String() + "&type=" + contentType + "&name=" + filename, nil
+}
+
+func (presigner) OpenFrom(context.Context, string, int64) (io.ReadCloser, int64, error) {
+	return nil, 0, storage.ErrNotFound
+}
+
 func (presigner) CopyFrom(context.Context, string, string, string) error { return nil }
 
 func (presigner) Bucket() string { return "test" }
