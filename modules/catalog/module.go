@@ -176,6 +176,8 @@ type Module struct {
 	// clientAddr is a request's client address (Deps.ClientAddr).
 	clientAddr func(remoteAddr string, h http.Header) string
 	observer   PlayObserver
+	// syncMarks are where recent pages of the library's full track listing ended.
+	syncMarks syncMarks
 }
 
 // New builds the module.

@@ -68,10 +68,11 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Queue is a state at a revision (0: the account never wrote one).
+// Queue is a state at a revision (0: the account never wrote one), written at UpdatedAt.
 type Queue struct {
-	Revision int64
-	State    State
+	Revision  int64
+	State     State
+	UpdatedAt time.Time
 }
 
 // Validate checks a state a client sent.
@@ -121,7 +122,7 @@ func (s *Store) Get(ctx context.Context, did string) (Queue, error) {
 		return Queue{}, fmt.Errorf("queue of %s: %w", did, err)
 	}
 	_ = st.Validate() // fills nil lists
-	return Queue{Revision: row.Revision, State: st}, nil
+	return Queue{Revision: row.Revision, State: st, UpdatedAt: row.UpdatedAt}, nil
 }
 
 // Put writes did's queue over revision expected (any revision when expected is -1). On a
@@ -148,7 +149,7 @@ func (s *Store) Put(ctx context.Context, did string, st State, expected int64) (
 	if err != nil {
 		return Queue{}, fmt.Errorf("put queue: %w", err)
 	}
-	return Queue{Revision: row.Revision, State: st}, nil
+	return Queue{Revision: row.Revision, State: st, UpdatedAt: row.UpdatedAt}, nil
 }
 
 // NowPlaying is what an account is playing.
