@@ -29,6 +29,7 @@ import (
 	"github.com/plyrfm/plyr/modules/legal"
 	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/modules/sharing"
+	"github.com/plyrfm/plyr/modules/subsonic"
 )
 
 // Infra are the connections the App works through.
@@ -74,6 +75,7 @@ type App struct {
 	media    *media.Module
 	legal    *legal.Module
 	sharing  *sharing.Module
+	subsonic *subsonic.Module
 
 	// namespace prefixes plyr's collections; lexicons validates records before they leave.
 	namespace string

@@ -31,6 +31,7 @@ func (a *App) buildHTTP() error {
 	a.media.Mount(mux)
 	a.legal.Mount(mux)
 	a.sharing.Mount(mux)
+	a.subsonic.Mount(mux)
 	client, err := a.webClient()
 	if err != nil {
 		return fmt.Errorf("web client: %w", err)

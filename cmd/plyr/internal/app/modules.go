@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"runtime/debug"
 	"time"
 
 	mediaact "github.com/plyrfm/plyr/activities/media"
@@ -13,6 +15,7 @@ import (
 	"github.com/bluesky-social/indigo/atproto/atcrypto"
 	"github.com/google/uuid"
 
+	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	"github.com/plyrfm/plyr/internal/platform/atproto"
 	"github.com/plyrfm/plyr/internal/platform/audd"
 	"github.com/plyrfm/plyr/internal/platform/chat"
@@ -24,6 +27,7 @@ import (
 	"github.com/plyrfm/plyr/modules/legal"
 	"github.com/plyrfm/plyr/modules/media"
 	"github.com/plyrfm/plyr/modules/sharing"
+	"github.com/plyrfm/plyr/modules/subsonic"
 	"github.com/plyrfm/plyr/workflows/dmca"
 	"github.com/plyrfm/plyr/workflows/export"
 	"github.com/plyrfm/plyr/workflows/gate"
@@ -119,7 +123,26 @@ func (a *App) buildModules() error {
 			ClientAgent: a.namespace + "/1.0",
 		},
 	})
+	a.subsonic = subsonic.New(subsonic.Deps{
+		Logger: a.logger, Auth: a.identity, Services: a.catalog.Services(),
+		Library: subsonicLibrary{a.catalog}, Media: subsonicMedia{a.media},
+		Config: subsonic.Config{PublicURL: a.cfg.Identity.PublicURL, ServerVersion: serverVersion()},
+	})
 	return nil
+}
+
+// serverVersion is the version plyr tells Subsonic apps: the commit it was built from.
+func serverVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return s.Value[:12]
+		}
+	}
+	return "dev"
 }
 
 // recordSources are the owners of every collection plyr writes: the catalog's, and
@@ -373,4 +396,81 @@ func (s sharingAccounts) People(ctx context.Context, dids []string) (map[string]
 		out[did] = sharing.Person{Handle: p.Handle, DisplayName: p.DisplayName, AvatarURL: p.AvatarURL}
 	}
 	return out, nil
+}
+
+// subsonicLibrary is the catalog's library as subsonic's Library.
+type subsonicLibrary struct{ catalog *catalog.Module }
+
+func (s subsonicLibrary) LibraryTracks(ctx context.Context, q subsonic.TrackQuery) ([]*catalogv1.Track, error) {
+	return s.catalog.LibraryTracks(ctx, catalog.LibraryTrackQuery(q))
+}
+
+func (s subsonicLibrary) LibrarySingles(ctx context.Context, did string) ([]*catalogv1.Track, error) {
+	return s.catalog.LibrarySingles(ctx, did)
+}
+
+func (s subsonicLibrary) LibraryRandomTracks(ctx context.Context, tag string, limit int) ([]*catalogv1.Track, error) {
+	return s.catalog.LibraryRandomTracks(ctx, tag, limit)
+}
+
+func (s subsonicLibrary) LibraryTopTracks(ctx context.Context, did string, limit int) ([]*catalogv1.Track, error) {
+	return s.catalog.LibraryTopTracks(ctx, did, limit)
+}
+
+func (s subsonicLibrary) LibraryArtists(ctx context.Context, did string) ([]subsonic.Artist, error) {
+	list, err := s.catalog.LibraryArtists(ctx, did)
+	return convertAll(list, func(a catalog.LibraryArtist) subsonic.Artist { return subsonic.Artist(a) }), err
+}
+
+func (s subsonicLibrary) LibraryAlbums(ctx context.Context, q subsonic.AlbumQuery) ([]subsonic.Album, error) {
+	list, err := s.catalog.LibraryAlbums(ctx, catalog.LibraryAlbumQuery{
+		Order: catalog.LibraryAlbumOrder(q.Order), ArtistDID: q.ArtistDID, Tag: q.Tag,
+		FromYear: q.FromYear, ToYear: q.ToYear, Skip: q.Skip, Limit: q.Limit,
+	})
+	return convertAll(list, func(a catalog.LibraryAlbum) subsonic.Album { return subsonic.Album(a) }), err
+}
+
+func (s subsonicLibrary) LibraryGenres(ctx context.Context) ([]subsonic.Genre, error) {
+	list, err := s.catalog.LibraryGenres(ctx)
+	return convertAll(list, func(g catalog.LibraryGenre) subsonic.Genre { return subsonic.Genre(g) }), err
+}
+
+func (s subsonicLibrary) LibraryNowPlaying(ctx context.Context) ([]subsonic.NowPlaying, error) {
+	list, err := s.catalog.LibraryNowPlaying(ctx)
+	return convertAll(list, func(n catalog.NowPlayingEntry) subsonic.NowPlaying { return subsonic.NowPlaying(n) }), err
+}
+
+func (s subsonicLibrary) Queue(ctx context.Context, did string) (subsonic.Queue, error) {
+	q, err := s.catalog.Queue(ctx, did)
+	return subsonic.Queue(q), err
+}
+
+func (s subsonicLibrary) SaveQueue(ctx context.Context, did string, trackIDs []string, current int32, positionMs int64) error {
+	return s.catalog.SaveQueue(ctx, did, trackIDs, current, positionMs)
+}
+
+// convertAll converts each of list.
+func convertAll[From, To any](list []From, convert func(From) To) []To {
+	out := make([]To, 0, len(list))
+	for _, x := range list {
+		out = append(out, convert(x))
+	}
+	return out
+}
+
+// subsonicMedia is the media module as subsonic's Media.
+type subsonicMedia struct{ media *media.Module }
+
+func (s subsonicMedia) Playback(ctx context.Context, fileID uuid.UUID) (subsonic.Audio, error) {
+	p, err := s.media.Playback(ctx, fileID)
+	return subsonic.Audio(p), err
+}
+
+func (s subsonicMedia) DownloadURL(ctx context.Context, fileID uuid.UUID, filename string) (string, error) {
+	return s.media.DownloadURL(ctx, fileID, filename)
+}
+
+func (s subsonicMedia) OpenPlayback(ctx context.Context, fileID uuid.UUID, offset int64) (io.ReadCloser, subsonic.Audio, error) {
+	r, p, err := s.media.OpenPlayback(ctx, fileID, offset)
+	return r, subsonic.Audio(p), err
 }
