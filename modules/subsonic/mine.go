@@ -122,7 +122,16 @@ func (m *Module) getStarred2(c *call) (*wire.Response, error) {
 
 func (m *Module) getStarred(c *call) (*wire.Response, error) {
 	s, err := m.starred(c)
-	return &wire.Response{Starred: s}, err
+	if err != nil {
+		return nil, err
+	}
+	out := &wire.StarredFolders{Artist: []wire.Folder{}, Album: []wire.Child{}, Song: s.Song}
+	for _, a := range s.Album {
+		folder := albumFolder(a)
+		folder.Starred = a.Starred
+		out.Album = append(out.Album, folder)
+	}
+	return &wire.Response{Starred: out}, nil
 }
 
 // scrobble records plays (submission, the default) or says what plays now. A play counts

@@ -85,7 +85,7 @@ type Response struct {
 	SearchResult3          *SearchResult3     `xml:"searchResult3,omitempty" json:"searchResult3,omitempty"`
 	SearchResult2          *SearchResult2     `xml:"searchResult2,omitempty" json:"searchResult2,omitempty"`
 	Starred2               *Starred           `xml:"starred2,omitempty" json:"starred2,omitempty"`
-	Starred                *Starred           `xml:"starred,omitempty" json:"starred,omitempty"`
+	Starred                *StarredFolders    `xml:"starred,omitempty" json:"starred,omitempty"`
 	NowPlaying             *NowPlaying        `xml:"nowPlaying,omitempty" json:"nowPlaying,omitempty"`
 	Playlists              *Playlists         `xml:"playlists,omitempty" json:"playlists,omitempty"`
 	Playlist               *PlaylistWithSongs `xml:"playlist,omitempty" json:"playlist,omitempty"`
@@ -357,6 +357,13 @@ type Starred struct {
 	Artist []ArtistID3 `xml:"artist" json:"artist"`
 	Album  []AlbumID3  `xml:"album" json:"album"`
 	Song   []Child     `xml:"song" json:"song"`
+}
+
+// StarredFolders is what the caller starred, in folder terms (getStarred).
+type StarredFolders struct {
+	Artist []Folder `xml:"artist" json:"artist"`
+	Album  []Child  `xml:"album" json:"album"`
+	Song   []Child  `xml:"song" json:"song"`
 }
 
 // NowPlaying is who plays what right now.
