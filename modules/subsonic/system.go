@@ -69,6 +69,18 @@ func (m *Module) methods() map[string]method {
 	return out
 }
 
+// Paths are the paths of a method as apps call it: /rest/<name> and /rest/<name>.view.
+func Paths(name string) []string { return []string{"/rest/" + name, "/rest/" + name + ".view"} }
+
+// WriteMethods are the methods that change something (with GET, as Subsonic does): the
+// ones rate limits count as writes.
+func WriteMethods() []string {
+	return []string{
+		"star", "unstar", "scrobble", "createPlaylist", "updatePlaylist", "deletePlaylist",
+		"savePlayQueue", "savePlayQueueByIndex",
+	}
+}
+
 // extensions are the OpenSubsonic extensions plyr implements.
 var extensions = []wire.Extension{
 	{Name: "apiKeyAuthentication", Versions: []int{1}},

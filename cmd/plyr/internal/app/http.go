@@ -18,6 +18,7 @@ import (
 	"github.com/plyrfm/plyr/internal/platform/rpc"
 	plyrtemporal "github.com/plyrfm/plyr/internal/platform/temporal"
 	"github.com/plyrfm/plyr/internal/platform/webclient"
+	"github.com/plyrfm/plyr/modules/subsonic"
 	"github.com/plyrfm/plyr/web"
 )
 
@@ -97,10 +98,18 @@ func rateLimits(c config.RateLimits) func(http.Handler) http.Handler {
 	changes := g.Class("changes", ratelimit.Rule{
 		PerAddr: ratelimit.Limit(c.WritePerAddr), PerAccount: ratelimit.Limit(c.WritePerAccount),
 	})
-	return ratelimit.Middleware(ratelimit.Routes{
+	routes := ratelimit.Routes{
 		"GET /auth/start": signIn, "POST /auth/start": signIn, "POST /upload": uploads, "POST /images": uploads,
 		"PUT /queue": changes,
-	}, changes)
+	}
+	// Subsonic changes things with GET as well as POST; its apps sign in by a parameter,
+	// so these count per client address.
+	for _, name := range subsonic.WriteMethods() {
+		for _, path := range subsonic.Paths(name) {
+			routes["GET "+path], routes["POST "+path] = changes, changes
+		}
+	}
+	return ratelimit.Middleware(routes, changes)
 }
 
 // Handler serves every route.

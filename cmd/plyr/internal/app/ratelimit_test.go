@@ -53,5 +53,10 @@ func TestRateLimits_Routes(t *testing.T) {
 	for range 3 {
 		require.Equal(t, http.StatusNoContent, do(http.MethodPost, identityv1connect.IdentityServiceGetMeProcedure, "192.0.2.4", "").Code)
 		require.Equal(t, http.StatusNoContent, do(http.MethodGet, "/audio/some-file", "192.0.2.1", "").Code)
+		require.Equal(t, http.StatusNoContent, do(http.MethodGet, "/rest/getAlbum.view?id=al-x", "192.0.2.5", "").Code)
 	}
+
+	// Subsonic's writes, made with GET too, count as writes per address.
+	require.Equal(t, http.StatusNoContent, do(http.MethodGet, "/rest/scrobble.view?id=tr-x&apiKey=k", "192.0.2.6", "").Code)
+	require.Equal(t, http.StatusTooManyRequests, do(http.MethodGet, "/rest/star?id=tr-x&apiKey=k", "192.0.2.6", "").Code)
 }
