@@ -102,7 +102,7 @@ func TestBrowser(t *testing.T) {
 	}
 	require.NoError(t, os.MkdirAll(artifacts, 0o755))
 
-	run, stop := context.WithTimeout(context.Background(), 10*time.Minute)
+	run, stop := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer stop()
 	// PLYR_BROWSER_TESTS narrows the run to some files (tests/05-search-queue.test.mjs …)
 	// while working on a screen.
