@@ -67,9 +67,10 @@ type LibraryTrackQuery struct {
 func (m *Module) LibraryTracks(ctx context.Context, q LibraryTrackQuery) ([]*catalogv1.Track, error) {
 	limit := libraryLimit(q.Limit)
 	skip := max(q.Skip, 0)
+	whole := q.ArtistDID == "" && q.Tag == ""
 	var ids []uuid.UUID
 	var err error
-	if q.ArtistDID == "" && q.Tag == "" && skip > 0 {
+	if whole && skip > 0 {
 		if at, ok := m.syncMarks.get(skip); ok {
 			rows, err := m.q.LibraryTrackIDsAfter(ctx, db.LibraryTrackIDsAfterParams{
 				AfterCreatedAt: at.CreatedAt, AfterID: at.ID, PageLimit: limit,
@@ -83,13 +84,17 @@ func (m *Module) LibraryTracks(ctx context.Context, q LibraryTrackQuery) ([]*cat
 			return m.libraryTrackProtos(ctx, ids, skip, true)
 		}
 	}
-	ids, err = m.q.LibraryTrackIDs(ctx, db.LibraryTrackIDsParams{
-		ArtistDid: q.ArtistDID, Tag: strings.ToLower(q.Tag), Skip: int32(skip), PageLimit: limit,
-	})
+	if whole {
+		ids, err = m.q.LibraryAllTrackIDs(ctx, db.LibraryAllTrackIDsParams{Skip: int32(skip), PageLimit: limit})
+	} else {
+		ids, err = m.q.LibraryTrackIDs(ctx, db.LibraryTrackIDsParams{
+			ArtistDid: q.ArtistDID, Tag: strings.ToLower(q.Tag), Skip: int32(skip), PageLimit: limit,
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("library tracks: %w", err)
 	}
-	return m.libraryTrackProtos(ctx, ids, skip, q.ArtistDID == "" && q.Tag == "")
+	return m.libraryTrackProtos(ctx, ids, skip, whole)
 }
 
 // libraryTrackProtos reads the tracks of ids in their order; for a page of the full

@@ -3,10 +3,18 @@
 -- deleted; an album when it has a shown track; and each artist's tracks outside albums
 -- form their "Singles" (album_id NULL).
 
+-- name: LibraryAllTrackIDs :many
+-- LibraryAllTrackIDs is every shown track oldest first (new uploads land at the end, so
+-- the pages of a full sync stay put while it runs), from @skip on: a walk of the library
+-- index alone.
+SELECT t.id FROM catalog.tracks t
+WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
+ORDER BY t.created_at, t.id
+OFFSET @skip LIMIT @page_limit;
+
 -- name: LibraryTrackIDs :many
--- LibraryTrackIDs is the shown tracks oldest first (new uploads land at the end, so the
--- pages of a full sync stay put while it runs), of one artist or one tag when asked,
--- from @skip on.
+-- LibraryTrackIDs is the shown tracks of one artist or one tag, oldest first, from @skip
+-- on.
 SELECT t.id FROM catalog.tracks t
 WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND (@artist_did::text = '' OR t.artist_did = @artist_did)

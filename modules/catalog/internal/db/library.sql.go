@@ -120,6 +120,46 @@ func (q *Queries) LibraryAlbums(ctx context.Context, arg LibraryAlbumsParams) ([
 	return items, nil
 }
 
+const libraryAllTrackIDs = `-- name: LibraryAllTrackIDs :many
+
+SELECT t.id FROM catalog.tracks t
+WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
+ORDER BY t.created_at, t.id
+OFFSET $1 LIMIT $2
+`
+
+type LibraryAllTrackIDsParams struct {
+	Skip      int32
+	PageLimit int32
+}
+
+// The library: the public catalog as a music library client (Subsonic) browses it, in
+// pages by offset. A track is shown when it is ready, not taken down and not being
+// deleted; an album when it has a shown track; and each artist's tracks outside albums
+// form their "Singles" (album_id NULL).
+// LibraryAllTrackIDs is every shown track oldest first (new uploads land at the end, so
+// the pages of a full sync stay put while it runs), from @skip on: a walk of the library
+// index alone.
+func (q *Queries) LibraryAllTrackIDs(ctx context.Context, arg LibraryAllTrackIDsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, libraryAllTrackIDs, arg.Skip, arg.PageLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const libraryArtists = `-- name: LibraryArtists :many
 SELECT t.artist_did,
        count(*)::bigint AS track_count,
@@ -337,7 +377,6 @@ func (q *Queries) LibraryTopTrackIDs(ctx context.Context, arg LibraryTopTrackIDs
 }
 
 const libraryTrackIDs = `-- name: LibraryTrackIDs :many
-
 SELECT t.id FROM catalog.tracks t
 WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND ($1::text = '' OR t.artist_did = $1)
@@ -355,13 +394,8 @@ type LibraryTrackIDsParams struct {
 	PageLimit int32
 }
 
-// The library: the public catalog as a music library client (Subsonic) browses it, in
-// pages by offset. A track is shown when it is ready, not taken down and not being
-// deleted; an album when it has a shown track; and each artist's tracks outside albums
-// form their "Singles" (album_id NULL).
-// LibraryTrackIDs is the shown tracks oldest first (new uploads land at the end, so the
-// pages of a full sync stay put while it runs), of one artist or one tag when asked,
-// from @skip on.
+// LibraryTrackIDs is the shown tracks of one artist or one tag, oldest first, from @skip
+// on.
 func (q *Queries) LibraryTrackIDs(ctx context.Context, arg LibraryTrackIDsParams) ([]uuid.UUID, error) {
 	rows, err := q.db.Query(ctx, libraryTrackIDs,
 		arg.ArtistDid,
