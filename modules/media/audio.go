@@ -83,6 +83,9 @@ func (m *Module) handleAudio(w http.ResponseWriter, r *http.Request) {
 // ErrSupportersOnly for anyone else. An atprotofans that does not answer is a no (the file
 // stays closed), logged, never cached.
 func (m *Module) mayHear(ctx context.Context, file files.File) error {
+	if !file.TakenDown && !file.Gated {
+		return nil // open to anyone: no credential is looked up
+	}
 	caller := rpc.CallerFrom(ctx)
 	owner := caller != nil && caller.DID == file.OwnerDID
 	switch {
@@ -90,8 +93,6 @@ func (m *Module) mayHear(ctx context.Context, file files.File) error {
 		return nil
 	case file.TakenDown:
 		return ErrTakenDown
-	case !file.Gated:
-		return nil
 	case caller == nil:
 		return ErrSignInToHear
 	}

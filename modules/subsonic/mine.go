@@ -61,26 +61,23 @@ func (m *Module) starredTracks(c *call) ([]string, error) {
 	return tracks, nil
 }
 
-func (m *Module) star(c *call) (*wire.Response, error) {
-	tracks, err := m.starredTracks(c)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range tracks {
-		if _, err := m.catalog.LikeTrack(c.ctx, &catalogv1.LikeTrackRequest{TrackId: t}); err != nil {
-			return nil, err
-		}
-	}
-	return &wire.Response{}, nil
-}
+func (m *Module) star(c *call) (*wire.Response, error) { return m.setLiked(c, true) }
 
-func (m *Module) unstar(c *call) (*wire.Response, error) {
+func (m *Module) unstar(c *call) (*wire.Response, error) { return m.setLiked(c, false) }
+
+// setLiked likes (or unlikes) what star (or unstar) names; both are idempotent.
+func (m *Module) setLiked(c *call, like bool) (*wire.Response, error) {
 	tracks, err := m.starredTracks(c)
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range tracks {
-		if _, err := m.catalog.UnlikeTrack(c.ctx, &catalogv1.UnlikeTrackRequest{TrackId: t}); err != nil {
+		if like {
+			_, err = m.catalog.LikeTrack(c.ctx, &catalogv1.LikeTrackRequest{TrackId: t})
+		} else {
+			_, err = m.catalog.UnlikeTrack(c.ctx, &catalogv1.UnlikeTrackRequest{TrackId: t})
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
