@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	catalogv1 "github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1"
 	"github.com/plyrfm/plyr/internal/gen/plyr/catalog/v1/catalogv1connect"
@@ -68,52 +66,45 @@ func (m *Module) LibraryTracks(ctx context.Context, q LibraryTrackQuery) ([]*cat
 	limit := libraryLimit(q.Limit)
 	skip := max(q.Skip, 0)
 	whole := q.ArtistDID == "" && q.Tag == ""
-	var ids []uuid.UUID
-	var err error
-	if whole && skip > 0 {
-		if at, ok := m.syncMarks.get(skip); ok {
-			rows, err := m.q.LibraryTrackIDsAfter(ctx, db.LibraryTrackIDsAfterParams{
-				AfterCreatedAt: at.CreatedAt, AfterID: at.ID, PageLimit: limit,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("library tracks: %w", err)
-			}
-			for _, r := range rows {
-				ids = append(ids, r.ID)
-			}
-			return m.libraryTrackProtos(ctx, ids, skip, true)
-		}
-	}
-	if whole {
-		ids, err = m.q.LibraryAllTrackIDs(ctx, db.LibraryAllTrackIDsParams{Skip: int32(skip), PageLimit: limit})
-	} else {
-		ids, err = m.q.LibraryTrackIDs(ctx, db.LibraryTrackIDsParams{
+	if !whole {
+		ids, err := m.q.LibraryTrackIDs(ctx, db.LibraryTrackIDsParams{
 			ArtistDid: q.ArtistDID, Tag: strings.ToLower(q.Tag), Skip: int32(skip), PageLimit: limit,
 		})
+		if err != nil {
+			return nil, fmt.Errorf("library tracks: %w", err)
+		}
+		return m.tracksInOrder(ctx, ids)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("library tracks: %w", err)
+	var page []syncMark
+	if at, ok := m.syncMarks.get(skip); ok && skip > 0 {
+		rows, err := m.q.LibraryTrackIDsAfter(ctx, db.LibraryTrackIDsAfterParams{
+			AfterCreatedAt: at.CreatedAt, AfterID: at.ID, PageLimit: limit,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("library tracks: %w", err)
+		}
+		for _, r := range rows {
+			page = append(page, syncMark{CreatedAt: r.CreatedAt, ID: r.ID})
+		}
+	} else {
+		rows, err := m.q.LibraryAllTrackIDs(ctx, db.LibraryAllTrackIDsParams{Skip: int32(skip), PageLimit: limit})
+		if err != nil {
+			return nil, fmt.Errorf("library tracks: %w", err)
+		}
+		for _, r := range rows {
+			page = append(page, syncMark{CreatedAt: r.CreatedAt, ID: r.ID})
+		}
 	}
-	return m.libraryTrackProtos(ctx, ids, skip, whole)
-}
-
-// libraryTrackProtos reads the tracks of ids in their order; for a page of the full
-// listing it remembers where the page ended.
-func (m *Module) libraryTrackProtos(ctx context.Context, ids []uuid.UUID, skip int, whole bool) ([]*catalogv1.Track, error) {
-	out, err := m.tracksInOrder(ctx, ids)
-	if err != nil || !whole || len(ids) == 0 {
-		return out, err
+	ids := make([]uuid.UUID, 0, len(page))
+	for _, p := range page {
+		ids = append(ids, p.ID)
 	}
-	last := ids[len(ids)-1]
-	at, err := m.q.LibraryTrackPosition(ctx, last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return out, nil
+	if len(page) > 0 { // the next page of this sync starts after this one's last track
+		last := page[len(page)-1]
+		last.seen = time.Now()
+		m.syncMarks.put(skip+len(page), last)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("library position: %w", err)
-	}
-	m.syncMarks.put(skip+len(ids), syncMark{CreatedAt: at, ID: last, seen: time.Now()})
-	return out, nil
+	return m.tracksInOrder(ctx, ids)
 }
 
 // tracksInOrder reads shown tracks by id, in the order of ids, as the caller sees them.
@@ -253,9 +244,6 @@ type LibraryAlbum struct {
 	Plays              int64
 }
 
-// Singles says whether the album is an artist's tracks outside albums.
-func (a LibraryAlbum) Singles() bool { return a.ID == uuid.Nil }
-
 // LibraryAlbums are the shown albums q selects.
 func (m *Module) LibraryAlbums(ctx context.Context, q LibraryAlbumQuery) ([]LibraryAlbum, error) {
 	params := db.LibraryAlbumsParams{
@@ -373,7 +361,6 @@ type Queue struct {
 	Current    int32
 	PositionMs int64
 	ChangedAt  time.Time
-	Revision   int64
 }
 
 // Queue returns the caller's play queue (empty when they never saved one).
@@ -384,7 +371,7 @@ func (m *Module) Queue(ctx context.Context, did string) (Queue, error) {
 	}
 	return Queue{
 		TrackIDs: q.State.TrackIDs, Current: q.State.CurrentIndex, PositionMs: int64(q.State.PositionMs),
-		ChangedAt: q.UpdatedAt, Revision: q.Revision,
+		ChangedAt: q.UpdatedAt,
 	}, nil
 }
 

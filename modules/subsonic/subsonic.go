@@ -119,7 +119,6 @@ type Queue struct {
 	Current    int32
 	PositionMs int64
 	ChangedAt  time.Time
-	Revision   int64
 }
 
 // Media is who may hear what, and where its bytes are (the media module).

@@ -6,8 +6,8 @@
 -- name: LibraryAllTrackIDs :many
 -- LibraryAllTrackIDs is every shown track oldest first (new uploads land at the end, so
 -- the pages of a full sync stay put while it runs), from @skip on: a walk of the library
--- index alone.
-SELECT t.id FROM catalog.tracks t
+-- index alone, with each track's place in the order.
+SELECT t.id, t.created_at FROM catalog.tracks t
 WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 ORDER BY t.created_at, t.id
 OFFSET @skip LIMIT @page_limit;
@@ -32,10 +32,6 @@ WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
   AND (t.created_at, t.id) > (@after_created_at::timestamptz, @after_id::uuid)
 ORDER BY t.created_at, t.id
 LIMIT @page_limit;
-
--- name: LibraryTrackPosition :one
--- LibraryTrackPosition is where a track stands in the oldest-first order.
-SELECT t.created_at FROM catalog.tracks t WHERE t.id = $1;
 
 -- name: LibrarySingles :many
 -- LibrarySingles is an artist's shown tracks outside albums, oldest first.

@@ -122,7 +122,7 @@ func (q *Queries) LibraryAlbums(ctx context.Context, arg LibraryAlbumsParams) ([
 
 const libraryAllTrackIDs = `-- name: LibraryAllTrackIDs :many
 
-SELECT t.id FROM catalog.tracks t
+SELECT t.id, t.created_at FROM catalog.tracks t
 WHERE t.status = 'ready' AND NOT t.taken_down AND NOT t.deleting
 ORDER BY t.created_at, t.id
 OFFSET $1 LIMIT $2
@@ -133,26 +133,31 @@ type LibraryAllTrackIDsParams struct {
 	PageLimit int32
 }
 
+type LibraryAllTrackIDsRow struct {
+	ID        uuid.UUID
+	CreatedAt time.Time
+}
+
 // The library: the public catalog as a music library client (Subsonic) browses it, in
 // pages by offset. A track is shown when it is ready, not taken down and not being
 // deleted; an album when it has a shown track; and each artist's tracks outside albums
 // form their "Singles" (album_id NULL).
 // LibraryAllTrackIDs is every shown track oldest first (new uploads land at the end, so
 // the pages of a full sync stay put while it runs), from @skip on: a walk of the library
-// index alone.
-func (q *Queries) LibraryAllTrackIDs(ctx context.Context, arg LibraryAllTrackIDsParams) ([]uuid.UUID, error) {
+// index alone, with each track's place in the order.
+func (q *Queries) LibraryAllTrackIDs(ctx context.Context, arg LibraryAllTrackIDsParams) ([]LibraryAllTrackIDsRow, error) {
 	rows, err := q.db.Query(ctx, libraryAllTrackIDs, arg.Skip, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []uuid.UUID{}
+	items := []LibraryAllTrackIDsRow{}
 	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
+		var i LibraryAllTrackIDsRow
+		if err := rows.Scan(&i.ID, &i.CreatedAt); err != nil {
 			return nil, err
 		}
-		items = append(items, id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -460,16 +465,4 @@ func (q *Queries) LibraryTrackIDsAfter(ctx context.Context, arg LibraryTrackIDsA
 		return nil, err
 	}
 	return items, nil
-}
-
-const libraryTrackPosition = `-- name: LibraryTrackPosition :one
-SELECT t.created_at FROM catalog.tracks t WHERE t.id = $1
-`
-
-// LibraryTrackPosition is where a track stands in the oldest-first order.
-func (q *Queries) LibraryTrackPosition(ctx context.Context, id uuid.UUID) (time.Time, error) {
-	row := q.db.QueryRow(ctx, libraryTrackPosition, id)
-	var created_at time.Time
-	err := row.Scan(&created_at)
-	return created_at, err
 }
