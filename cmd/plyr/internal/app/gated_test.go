@@ -85,8 +85,7 @@ func TestSupporterGatedTracks(t *testing.T) {
 
 	t.Run("gating moves the audio to the private bucket", func(t *testing.T) {
 		require.True(t, gate(true).SupportersOnly)
-		waitForKeys(t, s.private, len(files))
-		requireKeys(t, s.store, 0)
+		waitForObjects(t, s.private, len(files), s.store, 0)
 		got, err := s.catalog.GetTrack(context.Background(), &catalogv1.GetTrackRequest{Id: accepted["trackId"]})
 		require.NoError(t, err)
 		require.True(t, got.Track.SupportersOnly, "anyone sees that the track is for supporters")
@@ -134,8 +133,7 @@ func TestSupporterGatedTracks(t *testing.T) {
 
 	t.Run("opening the track moves the audio back", func(t *testing.T) {
 		require.False(t, gate(false).SupportersOnly)
-		waitForKeys(t, s.store, len(files))
-		requireKeys(t, s.private, 0)
+		waitForObjects(t, s.store, len(files), s.private, 0)
 		for _, file := range files {
 			require.Equal(t, http.StatusFound, s.audio(t, http.MethodGet, file, "").StatusCode)
 		}
@@ -156,12 +154,21 @@ func TestSupporterGatedTracks(t *testing.T) {
 	})
 }
 
-func waitForKeys(t *testing.T, c *storage.Client, n int) {
+// waitForObjects waits until bucket a holds inA audio objects and bucket b inB. A move
+// copies each file before it deletes the old copy, so waiting on the bucket moved to alone
+// would catch the last file copied but not yet deleted from the other.
+func waitForObjects(t *testing.T, a *storage.Client, inA int, b *storage.Client, inB int) {
 	t.Helper()
-	require.Eventually(t, func() bool {
+	count := func(c *storage.Client) int {
 		keys, err := c.List(context.Background(), "audio/")
-		return err == nil && len(keys) == n
-	}, 30*time.Second, 50*time.Millisecond, "%d objects in %s", n, c.Bucket())
+		if err != nil {
+			return -1
+		}
+		return len(keys)
+	}
+	require.Eventually(t, func() bool {
+		return count(a) == inA && count(b) == inB
+	}, 30*time.Second, 50*time.Millisecond, "%d objects in %s and %d in %s", inA, a.Bucket(), inB, b.Bucket())
 }
 
 func requireKeys(t *testing.T, c *storage.Client, n int) {
