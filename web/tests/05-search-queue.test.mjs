@@ -5,6 +5,8 @@
 //   queue panel within a second, without starting playback there; a change made on
 //   another device (another browser context: no BroadcastChannel, only the server's
 //   WatchQueue stream) shows too.
+// - Play pressed while a page is still taking the account's queue from the server is the
+//   newer change: it plays on and becomes the account's queue.
 // - Playing past min(30 s, half the track) records one play: the play count goes up by
 //   one, and not again on a replay, in the same load or the next one.
 // Uploads its own two tracks (it does not depend on the earlier files).
@@ -208,6 +210,55 @@ test('two tabs and another device share the queue', async () => {
 
 	assertNoProblems(problems, 'synced queue');
 	await device.close();
+	await context.close();
+});
+
+test('Play pressed while the page is still taking the account’s queue wins over it', async () => {
+	assert.ok(ids[lullaby] && ids[hymn], 'the first test uploaded the tracks');
+	// A device signed in earlier, closed; meanwhile another device queued the hymn.
+	const { page, problems, context } = await open(browser);
+	await signIn(page, ada);
+	await resetQueue(page);
+	await page.goto(env.url);
+	await page.getByRole('heading', { name: 'Latest tracks' }).waitFor();
+	await page.keyboard.press('q');
+	await queuePanel(page).getByText('Nothing queued').waitFor();
+	await page.goto('about:blank');
+	const elsewhere = await open(browser);
+	await signIn(elsewhere.page, ada);
+	await elsewhere.page.evaluate(async (id) => {
+		const res = await fetch('/queue', {
+			method: 'PUT',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ state: { trackIds: [id], currentIndex: 0, shuffle: false, originalOrderIds: [], positionMs: 5000 } })
+		});
+		if (res.status !== 200) throw new Error(`PUT /queue: ${res.status}`);
+	}, ids[hymn]);
+	await elsewhere.context.close();
+
+	// The device opens the lullaby and its listener presses Play while the page still
+	// fetches the tracks of the queue it was told of (held back here).
+	let release;
+	const held = new Promise((resolve) => (release = resolve));
+	await page.route('**/plyr.catalog.v1.CatalogService/GetTracks', async (route) => {
+		await held;
+		await route.continue();
+	});
+	const asked = page.waitForRequest((r) => r.url().endsWith('/plyr.catalog.v1.CatalogService/GetTracks'));
+	await page.goto(`${env.url}/track/${ids[lullaby]}`);
+	await page.getByRole('heading', { name: lullaby }).waitFor();
+	await asked;
+	await page.getByRole('main').getByRole('button', { name: /^Play/ }).first().click();
+	await page.waitForFunction(() => (document.querySelector('audio')?.currentTime ?? 0) > 0.3, null, { timeout: 20_000 });
+	release();
+
+	// The press is the newer change: it plays on, and it is the account's queue now.
+	const saved = async () => (await page.evaluate(async () => (await fetch('/queue')).json())).state?.trackIds ?? [];
+	for (let i = 0; i < 50 && (await saved())[0] !== ids[lullaby]; i++) await page.waitForTimeout(100);
+	assert.deepEqual(await saved(), [ids[lullaby]], 'the server has the queue Play made');
+	assert.equal(await paused(page), false, 'the lullaby still plays');
+	assert.equal(await page.getByRole('region', { name: 'Player' }).getByText(lullaby).count() > 0, true, 'the player shows the lullaby');
+	assertNoProblems(problems, 'play while the queue loads');
 	await context.close();
 });
 

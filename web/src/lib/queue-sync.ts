@@ -60,6 +60,9 @@ class QueueSync {
 	constructor(private readonly did: string) {}
 
 	start(): void {
+		// A change made in this page before the sync started (it is loaded after sign-in is
+		// known) is as early as one made before the first answer: it goes up.
+		this.editedEarly = queue.unsynced && queue.edits > 0;
 		queue.onLocalChange = () => this.localChange();
 		if (typeof BroadcastChannel !== 'undefined') {
 			this.channel = new BroadcastChannel(`plyr-queue:${this.did}`);
@@ -102,7 +105,7 @@ class QueueSync {
 						queue.revision = 0;
 						queue.unsynced = true;
 					} else {
-						await this.adopt(got);
+						await this.adoptFirst(got);
 					}
 				} else if (queue.unsynced && (this.editedEarly || got.revision === cached)) {
 					// Changes made here on top of what the server still has (or just now): they go up.
@@ -110,7 +113,7 @@ class QueueSync {
 				} else {
 					// Changes kept from an earlier visit that the server has moved past are dropped.
 					queue.unsynced = false;
-					await this.adopt(got);
+					await this.adoptFirst(got);
 				}
 				break;
 			} catch (err) {
@@ -124,6 +127,16 @@ class QueueSync {
 		this.ready = true;
 		if (queue.unsynced) void this.write();
 		else this.settleHeld();
+	}
+
+	/** Adopts the server's queue on the first read. Someone who changes the queue while its
+	 * tracks are fetched (pressing Play as the page opens) acted on this page after it asked:
+	 * the change goes up on top of the server's queue instead of being replaced by it. */
+	private async adoptFirst(got: Versioned): Promise<void> {
+		await this.adopt(got);
+		if (!queue.unsynced) return;
+		queue.revision = Math.max(queue.revision, got.revision);
+		if (this.held && this.held.revision <= queue.revision) this.held = null;
 	}
 
 	private localChange(): void {
