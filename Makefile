@@ -80,9 +80,10 @@ race: deps bin/versitygw ## Run the tests of plyr's own concurrent code under th
 	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) run ./internal/devstack/testenv/testrun -- $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 .PHONY: bench
-bench: deps bin/versitygw web ## Run the benchmarks (upload-to-playable, a 3-minute FLAC to playable next to plain ffmpeg, peak memory of a 1 GB WAV upload and of a 100 MB migration to the PDS, audio Range throughput, record sync vs the PDS, GetMe and SwitchAccount, catalog listings at 10k and 1M tracks, search, track pages and charts at 10k and 1M tracks with 10M likes and plays, queue changes to another tab, the web client's budgets, a Subsonic full sync of 100k tracks next to ListTracks with stream.view's first byte next to /audio's).
+bench: deps bin/versitygw web ## Run the benchmarks (upload-to-playable, a 3-minute FLAC to playable next to plain ffmpeg, peak memory of a 1 GB WAV upload and of a 100 MB migration to the PDS, audio Range throughput, record sync vs the PDS, GetMe and SwitchAccount, catalog listings at 10k and 1M tracks, search, track pages and charts at 10k and 1M tracks with 10M likes and plays, queue changes to another tab, the web client's budgets, a Subsonic full sync of 100k tracks next to ListTracks with stream.view's first byte next to /audio's, ids passed and scanned by plyr's pool next to pgx's defaults).
 	@scripts/ensure-deps browser
 	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/plyr/internal/app/ ./modules/identity/ ./modules/catalog/
+	PLYR_PDS_HARNESS_DIR=$(PDS_HARNESS) $(GO) test -run '^$$' -bench . -benchtime 2s ./internal/platform/postgres/
 
 .PHONY: histories
 histories: deps bin/versitygw ## Record the workflow histories the replay tests replay (after a deliberate workflow change).
