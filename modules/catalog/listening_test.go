@@ -49,6 +49,12 @@ type listening struct {
 
 func newListening(t *testing.T, cfg catalog.Config) listening {
 	t.Helper()
+	return newListeningObserved(t, cfg, nil)
+}
+
+// newListeningObserved is newListening with observer told of counted plays.
+func newListeningObserved(t *testing.T, cfg catalog.Config, observer catalog.PlayObserver) listening {
+	t.Helper()
 	st := &starts{}
 	ppl := &people{profiles: map[string]catalog.AccountProfile{
 		alice: {Handle: "alice.test", AllowComments: true},
@@ -59,7 +65,7 @@ func newListening(t *testing.T, cfg catalog.Config) listening {
 	pool := testenv.NewDatabase(t)
 	m := catalog.New(catalog.Deps{
 		DB: pool, Logger: logging.Discard(), Metrics: metrics.New(),
-		Config: cfg, Accounts: ppl, Records: st,
+		Config: cfg, Accounts: ppl, Records: st, Plays: observer,
 	})
 	t.Cleanup(m.Close)
 	tokens := rpctest.Tokens{
@@ -524,6 +530,104 @@ func TestPlays_ReplayingOneReportCountsOnce(t *testing.T) {
 
 	_, err = l.plays.RecordPlay(context.Background(), &catalogv1.RecordPlayRequest{TrackId: uuid.NewString(), ListenedMs: 60_000})
 	require.Equal(t, connect.CodeNotFound, code(err))
+}
+
+// handOffs is a PlayObserver that records what it is told and fails while failing says.
+type handOffs struct {
+	mu      sync.Mutex
+	told    []catalog.CountedPlay
+	failing bool
+}
+
+func (h *handOffs) PlayCounted(_ context.Context, p catalog.CountedPlay) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.told = append(h.told, p)
+	if h.failing {
+		return fmt.Errorf("sharing is down")
+	}
+	return nil
+}
+
+func (h *handOffs) take() []catalog.CountedPlay {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := h.told
+	h.told = nil
+	return out
+}
+
+func (h *handOffs) fail(on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failing = on
+}
+
+// A counted play is handed to sharing after it commits; one whose hand-off failed (or
+// whose process died first) is handed off again by housekeeping, the same play, until it
+// succeeds or is a day old.
+func TestPlays_AHandOffThatFailedIsResumed(t *testing.T) {
+	observer := &handOffs{}
+	l := newListeningObserved(t, catalog.Config{}, observer)
+	track := l.published(t, alice, "Hand me off")
+	ctx := context.Background()
+	play := func(token, ref string) {
+		t.Helper()
+		res, err := l.plays.RecordPlay(as(token), &catalogv1.RecordPlayRequest{TrackId: track, ListenedMs: 31_000, Ref: ref})
+		require.NoError(t, err)
+		require.True(t, res.Counted)
+	}
+	resume := func() (int, error) {
+		return l.module.ResumePlayHandOffs(ctx, time.Now().Add(time.Minute), 10)
+	}
+
+	// Handed off at once: nothing is left to resume.
+	play("bob-token", "")
+	require.Len(t, observer.take(), 1)
+	n, err := resume()
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Empty(t, observer.take())
+
+	// An anonymous play without a share link has no one to be handed to.
+	play("", "")
+	require.Empty(t, observer.take())
+
+	// The hand-off fails: the play stays pending, and is handed off again as it was.
+	observer.fail(true)
+	play("fan-1-token", "AbCdEf12")
+	first := observer.take()
+	require.Len(t, first, 1)
+	observer.fail(false)
+	n, err = resume()
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	again := observer.take()
+	require.Len(t, again, 1)
+	require.Equal(t, first[0], again[0], "the same play: its id, listener, code and time")
+	require.Equal(t, "did:plc:fan001", again[0].ListenerDID)
+	require.Equal(t, "AbCdEf12", again[0].Ref)
+	n, err = resume()
+	require.NoError(t, err)
+	require.Zero(t, n, "handed off once it succeeded")
+	require.Empty(t, observer.take())
+
+	// A hand-off that keeps failing is tried on every run, and given up a day on.
+	observer.fail(true)
+	play("fan-2-token", "")
+	observer.take()
+	_, err = resume()
+	require.ErrorContains(t, err, "sharing is down")
+	require.Len(t, observer.take(), 1)
+	_, err = l.pool.Exec(ctx, "UPDATE catalog.plays SET played_at = now() - interval '25 hours' WHERE listener_did = 'did:plc:fan002'")
+	require.NoError(t, err)
+	n, err = resume()
+	require.NoError(t, err, "given up, not failed")
+	require.Zero(t, n)
+	require.Len(t, observer.take(), 1, "one last try")
+	_, err = resume()
+	require.NoError(t, err)
+	require.Empty(t, observer.take(), "given up for good")
 }
 
 func TestSearch_FuzzyAndTyped(t *testing.T) {

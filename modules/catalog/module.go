@@ -138,7 +138,8 @@ type Deps struct {
 // CountedPlay is a play that counted, as the catalog recorded it.
 type CountedPlay = plays.Counted
 
-// PlayObserver is told of plays that counted, once each, after they are committed.
+// PlayObserver is told of plays that counted after they are committed: once each, or
+// again when a hand-off did not succeed (ResumePlayHandOffs), so it must be idempotent.
 type PlayObserver interface {
 	PlayCounted(ctx context.Context, p CountedPlay) error
 }
@@ -201,7 +202,7 @@ func New(d Deps) *Module {
 		likes:     likes.New(d.DB, q, recs),
 		comments:  comments.New(d.DB, q, recs, commentSettings{d.Accounts}, d.Config.Comments),
 		playlists: playlists.New(d.DB, q, recs, albumImages{d.Images}),
-		plays:     plays.New(d.DB, q, d.Config.PlayWindow),
+		plays:     plays.New(d.DB, q, d.Config.PlayWindow, d.Plays != nil),
 		search:    search.New(d.DB, q, d.Accounts),
 		queues:    queue.NewStore(q),
 		hub: queue.NewHub(func(ctx context.Context) (*pgx.Conn, error) {

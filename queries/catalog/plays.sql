@@ -6,9 +6,20 @@ ON CONFLICT (listener, track_id) DO UPDATE SET counted_at = EXCLUDED.counted_at
 WHERE g.counted_at <= @counted_since
 RETURNING g.counted_at;
 
--- name: InsertPlay :exec
-INSERT INTO catalog.plays (track_id, listener_did, visitor, listened_ms, share_ref, played_at)
-VALUES (@track_id, sqlc.narg(listener_did), sqlc.narg(visitor), @listened_ms, sqlc.narg(share_ref), @played_at);
+-- name: InsertPlay :one
+INSERT INTO catalog.plays (track_id, listener_did, visitor, listened_ms, share_ref, played_at, handoff_pending)
+VALUES (@track_id, sqlc.narg(listener_did), sqlc.narg(visitor), @listened_ms, sqlc.narg(share_ref), @played_at, @handoff_pending)
+RETURNING id;
+
+-- name: SetPlayHandedOff :exec
+UPDATE catalog.plays SET handoff_pending = false WHERE id = @id AND handoff_pending;
+
+-- name: PendingPlayHandoffs :many
+-- PendingPlayHandoffs are counted plays whose hand-off has not succeeded since before
+-- @before, oldest first.
+SELECT id, track_id, listener_did, visitor, listened_ms, share_ref, played_at FROM catalog.plays
+WHERE handoff_pending AND played_at < @before
+ORDER BY played_at LIMIT @max_rows;
 
 -- name: AddPlay :one
 UPDATE catalog.tracks SET play_count = play_count + 1 WHERE id = @id RETURNING play_count;

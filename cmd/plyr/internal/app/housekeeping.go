@@ -74,18 +74,21 @@ func (a *App) housekeepingActivities() *housekeepingact.Activities {
 			out.HandlesVerified = verified
 			return out, errors.Join(sweepErr, verifyErr)
 		},
-		// The catalog's step: stalled records (the catalog's and sharing's scrobbles) resumed, and what the listener side no longer
-		// needs (play guards past their window, old visitor salts, expired now-playing)
-		// forgotten in the same pass; and the media module's expired exports deleted.
+		// The catalog's step: stalled records (the catalog's and sharing's scrobbles)
+		// resumed, counted plays whose hand-off to sharing was lost handed off again, and
+		// what the listener side no longer needs (play guards past their window, old
+		// visitor salts, expired now-playing) forgotten in the same pass; and the media
+		// module's expired exports deleted.
 		Records: func(ctx context.Context, stalledSince time.Time, limit int) (int, error) {
 			n, err := a.catalog.ResumeStalledRecords(ctx, stalledSince, limit)
 			scrobbles, scrobblesErr := a.sharing.ResumeStalledRecords(ctx, stalledSince, limit)
 			n += scrobbles
+			_, handOffErr := a.catalog.ResumePlayHandOffs(ctx, stalledSince, limit)
 			_, forgetErr := a.catalog.ForgetListening(ctx)
 			_, exportsErr := a.media.ForgetExpiredExports(ctx, time.Now(), limit)
 			_, takedownsErr := a.resumeTakedowns(ctx, limit)
 			_, noticesErr := a.resumeNotices(ctx, stalledSince, limit)
-			return n, errors.Join(err, scrobblesErr, forgetErr, exportsErr, takedownsErr, noticesErr)
+			return n, errors.Join(err, scrobblesErr, handOffErr, forgetErr, exportsErr, takedownsErr, noticesErr)
 		},
 		Uploads: a.media,
 		Storage: a.infra.Storage,

@@ -75,13 +75,14 @@ type CatalogNowPlaying struct {
 }
 
 type CatalogPlay struct {
-	ID          int64
-	TrackID     uuid.UUID
-	ListenerDid *string
-	Visitor     *string
-	ListenedMs  int64
-	ShareRef    *string
-	PlayedAt    time.Time
+	ID             int64
+	TrackID        uuid.UUID
+	ListenerDid    *string
+	Visitor        *string
+	ListenedMs     int64
+	ShareRef       *string
+	PlayedAt       time.Time
+	HandoffPending bool
 }
 
 type CatalogPlayGuard struct {

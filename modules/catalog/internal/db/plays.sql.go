@@ -138,12 +138,50 @@ func (q *Queries) GuardPlay(ctx context.Context, arg GuardPlayParams) (time.Time
 	return counted_at, err
 }
 
-const insertPlay = `-- name: InsertPlay :exec
-INSERT INTO catalog.plays (track_id, listener_did, visitor, listened_ms, share_ref, played_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+const insertPlay = `-- name: InsertPlay :one
+INSERT INTO catalog.plays (track_id, listener_did, visitor, listened_ms, share_ref, played_at, handoff_pending)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id
 `
 
 type InsertPlayParams struct {
+	TrackID        uuid.UUID
+	ListenerDid    *string
+	Visitor        *string
+	ListenedMs     int64
+	ShareRef       *string
+	PlayedAt       time.Time
+	HandoffPending bool
+}
+
+func (q *Queries) InsertPlay(ctx context.Context, arg InsertPlayParams) (int64, error) {
+	row := q.db.QueryRow(ctx, insertPlay,
+		arg.TrackID,
+		arg.ListenerDid,
+		arg.Visitor,
+		arg.ListenedMs,
+		arg.ShareRef,
+		arg.PlayedAt,
+		arg.HandoffPending,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
+const pendingPlayHandoffs = `-- name: PendingPlayHandoffs :many
+SELECT id, track_id, listener_did, visitor, listened_ms, share_ref, played_at FROM catalog.plays
+WHERE handoff_pending AND played_at < $1
+ORDER BY played_at LIMIT $2
+`
+
+type PendingPlayHandoffsParams struct {
+	Before  time.Time
+	MaxRows int32
+}
+
+type PendingPlayHandoffsRow struct {
+	ID          int64
 	TrackID     uuid.UUID
 	ListenerDid *string
 	Visitor     *string
@@ -152,16 +190,34 @@ type InsertPlayParams struct {
 	PlayedAt    time.Time
 }
 
-func (q *Queries) InsertPlay(ctx context.Context, arg InsertPlayParams) error {
-	_, err := q.db.Exec(ctx, insertPlay,
-		arg.TrackID,
-		arg.ListenerDid,
-		arg.Visitor,
-		arg.ListenedMs,
-		arg.ShareRef,
-		arg.PlayedAt,
-	)
-	return err
+// PendingPlayHandoffs are counted plays whose hand-off has not succeeded since before
+// @before, oldest first.
+func (q *Queries) PendingPlayHandoffs(ctx context.Context, arg PendingPlayHandoffsParams) ([]PendingPlayHandoffsRow, error) {
+	rows, err := q.db.Query(ctx, pendingPlayHandoffs, arg.Before, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PendingPlayHandoffsRow{}
+	for rows.Next() {
+		var i PendingPlayHandoffsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TrackID,
+			&i.ListenerDid,
+			&i.Visitor,
+			&i.ListenedMs,
+			&i.ShareRef,
+			&i.PlayedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const platformStats = `-- name: PlatformStats :one
@@ -187,6 +243,15 @@ func (q *Queries) PlatformStats(ctx context.Context) (PlatformStatsRow, error) {
 		&i.TotalDurationSeconds,
 	)
 	return i, err
+}
+
+const setPlayHandedOff = `-- name: SetPlayHandedOff :exec
+UPDATE catalog.plays SET handoff_pending = false WHERE id = $1 AND handoff_pending
+`
+
+func (q *Queries) SetPlayHandedOff(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, setPlayHandedOff, id)
+	return err
 }
 
 const topTracksByLikes = `-- name: TopTracksByLikes :many

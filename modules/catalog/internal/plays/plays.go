@@ -7,7 +7,10 @@
 //
 // Each counted play is an append-only row (who, what, when, how long, from which share
 // link), and the track's play counter and its per-day count move in the same
-// transaction: views read counters, never count.
+// transaction: views read counters, never count. When counted plays are handed off (to
+// sharing: scrobbles, listen receipts), a play that has someone to hand it to (a signed-in
+// listener or a share link) is marked pending in that transaction until HandedOff, so a
+// hand-off lost to a crash is found again by PendingHandOffs.
 package plays
 
 import (
@@ -50,6 +53,8 @@ type Plays struct {
 	q      *db.Queries
 	window time.Duration
 	now    func() time.Time
+	// handOff says whether counted plays are handed off after they commit.
+	handOff bool
 
 	mu    sync.Mutex
 	salts map[string][]byte // by day (YYYY-MM-DD)
@@ -60,12 +65,13 @@ type Plays struct {
 }
 
 // New returns the feature; window is how long one listener's play of a track counts once
-// (DefaultWindow when 0).
-func New(conn txn.Beginner, q *db.Queries, window time.Duration) *Plays {
+// (DefaultWindow when 0); handOff, whether counted plays are handed off after they commit
+// (then marked pending until HandedOff).
+func New(conn txn.Beginner, q *db.Queries, window time.Duration, handOff bool) *Plays {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Plays{db: conn, q: q, window: window, now: time.Now, salts: map[string][]byte{}, charts: map[chartKey]chart{}}
+	return &Plays{db: conn, q: q, window: window, now: time.Now, handOff: handOff, salts: map[string][]byte{}, charts: map[chartKey]chart{}}
 }
 
 // Listener is who played: an account's DID, or an anonymous visitor's address and
@@ -94,6 +100,9 @@ type Result struct {
 
 // Counted is a play that counted, as it was recorded.
 type Counted struct {
+	// ID is the play's row; Pending, whether it waits for its hand-off.
+	ID      int64
+	Pending bool
 	TrackID uuid.UUID
 	// ListenerDID is the account that played; "" for an anonymous visitor, whose day's
 	// hash is Visitor.
@@ -150,9 +159,12 @@ func (p *Plays) Record(ctx context.Context, r Report) (Result, error) {
 		if err != nil {
 			return fmt.Errorf("guard play: %w", err)
 		}
-		if err := q.InsertPlay(ctx, db.InsertPlayParams{
+		pending := p.handOff && (listenerDID != nil || ref != nil)
+		id, err := q.InsertPlay(ctx, db.InsertPlayParams{
 			TrackID: r.TrackID, ListenerDid: listenerDID, Visitor: visitor, ListenedMs: r.ListenedMs, ShareRef: ref, PlayedAt: now,
-		}); err != nil {
+			HandoffPending: pending,
+		})
+		if err != nil {
 			return fmt.Errorf("insert play: %w", err)
 		}
 		count, err := q.AddPlay(ctx, r.TrackID)
@@ -163,7 +175,7 @@ func (p *Plays) Record(ctx context.Context, r Report) (Result, error) {
 			return fmt.Errorf("count play day: %w", err)
 		}
 		out = Result{Counted: true, Count: count, Play: Counted{
-			TrackID: r.TrackID, ListenerDID: r.Listener.DID, Ref: r.Ref, ListenedMs: r.ListenedMs, CountedAt: now,
+			ID: id, Pending: pending, TrackID: r.TrackID, ListenerDID: r.Listener.DID, Ref: r.Ref, ListenedMs: r.ListenedMs, CountedAt: now,
 		}}
 		if visitor != nil {
 			out.Play.Visitor = *visitor
@@ -171,6 +183,37 @@ func (p *Plays) Record(ctx context.Context, r Report) (Result, error) {
 		return nil
 	})
 	return out, err
+}
+
+// HandedOff marks a counted play's hand-off done.
+func (p *Plays) HandedOff(ctx context.Context, id int64) error {
+	if err := p.q.SetPlayHandedOff(ctx, id); err != nil {
+		return fmt.Errorf("mark play %d handed off: %w", id, err)
+	}
+	return nil
+}
+
+// PendingHandOffs are at most limit counted plays still waiting for their hand-off since
+// before before, oldest first, as Record reported them.
+func (p *Plays) PendingHandOffs(ctx context.Context, before time.Time, limit int) ([]Counted, error) {
+	rows, err := p.q.PendingPlayHandoffs(ctx, db.PendingPlayHandoffsParams{Before: before, MaxRows: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("pending play hand-offs: %w", err)
+	}
+	out := make([]Counted, len(rows))
+	for i, r := range rows {
+		out[i] = Counted{ID: r.ID, Pending: true, TrackID: r.TrackID, ListenedMs: r.ListenedMs, CountedAt: r.PlayedAt.UTC()}
+		if r.ListenerDid != nil {
+			out[i].ListenerDID = *r.ListenerDid
+		}
+		if r.Visitor != nil {
+			out[i].Visitor = *r.Visitor
+		}
+		if r.ShareRef != nil {
+			out[i].Ref = *r.ShareRef
+		}
+	}
+	return out, nil
 }
 
 // heardEnough is the rule: MinListen, or half the track when it is shorter than twice that.
