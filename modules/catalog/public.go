@@ -60,66 +60,6 @@ func (m *Module) VisitorKey(ctx context.Context, remoteAddr string, h http.Heade
 	return m.plays.VisitorKey(ctx, m.clientAddr(remoteAddr, h), h.Get("User-Agent"))
 }
 
-// playCounted tells the observer of a counted play. The play is committed whatever the
-// observer makes of it: a failure there is logged, never the listener's, and the play
-// stays pending for ResumePlayHandOffs.
-func (m *Module) playCounted(ctx context.Context, p CountedPlay) {
-	if m.observer == nil || !p.Pending {
-		return
-	}
-	if err := m.handOff(ctx, p); err != nil {
-		m.logger.ErrorContext(ctx, "a counted play's follow-up failed", "track", p.TrackID.String(), "error", err.Error())
-	}
-}
-
-func (m *Module) handOff(ctx context.Context, p CountedPlay) error {
-	if err := m.observer.PlayCounted(ctx, p); err != nil {
-		return err
-	}
-	return m.plays.HandedOff(ctx, p.ID)
-}
-
-// maxHandOffAge is how long a counted play's failing hand-off is tried again: a
-// scrobble or a listen receipt a day late is given up.
-const maxHandOffAge = 24 * time.Hour
-
-// ResumePlayHandOffs hands the observer again at most limit counted plays whose hand-off
-// has not succeeded since before stalledSince (housekeeping): a process that died between
-// a play's commit and its hand-off. It returns how many it handed off; a play that still
-// fails is tried on the next run, until it is maxHandOffAge old.
-func (m *Module) ResumePlayHandOffs(ctx context.Context, stalledSince time.Time, limit int) (int, error) {
-	if m.observer == nil {
-		return 0, nil
-	}
-	pending, err := m.plays.PendingHandOffs(ctx, stalledSince, limit)
-	if err != nil {
-		return 0, err
-	}
-	handed, failed, tooOld := 0, 0, time.Now().Add(-maxHandOffAge)
-	var firstErr error
-	for _, p := range pending {
-		err := m.handOff(ctx, p)
-		switch {
-		case err == nil:
-			handed++
-		case p.CountedAt.Before(tooOld):
-			m.logger.WarnContext(ctx, "a counted play's follow-up given up", "play", p.ID, "track", p.TrackID.String(), "error", err.Error())
-			if err := m.plays.HandedOff(ctx, p.ID); err != nil {
-				return handed, err
-			}
-		default:
-			failed++
-			if firstErr == nil {
-				firstErr = err
-			}
-		}
-	}
-	if failed > 0 {
-		return handed, fmt.Errorf("%d of %d counted plays not handed off, the first: %w", failed, len(pending), firstErr)
-	}
-	return handed, nil
-}
-
 // SitemapKind is a kind of public page.
 type SitemapKind string
 
